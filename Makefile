@@ -1,0 +1,53 @@
+# luajit-bpf: build the C core as a LuaJIT native module, test it against the
+# running kernel, run the demo and the benchmarks.  `make demo` and `make test`
+# install the Debian packages they need first (see tools/deps.sh).
+
+LUAJIT   ?= luajit
+CC       ?= cc
+BUILD    := build
+CORE     := $(BUILD)/bpf/core.so
+LJ_CFLAGS := $(shell pkg-config --cflags luajit 2>/dev/null || echo -I/usr/include/luajit-2.1)
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fvisibility=hidden $(LJ_CFLAGS)
+LDFLAGS  += -shared
+LDLIBS   += -lbpf -lelf -lz
+
+SRCS := $(wildcard csrc/*.c)
+OBJS := $(SRCS:csrc/%.c=$(BUILD)/obj/%.o)
+HDRS := $(wildcard csrc/*.h)
+
+export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
+export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
+
+.PHONY: all deps test demo bench lint clean install
+
+all: $(CORE)
+
+$(BUILD)/obj/%.o: csrc/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(CORE): $(OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+deps:
+	@sh tools/deps.sh
+
+lint:
+	luacheck -q lua spec examples bench
+
+test: deps all
+	@sh tools/run-tests.sh
+
+demo: deps all
+	$(LUAJIT) examples/sock-proto.lua
+
+bench: deps all
+	$(LUAJIT) bench/run.lua
+
+install: all
+	luarocks make rockspec/luajit-bpf-scm-1.rockspec
+
+clean:
+	rm -rf $(BUILD)

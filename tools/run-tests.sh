@@ -1,0 +1,35 @@
+#!/bin/sh
+# Run the whole suite: lint, then the busted specs under every LuaJIT build
+# we support (Debian's luajit, and OpenResty's luajit2 unpacked by
+# tools/luajit2.sh).  Ends with the line "N passed, N failed".
+cd "$(dirname "$0")/.."
+COUNTS=$(mktemp)
+export BPF_TEST_COUNTS="$COUNTS"
+lint_failed=0
+echo "== luacheck"
+if luacheck -q lua spec examples bench; then echo "luacheck: clean"; else lint_failed=1; fi
+
+run_busted() { # $1 = label, rest = interpreter command
+	label=$1; shift
+	echo "== busted on $label"
+	before=$(wc -l < "$COUNTS")
+	"$@" -e 'require("busted.runner")({ standalone = false })' /usr/bin/busted \
+		-o spec/support/counting_output.lua spec
+	if [ "$(wc -l < "$COUNTS")" = "$before" ]; then
+		echo "busted on $label did not finish" >&2
+		echo "0 1" >> "$COUNTS"
+	fi
+}
+
+run_busted "luajit ($(luajit -v | cut -d' ' -f1-2))" luajit
+if LJ2=$(sh tools/luajit2.sh); then
+	run_busted "OpenResty luajit2" $LJ2
+else
+	echo "OpenResty luajit2 is not available" >&2
+	echo "0 1" >> "$COUNTS"
+fi
+
+awk -v lint="$lint_failed" '{ p += $1; f += $2 } END { printf "%d passed, %d failed\n", p + (lint ? 0 : 1), f + lint; exit (f + lint) ? 1 : 0 }' "$COUNTS"
+rc=$?
+rm -f "$COUNTS"
+exit $rc
