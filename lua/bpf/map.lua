@@ -47,6 +47,25 @@ end
 
 local page_size = 4096
 
+-- ffi.typeof with parameters ('$[1]'), safe under wrappers that memoise
+-- ffi.typeof by its first argument alone (busted does): the parameters'
+-- ctype ids go into a comment, so the string differs when they do.
+local function typeof_with(template, ...)
+  local ids = {}
+  for i = 1, select('#', ...) do
+    local param = select(i, ...)
+    ids[i] = type(param) == 'number' and ('n' .. param) or ('t' .. tonumber(param))
+  end
+  return ffi.typeof(template .. ' /* ' .. table.concat(ids, ' ') .. ' */', ...)
+end
+
+-- One slot of ct, for libbpf to read or write through.
+local function slot_of(ct)
+  local slot = typeof_with('$[1]', ct)()
+  assert(ffi.sizeof(slot) == ffi.sizeof(ct), 'bpf.map: ffi.typeof returned the wrong type')
+  return slot
+end
+
 -- Per type: what bpf.map() uses when the caller leaves an argument out.
 -- keyless/valueless types have size-0 keys/values; default_entries may be a
 -- function evaluated at creation.
@@ -86,7 +105,7 @@ end
 -- Readers turn the cdata a pointer points at into the Lua value map[k]
 -- returns; a buffer is reused by the next call, so aggregates are copied.
 local function reader_for(ct)
-  local probe = ffi.typeof('$[1]', ct)()[0]
+  local probe = slot_of(ct)[0]
   if type(probe) ~= 'cdata' or ffi.istype('int64_t', probe) or ffi.istype('uint64_t', probe) then
     -- numbers, booleans and boxed 64-bit integers are fresh values already
     return function(ptr) return ptr[0] end
@@ -396,16 +415,16 @@ local function wrap(fd, spec)
     _key = false, _scalar_key = false, _scalar_val = false,
   }
   if spec.key_type then
-    map._key = ffi.typeof('$[1]', spec.key_type)()
-    map._next_key = ffi.typeof('$[1]', spec.key_type)()
-    map._key_ptr_t = ffi.typeof('$ *', spec.key_type)
+    map._key = slot_of(spec.key_type)
+    map._next_key = slot_of(spec.key_type)
+    map._key_ptr_t = typeof_with('$ *', spec.key_type)
     map._read_key = reader_for(spec.key_type)
-    map._scalar_key = type(ffi.typeof('$[1]', spec.key_type)()[0]) == 'number'
+    map._scalar_key = type(slot_of(spec.key_type)[0]) == 'number'
   end
   if spec.val_type then
-    map._val_ptr_t = ffi.typeof('$ *', spec.val_type)
+    map._val_ptr_t = typeof_with('$ *', spec.val_type)
     map._read_val = reader_for(spec.val_type)
-    map._scalar_val = type(ffi.typeof('$[1]', spec.val_type)()[0]) == 'number'
+    map._scalar_val = type(slot_of(spec.val_type)[0]) == 'number'
     if percpu_types[spec.type_name] then
       -- the kernel lays per-CPU values out in 8-byte aligned slots
       local ncpus = spec.ncpus
@@ -418,7 +437,7 @@ local function wrap(fd, spec)
         map._cpu_vals[cpu] = ffi.cast(map._val_ptr_t, map._val + (cpu - 1) * map._cpu_stride)
       end
     else
-      map._val = ffi.typeof('$[1]', spec.val_type)()
+      map._val = slot_of(spec.val_type)
     end
   end
   return setmetatable(map, map_mt)
@@ -516,7 +535,7 @@ local function open_pinned(path, key_ctype, val_ctype)
   if spec.name == '' then spec.name = path end
   local function choose(what, ct, size)
     if size == 0 then return nil end
-    local t, err = to_ctype(what, ct or ffi.typeof('uint8_t[$]', size))
+    local t, err = to_ctype(what, ct or 'uint8_t[' .. size .. ']')
     if t and ffi.sizeof(t) ~= size then
       err = ('bpf.map.open_pinned "%s": %s type %s is %d bytes, the map has %d')
         :format(path, what, tostring(t), ffi.sizeof(t), size)

@@ -1,0 +1,209 @@
+-- Puts raw BPF instructions into the kernel through libbpf, and runs loaded
+-- programs with BPF_PROG_TEST_RUN.
+--
+--   local loader = require('bpf.loader')
+--   prog, err = loader.load(insns, n, prog_type, opts)
+--     insns: cdata struct bpf_insn[?] (bpf.insn); n: count (default: all)
+--     prog_type: lowercase name ('socket_filter', 'xdp', ...) or number
+--     opts: license ('GPL'), name, expected_attach_type (name or number),
+--           kern_version, log_level (> 0 also keeps the log of a success in
+--           prog.log), lines = { [pc] = { file=, line=, text= } } (0-based pc)
+--   prog: { fd=, type=, name=, log=, :close() }, closed on GC as well.
+--   On rejection err reads "<file>:<line>: bpf: cannot load ...: <errno
+--   text>" (the Lua line of the failing instruction, when known) followed by
+--   the verifier log, each instruction line annotated with its Lua line.
+--   result, err = loader.test_run(prog, data_in, opts)
+--     data_in: packet as a Lua string (or nil); opts: repeat, ctx_in
+--     (string), flags, cpu.  result = { retval=, data_out=, duration=,
+--     ctx_out= (when ctx_in was given) }
+--   loader.annotate_log(log, lines) -> annotated log, pc of the failing
+--   instruction (or nil)
+local ffi = require('ffi')
+local insn = require('bpf.insn')
+local libbpf = require('bpf.libbpf')
+
+local lib, errno = libbpf.lib, libbpf.errno
+
+local M = {}
+
+-- The verifier's limit on log_size (UINT32_MAX >> 2 since Linux 5.2).
+local max_log_size = 0x3fffffff
+local first_log_size = 64 * 1024
+
+local function where(info)
+  return ('%s:%s'):format(info.file or '?', info.line or '?')
+end
+
+-- Appends the Lua source of each instruction to the log lines that start
+-- with its index ("12: (b7) r0 = 0"); the failing instruction is the last
+-- one the verifier printed.
+function M.annotate_log(log, lines)
+  local out, failing_pc = {}, nil
+  for text in (log .. '\n'):gmatch('([^\n]*)\n') do
+    local pc = tonumber(text:match('^(%d+): '))
+    if pc and text:match('^%d+: %(%x%x%)') then failing_pc = pc end
+    local info = pc and lines and lines[pc]
+    if info then
+      local source = info.text and (': ' .. info.text:gsub('^%s+', ''):gsub('%s+$', '')) or ''
+      text = ('%s\t-- %s%s'):format(text, where(info), source)
+    end
+    out[#out + 1] = text
+  end
+  -- the split adds one empty line for a log that ends in a newline
+  if out[#out] == '' then out[#out] = nil end
+  return table.concat(out, '\n'), failing_pc
+end
+
+local function enum_value(names, value, what)
+  if value == nil then return 0 end
+  if type(value) == 'number' then return value end
+  local v = names[value]
+  if not v then return nil, ('bpf: unknown %s %q'):format(what, tostring(value)) end
+  return v
+end
+
+-- Kernel object names: at most 15 characters of [A-Za-z0-9_.].
+local function kernel_name(name)
+  if not name then return nil end
+  return (name:gsub('[^%w_.]', '_'):sub(1, 15))
+end
+
+local prog_mt = { __index = {} }
+
+function prog_mt.__index.close(prog)
+  libbpf.close_fd(prog._fd_owner)
+  prog.fd = -1
+  return true
+end
+
+function prog_mt.__tostring(prog)
+  return ('bpf program "%s" (%s) fd %d'):format(prog.name, prog.type, prog.fd)
+end
+
+local load_opts = ffi.new('struct bpf_prog_load_opts')
+
+local function prog_load(type_id, name, license, insns, n, opts, log_level, log_buf, log_size)
+  ffi.fill(load_opts, ffi.sizeof(load_opts))
+  load_opts.sz = ffi.sizeof(load_opts)
+  load_opts.expected_attach_type = opts.attach_type_id
+  load_opts.kern_version = opts.kern_version or 0
+  load_opts.log_level = log_level
+  load_opts.log_size = log_size
+  load_opts.log_buf = log_buf
+  local fd = lib.bpf_prog_load(type_id, name, license, insns, n, load_opts)
+  if libbpf.out_of_fds(fd) then
+    -- unreachable programs and maps may still hold fds until collected
+    collectgarbage('collect')
+    fd = lib.bpf_prog_load(type_id, name, license, insns, n, load_opts)
+  end
+  return fd
+end
+
+-- Loads again with a verifier log, growing the buffer until the whole log
+-- fits.  Returns fd (or -errno), log, and whether the log is cut short.
+local function load_with_log(type_id, name, license, insns, n, opts, log_level)
+  local size = first_log_size
+  while true do
+    local buf = ffi.new('char[?]', size)
+    local fd = prog_load(type_id, name, license, insns, n, opts, log_level, buf, size)
+    if fd ~= -errno.ENOSPC or size >= max_log_size then
+      return fd, ffi.string(buf), fd == -errno.ENOSPC
+    end
+    size = math.min(size * 4, max_log_size)
+  end
+end
+
+function M.load(insns, n, prog_type, opts)
+  opts = opts or {}
+  if not ffi.istype(insn.array_t, insns) and not ffi.istype('struct bpf_insn *', insns) then
+    return nil, 'bpf.loader.load: instructions must be a struct bpf_insn[?] cdata'
+  end
+  n = n or ffi.sizeof(insns) / ffi.sizeof(insn.insn_t)
+  local type_id, err = enum_value(libbpf.prog_type, prog_type, 'program type')
+  if not type_id then return nil, err end
+  local type_name = libbpf.prog_type_name[type_id] or tostring(prog_type)
+  local attach_id
+  attach_id, err = enum_value(libbpf.attach_type, opts.expected_attach_type, 'attach type')
+  if not attach_id then return nil, err end
+  local settings = { attach_type_id = attach_id, kern_version = opts.kern_version }
+  local name, license = kernel_name(opts.name), opts.license or 'GPL'
+  local log_level = opts.log_level or 0
+
+  local fd, log, truncated
+  if log_level > 0 then
+    fd, log, truncated = load_with_log(type_id, name, license, insns, n, settings, log_level)
+  else
+    -- the fast path: no log unless the kernel says no
+    fd = prog_load(type_id, name, license, insns, n, settings, 0, nil, 0)
+    if fd < 0 then
+      fd, log, truncated = load_with_log(type_id, name, license, insns, n, settings, 1)
+    end
+  end
+
+  local display_name = opts.name or type_name
+  if fd < 0 then
+    local annotated, failing_pc = M.annotate_log(log or '', opts.lines)
+    local failing = failing_pc and opts.lines and opts.lines[failing_pc]
+    local head = libbpf.message(('bpf: cannot load %s program "%s" (%d instructions)')
+      :format(type_name, display_name, n), fd)
+    if failing then
+      head = where(failing) .. ': ' .. head
+    elseif failing_pc then
+      head = head .. (' at instruction %d'):format(failing_pc)
+    end
+    if truncated then annotated = annotated .. '\n(verifier log cut at the kernel limit)' end
+    if annotated ~= '' then head = head .. '\nverifier log:\n' .. annotated end
+    return nil, head
+  end
+  return setmetatable({
+    fd = fd, type = type_name, name = display_name, insn_count = n,
+    log = log_level > 0 and log or nil,
+    _fd_owner = libbpf.own_fd(fd),
+  }, prog_mt)
+end
+
+local test_opts = ffi.new('struct bpf_test_run_opts')
+
+local function run_once(prog, data_in, out_size, ctx_out, run)
+  ffi.fill(test_opts, ffi.sizeof(test_opts))
+  test_opts.sz = ffi.sizeof(test_opts)
+  local data_out = nil
+  if data_in then
+    data_out = ffi.new('uint8_t[?]', out_size)
+    test_opts.data_in = data_in
+    test_opts.data_size_in = #data_in
+    test_opts.data_out = data_out
+    test_opts.data_size_out = out_size
+  end
+  if run.ctx_in then
+    test_opts.ctx_in = run.ctx_in
+    test_opts.ctx_size_in = #run.ctx_in
+    test_opts.ctx_out = ctx_out
+    test_opts.ctx_size_out = #run.ctx_in
+  end
+  -- 0 means once; some program types (raw_tracepoint) insist on 0
+  test_opts['repeat'] = run['repeat'] or 0
+  test_opts.flags = run.flags or 0
+  test_opts.cpu = run.cpu or 0
+  return lib.bpf_prog_test_run_opts(prog.fd, test_opts), data_out
+end
+
+-- Runs prog once (or opts.repeat times) on data_in in the kernel.
+function M.test_run(prog, data_in, opts)
+  opts = opts or {}
+  local ctx_out = opts.ctx_in and ffi.new('uint8_t[?]', #opts.ctx_in)
+  -- room for programs that grow the packet; the kernel tells us if it needs more
+  local out_size = data_in and #data_in + 256 or 0
+  local ret, data_out = run_once(prog, data_in, out_size, ctx_out, opts)
+  if ret == -errno.ENOSPC and data_in and test_opts.data_size_out > out_size then
+    out_size = test_opts.data_size_out
+    ret, data_out = run_once(prog, data_in, out_size, ctx_out, opts)
+  end
+  if ret ~= 0 then return libbpf.error(('bpf: test run of %s'):format(tostring(prog)), ret) end
+  local result = { retval = test_opts.retval, duration = test_opts.duration }
+  if data_out then result.data_out = ffi.string(data_out, test_opts.data_size_out) end
+  if ctx_out then result.ctx_out = ffi.string(ctx_out, test_opts.ctx_size_out) end
+  return result
+end
+
+return M
