@@ -14,8 +14,9 @@
 --   the verifier log, each instruction line annotated with its Lua line.
 --   result, err = loader.test_run(prog, data_in, opts)
 --     data_in: packet as a Lua string (or nil); opts: repeat, ctx_in
---     (string), flags, cpu.  result = { retval=, data_out=, duration=,
---     ctx_out= (when ctx_in was given) }
+--     (string), ctx_out (true: return the context as the program left
+--     it; some types, like raw_tracepoint, refuse it), flags, cpu.
+--     result = { retval=, data_out=, duration=, ctx_out= }
 --   loader.annotate_log(log, lines) -> annotated log, pc of the failing
 --   instruction (or nil)
 local ffi = require('ffi')
@@ -164,40 +165,47 @@ end
 
 local test_opts = ffi.new('struct bpf_test_run_opts')
 
-local function run_once(prog, data_in, out_size, ctx_out, run)
+-- One BPF_PROG_TEST_RUN; out = { data = bytes, ctx = bytes or nil } are
+-- the sizes of the output buffers.  Returns the result and the buffers.
+local function run_once(prog, data_in, run, out)
   ffi.fill(test_opts, ffi.sizeof(test_opts))
   test_opts.sz = ffi.sizeof(test_opts)
-  local data_out = nil
+  local data_out, ctx_out = nil, nil
   if data_in then
-    data_out = ffi.new('uint8_t[?]', out_size)
+    data_out = ffi.new('uint8_t[?]', out.data)
     test_opts.data_in = data_in
     test_opts.data_size_in = #data_in
     test_opts.data_out = data_out
-    test_opts.data_size_out = out_size
+    test_opts.data_size_out = out.data
   end
   if run.ctx_in then
     test_opts.ctx_in = run.ctx_in
     test_opts.ctx_size_in = #run.ctx_in
+  end
+  if out.ctx then
+    ctx_out = ffi.new('uint8_t[?]', out.ctx)
     test_opts.ctx_out = ctx_out
-    test_opts.ctx_size_out = #run.ctx_in
+    test_opts.ctx_size_out = out.ctx
   end
   -- 0 means once; some program types (raw_tracepoint) insist on 0
   test_opts['repeat'] = run['repeat'] or 0
   test_opts.flags = run.flags or 0
   test_opts.cpu = run.cpu or 0
-  return lib.bpf_prog_test_run_opts(prog.fd, test_opts), data_out
+  return lib.bpf_prog_test_run_opts(prog.fd, test_opts), data_out, ctx_out
 end
 
 -- Runs prog once (or opts.repeat times) on data_in in the kernel.
 function M.test_run(prog, data_in, opts)
   opts = opts or {}
-  local ctx_out = opts.ctx_in and ffi.new('uint8_t[?]', #opts.ctx_in)
   -- room for programs that grow the packet; the kernel tells us if it needs more
-  local out_size = data_in and #data_in + 256 or 0
-  local ret, data_out = run_once(prog, data_in, out_size, ctx_out, opts)
-  if ret == -errno.ENOSPC and data_in and test_opts.data_size_out > out_size then
-    out_size = test_opts.data_size_out
-    ret, data_out = run_once(prog, data_in, out_size, ctx_out, opts)
+  local out = { data = data_in and #data_in + 256 or 0 }
+  if opts.ctx_out then out.ctx = math.max(opts.ctx_in and #opts.ctx_in or 0, 256) end
+  local ret, data_out, ctx_out = run_once(prog, data_in, opts, out)
+  if ret == -errno.ENOSPC then
+    -- the kernel reported the sizes it needed: run again with those
+    out.data = math.max(out.data, test_opts.data_size_out)
+    if out.ctx then out.ctx = math.max(out.ctx, test_opts.ctx_size_out) end
+    ret, data_out, ctx_out = run_once(prog, data_in, opts, out)
   end
   if ret ~= 0 then return libbpf.error(('bpf: test run of %s'):format(tostring(prog)), ret) end
   local result = { retval = test_opts.retval, duration = test_opts.duration }
