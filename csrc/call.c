@@ -1,0 +1,578 @@
+/*
+** Calls: helpers the program may use (xadd, time, comm, print, ...), slices
+** of dissectors, and Lua functions folded at compile time.
+*/
+#include <string.h>
+#include "core.h"
+
+static int arg(struct ctx *C, int a, int i)
+{
+	return a + 1 + C->fr2 + i;
+}
+
+static void need(struct ctx *C, const char *name, int nargs, int lo, int hi)
+{
+	if (nargs < lo || nargs > hi)
+		bpfc_fail(C, "%s() takes %d to %d arguments, got %d", name, lo, hi, nargs);
+}
+
+/* Result of a helper call: R0 becomes slot a's value. */
+static void result_r0(struct ctx *C, int a, int width, int flags)
+{
+	v_def(C, a);
+	v_rt(C, a, 0, PK_SCALAR, width, flags);
+}
+
+/* Free R0-R5 before a helper call, keeping live values elsewhere. */
+static void call_prepare(struct ctx *C)
+{
+	r_call_clobber(C, C->pc);
+	for (int r = 0; r <= 5; r++)
+		if (C->owner[r] >= 0)
+			r_reserve(C, r);
+}
+
+/* Load the given slots into R1.. as one parallel move (values may sit in R1-R5). */
+static void load_args(struct ctx *C, const int *slots, int n)
+{
+	uint8_t dst[5] = {0}, src[5] = {0};
+	int m = 0;
+	for (int i = 0; i < n; i++) {
+		struct var *v = v_src(C, slots[i]);
+		if (v->reg != NOREG) {
+			dst[m] = (uint8_t)(1 + i);
+			src[m++] = v->reg;
+		}
+	}
+	pmove(C, dst, src, m, 0);
+	for (int i = 0; i < n; i++) {
+		struct var *v = v_src(C, slots[i]);
+		if (v->reg != NOREG)
+			continue;
+		int r = 1 + i;
+		if (v->spill)
+			emit(C, BPF_LDX | BPF_MEM | BPF_DW, r, BPF_REG_10, (int16_t)-v->spill, 0);
+		else if (v->kind == VK_NUM)
+			emit_mov_imm(C, r, v->num);
+		else if (v->kind == VK_STACK) {
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, r, BPF_REG_10, 0, 0);
+			emit(C, BPF_ALU64 | BPF_ADD | BPF_K, r, 0, 0, (int32_t)-v->num);
+		} else if (v->kind == VK_NIL)
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, 0);
+		else
+			bpfc_fail(C, "argument %d cannot be passed to a helper", i + 1);
+	}
+}
+
+static void helper(struct ctx *C, int id)
+{
+	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, id);
+}
+
+static bool is_map(struct ctx *C, int slot)
+{
+	struct var *v = v_src(C, slot);
+	return v->kind == VK_LUA && k_field(C, v->ref, "__map");
+}
+
+static int64_t bswap(int64_t x, int width)
+{
+	uint64_t r = 0, u = (uint64_t)x;
+	for (int i = 0; i < width; i++)
+		r = r << 8 | ((u >> (8 * i)) & 0xff);
+	return (int64_t)r;
+}
+
+/* ---- the helpers, by name ---- */
+
+static void bi_xadd(struct ctx *C, int a, int nargs)
+{
+	need(C, "xadd", nargs, 2, 2);
+	int p = arg(C, a, 0), val = arg(C, a, 1);
+	struct var *pv = v_src(C, p);
+	if (!(pv->kind == VK_RT && pv->ptr == PK_MAPVAL))
+		bpfc_fail(C, "xadd() adds to a map value: xadd(map[key], n)");
+	int size = 8;
+	bool sg;
+	if (pv->ref && !ct_scalar(C, pv->ref, &size, &sg))
+		bpfc_fail(C, "xadd() needs a map whose value is a number");
+	if (size != 4 && size != 8)
+		bpfc_fail(C, "xadd() works on 4 or 8 byte values, this map's are %d", size);
+	int skip;
+	null_guard(C, p, &skip);
+	int rp = v_reg(C, p);
+	C->locked |= 1u << rp;
+	int rv = v_peek(C, val, C->locked);
+	C->locked = 0;
+	emit(C, BPF_STX | BPF_ATOMIC | (size == 8 ? BPF_DW : BPF_W), rp, rv, 0, BPF_ADD);
+	if (skip >= 0)
+		C->insn[skip].off = (int16_t)(C->ninsn - skip - 1);
+	v_def(C, a);
+	C->v[a].kind = VK_NIL;
+}
+
+static void bi_noarg(struct ctx *C, int a, int nargs, const char *name, int id, int flags)
+{
+	need(C, name, nargs, 0, 0);
+	call_prepare(C);
+	helper(C, id);
+	result_r0(C, a, 8, flags);
+}
+
+static void bi_comm(struct ctx *C, int a, int nargs)
+{
+	need(C, "comm", nargs, 1, 1);
+	int buf = arg(C, a, 0);
+	struct var *b = v_src(C, buf);
+	if (b->kind != VK_STACK)
+		bpfc_fail(C, "comm(buf) needs a buffer from ffi.new('char[16]')");
+	int size = b->ref ? ct_sizeof(C, b->ref) : 16;
+	call_prepare(C);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, (int32_t)-b->num);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, size);
+	helper(C, BPF_FUNC_get_current_comm);
+	result_r0(C, a, 8, VF_SIGNED);
+}
+
+static void bi_print(struct ctx *C, int a, int nargs)
+{
+	need(C, "print", nargs, 1, 4);
+	struct var *f = v_src(C, arg(C, a, 0));
+	const char *s;
+	size_t len;
+	if (f->kind != VK_LUA || !k_isstring(C, f->ref, &s, &len))
+		bpfc_fail(C, "print() needs a constant format string first");
+	int off = stack_alloc(C, (int)len + 1);
+	for (size_t i = 0; i < len + 1; i += 4) {
+		uint32_t w = 0;
+		for (size_t k = 0; k < 4 && i + k < len; k++)
+			w |= (uint32_t)(uint8_t)s[i + k] << (8 * k);
+		emit(C, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, (int16_t)(-off + (int)i), (int32_t)w);
+	}
+	int slots[5];
+	int nv = nargs - 1;
+	for (int i = 0; i < nv; i++)
+		slots[2 + i] = arg(C, a, 1 + i);
+	call_prepare(C);
+	load_args(C, slots + 2, 0);
+	{
+		uint8_t dst[3] = {0}, src[3] = {0};
+		int m = 0;
+		for (int i = 0; i < nv; i++) {
+			struct var *v = v_src(C, slots[2 + i]);
+			if (v->reg != NOREG) {
+				dst[m] = (uint8_t)(3 + i);
+				src[m++] = v->reg;
+			}
+		}
+		pmove(C, dst, src, m, 0);
+		for (int i = 0; i < nv; i++) {
+			struct var *v = v_src(C, slots[2 + i]);
+			if (v->reg == NOREG) {
+				if (v->spill)
+					emit(C, BPF_LDX | BPF_MEM | BPF_DW, 3 + i, BPF_REG_10,
+					     (int16_t)-v->spill, 0);
+				else if (v->kind == VK_NUM)
+					emit_mov_imm(C, 3 + i, v->num);
+				else
+					bpfc_fail(C, "print() argument %d is not a number", i + 2);
+			}
+		}
+	}
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, -off);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, (int32_t)len + 1);
+	helper(C, BPF_FUNC_trace_printk);
+	result_r0(C, a, 8, VF_SIGNED);
+}
+
+static void bi_swap(struct ctx *C, int a, int nargs, const char *name)
+{
+	need(C, name, nargs, 1, 1);
+	int x = arg(C, a, 0);
+	struct var *v = v_src(C, x);
+	int width = v->width ? v->width : 4;
+	if (v->kind == VK_NUM) {
+		v_const(C, a, bswap(v->num, width == 8 ? 8 : 4));
+		return;
+	}
+	int rd = alu_dst(C, a, x);
+	emit(C, BPF_ALU | BPF_END | BPF_TO_BE, rd, 0, 0, width * 8);
+	C->v[a].width = (uint8_t)width;
+}
+
+static void bi_new(struct ctx *C, int a, int nargs)
+{
+	need(C, "ffi.new", nargs, 1, 2);
+	struct var *t = v_src(C, arg(C, a, 0));
+	if (t->kind != VK_LUA)
+		bpfc_fail(C, "ffi.new() needs a C type (a string or ctype) known at compile time");
+	lua_State *L = C->L;
+	lua_getfield(L, C->opts, "ctype");
+	lua_getfield(L, -1, "typeof");
+	k_push(C, t->ref);
+	if (nargs == 2) {
+		struct var *n = v_src(C, arg(C, a, 1));
+		if (n->kind != VK_NUM)
+			bpfc_fail(C, "ffi.new() of a variable-length array needs a constant length");
+		lua_pushnumber(L, (lua_Number)n->num);
+	}
+	if (lua_pcall(L, nargs, 1, 0))
+		bpfc_fail(C, "ffi.new(): %s", lua_tostring(L, -1));
+	int ct = k_ref(C, -1);
+	lua_pop(L, 2);
+	int size = ct_sizeof(C, ct);
+	if (size <= 0)
+		bpfc_fail(C, "ffi.new() of a type with no size");
+	int off = stack_alloc(C, size);
+	/* the verifier wants stack memory written before a helper reads it */
+	for (int i = 0; i < size; i += 8) {
+		int w = size - i >= 8 ? 8 : size - i >= 4 ? 4 : size - i >= 2 ? 2 : 1;
+		uint8_t sz = w == 8 ? BPF_DW : w == 4 ? BPF_W : w == 2 ? BPF_H : BPF_B;
+		emit(C, BPF_ST | BPF_MEM | sz, BPF_REG_10, 0, (int16_t)(-off + i), 0);
+		if (w < 8)
+			i -= 8 - w;
+	}
+	v_def(C, a);
+	C->v[a].kind = VK_STACK;
+	C->v[a].num = off;
+	C->v[a].ref = ct;
+}
+
+static void bi_cast(struct ctx *C, int a, int nargs)
+{
+	need(C, "ffi.cast", nargs, 2, 2);
+	struct var *t = v_src(C, arg(C, a, 0));
+	int x = arg(C, a, 1);
+	if (t->kind != VK_LUA)
+		bpfc_fail(C, "ffi.cast() needs a C type known at compile time");
+	lua_State *L = C->L;
+	lua_getfield(L, C->opts, "ctype");
+	lua_getfield(L, -1, "typeof");
+	k_push(C, t->ref);
+	if (lua_pcall(L, 1, 1, 0))
+		bpfc_fail(C, "ffi.cast(): %s", lua_tostring(L, -1));
+	int ct = k_ref(C, -1);
+	lua_pop(L, 2);
+	int esize;
+	int pointee = ct_elem(C, ct, &esize);
+	int size;
+	bool sg;
+	struct var *v = v_src(C, x);
+	if (pointee) { /* a pointer to read through probe_read */
+		if (v->kind == VK_NUM) {
+			v_const(C, a, v->num);
+			v_reg(C, a);
+		} else {
+			alu_dst(C, a, x);
+		}
+		C->v[a].kind = VK_RT;
+		C->v[a].ptr = PK_PROBE;
+		C->v[a].ref = pointee;
+		return;
+	}
+	if (!ct_scalar(C, ct, &size, &sg))
+		bpfc_fail(C, "ffi.cast() to a type that is neither a number nor a pointer");
+	if (v->kind == VK_NUM) {
+		int64_t n = v->num;
+		if (size < 8) {
+			uint64_t m = (1ull << (size * 8)) - 1;
+			n = (int64_t)((uint64_t)n & m);
+			if (sg && (n >> (size * 8 - 1)) & 1)
+				n -= (int64_t)1 << (size * 8);
+		}
+		v_const(C, a, n);
+		return;
+	}
+	int rd = alu_dst(C, a, x);
+	if (size == 4 && !sg)
+		emit(C, BPF_ALU | BPF_MOV | BPF_X, rd, rd, 0, 0);
+	else if (size < 8) {
+		emit(C, BPF_ALU64 | BPF_LSH | BPF_K, rd, 0, 0, 64 - size * 8);
+		emit(C, BPF_ALU64 | (sg ? BPF_ARSH : BPF_RSH) | BPF_K, rd, 0, 0, 64 - size * 8);
+	}
+	C->v[a].ptr = PK_SCALAR;
+	C->v[a].width = (uint8_t)size;
+	C->v[a].flags = sg ? VF_SIGNED : 0;
+}
+
+static void bi_bitop(struct ctx *C, int a, int nargs, const char *name)
+{
+	static const struct {
+		const char *name;
+		uint8_t op;
+	} ops[] = {{"band", BPF_AND}, {"bor", BPF_OR}, {"bxor", BPF_XOR}, {"lshift", BPF_LSH},
+		   {"rshift", BPF_RSH}, {"arshift", BPF_ARSH}};
+	uint8_t op = 0;
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (!strcmp(name, ops[i].name))
+			op = ops[i].op;
+	need(C, name, nargs, 2, 2);
+	int x = arg(C, a, 0), y = arg(C, a, 1);
+	struct var *vx = v_src(C, x), *vy = v_src(C, y);
+	if (vx->kind == VK_NUM && vy->kind == VK_NUM) {
+		uint64_t p = (uint64_t)vx->num, q = (uint64_t)vy->num, r = 0;
+		switch (op) {
+		case BPF_AND: r = p & q; break;
+		case BPF_OR: r = p | q; break;
+		case BPF_XOR: r = p ^ q; break;
+		case BPF_LSH: r = p << (q & 63); break;
+		case BPF_RSH: r = p >> (q & 63); break;
+		case BPF_ARSH: r = (uint64_t)((int64_t)p >> (q & 63)); break;
+		}
+		v_const(C, a, (int64_t)r);
+		return;
+	}
+	if (vx->kind == VK_NUM && op != BPF_LSH && op != BPF_RSH && op != BPF_ARSH) {
+		int t = x;
+		x = y;
+		y = t;
+		vx = v_src(C, x);
+		vy = v_src(C, y);
+	}
+	int64_t k = vy->num;
+	bool imm = vy->kind == VK_NUM && k >= INT32_MIN && k <= INT32_MAX;
+	int ry = -1;
+	if (!imm) {
+		ry = v_reg(C, y);
+		C->locked |= 1u << ry;
+	}
+	int rd = alu_dst(C, a, x);
+	C->locked = 0;
+	if (imm)
+		emit(C, BPF_ALU64 | op | BPF_K, rd, 0, 0, (int32_t)k);
+	else
+		emit(C, BPF_ALU64 | op | BPF_X, rd, ry, 0, 0);
+	C->v[a].ptr = PK_SCALAR;
+	C->v[a].width = 8;
+}
+
+static void bi_bnot(struct ctx *C, int a, int nargs)
+{
+	need(C, "bnot", nargs, 1, 1);
+	int x = arg(C, a, 0);
+	if (v_src(C, x)->kind == VK_NUM) {
+		v_const(C, a, ~v_src(C, x)->num);
+		return;
+	}
+	emit(C, BPF_ALU64 | BPF_XOR | BPF_K, alu_dst(C, a, x), 0, 0, -1);
+	C->v[a].ptr = PK_SCALAR;
+}
+
+/* floor(log2(x)) by halving steps; log and log10 scale it (integer result). */
+static void bi_log(struct ctx *C, int a, int nargs, const char *name)
+{
+	need(C, name, nargs, 1, 1);
+	int x = arg(C, a, 0);
+	struct var *v = v_src(C, x);
+	if (v->kind == VK_NUM) { /* fold with Lua's own math */
+		lua_State *L = C->L;
+		lua_getglobal(L, "math");
+		lua_getfield(L, -1, "log");
+		lua_pushnumber(L, (lua_Number)v->num);
+		lua_call(L, 1, 1);
+		double ln = lua_tonumber(L, -1);
+		lua_pop(L, 2);
+		double r = !strcmp(name, "log2") ? ln / 0.6931471805599453
+			   : !strcmp(name, "log10") ? ln / 2.302585092994046 : ln;
+		v_const(C, a, (int64_t)r);
+		return;
+	}
+	int rx = alu_dst(C, a, x); /* x is consumed into the result register */
+	int rr = r_scratch(C, 1u << rx);
+	C->locked |= 1u << rr | 1u << rx;
+	int rt = r_scratch(C, C->locked);
+	C->locked = 0;
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, rr, 0, 0, 0);
+	for (int s = 32; s >= 1; s >>= 1) {
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, rx, 0, 0);
+		emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rt, 0, 0, s);
+		emit(C, BPF_JMP | BPF_JEQ | BPF_K, rt, 0, 2, 0);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rx, rt, 0, 0);
+		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rr, 0, 0, s);
+	}
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rx, rr, 0, 0);
+	if (!strcmp(name, "log10")) { /* log10(x) ~ log2(x) * 1233 / 4096 */
+		emit(C, BPF_ALU64 | BPF_MUL | BPF_K, rx, 0, 0, 1233);
+		emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rx, 0, 0, 12);
+	} else if (!strcmp(name, "log")) { /* ln(x) ~ log2(x) * 2839 / 4096 */
+		emit(C, BPF_ALU64 | BPF_MUL | BPF_K, rx, 0, 0, 2839);
+		emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rx, 0, 0, 12);
+	}
+	C->v[a].ptr = PK_SCALAR;
+	C->v[a].flags = 0;
+}
+
+static void bi_perf_submit(struct ctx *C, int a, int nargs)
+{
+	need(C, "perf_submit", nargs, 2, 2);
+	int m = arg(C, a, 0), d = arg(C, a, 1);
+	if (!is_map(C, m))
+		bpfc_fail(C, "perf_submit(map, data) needs a perf_event_array map first");
+	struct var *dv = v_src(C, d);
+	if (dv->kind != VK_STACK)
+		bpfc_fail(C, "perf_submit() sends a struct made with ffi.new");
+	int size = ct_sizeof(C, dv->ref);
+	int mapref = v_src(C, m)->ref;
+	int doff = (int)dv->num;
+	call_prepare(C);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0);
+	emit_map_fd(C, 2, mapref);
+	emit_ld64(C, 3, 0, 0xffffffffll); /* BPF_F_CURRENT_CPU */
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 4, BPF_REG_10, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 4, 0, 0, -doff);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 5, 0, 0, size);
+	helper(C, BPF_FUNC_perf_event_output);
+	result_r0(C, a, 8, VF_SIGNED);
+}
+
+static void bi_stack_id(struct ctx *C, int a, int nargs)
+{
+	need(C, "stack_id", nargs, 1, 2);
+	int m = arg(C, a, 0);
+	if (!is_map(C, m))
+		bpfc_fail(C, "stack_id(map[, flags]) needs a stack_trace map");
+	int64_t flags = 0;
+	if (nargs == 2) {
+		struct var *f = v_src(C, arg(C, a, 1));
+		if (f->kind != VK_NUM)
+			bpfc_fail(C, "stack_id() flags must be a constant");
+		flags = f->num;
+	}
+	int mapref = v_src(C, m)->ref;
+	call_prepare(C);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0);
+	emit_map_fd(C, 2, mapref);
+	emit_mov_imm(C, 3, flags);
+	helper(C, BPF_FUNC_get_stackid);
+	result_r0(C, a, 8, VF_SIGNED);
+}
+
+static void bi_load_bytes(struct ctx *C, int a, int nargs)
+{
+	need(C, "load_bytes", nargs, 2, 2);
+	int off = arg(C, a, 0), buf = arg(C, a, 1);
+	struct var *b = v_src(C, buf);
+	if (b->kind != VK_STACK)
+		bpfc_fail(C, "load_bytes(off, buf) needs a buffer made with ffi.new");
+	int size = ct_sizeof(C, b->ref);
+	int boff = (int)b->num;
+	int slots[2] = {off, off};
+	call_prepare(C);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0);
+	load_args(C, slots, 0);
+	{
+		struct var *v = v_src(C, off);
+		if (v->reg != NOREG)
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 2, v->reg, 0, 0);
+		else if (v->kind == VK_NUM)
+			emit_mov_imm(C, 2, v->num);
+		else if (v->kind == VK_PKT)
+			emit_mov_imm(C, 2, v->num);
+		else if (v->spill)
+			emit(C, BPF_LDX | BPF_MEM | BPF_DW, 2, BPF_REG_10, (int16_t)-v->spill, 0);
+	}
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 3, BPF_REG_10, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -boff);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, size);
+	helper(C, BPF_FUNC_skb_load_bytes);
+	result_r0(C, a, 8, VF_SIGNED);
+}
+
+bool bi_call(struct ctx *C, const char *name, int a, int nargs)
+{
+	if (!strcmp(name, "xadd"))
+		bi_xadd(C, a, nargs);
+	else if (!strcmp(name, "time"))
+		bi_noarg(C, a, nargs, name, BPF_FUNC_ktime_get_ns, 0);
+	else if (!strcmp(name, "cpu"))
+		bi_noarg(C, a, nargs, name, BPF_FUNC_get_smp_processor_id, 0);
+	else if (!strcmp(name, "pid_tgid"))
+		bi_noarg(C, a, nargs, name, BPF_FUNC_get_current_pid_tgid, 0);
+	else if (!strcmp(name, "uid_gid"))
+		bi_noarg(C, a, nargs, name, BPF_FUNC_get_current_uid_gid, 0);
+	else if (!strcmp(name, "random"))
+		bi_noarg(C, a, nargs, name, BPF_FUNC_get_prandom_u32, 0);
+	else if (!strcmp(name, "comm"))
+		bi_comm(C, a, nargs);
+	else if (!strcmp(name, "print"))
+		bi_print(C, a, nargs);
+	else if (!strcmp(name, "ntoh") || !strcmp(name, "hton"))
+		bi_swap(C, a, nargs, name);
+	else if (!strcmp(name, "new"))
+		bi_new(C, a, nargs);
+	else if (!strcmp(name, "cast"))
+		bi_cast(C, a, nargs);
+	else if (!strcmp(name, "bnot"))
+		bi_bnot(C, a, nargs);
+	else if (!strcmp(name, "log2") || !strcmp(name, "log") || !strcmp(name, "log10"))
+		bi_log(C, a, nargs, name);
+	else if (!strcmp(name, "perf_submit"))
+		bi_perf_submit(C, a, nargs);
+	else if (!strcmp(name, "stack_id"))
+		bi_stack_id(C, a, nargs);
+	else if (!strcmp(name, "load_bytes"))
+		bi_load_bytes(C, a, nargs);
+	else if (!strcmp(name, "band") || !strcmp(name, "bor") || !strcmp(name, "bxor") ||
+		 !strcmp(name, "lshift") || !strcmp(name, "rshift") || !strcmp(name, "arshift"))
+		bi_bitop(C, a, nargs, name);
+	else
+		return false;
+	return true;
+}
+
+/* Call a Lua function at compile time: every argument must be a constant. */
+static void fold_call(struct ctx *C, int a, int nargs)
+{
+	lua_State *L = C->L;
+	k_push(C, v_src(C, a)->ref);
+	for (int i = 0; i < nargs; i++) {
+		struct var *v = v_src(C, arg(C, a, i));
+		switch (v->kind) {
+		case VK_NIL: lua_pushnil(L); break;
+		case VK_NUM:
+			if (v->flags & VF_BOOL)
+				lua_pushboolean(L, (int)v->num);
+			else
+				lua_pushnumber(L, (lua_Number)v->num);
+			break;
+		case VK_LUA: k_push(C, v->ref); break;
+		default:
+			bpfc_fail(C, "a Lua function can only be called with values known at compile "
+				     "time (argument %d is not)", i + 1);
+		}
+	}
+	if (lua_pcall(L, nargs, 1, 0))
+		bpfc_fail(C, "calling a Lua function at compile time failed: %s", lua_tostring(L, -1));
+	v_set_lua(C, a, -1);
+	lua_pop(L, 1);
+}
+
+void tr_call(struct ctx *C, int a, int nres, int nargs)
+{
+	(void)nres;
+	struct var *f = v_src(C, a);
+	if (f->kind == VK_PKT || (f->kind == VK_RT && f->ptr == PK_PKTOFF)) {
+		/* slice: dissector(from, to) reads bytes [from, to) as one number */
+		struct var *x = v_src(C, arg(C, a, 0)), *y = v_src(C, arg(C, a, 1));
+		if (nargs != 2 || x->kind != VK_NUM || y->kind != VK_NUM)
+			bpfc_fail(C, "a packet slice takes two constant offsets: data(from, to)");
+		int w = (int)(y->num - x->num);
+		if (w != 1 && w != 2 && w != 4 && w != 8)
+			bpfc_fail(C, "a packet slice is 1, 2, 4 or 8 bytes long, not %d", w);
+		pk_load(C, a, a, x->num, w, 0);
+		return;
+	}
+	if (f->kind != VK_LUA)
+		bpfc_fail(C, "calling a value that is not a function");
+	const char *name = k_builtin(C, f->ref);
+	if (name && bi_call(C, name, a, nargs))
+		return;
+	k_push(C, f->ref);
+	int t = lua_type(C->L, -1);
+	lua_pop(C->L, 1);
+	if (t != LUA_TFUNCTION && t != 10)
+		bpfc_fail(C, "calling a %s", lua_typename(C->L, t));
+	fold_call(C, a, nargs);
+}

@@ -1,0 +1,258 @@
+/*
+** The compiler's shared state: one context per compilation, passed around.
+** Data flows one way: bytecode (bcread) -> variables (var) -> instructions
+** (emit, translate, builtins, dissect) -> passes (peephole) -> the caller.
+*/
+#ifndef BPFC_CORE_H
+#define BPFC_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <linux/bpf.h>
+#include <lua.h>
+
+#define BPFC_API __attribute__((visibility("default")))
+
+#define MAX_INSNS 4096	  /* program size limit for one compile */
+#define MAX_SLOTS 256	  /* LuaJIT frame slots + our temporaries */
+#define MAX_BC 8192	  /* bytecodes in one function */
+#define MAX_HINTS 64	  /* join conflicts remembered across restarts */
+#define STACK_SIZE 512	  /* BPF stack limit in bytes */
+#define NOREG 0xff
+
+/* Our own names for the LuaJIT opcodes we know; numbers come from
+** jit.vmdef.bcnames at run time, never from a hard-coded table. */
+#define BCOPS(_)                                                                                   \
+	_(ISLT) _(ISGE) _(ISLE) _(ISGT) _(ISEQV) _(ISNEV) _(ISEQS) _(ISNES) _(ISEQN) _(ISNEN)      \
+	_(ISEQP) _(ISNEP) _(ISTC) _(ISFC) _(IST) _(ISF) _(ISTYPE) _(ISNUM) _(MOV) _(NOT) _(UNM)    \
+	_(LEN) _(ADDVN) _(SUBVN) _(MULVN) _(DIVVN) _(MODVN) _(ADDNV) _(SUBNV) _(MULNV) _(DIVNV)    \
+	_(MODNV) _(ADDVV) _(SUBVV) _(MULVV) _(DIVVV) _(MODVV) _(POW) _(CAT) _(KSTR) _(KCDATA)      \
+	_(KSHORT) _(KNUM) _(KPRI) _(KNIL) _(UGET) _(USETV) _(USETS) _(USETN) _(USETP) _(UCLO)      \
+	_(FNEW) _(TNEW) _(TDUP) _(GGET) _(GSET) _(TGETV) _(TGETS) _(TGETB) _(TGETR) _(TSETV)       \
+	_(TSETS) _(TSETB) _(TSETM) _(TSETR) _(CALLM) _(CALL) _(CALLMT) _(CALLT) _(ITERC) _(ITERN)  \
+	_(VARG) _(ISNEXT) _(RETM) _(RET) _(RET0) _(RET1) _(FORI) _(JFORI) _(FORL) _(IFORL)         \
+	_(JFORL) _(ITERL) _(IITERL) _(JITERL) _(LOOP) _(ILOOP) _(JLOOP) _(JMP) _(FUNCF) _(IFUNCF)  \
+	_(JFUNCF) _(FUNCV) _(IFUNCV) _(JFUNCV) _(FUNCC) _(FUNCCW)
+
+enum bcop {
+#define BCENUM(name) OP_##name,
+	BCOPS(BCENUM)
+#undef BCENUM
+	OP__MAX,
+	OP_UNKNOWN = OP__MAX
+};
+
+/* One decoded bytecode instruction. */
+struct bcins {
+	uint8_t op;	/* enum bcop */
+	uint8_t a, b, c;
+	uint16_t d;
+};
+
+/* What a variable holds. */
+enum vkind {
+	VK_UNDEF,  /* never written (or dead) */
+	VK_NIL,	   /* nil */
+	VK_NUM,	   /* integer known at compile time (may also sit in a register) */
+	VK_LUA,	   /* any other compile-time Lua value: string, table, function, map */
+	VK_PKT,	   /* packet dissector at a compile-time offset (num), no register */
+	VK_STACK,  /* object on the BPF stack at fp - num, no register */
+	VK_RT,	   /* value known only at run time, in a register or spilled */
+};
+
+/* What a run-time value points to (VK_RT only). */
+enum ptrkind {
+	PK_SCALAR,   /* plain number */
+	PK_CTX,	     /* the program context (R1 at entry) */
+	PK_MAPVAL,   /* value in a map (maybe NULL until checked) */
+	PK_PKTOFF,   /* packet dissector whose offset is in the register */
+	PK_PROBE,    /* kernel or user pointer, read through probe_read */
+	PK_PKTPTR,   /* direct packet pointer (skb->data) */
+	PK_PKTEND,   /* skb->data_end */
+};
+
+enum vflag {
+	VF_SIGNED = 1,	  /* scalar is signed */
+	VF_NULL = 2,	  /* pointer may be NULL */
+	VF_BOOL = 4,	  /* value is a boolean */
+	VF_NETORD = 8,	  /* bitfields count from the most significant bit */
+};
+
+struct var {
+	uint8_t kind;	/* enum vkind */
+	uint8_t ptr;	/* enum ptrkind */
+	uint8_t reg;	/* register or NOREG */
+	uint8_t width;	/* scalar width in bytes (1, 2, 4, 8) */
+	uint8_t flags;	/* enum vflag */
+	int16_t shadow;	/* slot this one is a copy of, or -1 */
+	int16_t spill;	/* value also at fp - spill (0: nowhere) */
+	int64_t num;	/* VK_NUM value, VK_PKT offset, VK_STACK frame offset */
+	int ref;	/* index in the constants table: Lua value or ctype, 0 if none */
+	int layer;	/* constants-table index of the dissector layer name, 0 if none */
+};
+
+/* A join point's agreed variable layout, recorded by the first edge. */
+struct joinstate {
+	struct var v[MAX_SLOTS];
+};
+
+/* Forward-jump fixups: BPF instructions whose offset waits for a bytecode pc. */
+struct fixup {
+	int insn;
+	int target_bc;
+};
+
+/* A comparison waiting for its JMP: emitted only after the join's moves. */
+struct pcmp {
+	int state;	/* 0 none, 1 pending, CMP_ALWAYS, CMP_NEVER */
+	uint8_t jop;	/* BPF_JEQ, BPF_JSGT, ... */
+	int a;		/* left slot */
+	int b;		/* right slot, or -1 for an immediate */
+	int64_t imm;
+	int strref;	/* compare memory of slot a with this string constant */
+	int null_slot;	/* pointer tested against NULL, -1 none */
+	bool nonnull_on_jump;
+};
+
+struct hint {
+	int target_bc; /* join point */
+	int slot;      /* variable that must be in a register there */
+};
+
+struct ctx {
+	lua_State *L;
+	int fn;			/* stack index of the function being compiled */
+	int env;		/* stack index: compile-time environment table */
+	int opts;		/* stack index: options (builtins, proto, ctype, ...) */
+	int consts;		/* stack index: our constants table (refs) */
+	int nconsts;
+	int jitutil;		/* stack index: jit.util */
+	const uint8_t *opmap;	/* LuaJIT opcode number -> enum bcop */
+	int fr2;		/* 1 when a call frame takes two slots (GC64) */
+
+	/* bytecode */
+	int nbc, nslots, nparams;
+	struct bcins bc[MAX_BC];
+	uint64_t live[MAX_BC][MAX_SLOTS / 64]; /* slots live after bc[pc] */
+	uint64_t livein[MAX_BC][MAX_SLOTS / 64];
+	bool target[MAX_BC];	/* bc pc is a jump target */
+	int pc;			/* bytecode pc being translated */
+
+	/* variables: LuaJIT slots, then our temporaries */
+	struct var v[MAX_SLOTS];
+	int tmp;		/* first temporary slot */
+	int16_t spill_off[MAX_SLOTS];
+	int stack_top;		/* bytes of stack in use */
+	int8_t owner[11];	/* register -> slot that owns it, -1 free */
+	int16_t joinidx[MAX_BC]; /* bytecode pc -> index in jpool, -1 none */
+	struct joinstate *jpool; /* grown on demand, kept across compiles */
+	int njoin, capjoin;
+	bool reachable;
+	bool ctx_pinned;	/* R6 holds the context */
+
+	/* output */
+	struct bpf_insn insn[MAX_INSNS];
+	uint16_t insn_bc[MAX_INSNS];	/* bytecode pc each instruction came from */
+	int ninsn;
+	struct fixup fix[MAX_INSNS];
+	int nfix;
+	struct pcmp cmp;
+	int maps_ref;		/* stack index: table of map relocations */
+	int nmaps;
+
+	/* restarts on join conflicts */
+	struct hint hints[MAX_HINTS];
+	int nhints;
+	bool restart;
+	unsigned locked;	/* registers the current instruction still reads */
+
+	/* errors */
+	jmp_buf jb;
+	char err[512];
+};
+
+#define CMP_ALWAYS (-2)
+#define CMP_NEVER (-3)
+
+/* Raise a compile error naming the construct; never returns. */
+__attribute__((noreturn, format(printf, 2, 3))) void bpfc_fail(struct ctx *C, const char *fmt, ...);
+
+/* bcread.c */
+int bc_load(struct ctx *C);
+const char *bc_opname(int op);
+int bc_probe_fr2(lua_State *L, int jitutil, const uint8_t *opmap);
+int bc_opmap_init(lua_State *L, uint8_t *opmap, int max);
+void bc_liveness(struct ctx *C);
+bool bc_live(const struct ctx *C, int pc, int slot);
+bool bc_livein(const struct ctx *C, int pc, int slot);
+
+/* luaval.c: constants and Lua values */
+int k_ref(struct ctx *C, int idx);
+void k_push(struct ctx *C, int ref);
+void v_set_lua(struct ctx *C, int slot, int idx);
+int k_field(struct ctx *C, int ref, const char *name);
+bool k_isstring(struct ctx *C, int ref, const char **s, size_t *len);
+const char *k_builtin(struct ctx *C, int ref);
+struct cfield {
+	int off, size, bpos, bsize; /* bpos < 0: not a bitfield */
+	bool isptr, issigned, isfloat, isagg; /* isagg: struct, union or array */
+	int ctype;			      /* ref: member ctype (pointee for pointers) */
+};
+bool ct_field(struct ctx *C, int ctype, const char *name, struct cfield *f);
+int ct_sizeof(struct ctx *C, int ctype);
+bool ct_scalar(struct ctx *C, int ctype, int *size, bool *issigned);
+int ct_elem(struct ctx *C, int ctype, int *esize);
+
+/* var.c: variables, registers, spills, joins */
+void v_init(struct ctx *C);
+void v_const(struct ctx *C, int slot, int64_t n);
+void v_def(struct ctx *C, int slot);
+void v_copy(struct ctx *C, int dst, int src);
+struct var *v_src(struct ctx *C, int slot);
+int v_reg(struct ctx *C, int slot);
+int v_reg_into(struct ctx *C, int slot, int reg);
+int v_newreg(struct ctx *C, int slot);
+int r_scratch(struct ctx *C, unsigned avoid_mask);
+void r_reserve(struct ctx *C, int reg);
+void r_call_clobber(struct ctx *C, int pc);
+void v_drop_dead(struct ctx *C, int pc);
+void v_join_edge(struct ctx *C, int target);
+int v_peek(struct ctx *C, int slot, unsigned avoid);
+void pmove(struct ctx *C, const uint8_t *dst, const uint8_t *src, int n, unsigned busy);
+unsigned join_regs(struct ctx *C, int target);
+int v_root(struct ctx *C, int slot);
+int alu_dst(struct ctx *C, int dst, int a);
+void v_join_enter(struct ctx *C, int pc);
+void v_rt(struct ctx *C, int slot, int reg, int ptr, int width, int flags);
+int v_spill_off(struct ctx *C, int slot);
+bool v_isconst(const struct var *v);
+int stack_alloc(struct ctx *C, int size);
+
+/* emit.c */
+void emit(struct ctx *C, uint8_t code, int dst, int src, int16_t off, int32_t imm);
+void emit_ld64(struct ctx *C, int dst, int src, int64_t imm);
+void emit_mov_imm(struct ctx *C, int dst, int64_t imm);
+
+/* translate.c, builtins.c, dissect.c */
+void tr_ins(struct ctx *C, int pc);
+void tr_call(struct ctx *C, int a, int nres, int nargs);
+void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t keynum, int keykind);
+void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynum, int keykind,
+		 int src);
+bool bi_call(struct ctx *C, const char *name, int a, int nargs);
+void pk_field(struct ctx *C, int dst, int base, const char *name);
+void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int64_t addoff);
+void mem_load(struct ctx *C, int dst, int base, const struct cfield *f);
+void mem_store(struct ctx *C, int base, const struct cfield *f, int src);
+void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot);
+void map_update(struct ctx *C, int mapslot, int keyslot, int valslot);
+void map_delete(struct ctx *C, int mapslot, int keyslot);
+void null_guard(struct ctx *C, int slot, int *skip_insn);
+void emit_map_fd(struct ctx *C, int reg, int mapref);
+
+/* peephole.c */
+void pass_run(struct ctx *C);
+
+#endif

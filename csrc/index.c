@@ -1,0 +1,361 @@
+/*
+** a = b[k] and b[k] = a: on maps, packet dissectors, the context, map
+** values, stack objects, probed pointers and compile-time Lua tables.
+*/
+#include <string.h>
+#include "core.h"
+
+static uint8_t size_code(struct ctx *C, int size)
+{
+	switch (size) {
+	case 1: return BPF_B;
+	case 2: return BPF_H;
+	case 4: return BPF_W;
+	case 8: return BPF_DW;
+	}
+	bpfc_fail(C, "a load or store of %d bytes: only 1, 2, 4 and 8 can be done at once", size);
+}
+
+static int gettable(lua_State *L)
+{
+	lua_gettable(L, 1);
+	return 1;
+}
+
+/* The key as a slot: constants get a temporary. */
+static int key_slot(struct ctx *C, int keyslot, int keyref, int64_t keynum, int keykind)
+{
+	if (keykind == 0)
+		return keyslot;
+	int t = C->tmp + 2;
+	if (keykind == 2)
+		v_const(C, t, keynum);
+	else {
+		k_push(C, keyref);
+		v_set_lua(C, t, -1);
+		lua_pop(C->L, 1);
+	}
+	return t;
+}
+
+static bool is_map(struct ctx *C, const struct var *v)
+{
+	if (v->kind != VK_LUA)
+		return false;
+	int r = k_field(C, v->ref, "__map");
+	if (!r)
+		return false;
+	k_push(C, r);
+	bool yes = lua_toboolean(C->L, -1);
+	lua_pop(C->L, 1);
+	return yes;
+}
+
+/* dst = <value at [reg + off]>, extracting a bitfield when asked. */
+static void load_scalar(struct ctx *C, int dst, int reg, int off, const struct cfield *f,
+			bool netorder)
+{
+	C->locked |= 1u << reg;
+	v_def(C, dst);
+	int rd = v_newreg(C, dst);
+	C->locked = 0;
+	emit(C, BPF_LDX | BPF_MEM | size_code(C, f->size), rd, reg, (int16_t)off, 0);
+	int flags = f->issigned ? VF_SIGNED : 0;
+	if (f->size > 1 && netorder) /* packet memory is big-endian: read it as a number */
+		emit(C, BPF_ALU | BPF_END | BPF_TO_BE, rd, 0, 0, f->size * 8);
+	if (f->bpos >= 0) {
+		int shift = netorder ? f->size * 8 - f->bpos - f->bsize : f->bpos;
+		if (shift)
+			emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rd, 0, 0, shift);
+		emit(C, BPF_ALU64 | BPF_AND | BPF_K, rd, 0, 0, (int32_t)((1u << f->bsize) - 1));
+	} else if (f->issigned && f->size < 8) { /* sign-extend to 64 bits */
+		emit(C, BPF_ALU64 | BPF_LSH | BPF_K, rd, 0, 0, 64 - f->size * 8);
+		emit(C, BPF_ALU64 | BPF_ARSH | BPF_K, rd, 0, 0, 64 - f->size * 8);
+	}
+	v_rt(C, dst, rd, PK_SCALAR, f->size, flags | (netorder ? VF_NETORD : 0));
+	C->v[dst].reg = (uint8_t)rd;
+}
+
+/* A member of a struct held somewhere: what it is and where. */
+static void member(struct ctx *C, int ctype, int keyref, int64_t keynum, int keykind,
+		   struct cfield *f)
+{
+	if (keykind == 1) {
+		const char *name;
+		size_t len;
+		k_isstring(C, keyref, &name, &len);
+		if (!ctype || !ct_field(C, ctype, name, f))
+			bpfc_fail(C, "no field '%s' in this type", name);
+		return;
+	}
+	if (keykind != 2)
+		bpfc_fail(C, "indexing memory needs a constant index");
+	int esize = 1;
+	int elem = ctype ? ct_elem(C, ctype, &esize) : 0;
+	memset(f, 0, sizeof(*f));
+	f->bpos = -1;
+	int size = esize;
+	bool sg = false;
+	if (elem && ct_scalar(C, elem, &size, &sg)) {
+		f->size = size;
+		f->issigned = sg;
+	} else if (!elem && ctype && ct_scalar(C, ctype, &size, &sg)) {
+		f->size = size; /* v[0] on a scalar value */
+		f->issigned = sg;
+		esize = size;
+	} else if (elem) {
+		f->isagg = true;
+		f->size = esize;
+	} else {
+		f->size = 1;
+	}
+	f->ctype = elem;
+	f->off = (int)keynum * esize;
+}
+
+/* skb.data and skb.data_end are pointers in a u32's clothing. */
+static bool ctx_packet_ptr(struct ctx *C, int dst, int base, int keyref, int keykind)
+{
+	if (keykind != 1)
+		return false;
+	const char *name;
+	size_t len;
+	k_isstring(C, keyref, &name, &len);
+	bool end = !strcmp(name, "data_end");
+	if (strcmp(name, "data") && !end)
+		return false;
+	struct cfield f;
+	if (!ct_field(C, v_src(C, base)->ref, name, &f))
+		return false;
+	int rb = v_reg(C, base);
+	C->locked |= 1u << rb;
+	v_def(C, dst);
+	int rd = v_newreg(C, dst);
+	C->locked = 0;
+	emit(C, BPF_LDX | BPF_MEM | BPF_W, rd, rb, (int16_t)f.off, 0);
+	v_rt(C, dst, rd, end ? PK_PKTEND : PK_PKTPTR, 8, 0);
+	return true;
+}
+
+void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t keynum,
+	      int keykind)
+{
+	struct var *b = v_src(C, base);
+	struct cfield f;
+	if (is_map(C, b)) {
+		if (keykind == 1)
+			bpfc_fail(C, "a map is indexed with [key], not .name");
+		map_lookup(C, dst, base, key_slot(C, keyslot, keyref, keynum, keykind));
+		return;
+	}
+	switch (b->kind) {
+	case VK_LUA: {
+		lua_State *L = C->L;
+		int ks = key_slot(C, keyslot, keyref, keynum, keykind);
+		struct var *kv = v_src(C, ks);
+		lua_pushcfunction(L, gettable);
+		k_push(C, b->ref);
+		if (kv->kind == VK_NUM)
+			lua_pushnumber(L, (lua_Number)kv->num);
+		else if (kv->kind == VK_LUA)
+			k_push(C, kv->ref);
+		else
+			bpfc_fail(C, "a Lua table (or other Lua value) is indexed with a run-time "
+				     "key; use a map instead");
+		if (lua_pcall(L, 2, 1, 0)) /* metamethods included, as Lua would */
+			bpfc_fail(C, "%s", lua_tostring(L, -1));
+		v_set_lua(C, dst, -1);
+		lua_pop(L, 1);
+		return;
+	}
+	case VK_PKT:
+		if (keykind == 1) {
+			const char *name;
+			size_t len;
+			k_isstring(C, keyref, &name, &len);
+			if (!b->ref || !ct_field(C, b->ref, name, &f)) {
+				pk_field(C, dst, base, name);
+				return;
+			}
+		} else if (keykind == 0) {
+			pk_load(C, dst, base, 0, 1, 0);
+			return;
+		} else {
+			member(C, b->ref, keyref, keynum, keykind, &f);
+		}
+		if (f.isagg) {
+			struct var keep = *b;
+			v_def(C, dst);
+			C->v[dst] = keep;
+			C->v[dst].shadow = -1;
+			C->v[dst].reg = NOREG;
+			C->v[dst].spill = 0;
+			C->v[dst].num += f.off;
+			C->v[dst].ref = f.ctype;
+			C->v[dst].layer = 0;
+			return;
+		}
+		pk_load(C, dst, base, f.off, f.size, 0);
+		if (f.bpos >= 0) {
+			int rd = C->v[dst].reg;
+			int shift = f.size * 8 - f.bpos - f.bsize;
+			if (shift)
+				emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rd, 0, 0, shift);
+			emit(C, BPF_ALU64 | BPF_AND | BPF_K, rd, 0, 0, (int32_t)((1u << f.bsize) - 1));
+		}
+		return;
+	case VK_STACK:
+		member(C, b->ref, keyref, keynum, keykind, &f);
+		if (f.isagg || f.isptr) {
+			struct var keep = *b;
+			if (f.isptr)
+				bpfc_fail(C, "pointer members of stack objects are not supported");
+			v_def(C, dst);
+			C->v[dst] = keep;
+			C->v[dst].shadow = -1;
+			C->v[dst].num -= f.off;
+			C->v[dst].ref = f.ctype;
+			return;
+		}
+		load_scalar(C, dst, BPF_REG_10, (int)-b->num + f.off, &f, false);
+		return;
+	case VK_RT:
+		break;
+	default:
+		bpfc_fail(C, "cannot index this value (nil or a number)");
+	}
+	switch (b->ptr) {
+	case PK_PKTOFF:
+		if (keykind == 1) {
+			const char *name;
+			size_t len;
+			k_isstring(C, keyref, &name, &len);
+			if (!b->ref || !ct_field(C, b->ref, name, &f)) {
+				pk_field(C, dst, base, name);
+				return;
+			}
+			if (f.isagg)
+				bpfc_fail(C, "field '%s' is not a number", name);
+		} else if (keykind == 0) {
+			pk_load(C, dst, base, 0, 1, keyslot);
+			return;
+		} else {
+			member(C, b->ref, keyref, keynum, keykind, &f);
+		}
+		pk_load(C, dst, base, f.off, f.size, 0);
+		if (f.bpos >= 0) {
+			int rd = C->v[dst].reg;
+			int shift = f.size * 8 - f.bpos - f.bsize;
+			if (shift)
+				emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rd, 0, 0, shift);
+			emit(C, BPF_ALU64 | BPF_AND | BPF_K, rd, 0, 0, (int32_t)((1u << f.bsize) - 1));
+		}
+		return;
+	case PK_CTX:
+		if (ctx_packet_ptr(C, dst, base, keyref, keykind))
+			return;
+		member(C, b->ref, keyref, keynum, keykind, &f);
+		if (f.isagg)
+			bpfc_fail(C, "context member is not a number");
+		{
+			int rb = v_reg(C, base);
+			if (f.isptr) {
+				int pointee = f.ctype;
+				struct cfield g = f;
+				g.size = 8;
+				g.bpos = -1;
+				load_scalar(C, dst, rb, f.off, &g, false);
+				C->v[dst].ptr = PK_PROBE;
+				C->v[dst].ref = pointee;
+				return;
+			}
+			load_scalar(C, dst, rb, f.off, &f, false);
+		}
+		return;
+	case PK_MAPVAL: {
+		member(C, b->ref, keyref, keynum, keykind, &f);
+		if (f.isagg)
+			bpfc_fail(C, "map value member is not a number");
+		int skip = -1;
+		null_guard(C, base, &skip);
+		int rb = v_reg(C, base);
+		load_scalar(C, dst, rb, f.off, &f, false);
+		if (skip >= 0) /* when NULL the result is 0 */
+			C->insn[skip].off = (int16_t)(C->ninsn - skip - 1);
+		return;
+	}
+	case PK_PROBE:
+		member(C, b->ref, keyref, keynum, keykind, &f);
+		mem_load(C, dst, base, &f);
+		return;
+	case PK_PKTPTR:
+		member(C, b->ref, keyref, keynum, keykind, &f);
+		load_scalar(C, dst, v_reg(C, base), f.off, &f, true);
+		return;
+	default:
+		bpfc_fail(C, "cannot index this run-time value (it is a number, not a pointer)");
+	}
+}
+
+/* Store slot src's value (or constant) at [reg + off] of the given size. */
+static void store(struct ctx *C, int reg, int off, int size, int src)
+{
+	struct var *s = v_src(C, src);
+	if (s->kind == VK_NUM && s->num >= INT32_MIN && s->num <= INT32_MAX && s->reg == NOREG) {
+		emit(C, BPF_ST | BPF_MEM | size_code(C, size), reg, 0, (int16_t)off, (int32_t)s->num);
+		return;
+	}
+	if (s->kind == VK_NIL) {
+		emit(C, BPF_ST | BPF_MEM | size_code(C, size), reg, 0, (int16_t)off, 0);
+		return;
+	}
+	if (s->kind == VK_RT && s->ptr == PK_MAPVAL)
+		bpfc_fail(C, "storing a map value pointer; index it first (v[0] or v.field)");
+	C->locked |= 1u << reg;
+	int rs = v_peek(C, src, C->locked);
+	C->locked = 0;
+	emit(C, BPF_STX | BPF_MEM | size_code(C, size), reg, rs, (int16_t)off, 0);
+}
+
+void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynum, int keykind,
+		 int src)
+{
+	struct var *b = v_src(C, base);
+	struct cfield f;
+	if (is_map(C, b)) {
+		if (keykind == 1)
+			bpfc_fail(C, "a map is indexed with [key], not .name");
+		int ks = key_slot(C, keyslot, keyref, keynum, keykind);
+		if (v_src(C, src)->kind == VK_NIL)
+			map_delete(C, base, ks);
+		else
+			map_update(C, base, ks, src);
+		return;
+	}
+	switch (b->kind) {
+	case VK_STACK:
+		member(C, b->ref, keyref, keynum, keykind, &f);
+		if (f.isagg || f.bpos >= 0)
+			bpfc_fail(C, "cannot assign an aggregate or bitfield member");
+		store(C, BPF_REG_10, (int)-b->num + f.off, f.size, src);
+		return;
+	case VK_RT:
+		if (b->ptr == PK_MAPVAL) {
+			member(C, b->ref, keyref, keynum, keykind, &f);
+			if (f.isagg || f.bpos >= 0)
+				bpfc_fail(C, "cannot assign an aggregate or bitfield member");
+			int skip = -1;
+			null_guard(C, base, &skip);
+			store(C, v_reg(C, base), f.off, f.size, src);
+			if (skip >= 0)
+				C->insn[skip].off = (int16_t)(C->ninsn - skip - 1);
+			return;
+		}
+		break;
+	case VK_LUA:
+		bpfc_fail(C, "cannot change a Lua table from a BPF program; use a map");
+	default:
+		break;
+	}
+	bpfc_fail(C, "cannot assign into this value (only maps, map values and stack objects)");
+}

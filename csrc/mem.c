@@ -1,0 +1,320 @@
+/*
+** Memory the program reaches through helpers or the packet: map lookups and
+** updates, NULL guards, classic packet loads and dissector layers, probe reads.
+*/
+#include <string.h>
+#include "core.h"
+
+static int map_int(struct ctx *C, int mapref, const char *field)
+{
+	int r = k_field(C, mapref, field);
+	if (!r)
+		bpfc_fail(C, "map object has no '%s'", field);
+	k_push(C, r);
+	int n = (int)lua_tointeger(C->L, -1);
+	lua_pop(C->L, 1);
+	return n;
+}
+
+/* Remember which instruction loads which map (for the object writer). */
+static void map_reloc(struct ctx *C, int mapref)
+{
+	lua_State *L = C->L;
+	lua_createtable(L, 0, 2);
+	lua_pushinteger(L, C->ninsn);
+	lua_setfield(L, -2, "insn");
+	k_push(C, mapref);
+	lua_setfield(L, -2, "map");
+	lua_rawseti(L, C->maps_ref, ++C->nmaps);
+}
+
+void emit_map_fd(struct ctx *C, int reg, int mapref)
+{
+	map_reloc(C, mapref);
+	emit_ld64(C, reg, BPF_PSEUDO_MAP_FD, map_int(C, mapref, "fd"));
+}
+
+static uint8_t size_code(int size)
+{
+	return size == 1 ? BPF_B : size == 2 ? BPF_H : size == 4 ? BPF_W : BPF_DW;
+}
+
+/* Put a key or value on the stack; returns its frame offset (object at fp - off). */
+static int stage(struct ctx *C, int slot, int size, const char *what)
+{
+	struct var *v = v_src(C, slot);
+	if (v->kind == VK_STACK) {
+		if (v->ref && ct_sizeof(C, v->ref) < size)
+			bpfc_fail(C, "%s is smaller than the map's %s size (%d bytes)", what, what, size);
+		return (int)v->num;
+	}
+	if (v->kind == VK_LUA)
+		bpfc_fail(C, "a Lua value cannot be a map %s", what);
+	if (v->kind == VK_RT && v->ptr == PK_MAPVAL)
+		bpfc_fail(C, "a map value pointer cannot be a map %s; index it first", what);
+	if (size != 1 && size != 2 && size != 4 && size != 8)
+		bpfc_fail(C, "map %s of %d bytes needs a struct built with ffi.new", what, size);
+	int off = stack_alloc(C, size);
+	if (v->kind == VK_NUM && v->reg == NOREG && v->num >= INT32_MIN && v->num <= INT32_MAX)
+		emit(C, BPF_ST | BPF_MEM | size_code(size), BPF_REG_10, 0, (int16_t)-off,
+		     (int32_t)v->num);
+	else {
+		int r = v_peek(C, slot, C->locked);
+		emit(C, BPF_STX | BPF_MEM | size_code(size), BPF_REG_10, r, (int16_t)-off, 0);
+	}
+	return off;
+}
+
+void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot)
+{
+	int mapref = v_src(C, mapslot)->ref;
+	int koff = stage(C, keyslot, map_int(C, mapref, "key_size"), "key");
+	r_call_clobber(C, C->pc);
+	for (int r = 0; r <= 5; r++)
+		if (C->owner[r] >= 0)
+			r_reserve(C, r);
+	emit_map_fd(C, BPF_REG_1, mapref);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -koff);
+	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	v_def(C, dst);
+	v_rt(C, dst, BPF_REG_0, PK_MAPVAL, 8, VF_NULL);
+	C->v[dst].ref = k_field(C, mapref, "val_type");
+}
+
+void map_update(struct ctx *C, int mapslot, int keyslot, int valslot)
+{
+	int mapref = v_src(C, mapslot)->ref;
+	int koff = stage(C, keyslot, map_int(C, mapref, "key_size"), "key");
+	int voff = stage(C, valslot, map_int(C, mapref, "val_size"), "value");
+	r_call_clobber(C, C->pc);
+	for (int r = 0; r <= 5; r++)
+		if (C->owner[r] >= 0)
+			r_reserve(C, r);
+	emit_map_fd(C, BPF_REG_1, mapref);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -koff);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -voff);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, BPF_ANY);
+	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_update_elem);
+}
+
+void map_delete(struct ctx *C, int mapslot, int keyslot)
+{
+	int mapref = v_src(C, mapslot)->ref;
+	int koff = stage(C, keyslot, map_int(C, mapref, "key_size"), "key");
+	r_call_clobber(C, C->pc);
+	for (int r = 0; r <= 5; r++)
+		if (C->owner[r] >= 0)
+			r_reserve(C, r);
+	emit_map_fd(C, BPF_REG_1, mapref);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -koff);
+	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_delete_elem);
+}
+
+/* A map value not yet checked for NULL gets a jump over the access;
+** *skip is that jump's index, for the caller to aim once the access is out. */
+void null_guard(struct ctx *C, int slot, int *skip)
+{
+	struct var *v = v_src(C, slot);
+	*skip = -1;
+	if (!(v->kind == VK_RT && v->ptr == PK_MAPVAL && (v->flags & VF_NULL)))
+		return;
+	int r = v_reg(C, slot);
+	*skip = C->ninsn;
+	emit(C, BPF_JMP | BPF_JEQ | BPF_K, r, 0, 0, 0);
+}
+
+/* ---- packet ---- */
+
+/* dst = packet bytes at base's offset + off (+ the run-time index in idxslot). */
+void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int64_t idxslot)
+{
+	struct var *b = v_src(C, base);
+	int sz = width == 1 ? BPF_B : width == 2 ? BPF_H : width == 4 ? BPF_W : -1;
+	if (width == 8) {
+		/* two 32-bit loads: the classic loads have no 64-bit form */
+		pk_load(C, C->tmp + 3, base, off, 4, idxslot);
+		int hi = C->v[C->tmp + 3].reg;
+		emit(C, BPF_ALU64 | BPF_LSH | BPF_K, hi, 0, 0, 32);
+		r_reserve(C, hi); /* survive the next load */
+		pk_load(C, dst, base, off + 4, 4, idxslot);
+		hi = v_reg(C, C->tmp + 3);
+		emit(C, BPF_ALU64 | BPF_OR | BPF_X, C->v[dst].reg, hi, 0, 0);
+		C->v[dst].width = 8;
+		v_def(C, C->tmp + 3);
+		return;
+	}
+	if (sz < 0)
+		bpfc_fail(C, "a packet load of %d bytes: 1, 2, 4 or 8 can be read at once", width);
+	int ri = -1;
+	bool ind = b->kind != VK_PKT || idxslot;
+	if (ind) {
+		if (idxslot) {
+			/* offset register = dissector offset + index */
+			int t = C->tmp + 4;
+			int ridx = v_reg(C, (int)idxslot);
+			C->locked |= 1u << ridx;
+			if (b->kind == VK_PKT) {
+				v_def(C, t);
+				int rt = v_newreg(C, t);
+				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, ridx, 0, 0);
+				emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rt, 0, 0, (int32_t)b->num);
+				v_rt(C, t, rt, PK_SCALAR, 8, 0);
+			} else {
+				int rb = v_reg(C, base);
+				C->locked |= 1u << rb;
+				v_def(C, t);
+				int rt = v_newreg(C, t);
+				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, rb, 0, 0);
+				emit(C, BPF_ALU64 | BPF_ADD | BPF_X, rt, ridx, 0, 0);
+				v_rt(C, t, rt, PK_SCALAR, 8, 0);
+			}
+			C->locked = 0;
+			base = t;
+		}
+		ri = v_reg(C, base);
+		/* the offset must survive the clobber of R0-R5 if it is in one */
+		C->locked |= 1u << ri;
+	}
+	/* classic loads behave like a call: R0-R5 are clobbered */
+	r_call_clobber(C, C->pc);
+	if (ind)
+		ri = v_src(C, base)->reg != NOREG ? v_src(C, base)->reg : v_reg(C, base);
+	for (int r = 0; r <= 5; r++)
+		if (C->owner[r] >= 0 && r != ri)
+			r_reserve(C, r);
+	C->locked = 0;
+	if (!C->ctx_pinned)
+		bpfc_fail(C, "packet access needs the program context (socket filter or tc)");
+	int64_t absoff = ind ? off : b->num + off;
+	if (absoff < 0 || absoff > INT32_MAX)
+		bpfc_fail(C, "packet offset %lld out of range", (long long)absoff);
+	v_def(C, dst);
+	if (ind) {
+		if (ri == 0) { /* r0 is the result: keep the offset elsewhere first */
+			int t = r_scratch(C, 1u);
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, 0, 0, 0);
+			ri = t;
+		}
+		emit(C, BPF_LD | BPF_IND | (uint8_t)sz, 0, ri, 0, (int32_t)absoff);
+	} else {
+		emit(C, BPF_LD | BPF_ABS | (uint8_t)sz, 0, 0, 0, (int32_t)absoff);
+	}
+	if (C->owner[0] >= 0)
+		r_reserve(C, 0);
+	v_rt(C, dst, 0, PK_SCALAR, width, VF_NETORD);
+}
+
+/* A layer change: pkt.ip, ip.udp, tcp.data, ... as described in opts.layers. */
+void pk_field(struct ctx *C, int dst, int base, const char *name)
+{
+	lua_State *L = C->L;
+	struct var *b = v_src(C, base);
+	if (!b->layer)
+		bpfc_fail(C, "the dissector has no field or layer '%s'", name);
+	lua_getfield(L, C->opts, "layers");
+	k_push(C, b->layer);
+	lua_gettable(L, -2);
+	if (lua_istable(L, -1))
+		lua_getfield(L, -1, "next");
+	else
+		lua_pushnil(L);
+	if (lua_istable(L, -1))
+		lua_getfield(L, -1, name);
+	else
+		lua_pushnil(L);
+	if (!lua_istable(L, -1))
+		bpfc_fail(C, "the dissector has no field or layer '%s'", name);
+	int t = lua_gettop(L); /* layers, layer, next, transition */
+	lua_getfield(L, t, "layer");
+	int newlayer = k_ref(C, -1);
+	lua_gettable(L, t - 3);
+	lua_getfield(L, -1, "ctype");
+	int ctype = lua_isnil(L, -1) ? 0 : k_ref(C, -1);
+	lua_pop(L, 2);
+	lua_getfield(L, t, "skip");
+	bool fixed = lua_isnumber(L, -1);
+	int64_t skip = fixed ? (int64_t)lua_tonumber(L, -1) : 0;
+	lua_getfield(L, t, "hdr_off");
+	int hdr_off = (int)lua_tointeger(L, -1);
+	lua_getfield(L, t, "mask");
+	int mask = (int)lua_tointeger(L, -1);
+	lua_getfield(L, t, "shift");
+	int shift = (int)lua_tointeger(L, -1);
+	lua_settop(L, t - 4);
+	struct var keep = *b;
+	if (fixed) {
+		if (keep.kind == VK_PKT) {
+			v_def(C, dst);
+			C->v[dst] = keep;
+			C->v[dst].shadow = -1;
+			C->v[dst].num += skip;
+		} else {
+			int rd = alu_dst(C, dst, base);
+			emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rd, 0, 0, (int32_t)skip);
+			C->v[dst].ptr = PK_PKTOFF;
+		}
+		C->v[dst].ref = ctype;
+		C->v[dst].layer = newlayer;
+		return;
+	}
+	/* the header length comes from the packet: offset += (byte & mask) << shift */
+	int hl = C->tmp + 5;
+	pk_load(C, hl, base, hdr_off, 1, 0);
+	int rh = C->v[hl].reg;
+	if (mask)
+		emit(C, BPF_ALU64 | BPF_AND | BPF_K, rh, 0, 0, mask);
+	if (shift > 0)
+		emit(C, BPF_ALU64 | BPF_LSH | BPF_K, rh, 0, 0, shift);
+	else if (shift < 0)
+		emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rh, 0, 0, -shift);
+	b = v_src(C, base);
+	if (b->kind == VK_PKT) {
+		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rh, 0, 0, (int32_t)b->num);
+	} else {
+		C->locked |= 1u << rh;
+		int rb = v_reg(C, base);
+		C->locked = 0;
+		emit(C, BPF_ALU64 | BPF_ADD | BPF_X, rh, rb, 0, 0);
+	}
+	/* hand hl's register to dst */
+	C->owner[rh] = -1;
+	C->v[hl].reg = NOREG;
+	v_def(C, hl);
+	v_def(C, dst);
+	v_rt(C, dst, rh, PK_PKTOFF, 8, 0);
+	C->v[dst].ref = ctype;
+	C->v[dst].layer = newlayer;
+}
+
+/* dst = *(ptr + f->off) read with probe_read into a stack scratch. */
+void mem_load(struct ctx *C, int dst, int base, const struct cfield *f)
+{
+	if (f->isagg || (f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8))
+		bpfc_fail(C, "probe reads of aggregates are not supported; read a number member");
+	int off = stack_alloc(C, 8);
+	int rb = v_reg(C, base);
+	(void)rb;
+	r_call_clobber(C, C->pc);
+	int rb2 = v_peek(C, base, 0x3e);
+	for (int r = 0; r <= 5; r++)
+		if (C->owner[r] >= 0)
+			r_reserve(C, r);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, rb2, 0, 0);
+	if (f->off)
+		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, f->off);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, f->size);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_10, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_1, 0, 0, -off);
+	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read);
+	v_def(C, dst);
+	int rd = v_newreg(C, dst);
+	emit(C, BPF_LDX | BPF_MEM | size_code(f->size), rd, BPF_REG_10, (int16_t)-off, 0);
+	v_rt(C, dst, rd, f->isptr ? PK_PROBE : PK_SCALAR, f->size, f->issigned ? VF_SIGNED : 0);
+	C->v[dst].reg = (uint8_t)rd;
+	if (f->isptr)
+		C->v[dst].ref = f->ctype;
+}

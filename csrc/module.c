@@ -1,0 +1,235 @@
+/*
+** The native module `bpf.core`: compile(fn, env, opts) drives one
+** compilation from bytecode to the finished instructions.
+*/
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lauxlib.h>
+#include "core.h"
+
+#define CTX_MT "bpf.core.ctx"
+
+void bpfc_fail(struct ctx *C, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(C->err, sizeof(C->err), fmt, ap);
+	va_end(ap);
+	longjmp(C->jb, 1);
+}
+
+struct module {
+	uint8_t opmap[256];
+	int fr2;
+	bool busy;
+	struct ctx *C;
+};
+
+/* "file.lua:12: why" for the bytecode being translated. */
+static void push_error(struct ctx *C)
+{
+	lua_State *L = C->L;
+	lua_getfield(L, C->jitutil, "funcinfo");
+	lua_pushvalue(L, C->fn);
+	lua_pushinteger(L, C->pc > 0 ? C->pc : 0);
+	lua_call(L, 2, 1);
+	lua_getfield(L, -1, "source");
+	const char *src = lua_tostring(L, -1);
+	lua_getfield(L, -2, "currentline");
+	int line = (int)lua_tointeger(L, -1);
+	if (src && (*src == '@' || *src == '='))
+		src++;
+	char chunk[96];
+	if (!src || !*src) {
+		snprintf(chunk, sizeof(chunk), "?");
+	} else if (src[-1] != '@' && src[-1] != '=') { /* a string chunk: show its start */
+		size_t n = strcspn(src, "\n");
+		snprintf(chunk, sizeof(chunk), "[string \"%.*s%s\"]", (int)(n > 40 ? 40 : n), src,
+			 n > 40 ? "..." : "");
+	} else {
+		snprintf(chunk, sizeof(chunk), "%s", src);
+	}
+	lua_pushfstring(L, "%s:%d: %s", chunk, line, C->err);
+}
+
+static void compile_once(struct ctx *C)
+{
+	v_init(C);
+	for (int pc = 0; pc < C->nbc; pc++)
+		C->joinidx[pc] = -1;
+	C->njoin = 0;
+	C->ninsn = 0;
+	C->nfix = 0;
+	C->nmaps = 0;
+	C->tmp = C->nslots;
+	C->reachable = true;
+	C->restart = false;
+	C->cmp.state = 0;
+	C->pc = 0;
+	lua_newtable(C->L);
+	lua_replace(C->L, C->maps_ref);
+
+	/* R6 keeps the context: classic packet loads and some helpers need it */
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);
+	C->ctx_pinned = true;
+	if (C->nparams > 0) {
+		v_rt(C, 0, NOREG, PK_CTX, 8, 0);
+		C->v[0].reg = 6;
+		lua_getfield(C->L, C->opts, "ctx");
+		if (lua_istable(C->L, -1)) {
+			lua_getfield(C->L, -1, "__dissector");
+			C->v[0].ref = lua_isnil(C->L, -1) ? 0 : k_ref(C, -1);
+			lua_getfield(C->L, -2, "probe");
+			if (lua_toboolean(C->L, -1)) /* e.g. pt_regs read as memory through probes */
+				C->v[0].ptr = PK_CTX;
+			lua_pop(C->L, 2);
+		}
+		lua_pop(C->L, 1);
+		for (int s = 1; s < C->nparams; s++)
+			C->v[s].kind = VK_NIL;
+	}
+	for (int pc = 1; pc < C->nbc; pc++) {
+		C->pc = pc;
+		if (C->target[pc] || C->joinidx[pc] >= 0)
+			v_join_enter(C, pc);
+		if (!C->reachable)
+			continue;
+		tr_ins(C, pc);
+		if (C->cmp.state == 0)
+			v_drop_dead(C, pc);
+	}
+	if (C->nfix)
+		bpfc_fail(C, "internal: %d jumps were never resolved", C->nfix);
+	pass_run(C);
+}
+
+static int l_compile(lua_State *L)
+{
+	struct module *M = lua_touserdata(L, lua_upvalueindex(1));
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	luaL_checktype(L, 3, LUA_TTABLE);
+	if (M->busy)
+		return luaL_error(L, "bpf: a program cannot be compiled while another one is");
+	if (!M->C) {
+		M->C = calloc(1, sizeof(struct ctx));
+		if (!M->C)
+			return luaL_error(L, "bpf: out of memory");
+	}
+	struct ctx *C = M->C;
+	lua_settop(L, 3);
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "jit.util");
+	lua_call(L, 1, 1);
+	lua_newtable(L); /* 5: consts */
+	lua_newtable(L); /* 6: maps */
+	C->L = L;
+	C->fn = 1;
+	C->env = 2;
+	C->opts = 3;
+	C->jitutil = 4;
+	C->consts = 5;
+	C->maps_ref = 6;
+	C->nconsts = 0;
+	C->opmap = M->opmap;
+	C->fr2 = M->fr2;
+	C->nhints = 0;
+	C->pc = 0;
+	M->busy = true;
+	int rc = setjmp(C->jb);
+	if (rc == 0) {
+		bc_load(C);
+		bc_liveness(C);
+	}
+	while (rc != 1) {
+		lua_settop(L, 6);
+		rc = setjmp(C->jb);
+		if (rc == 0) {
+			compile_once(C);
+			break;
+		}
+	}
+	M->busy = false;
+	if (rc == 1) {
+		lua_settop(L, 6);
+		lua_pushnil(L);
+		push_error(C);
+		return 2;
+	}
+	lua_settop(L, 6);
+	lua_createtable(L, 0, 6);
+	lua_pushlstring(L, (const char *)C->insn, (size_t)C->ninsn * sizeof(struct bpf_insn));
+	lua_setfield(L, -2, "insns");
+	lua_pushinteger(L, C->ninsn);
+	lua_setfield(L, -2, "n");
+	lua_createtable(L, C->ninsn, 0);
+	for (int i = 0; i < C->ninsn; i++) {
+		lua_pushinteger(L, C->insn_bc[i]);
+		lua_rawseti(L, -2, i);
+	}
+	lua_setfield(L, -2, "bcpos");
+	lua_pushvalue(L, 6);
+	lua_setfield(L, -2, "maps");
+	lua_pushinteger(L, C->stack_top);
+	lua_setfield(L, -2, "stack");
+	lua_pushinteger(L, C->nhints);
+	lua_setfield(L, -2, "restarts");
+	return 1;
+}
+
+static int l_gc(lua_State *L)
+{
+	struct module *M = luaL_checkudata(L, 1, CTX_MT);
+	if (M->C) {
+		free(M->C->jpool);
+		free(M->C);
+		M->C = NULL;
+	}
+	return 0;
+}
+
+/* What the module learnt about this LuaJIT: opcode numbering and frame layout. */
+static int l_info(lua_State *L)
+{
+	struct module *M = lua_touserdata(L, lua_upvalueindex(1));
+	lua_createtable(L, 0, 2);
+	lua_pushinteger(L, M->fr2);
+	lua_setfield(L, -2, "fr2");
+	int known = 0;
+	for (int i = 0; i < 256; i++)
+		known += M->opmap[i] != OP_UNKNOWN;
+	lua_pushinteger(L, known);
+	lua_setfield(L, -2, "opcodes");
+	return 1;
+}
+
+BPFC_API int luaopen_bpf_core(lua_State *L)
+{
+	struct module *M = lua_newuserdata(L, sizeof(*M));
+	memset(M, 0, sizeof(*M));
+	int ud = lua_gettop(L);
+	if (luaL_newmetatable(L, CTX_MT)) {
+		lua_pushcfunction(L, l_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_setmetatable(L, ud);
+	if (bc_opmap_init(L, M->opmap, 256) <= 0)
+		return luaL_error(L, "bpf: cannot read jit.vmdef (is this LuaJIT?)");
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "jit.util");
+	lua_call(L, 1, 1);
+	M->fr2 = bc_probe_fr2(L, lua_gettop(L), M->opmap);
+	lua_pop(L, 1);
+	if (M->fr2 < 0)
+		return luaL_error(L, "bpf: cannot tell this LuaJIT's call frame layout");
+	lua_createtable(L, 0, 2);
+	lua_pushvalue(L, ud);
+	lua_pushcclosure(L, l_compile, 1);
+	lua_setfield(L, -2, "compile");
+	lua_pushvalue(L, ud);
+	lua_pushcclosure(L, l_info, 1);
+	lua_setfield(L, -2, "info");
+	return 1;
+}

@@ -1,0 +1,695 @@
+/*
+** One LuaJIT bytecode at a time to BPF: constants, moves, arithmetic,
+** comparisons and jumps, returns.  Indexing and calls are in index.c and
+** call.c; what they touch (maps, packets, memory) in their own files.
+*/
+#include <string.h>
+#include <lauxlib.h>
+#include "core.h"
+
+/* jit.util.funck(fn, idx) pushed on the stack. */
+static void push_k(struct ctx *C, int idx)
+{
+	lua_getfield(C->L, C->jitutil, "funck");
+	lua_pushvalue(C->L, C->fn);
+	lua_pushinteger(C->L, idx);
+	lua_call(C->L, 2, 1);
+}
+
+static const char *kstr(struct ctx *C, int d)
+{
+	push_k(C, -d - 1);
+	const char *s = lua_tostring(C->L, -1);
+	k_ref(C, -1); /* keep it alive */
+	lua_pop(C->L, 1);
+	return s ? s : "?";
+}
+
+static int64_t knum(struct ctx *C, int idx)
+{
+	push_k(C, idx);
+	double n = lua_tonumber(C->L, -1);
+	lua_pop(C->L, 1);
+	if (n != (double)(int64_t)n)
+		bpfc_fail(C, "the number %g is not an integer: BPF has no floating point", n);
+	return (int64_t)n;
+}
+
+static bool is_num(struct ctx *C, int slot, int64_t *n)
+{
+	struct var *v = v_src(C, slot);
+	if (v->kind == VK_NUM) {
+		*n = v->num;
+		return true;
+	}
+	if (v->kind == VK_NIL) {
+		*n = 0;
+		return true;
+	}
+	return false;
+}
+
+static bool fits_imm(int64_t n)
+{
+	return n >= INT32_MIN && n <= INT32_MAX;
+}
+
+/* ---- arithmetic ---- */
+
+enum arith { AR_ADD, AR_SUB, AR_MUL, AR_DIV, AR_MOD, AR_POW };
+
+static const uint8_t alu_op[] = {BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, 0};
+
+static int64_t fold(struct ctx *C, enum arith op, int64_t x, int64_t y)
+{
+	switch (op) {
+	case AR_ADD: return (int64_t)((uint64_t)x + (uint64_t)y);
+	case AR_SUB: return (int64_t)((uint64_t)x - (uint64_t)y);
+	case AR_MUL: return (int64_t)((uint64_t)x * (uint64_t)y);
+	case AR_DIV:
+		if (!y)
+			bpfc_fail(C, "division by zero in a constant expression");
+		return x / y;
+	case AR_MOD:
+		if (!y)
+			bpfc_fail(C, "modulo by zero in a constant expression");
+		return ((x % y) + y) % y;
+	case AR_POW: {
+		int64_t r = 1;
+		if (y < 0)
+			bpfc_fail(C, "negative power: BPF has no floating point");
+		while (y-- > 0)
+			r *= x;
+		return r;
+	}
+	}
+	return 0;
+}
+
+/* A packet dissector moved by n bytes: still a dissector. */
+static bool pkt_shift(struct ctx *C, int dst, int a, int bslot, int64_t n, bool sub)
+{
+	struct var *va = v_src(C, a);
+	bool pkt = va->kind == VK_PKT || (va->kind == VK_RT && va->ptr == PK_PKTOFF);
+	bool ptr = va->kind == VK_RT && va->ptr == PK_PKTPTR;
+	if (!pkt && !ptr)
+		return false;
+	struct var keep = *va;
+	if (bslot < 0 && va->kind == VK_PKT) {
+		v_def(C, dst);
+		C->v[dst] = keep;
+		C->v[dst].reg = NOREG;
+		C->v[dst].spill = 0;
+		C->v[dst].shadow = -1;
+		C->v[dst].num = sub ? keep.num - n : keep.num + n;
+		return true;
+	}
+	int rb = -1;
+	if (bslot >= 0) {
+		rb = v_reg(C, bslot);
+		C->locked |= 1u << rb;
+	}
+	int rd = alu_dst(C, dst, a);
+	C->locked = 0;
+	if (rb >= 0)
+		emit(C, BPF_ALU64 | (sub ? BPF_SUB : BPF_ADD) | BPF_X, rd, rb, 0, 0);
+	else
+		emit(C, BPF_ALU64 | (sub ? BPF_SUB : BPF_ADD) | BPF_K, rd, 0, 0, (int32_t)n);
+	struct var *d = &C->v[dst];
+	d->ptr = ptr ? PK_PKTPTR : PK_PKTOFF;
+	d->ref = keep.ref;
+	d->layer = keep.layer;
+	return true;
+}
+
+static void check_scalar(struct ctx *C, int slot, const char *what)
+{
+	struct var *v = v_src(C, slot);
+	if (v->kind == VK_LUA)
+		bpfc_fail(C, "%s: operand is a Lua value, not a number", what);
+	if (v->kind == VK_RT && v->ptr == PK_MAPVAL)
+		bpfc_fail(C, "%s: operand is a map value pointer; index it first (v[0] or v.field)",
+			  what);
+}
+
+/* dst = a op b, where b is a slot (bslot >= 0) or the constant bn; rev: b op a. */
+static void arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arith op, bool rev)
+{
+	int64_t x = 0, y = 0;
+	bool ak = is_num(C, a, &x), bk = bslot < 0 ? (y = bn, true) : is_num(C, bslot, &y);
+	if (ak && bk) {
+		v_const(C, dst, rev ? fold(C, op, y, x) : fold(C, op, x, y));
+		return;
+	}
+	if (!rev && (op == AR_ADD || op == AR_SUB) && pkt_shift(C, dst, a, bk ? -1 : bslot, y,
+								  op == AR_SUB))
+		return;
+	if (rev && op == AR_ADD && bslot < 0 && pkt_shift(C, dst, a, -1, y, false))
+		return;
+	if (op == AR_POW)
+		bpfc_fail(C, "'^' needs constant operands: BPF has no floating point");
+	check_scalar(C, a, "arithmetic");
+	if (bslot >= 0)
+		check_scalar(C, bslot, "arithmetic");
+	/* constant on the left of a non-commutative op: materialize it */
+	if (rev && (op == AR_SUB || op == AR_DIV || op == AR_MOD)) {
+		int t = C->tmp;
+		v_const(C, t, bn);
+		arith(C, dst, t, a, 0, op, false);
+		return;
+	}
+	if (bk && (op == AR_DIV || op == AR_MOD) && y == 0)
+		bpfc_fail(C, "division by zero");
+	if (bk && !fits_imm(y)) {
+		int t = C->tmp + 1;
+		v_const(C, t, y);
+		v_reg(C, t);
+		bslot = t;
+		bk = false;
+	}
+	if (ak && !bk && (op == AR_ADD || op == AR_MUL)) { /* commutative: swap */
+		int t = a;
+		a = bslot;
+		bslot = t;
+		y = x;
+		bk = true;
+	}
+	struct var *va = v_src(C, a);
+	int flags = va->flags & VF_SIGNED;
+	int rb = -1;
+	if (!bk) {
+		rb = v_reg(C, bslot);
+		C->locked |= 1u << rb;
+		flags |= v_src(C, bslot)->flags & VF_SIGNED;
+	}
+	int rd = alu_dst(C, dst, a);
+	C->locked = 0;
+	if (bk)
+		emit(C, BPF_ALU64 | alu_op[op] | BPF_K, rd, 0, 0, (int32_t)y);
+	else
+		emit(C, BPF_ALU64 | alu_op[op] | BPF_X, rd, rb, 0, 0);
+	struct var *d = &C->v[dst];
+	d->ptr = PK_SCALAR;
+	d->width = 8;
+	d->flags = (uint8_t)flags;
+}
+
+/* ---- comparisons ---- */
+
+static bool truthy_const(struct ctx *C, int slot, bool *val)
+{
+	struct var *v = v_src(C, slot);
+	switch (v->kind) {
+	case VK_NIL: *val = false; return true;
+	case VK_NUM: *val = v->num != 0; return true;
+	case VK_LUA: case VK_PKT: case VK_STACK: *val = true; return true;
+	default: return false;
+	}
+}
+
+static void cmp_set(struct ctx *C, uint8_t jop, int a, int b, int64_t imm)
+{
+	C->cmp = (struct pcmp){.state = 1, .jop = jop, .a = a, .b = b, .imm = imm, .null_slot = -1};
+}
+
+static void cmp_fold(struct ctx *C, bool taken)
+{
+	C->cmp = (struct pcmp){.state = taken ? CMP_ALWAYS : CMP_NEVER, .null_slot = -1};
+}
+
+static bool eval(uint8_t jop, int64_t x, int64_t y)
+{
+	switch (jop) {
+	case BPF_JEQ: return x == y;
+	case BPF_JNE: return x != y;
+	case BPF_JSGT: return x > y;
+	case BPF_JSGE: return x >= y;
+	case BPF_JSLT: return x < y;
+	case BPF_JSLE: return x <= y;
+	}
+	return false;
+}
+
+/* Truth test: nil, false and 0 are false (0 differs from Lua: documented). */
+static void cmp_truth(struct ctx *C, int slot, bool jump_if_true)
+{
+	bool val;
+	if (truthy_const(C, slot, &val)) {
+		cmp_fold(C, val == jump_if_true);
+		return;
+	}
+	cmp_set(C, jump_if_true ? BPF_JNE : BPF_JEQ, slot, -1, 0);
+	struct var *v = v_src(C, slot);
+	if (v->kind == VK_RT && v->ptr == PK_MAPVAL) {
+		C->cmp.null_slot = v_root(C, slot);
+		C->cmp.nonnull_on_jump = jump_if_true;
+	}
+}
+
+/* A string's bytes as the number a packet load of that width yields. */
+static bool str_as_num(struct ctx *C, int a, const char *s, size_t len, int64_t *out)
+{
+	struct var *v = v_src(C, a);
+	if (len > 8)
+		return false;
+	uint64_t n = 0;
+	if (v->flags & VF_NETORD || (v->kind == VK_RT && v->ptr == PK_SCALAR && !(v->flags & VF_BOOL))) {
+		for (size_t i = 0; i < len; i++)
+			n = n << 8 | (uint8_t)s[i];
+	} else {
+		return false;
+	}
+	*out = (int64_t)n;
+	return true;
+}
+
+static void compare(struct ctx *C, int op, int a, int d)
+{
+	static const struct {
+		uint8_t s, u;
+	} jops[] = {
+		[OP_ISLT] = {BPF_JSLT, BPF_JLT}, [OP_ISGE] = {BPF_JSGE, BPF_JGE},
+		[OP_ISLE] = {BPF_JSLE, BPF_JLE}, [OP_ISGT] = {BPF_JSGT, BPF_JGT},
+		[OP_ISEQV] = {BPF_JEQ, BPF_JEQ}, [OP_ISNEV] = {BPF_JNE, BPF_JNE},
+		[OP_ISEQS] = {BPF_JEQ, BPF_JEQ}, [OP_ISNES] = {BPF_JNE, BPF_JNE},
+		[OP_ISEQN] = {BPF_JEQ, BPF_JEQ}, [OP_ISNEN] = {BPF_JNE, BPF_JNE},
+		[OP_ISEQP] = {BPF_JEQ, BPF_JEQ}, [OP_ISNEP] = {BPF_JNE, BPF_JNE},
+	};
+	bool eq = op == OP_ISEQV || op == OP_ISEQS || op == OP_ISEQN || op == OP_ISEQP;
+	int64_t x = 0, y = 0;
+	int bslot = -1;
+	if (op == OP_ISEQS || op == OP_ISNES) {
+		push_k(C, -d - 1);
+		size_t len;
+		const char *s = lua_tolstring(C->L, -1, &len);
+		int ref = k_ref(C, -1);
+		lua_pop(C->L, 1);
+		struct var *v = v_src(C, a);
+		if (v->kind == VK_LUA) {
+			const char *t;
+			size_t tl;
+			bool same = k_isstring(C, v->ref, &t, &tl) && tl == len && !memcmp(s, t, len);
+			cmp_fold(C, same == eq);
+			return;
+		}
+		if (v->kind == VK_NIL) {
+			cmp_fold(C, !eq);
+			return;
+		}
+		if (v->kind == VK_STACK || (v->kind == VK_RT && v->ptr == PK_MAPVAL)) {
+			cmp_set(C, eq ? BPF_JEQ : BPF_JNE, a, -1, 0);
+			C->cmp.strref = ref;
+			return;
+		}
+		if (!str_as_num(C, a, s, len, &y))
+			bpfc_fail(C, "cannot compare this value with the string \"%s\" (a packet "
+				     "slice of up to 8 bytes, or memory on the stack, can be)", s);
+		bslot = -1;
+	} else if (op == OP_ISEQN || op == OP_ISNEN) {
+		y = knum(C, d);
+	} else if (op == OP_ISEQP || op == OP_ISNEP) {
+		struct var *v = v_src(C, a);
+		if (d == 0 && v->kind == VK_RT && v->ptr == PK_MAPVAL) { /* NULL check */
+			cmp_set(C, eq ? BPF_JEQ : BPF_JNE, a, -1, 0);
+			C->cmp.null_slot = v_root(C, a);
+			C->cmp.nonnull_on_jump = !eq;
+			return;
+		}
+		y = d == 2 ? 1 : 0;
+		if (v->kind == VK_NIL || (v->kind == VK_NUM && (v->flags & VF_BOOL || d == 0))) {
+			bool same = (v->kind == VK_NIL ? 0 : v->num) == y &&
+				    (d != 0 || v->kind == VK_NIL);
+			cmp_fold(C, same == eq);
+			return;
+		}
+		if (v->kind == VK_LUA || v->kind == VK_PKT || v->kind == VK_STACK) {
+			cmp_fold(C, !eq);
+			return;
+		}
+	} else {
+		bslot = d;
+	}
+	bool ak = is_num(C, a, &x) || v_src(C, a)->kind == VK_PKT;
+	if (v_src(C, a)->kind == VK_PKT)
+		x = v_src(C, a)->num;
+	if (bslot >= 0 && is_num(C, bslot, &y))
+		bslot = -1;
+	else if (bslot >= 0 && v_src(C, bslot)->kind == VK_PKT) {
+		y = v_src(C, bslot)->num;
+		bslot = -1;
+	}
+	if (bslot < 0 && ak && v_src(C, a)->kind != VK_PKT) {
+		cmp_fold(C, eval(jops[op].s, x, y));
+		return;
+	}
+	if (bslot >= 0) {
+		check_scalar(C, bslot, "comparison");
+		if (v_src(C, bslot)->kind == VK_LUA)
+			bpfc_fail(C, "comparison with a Lua value");
+	}
+	check_scalar(C, a, "comparison");
+	if (ak && bslot >= 0) { /* constant on the left: swap the operands */
+		static const uint8_t swap[] = {[BPF_JEQ >> 4] = BPF_JEQ, [BPF_JNE >> 4] = BPF_JNE,
+					       [BPF_JSGT >> 4] = BPF_JSLT, [BPF_JSGE >> 4] = BPF_JSLE,
+					       [BPF_JSLT >> 4] = BPF_JSGT, [BPF_JSLE >> 4] = BPF_JSGE,
+					       [BPF_JGT >> 4] = BPF_JLT, [BPF_JGE >> 4] = BPF_JLE,
+					       [BPF_JLT >> 4] = BPF_JGT, [BPF_JLE >> 4] = BPF_JGE};
+		bool sgn = (v_src(C, bslot)->flags & VF_SIGNED) || x < 0;
+		cmp_set(C, swap[(sgn ? jops[op].s : jops[op].u) >> 4], bslot, -1, x);
+		return;
+	}
+	bool sgn = (v_src(C, a)->flags & VF_SIGNED) ||
+		   (bslot >= 0 ? (v_src(C, bslot)->flags & VF_SIGNED) != 0 : y < 0);
+	cmp_set(C, sgn ? jops[op].s : jops[op].u, a, bslot, y);
+}
+
+/* Memory (stack or map value) == string: XOR the chunks together into one register. */
+static int cmp_memstr(struct ctx *C, unsigned avoid)
+{
+	const char *s;
+	size_t len;
+	k_isstring(C, C->cmp.strref, &s, &len);
+	struct var *v = v_src(C, C->cmp.a);
+	int base, off0;
+	int size = v->ref ? ct_sizeof(C, v->ref) : (int)len;
+	if (v->kind == VK_STACK) {
+		base = BPF_REG_10;
+		off0 = (int)-v->num;
+	} else {
+		base = v_peek(C, C->cmp.a, avoid);
+		off0 = 0;
+		avoid |= 1u << base;
+	}
+	size_t n = len < (size_t)size ? len + 1 : len; /* include the terminating NUL */
+	if (n > (size_t)size)
+		bpfc_fail(C, "string \"%s\" is longer than the memory it is compared with", s);
+	int acc = r_scratch(C, avoid | C->locked);
+	C->locked |= 1u << acc;
+	int tmp = r_scratch(C, avoid | C->locked);
+	C->locked &= ~(1u << acc);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, acc, 0, 0, 0);
+	for (size_t i = 0; i < n;) {
+		int w = n - i >= 4 ? 4 : n - i >= 2 ? 2 : 1;
+		uint32_t chunk = 0;
+		for (int k = 0; k < w; k++) {
+			uint8_t c = i + k < len ? (uint8_t)s[i + k] : 0;
+			chunk |= (uint32_t)c << (8 * k);
+		}
+		uint8_t sz = w == 4 ? BPF_W : w == 2 ? BPF_H : BPF_B;
+		emit(C, BPF_LDX | BPF_MEM | sz, tmp, base, (int16_t)(off0 + (int)i), 0);
+		emit(C, BPF_ALU | BPF_XOR | BPF_K, tmp, 0, 0, (int32_t)chunk);
+		emit(C, BPF_ALU64 | BPF_OR | BPF_X, acc, tmp, 0, 0);
+		i += (size_t)w;
+	}
+	return acc;
+}
+
+static void add_fixup(struct ctx *C, int target)
+{
+	C->fix[C->nfix++] = (struct fixup){C->ninsn - 1, target};
+}
+
+/* JMP: the pending compare (if any) becomes a conditional branch. */
+static void tr_jmp(struct ctx *C, int pc, int target)
+{
+	struct pcmp cmp = C->cmp;
+	C->cmp.state = 0;
+	if (cmp.state == CMP_NEVER)
+		return;
+	if (cmp.state == 0 || cmp.state == CMP_ALWAYS) {
+		if (target == pc + 1)
+			return;
+		v_join_edge(C, target);
+		emit(C, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+		add_fixup(C, target);
+		C->reachable = false;
+		return;
+	}
+	/* the NULL check holds on the jump: the target sees a checked pointer */
+	struct var *nv = cmp.null_slot >= 0 ? &C->v[cmp.null_slot] : NULL;
+	uint8_t saved = nv ? nv->flags : 0;
+	if (nv && cmp.nonnull_on_jump)
+		nv->flags &= ~VF_NULL;
+	v_join_edge(C, target);
+	if (nv)
+		nv->flags = cmp.nonnull_on_jump ? saved : (uint8_t)(saved & ~VF_NULL);
+	unsigned avoid = join_regs(C, target);
+	if (cmp.strref) {
+		C->cmp = cmp;
+		int acc = cmp_memstr(C, avoid);
+		emit(C, BPF_JMP | cmp.jop | BPF_K, acc, 0, 0, 0);
+	} else {
+		int ra = v_peek(C, cmp.a, avoid);
+		if (cmp.b >= 0) {
+			int rb = v_peek(C, cmp.b, avoid | 1u << ra);
+			emit(C, BPF_JMP | cmp.jop | BPF_X, ra, rb, 0, 0);
+		} else if (fits_imm(cmp.imm)) {
+			emit(C, BPF_JMP | cmp.jop | BPF_K, ra, 0, 0, (int32_t)cmp.imm);
+		} else {
+			int rb = r_scratch(C, avoid | 1u << ra);
+			emit_mov_imm(C, rb, cmp.imm);
+			emit(C, BPF_JMP | cmp.jop | BPF_X, ra, rb, 0, 0);
+		}
+	}
+	add_fixup(C, target);
+	if (nv && !cmp.nonnull_on_jump)
+		nv->flags &= ~VF_NULL;
+}
+
+/* ---- returns ---- */
+
+static void tr_ret(struct ctx *C, int slot)
+{
+	if (slot < 0) {
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+	} else {
+		struct var *v = v_src(C, slot);
+		if (v->kind == VK_LUA)
+			bpfc_fail(C, "cannot return a Lua value (table, string or function)");
+		if (v->kind == VK_RT && v->ptr == PK_MAPVAL) { /* return the value, not the pointer */
+			int r = v_peek(C, slot, 0);
+			if (r)
+				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 0, r, 0, 0);
+			int size = 4;
+			bool sg;
+			if (v->ref)
+				ct_scalar(C, v->ref, &size, &sg);
+			uint8_t sz = size == 8 ? BPF_DW : size == 2 ? BPF_H : size == 1 ? BPF_B : BPF_W;
+			if (v->flags & VF_NULL)
+				emit(C, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1, 0);
+			emit(C, BPF_LDX | BPF_MEM | sz, 0, 0, 0, 0);
+		} else if (v->reg == 0) {
+			/* already there */
+		} else if (v->reg != NOREG || v->spill) {
+			int r = v_peek(C, slot, 0);
+			if (r != 0)
+				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 0, r, 0, 0);
+		} else {
+			int64_t n = 0;
+			if (v->kind == VK_NUM || v->kind == VK_PKT)
+				n = v->num;
+			emit_mov_imm(C, 0, n);
+		}
+	}
+	emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	C->reachable = false;
+}
+
+/* ---- the dispatcher ---- */
+
+void tr_ins(struct ctx *C, int pc)
+{
+	const struct bcins *i = &C->bc[pc];
+	int a = i->a, b = i->b, c = i->c, d = i->d;
+	int64_t n;
+	switch (i->op) {
+	case OP_KSTR: case OP_KCDATA:
+		push_k(C, -d - 1);
+		v_set_lua(C, a, -1);
+		lua_pop(C->L, 1);
+		break;
+	case OP_KSHORT:
+		v_const(C, a, (int16_t)d);
+		break;
+	case OP_KNUM:
+		v_const(C, a, knum(C, d));
+		break;
+	case OP_KPRI:
+		v_def(C, a);
+		if (d == 0) {
+			C->v[a].kind = VK_NIL;
+		} else {
+			v_const(C, a, d == 2);
+			C->v[a].flags = VF_BOOL;
+		}
+		break;
+	case OP_KNIL:
+		for (int s = a; s <= d; s++) {
+			v_def(C, s);
+			C->v[s].kind = VK_NIL;
+		}
+		break;
+	case OP_MOV:
+		v_copy(C, a, d);
+		break;
+	case OP_NOT: {
+		bool val;
+		if (truthy_const(C, d, &val)) {
+			v_const(C, a, !val);
+			C->v[a].flags = VF_BOOL;
+			break;
+		}
+		int r = alu_dst(C, a, d);
+		emit(C, BPF_JMP | BPF_JNE | BPF_K, r, 0, 2, 0);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, 1);
+		emit(C, BPF_JMP | BPF_JA, 0, 0, 1, 0);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, 0);
+		C->v[a].ptr = PK_SCALAR;
+		C->v[a].flags = VF_BOOL;
+		break;
+	}
+	case OP_UNM:
+		if (is_num(C, d, &n)) {
+			v_const(C, a, -n);
+			break;
+		}
+		check_scalar(C, d, "unary minus");
+		emit(C, BPF_ALU64 | BPF_NEG, alu_dst(C, a, d), 0, 0, 0);
+		C->v[a].flags |= VF_SIGNED;
+		C->v[a].ptr = PK_SCALAR;
+		break;
+	case OP_LEN: {
+		struct var *v = v_src(C, d);
+		if (v->kind != VK_LUA)
+			bpfc_fail(C, "'#' works on compile-time strings, tables and maps only");
+		k_push(C, v->ref);
+		int t = lua_type(C->L, -1);
+		if (t == LUA_TSTRING || t == LUA_TTABLE) {
+			int mx = t == LUA_TTABLE ? k_field(C, v->ref, "max_entries") : 0;
+			if (mx) {
+				k_push(C, mx);
+				n = (int64_t)lua_tonumber(C->L, -1);
+				lua_pop(C->L, 1);
+			} else {
+				n = (int64_t)lua_objlen(C->L, -1);
+			}
+		} else {
+			bpfc_fail(C, "'#' of a %s", lua_typename(C->L, t));
+		}
+		lua_pop(C->L, 1);
+		v_const(C, a, n);
+		break;
+	}
+	case OP_ADDVN: arith(C, a, b, -1, knum(C, c), AR_ADD, false); break;
+	case OP_SUBVN: arith(C, a, b, -1, knum(C, c), AR_SUB, false); break;
+	case OP_MULVN: arith(C, a, b, -1, knum(C, c), AR_MUL, false); break;
+	case OP_DIVVN: arith(C, a, b, -1, knum(C, c), AR_DIV, false); break;
+	case OP_MODVN: arith(C, a, b, -1, knum(C, c), AR_MOD, false); break;
+	case OP_ADDNV: arith(C, a, b, -1, knum(C, c), AR_ADD, true); break;
+	case OP_SUBNV: arith(C, a, b, -1, knum(C, c), AR_SUB, true); break;
+	case OP_MULNV: arith(C, a, b, -1, knum(C, c), AR_MUL, true); break;
+	case OP_DIVNV: arith(C, a, b, -1, knum(C, c), AR_DIV, true); break;
+	case OP_MODNV: arith(C, a, b, -1, knum(C, c), AR_MOD, true); break;
+	case OP_ADDVV: arith(C, a, b, c, 0, AR_ADD, false); break;
+	case OP_SUBVV: arith(C, a, b, c, 0, AR_SUB, false); break;
+	case OP_MULVV: arith(C, a, b, c, 0, AR_MUL, false); break;
+	case OP_DIVVV: arith(C, a, b, c, 0, AR_DIV, false); break;
+	case OP_MODVV: arith(C, a, b, c, 0, AR_MOD, false); break;
+	case OP_POW: arith(C, a, b, c, 0, AR_POW, false); break;
+	case OP_CAT: {
+		lua_State *L = C->L;
+		for (int s = b; s <= c; s++) {
+			struct var *v = v_src(C, s);
+			if (v->kind == VK_NUM)
+				lua_pushnumber(L, (lua_Number)v->num);
+			else if (v->kind == VK_LUA && (k_push(C, v->ref), lua_isstring(L, -1)))
+				;
+			else
+				bpfc_fail(C, "'..' joins compile-time strings and numbers only");
+		}
+		lua_concat(L, c - b + 1);
+		v_set_lua(C, a, -1);
+		lua_pop(L, 1);
+		break;
+	}
+	case OP_ISLT: case OP_ISGE: case OP_ISLE: case OP_ISGT: case OP_ISEQV: case OP_ISNEV:
+	case OP_ISEQS: case OP_ISNES: case OP_ISEQN: case OP_ISNEN: case OP_ISEQP: case OP_ISNEP:
+		compare(C, i->op, a, d);
+		break;
+	case OP_IST: cmp_truth(C, d, true); break;
+	case OP_ISF: cmp_truth(C, d, false); break;
+	case OP_ISTC: case OP_ISFC:
+		v_copy(C, a, d);
+		cmp_truth(C, d, i->op == OP_ISTC);
+		break;
+	case OP_JMP:
+		tr_jmp(C, pc, pc + d - 0x7fff);
+		break;
+	case OP_GGET: {
+		const char *name = kstr(C, d);
+		lua_getfield(C->L, C->env, name);
+		if (lua_isnil(C->L, -1))
+			bpfc_fail(C, "unknown global '%s' (not a helper, dissector, map or "
+				     "variable in scope)", name);
+		v_set_lua(C, a, -1);
+		lua_pop(C->L, 1);
+		break;
+	}
+	case OP_UGET: {
+		const char *name = lua_getupvalue(C->L, C->fn, d + 1);
+		if (!name)
+			bpfc_fail(C, "upvalue %d not found", d);
+		v_set_lua(C, a, -1);
+		lua_pop(C->L, 1);
+		break;
+	}
+	case OP_GSET: bpfc_fail(C, "cannot assign the global '%s' in a BPF program", kstr(C, d));
+	case OP_USETV: case OP_USETS: case OP_USETN: case OP_USETP:
+		bpfc_fail(C, "cannot assign an upvalue in a BPF program (it was folded as a "
+			     "constant)");
+	case OP_TGETS: tr_index(C, a, b, -1, k_ref(C, (push_k(C, -c - 1), -1)), 0, 1);
+		lua_pop(C->L, 1);
+		break;
+	case OP_TGETB: tr_index(C, a, b, -1, 0, c, 2); break;
+	case OP_TGETV: tr_index(C, a, b, c, 0, 0, 0); break;
+	case OP_TSETS: tr_newindex(C, b, -1, k_ref(C, (push_k(C, -c - 1), -1)), 0, 1, a);
+		lua_pop(C->L, 1);
+		break;
+	case OP_TSETB: tr_newindex(C, b, -1, 0, c, 2, a); break;
+	case OP_TSETV: tr_newindex(C, b, c, 0, 0, 0, a); break;
+	case OP_CALL: tr_call(C, a, b - 1, c - 1); break;
+	case OP_CALLM: tr_call(C, a, b - 1, c + (C->nslots - a)); break;
+	case OP_CALLT:
+		tr_call(C, a, 1, d - 1);
+		tr_ret(C, a);
+		break;
+	case OP_CALLMT:
+		tr_call(C, a, 1, d);
+		tr_ret(C, a);
+		break;
+	case OP_RET0: tr_ret(C, -1); break;
+	case OP_RET1: tr_ret(C, a); break;
+	case OP_RET:
+		if (d <= 1)
+			tr_ret(C, -1);
+		else if (d == 2)
+			tr_ret(C, a);
+		else
+			bpfc_fail(C, "a BPF program returns one value");
+		break;
+	case OP_FNEW: bpfc_fail(C, "closures (functions defined inside the program) are not supported");
+	case OP_TNEW: case OP_TDUP:
+		bpfc_fail(C, "tables cannot be built at run time; use a map, or ffi.new for a struct");
+	case OP_FORI: case OP_JFORI: case OP_FORL: case OP_IFORL: case OP_JFORL: case OP_ITERC:
+	case OP_ITERN: case OP_ITERL: case OP_IITERL: case OP_JITERL: case OP_LOOP: case OP_ILOOP:
+	case OP_JLOOP: case OP_ISNEXT:
+		bpfc_fail(C, "loops are not supported: unroll the loop by hand");
+	case OP_VARG: bpfc_fail(C, "'...' is not supported in a BPF program");
+	case OP_UCLO: bpfc_fail(C, "closures are not supported");
+	case OP_TSETM: case OP_TSETR: case OP_TGETR:
+		bpfc_fail(C, "table construct %s is not supported", bc_opname(i->op));
+	case OP_ISTYPE: case OP_ISNUM: break;
+	case OP_UNKNOWN: bpfc_fail(C, "this LuaJIT bytecode is unknown to the compiler");
+	default: bpfc_fail(C, "bytecode %s is not supported", bc_opname(i->op));
+	}
+}

@@ -1,0 +1,734 @@
+/*
+** Variables and where they live: registers, spill slots, compile-time
+** constants and copy-on-write shadows (a MOV costs nothing until one side
+** changes).  At every basic-block join all incoming edges are made to agree
+** on the layout the first edge recorded; when that is impossible (a constant
+** on one edge, another value on the next) the compile restarts with a hint
+** to materialize that variable on every edge.
+*/
+#include <string.h>
+#include <stdlib.h>
+#include "core.h"
+
+#define CALLER_SAVED 0x3fu /* R0-R5 */
+#define ALLOC_ORDER {7, 8, 9, 6, 1, 2, 3, 4, 5, 0}
+
+void v_init(struct ctx *C)
+{
+	for (int s = 0; s < MAX_SLOTS; s++) {
+		C->v[s] = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
+		C->spill_off[s] = 0;
+	}
+	for (int r = 0; r < 11; r++)
+		C->owner[r] = -1;
+	C->stack_top = 0;
+	C->locked = 0;
+}
+
+bool v_isconst(const struct var *v)
+{
+	return v->kind == VK_NUM || v->kind == VK_NIL || v->kind == VK_LUA || v->kind == VK_PKT ||
+	       v->kind == VK_STACK;
+}
+
+int v_root(struct ctx *C, int slot)
+{
+	int n = 0;
+	while (C->v[slot].shadow >= 0 && n++ < MAX_SLOTS)
+		slot = C->v[slot].shadow;
+	return slot;
+}
+
+struct var *v_src(struct ctx *C, int slot)
+{
+	return &C->v[v_root(C, slot)];
+}
+
+int stack_alloc(struct ctx *C, int size)
+{
+	int top = (C->stack_top + size + 7) & ~7;
+	if (top > STACK_SIZE)
+		bpfc_fail(C, "out of BPF stack: %d bytes needed, the limit is %d", top, STACK_SIZE);
+	C->stack_top = top;
+	return top; /* the object is at fp - top */
+}
+
+int v_spill_off(struct ctx *C, int slot)
+{
+	if (!C->spill_off[slot])
+		C->spill_off[slot] = (int16_t)stack_alloc(C, 8);
+	return C->spill_off[slot];
+}
+
+/* Forget that a register holds slot's value (the value itself stays). */
+static void r_release(struct ctx *C, int slot)
+{
+	struct var *v = &C->v[slot];
+	if (v->reg != NOREG && C->owner[v->reg] == slot)
+		C->owner[v->reg] = -1;
+	v->reg = NOREG;
+}
+
+/* slot is about to be overwritten: hand its location to a copy of it. */
+void v_def(struct ctx *C, int slot)
+{
+	struct var *v = &C->v[slot];
+	int heir = -1;
+	for (int s = 0; s < MAX_SLOTS; s++) {
+		if (s == slot || C->v[s].shadow != slot)
+			continue;
+		if (heir < 0) {
+			heir = s;
+			struct var *h = &C->v[s];
+			int16_t keep = h->shadow;
+			*h = *v;
+			(void)keep;
+			h->shadow = -1;
+			if (h->reg != NOREG)
+				C->owner[h->reg] = (int8_t)s;
+		} else {
+			C->v[s].shadow = (int16_t)heir;
+		}
+	}
+	if (heir < 0)
+		r_release(C, slot);
+	*v = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
+}
+
+void v_const(struct ctx *C, int slot, int64_t n)
+{
+	v_def(C, slot);
+	C->v[slot].kind = VK_NUM;
+	C->v[slot].num = n;
+	C->v[slot].width = 8;
+	C->v[slot].flags = VF_SIGNED;
+}
+
+void v_copy(struct ctx *C, int dst, int src)
+{
+	if (dst == src)
+		return;
+	int root = v_root(C, src);
+	if (root == dst) { /* dst = copy of itself through a chain: nothing changes */
+		return;
+	}
+	v_def(C, dst);
+	struct var *d = &C->v[dst], *s = &C->v[root];
+	*d = *s;
+	d->reg = NOREG;
+	d->spill = 0;
+	if (s->reg != NOREG || s->spill || s->kind == VK_RT)
+		d->shadow = (int16_t)root;
+	else
+		d->shadow = -1; /* pure constants are copied outright */
+}
+
+void v_rt(struct ctx *C, int slot, int reg, int ptr, int width, int flags)
+{
+	struct var *v = &C->v[slot];
+	if (v->kind != VK_UNDEF)
+		v_def(C, slot);
+	*v = (struct var){.kind = VK_RT, .ptr = (uint8_t)ptr, .reg = (uint8_t)reg,
+			  .width = (uint8_t)width, .flags = (uint8_t)flags, .shadow = -1};
+	if (reg != NOREG) {
+		if (C->owner[reg] >= 0 && C->owner[reg] != slot)
+			bpfc_fail(C, "internal: register r%d already holds slot %d", reg,
+				  C->owner[reg]);
+		C->owner[reg] = (int8_t)slot;
+	}
+}
+
+/* Store a register-held root to its spill slot and free the register. */
+static void r_spill(struct ctx *C, int slot)
+{
+	struct var *v = &C->v[slot];
+	if (!v->spill) {
+		if (v->kind == VK_NUM || v->kind == VK_STACK || v->kind == VK_NIL) {
+			r_release(C, slot); /* can be rebuilt from what we know */
+			return;
+		}
+		v->spill = (int16_t)v_spill_off(C, slot);
+		emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, v->reg, (int16_t)-v->spill, 0);
+	}
+	r_release(C, slot);
+}
+
+static bool r_free(struct ctx *C, int r)
+{
+	return C->owner[r] < 0 && !(r == 6 && C->ctx_pinned);
+}
+
+/* A free register; evicts (spills) someone if all are taken. */
+static int r_alloc(struct ctx *C, unsigned avoid, bool prefer_scratch)
+{
+	static const int order[] = ALLOC_ORDER;
+	static const int scratch_order[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 6};
+	const int *ord = prefer_scratch ? scratch_order : order;
+	for (int i = 0; i < 10; i++) {
+		int r = ord[i];
+		if (r_free(C, r) && !((avoid | C->locked) >> r & 1))
+			return r;
+	}
+	for (int i = 0; i < 10; i++) {
+		int r = ord[i];
+		if (r == 6 && C->ctx_pinned)
+			continue;
+		if (!((avoid | C->locked) >> r & 1) && C->owner[r] >= 0) {
+			r_spill(C, C->owner[r]);
+			return r;
+		}
+	}
+	bpfc_fail(C, "ran out of registers: too many values are in use at once");
+}
+
+int r_scratch(struct ctx *C, unsigned avoid)
+{
+	return r_alloc(C, avoid, true);
+}
+
+/* Move whoever owns reg elsewhere (a free register, or the stack). */
+void r_reserve(struct ctx *C, int reg)
+{
+	int s = C->owner[reg];
+	if (s < 0)
+		return;
+	for (int r = 0; r < 10; r++) {
+		if (r != reg && r_free(C, r) && !(C->locked >> r & 1) && !(CALLER_SAVED >> r & 1)) {
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, r, reg, 0, 0);
+			C->owner[reg] = -1;
+			C->owner[r] = (int8_t)s;
+			C->v[s].reg = (uint8_t)r;
+			return;
+		}
+	}
+	r_spill(C, s);
+}
+
+int v_newreg(struct ctx *C, int slot)
+{
+	int r = r_alloc(C, 0, false);
+	C->owner[r] = (int8_t)slot;
+	C->v[slot].reg = (uint8_t)r;
+	return r;
+}
+
+/* Load a located value (register, spill, constant) into register r. */
+static void load_into(struct ctx *C, const struct var *v, int r)
+{
+	if (v->reg != NOREG) {
+		if (v->reg != r)
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, r, v->reg, 0, 0);
+	} else if (v->spill) {
+		emit(C, BPF_LDX | BPF_MEM | BPF_DW, r, BPF_REG_10, (int16_t)-v->spill, 0);
+	} else if (v->kind == VK_NUM) {
+		emit_mov_imm(C, r, v->num);
+	} else if (v->kind == VK_NIL) {
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, 0);
+	} else if (v->kind == VK_STACK) {
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, r, BPF_REG_10, 0, 0);
+		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, r, 0, 0, (int32_t)-v->num);
+	} else if (v->kind == VK_PKT) {
+		emit_mov_imm(C, r, v->num);
+	} else if (v->kind == VK_LUA) {
+		bpfc_fail(C, "a Lua value (table, string or function) cannot be used at run time here");
+	} else {
+		bpfc_fail(C, "variable is used before it has a value");
+	}
+}
+
+/* The register holding slot's value, loading it when needed. */
+int v_reg(struct ctx *C, int slot)
+{
+	int root = v_root(C, slot);
+	struct var *v = &C->v[root];
+	if (v->reg != NOREG)
+		return v->reg;
+	int r = r_alloc(C, 0, false);
+	load_into(C, v, r);
+	C->owner[r] = (int8_t)root;
+	v->reg = (uint8_t)r;
+	if (v->kind == VK_PKT) { /* the offset now lives in a register */
+		v->kind = VK_RT;
+		v->ptr = PK_PKTOFF;
+	}
+	return r;
+}
+
+/* Put slot's value into a given register (which is first freed). */
+int v_reg_into(struct ctx *C, int slot, int reg)
+{
+	int root = v_root(C, slot);
+	struct var *v = &C->v[root];
+	if (v->reg == reg)
+		return reg;
+	r_reserve(C, reg);
+	load_into(C, v, reg);
+	if (v->reg != NOREG)
+		C->owner[v->reg] = -1;
+	v->reg = (uint8_t)reg;
+	C->owner[reg] = (int8_t)root;
+	if (v->kind == VK_PKT) {
+		v->kind = VK_RT;
+		v->ptr = PK_PKTOFF;
+	}
+	return reg;
+}
+
+/* slot's value in some register without changing who owns what: a scratch
+** register is used when it is not already in one. */
+int v_peek(struct ctx *C, int slot, unsigned avoid)
+{
+	struct var *v = v_src(C, slot);
+	if (v->reg != NOREG)
+		return v->reg;
+	int r = -1;
+	for (int i = 0; i < 10; i++)
+		if (r_free(C, i) && !((avoid | C->locked) >> i & 1)) {
+			r = i;
+			break;
+		}
+	if (r < 0)
+		bpfc_fail(C, "ran out of registers: too many values are in use at once");
+	load_into(C, v, r);
+	return r;
+}
+
+/* A register for dst holding a's value, updated in place when a is not
+** needed afterwards. */
+int alu_dst(struct ctx *C, int dst, int a)
+{
+	int ra = v_reg(C, a);
+	int root = v_root(C, a);
+	bool shared = false;
+	for (int s = 0; s < MAX_SLOTS; s++)
+		if (s != dst && s != root && C->v[s].shadow == root && C->v[s].kind != VK_UNDEF)
+			shared = true;
+	bool root_needed = root != dst && root < C->nslots && bc_live(C, C->pc, root);
+	struct var keep = C->v[root];
+	if (!shared && !root_needed) {
+		C->owner[ra] = -1;
+		C->v[root].reg = NOREG;
+		if (root != dst)
+			C->v[root] = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
+		v_def(C, dst);
+		v_rt(C, dst, ra, keep.ptr, keep.width, keep.flags);
+		if (keep.kind != VK_RT)
+			C->v[dst].ptr = PK_SCALAR;
+		return ra;
+	}
+	C->locked |= 1u << ra;
+	v_def(C, dst);
+	int rd = r_alloc(C, 1u << ra, false);
+	C->locked &= ~(1u << ra);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rd, ra, 0, 0);
+	v_rt(C, dst, rd, keep.kind == VK_RT ? keep.ptr : PK_SCALAR, keep.width, keep.flags);
+	return rd;
+}
+
+/* Before a helper call: values in R0-R5 that are still needed move to
+** R6-R9 or the stack. */
+void r_call_clobber(struct ctx *C, int pc)
+{
+	for (int r = 0; r <= 5; r++) {
+		int s = C->owner[r];
+		if (s < 0)
+			continue;
+		bool needed = s >= C->tmp ? false : bc_live(C, pc, s);
+		for (int t = 0; t < C->nslots && !needed; t++)
+			if (C->v[t].shadow == s && bc_live(C, pc, t))
+				needed = true;
+		if (!needed) {
+			r_release(C, s);
+			continue;
+		}
+		int to = -1;
+		for (int q = 7; q <= 9 && to < 0; q++)
+			if (r_free(C, q))
+				to = q;
+		if (to < 0 && r_free(C, 6))
+			to = 6;
+		if (to >= 0) {
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, to, r, 0, 0);
+			C->owner[r] = -1;
+			C->owner[to] = (int8_t)s;
+			C->v[s].reg = (uint8_t)to;
+		} else {
+			r_spill(C, s);
+		}
+	}
+}
+
+/* Drop variables that are dead after bytecode pc, and all temporaries. */
+void v_drop_dead(struct ctx *C, int pc)
+{
+	for (int s = 0; s < MAX_SLOTS; s++) {
+		if (C->v[s].kind == VK_UNDEF)
+			continue;
+		if (s < C->nslots && bc_live(C, pc, s))
+			continue;
+		v_def(C, s);
+	}
+}
+
+/* ---- parallel moves ---- */
+
+/* Emit dst[i] = src[i] for all i as if at once; busy: registers to keep. */
+void pmove(struct ctx *C, const uint8_t *dst, const uint8_t *src, int n, unsigned busy)
+{
+	uint8_t d[16] = {0}, s[16] = {0};
+	int m = 0;
+	for (int i = 0; i < n; i++)
+		if (dst[i] != src[i]) {
+			d[m] = dst[i];
+			s[m++] = src[i];
+		}
+	while (m > 0) {
+		bool progress = false;
+		for (int i = 0; i < m; i++) {
+			bool blocked = false;
+			for (int j = 0; j < m; j++)
+				if (j != i && s[j] == d[i])
+					blocked = true;
+			if (blocked)
+				continue;
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, d[i], s[i], 0, 0);
+			d[i] = d[m - 1];
+			s[i] = s[m - 1];
+			m--;
+			progress = true;
+			break;
+		}
+		if (progress)
+			continue;
+		/* a cycle: park one source in a scratch register */
+		unsigned used = busy;
+		for (int i = 0; i < m; i++)
+			used |= 1u << d[i] | 1u << s[i];
+		int t = -1;
+		for (int r = 0; r < 10 && t < 0; r++)
+			if (!(used >> r & 1) && C->owner[r] < 0)
+				t = r;
+		if (t < 0)
+			bpfc_fail(C, "ran out of registers while joining control flow");
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, s[0], 0, 0);
+		for (int j = 0; j < m; j++)
+			if (s[j] == s[0])
+				s[j] = (uint8_t)t;
+	}
+}
+
+/* ---- joins ---- */
+
+static struct joinstate *join_get(struct ctx *C, int pc)
+{
+	return C->joinidx[pc] >= 0 ? &C->jpool[C->joinidx[pc]] : NULL;
+}
+
+static struct joinstate *join_new(struct ctx *C, int pc)
+{
+	if (C->njoin >= C->capjoin) {
+		int cap = C->capjoin ? C->capjoin * 2 : 16;
+		struct joinstate *p = realloc(C->jpool, (size_t)cap * sizeof(*p));
+		if (!p)
+			bpfc_fail(C, "out of memory");
+		C->jpool = p;
+		C->capjoin = cap;
+	}
+	C->joinidx[pc] = (int16_t)C->njoin;
+	return &C->jpool[C->njoin++];
+}
+
+static bool hinted(struct ctx *C, int target, int slot)
+{
+	for (int i = 0; i < C->nhints; i++)
+		if (C->hints[i].target_bc == target && C->hints[i].slot == slot)
+			return true;
+	return false;
+}
+
+__attribute__((noreturn)) static void conflict(struct ctx *C, int target, int slot)
+{
+	if (C->nhints >= MAX_HINTS || hinted(C, target, slot))
+		bpfc_fail(C, "cannot agree on where variable %d lives where control flow joins", slot);
+	C->hints[C->nhints++] = (struct hint){target, slot};
+	C->restart = true;
+	longjmp(C->jb, 2);
+}
+
+/* Registers the recorded layout at target uses. */
+unsigned join_regs(struct ctx *C, int target)
+{
+	struct joinstate *j = join_get(C, target);
+	unsigned m = 0;
+	if (j)
+		for (int s = 0; s < C->nslots; s++)
+			if (j->v[s].kind != VK_UNDEF && j->v[s].reg != NOREG)
+				m |= 1u << j->v[s].reg;
+	return m;
+}
+
+static bool same_const(const struct var *a, const struct var *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case VK_NUM: case VK_PKT: case VK_STACK:
+		return a->num == b->num && a->ref == b->ref;
+	case VK_LUA:
+		return a->ref == b->ref;
+	default:
+		return true;
+	}
+}
+
+/* First edge into target: record the layout, each live slot owning its value. */
+static void join_record(struct ctx *C, int target)
+{
+	for (int s = 0; s < C->nslots; s++) {
+		if (!bc_livein(C, target, s) || !hinted(C, target, s))
+			continue;
+		struct var *v = &C->v[s];
+		if (v->kind == VK_UNDEF)
+			continue;
+		if (v->shadow >= 0 || v->reg == NOREG) { /* give it a register of its own */
+			int r = r_alloc(C, 0, false);
+			load_into(C, v_src(C, s), r);
+			if (v->shadow >= 0) {
+				*v = *v_src(C, s);
+				v->shadow = -1;
+				v->spill = 0;
+			}
+			v->reg = (uint8_t)r;
+			C->owner[r] = (int8_t)s;
+			if (v->kind != VK_RT) {
+				v->ptr = v->kind == VK_PKT ? PK_PKTOFF : PK_SCALAR;
+				v->kind = VK_RT;
+			}
+		}
+	}
+	struct joinstate *j = join_new(C, target);
+	for (int s = 0; s < MAX_SLOTS; s++)
+		j->v[s] = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
+	for (int s = 0; s < C->nslots; s++) {
+		if (!bc_livein(C, target, s) || C->v[s].kind == VK_UNDEF)
+			continue;
+		int root = v_root(C, s);
+		if (root != s && (!bc_livein(C, target, root) || root >= C->nslots)) {
+			/* the owner is not live there: the first live copy owns it */
+			int heir = s;
+			for (int t = 0; t < s; t++)
+				if (bc_livein(C, target, t) && v_root(C, t) == root) {
+					heir = t;
+					break;
+				}
+			if (heir == s) {
+				j->v[s] = C->v[root];
+				j->v[s].shadow = -1;
+			} else {
+				j->v[s] = C->v[s];
+				j->v[s].shadow = (int16_t)heir;
+			}
+		} else {
+			j->v[s] = C->v[s];
+		}
+	}
+}
+
+/* Make the current layout match the one recorded at target. */
+static void join_match(struct ctx *C, struct joinstate *j, int target)
+{
+	uint8_t md[16], ms[16];
+	int nm = 0;
+	unsigned want = 0;
+	for (int s = 0; s < C->nslots; s++)
+		if (j->v[s].kind != VK_UNDEF && j->v[s].shadow < 0 && j->v[s].reg != NOREG)
+			want |= 1u << j->v[s].reg;
+	/* values that must stay but sit in a register the target wants for another */
+	for (int r = 0; r < 10; r++) {
+		int s = C->owner[r];
+		if (s < 0 || !(want >> r & 1))
+			continue;
+		bool goes_there = false;
+		for (int t = 0; t < C->nslots; t++)
+			if (j->v[t].kind != VK_UNDEF && j->v[t].shadow < 0 && j->v[t].reg == r &&
+			    v_root(C, t) == s)
+				goes_there = true;
+		if (goes_there)
+			continue;
+		bool needed_here = s < C->nslots && (bc_live(C, C->pc, s) || bc_livein(C, target, s));
+		for (int t = 0; t < C->nslots && !needed_here; t++)
+			if (C->v[t].shadow == s && (bc_live(C, C->pc, t) || bc_livein(C, target, t)))
+				needed_here = true;
+		if (!needed_here)
+			continue;
+		/* needed elsewhere in the target (a pmove source) or on the fallthrough */
+		bool is_src = false;
+		for (int t = 0; t < C->nslots; t++)
+			if (j->v[t].kind != VK_UNDEF && j->v[t].shadow < 0 && j->v[t].reg != NOREG &&
+			    v_root(C, t) == s && j->v[t].reg != r)
+				is_src = true;
+		if (is_src)
+			continue;
+		int to = -1;
+		for (int q = 9; q >= 0 && to < 0; q--)
+			if (r_free(C, q) && !(want >> q & 1) && !(C->locked >> q & 1))
+				to = q;
+		if (to >= 0) {
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, to, r, 0, 0);
+			C->owner[r] = -1;
+			C->owner[to] = (int8_t)s;
+			C->v[s].reg = (uint8_t)to;
+		} else {
+			r_spill(C, s);
+		}
+	}
+	/* stores: the target expects a value in its spill slot */
+	for (int s = 0; s < C->nslots; s++) {
+		struct var *jv = &j->v[s];
+		if (jv->kind == VK_UNDEF || jv->shadow >= 0 || !jv->spill || jv->reg != NOREG)
+			continue;
+		struct var *cv = v_src(C, s);
+		if (cv->spill == jv->spill)
+			continue;
+		int r = v_peek(C, s, want);
+		emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, r, (int16_t)-jv->spill, 0);
+	}
+	/* register moves, as one parallel move */
+	for (int s = 0; s < C->nslots; s++) {
+		struct var *jv = &j->v[s];
+		if (jv->kind == VK_UNDEF || jv->shadow >= 0 || jv->reg == NOREG)
+			continue;
+		struct var *cv = v_src(C, s);
+		if (cv->reg != NOREG && nm < 16) {
+			md[nm] = jv->reg;
+			ms[nm++] = cv->reg;
+		}
+	}
+	pmove(C, md, ms, nm, 0);
+	/* fills and constants */
+	for (int s = 0; s < C->nslots; s++) {
+		struct var *jv = &j->v[s];
+		if (jv->kind == VK_UNDEF || jv->shadow >= 0 || jv->reg == NOREG)
+			continue;
+		struct var *cv = v_src(C, s);
+		if (cv->reg == NOREG)
+			load_into(C, cv, jv->reg);
+	}
+	(void)target;
+}
+
+/* Check an edge against the recorded layout; conflicts restart the compile. */
+static void join_check(struct ctx *C, struct joinstate *j, int target)
+{
+	for (int s = 0; s < C->nslots; s++) {
+		struct var *jv = &j->v[s];
+		if (jv->kind == VK_UNDEF)
+			continue;
+		struct var *cv = v_src(C, s);
+		if (C->v[s].kind == VK_UNDEF)
+			bpfc_fail(C, "variable %d may be used before it has a value", s);
+		if (jv->shadow >= 0) {
+			if (v_root(C, s) != v_root(C, jv->shadow))
+				conflict(C, target, s);
+			continue;
+		}
+		bool located = jv->reg != NOREG || jv->spill;
+		if (!located) {
+			if (!same_const(jv, cv))
+				conflict(C, target, s);
+			continue;
+		}
+		/* both sides carry a run-time value now: merge what we know */
+		if (cv->kind == VK_LUA)
+			conflict(C, target, s);
+		if (jv->kind != VK_RT || !same_const(jv, cv)) {
+			if (jv->kind == VK_PKT || cv->kind == VK_PKT ||
+			    (jv->kind == VK_RT && jv->ptr == PK_PKTOFF)) {
+				jv->kind = VK_RT;
+				jv->ptr = PK_PKTOFF;
+			} else if (jv->kind != VK_RT || jv->ptr != cv->ptr || cv->kind != VK_RT) {
+				if (jv->kind == VK_RT && cv->kind == VK_RT && jv->ptr != cv->ptr)
+					bpfc_fail(C, "variable %d holds different kinds of pointers on "
+						     "different paths", s);
+				jv->kind = VK_RT;
+				if (cv->kind == VK_RT)
+					jv->ptr = cv->ptr;
+			}
+		}
+		jv->flags |= cv->flags & (VF_NULL | VF_SIGNED);
+		if (cv->width > jv->width)
+			jv->width = cv->width;
+	}
+}
+
+/* Adopt the recorded layout as the current one. */
+static void join_adopt(struct ctx *C, struct joinstate *j)
+{
+	for (int s = 0; s < MAX_SLOTS; s++)
+		C->v[s] = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
+	for (int r = 0; r < 11; r++)
+		C->owner[r] = -1;
+	for (int s = 0; s < C->nslots; s++) {
+		C->v[s] = j->v[s];
+		if (j->v[s].kind != VK_UNDEF && j->v[s].shadow < 0 && j->v[s].reg != NOREG)
+			C->owner[j->v[s].reg] = (int8_t)s;
+	}
+}
+
+/* An edge from here to bytecode target (the branch is emitted by the caller). */
+void v_join_edge(struct ctx *C, int target)
+{
+	struct joinstate *j = join_get(C, target);
+	if (!j) {
+		join_record(C, target);
+		return;
+	}
+	join_check(C, j, target);
+	join_match(C, j, target);
+	/* the fallthrough keeps its own extra values; the target's are now in place */
+	for (int s = 0; s < C->nslots; s++) {
+		struct var *jv = &j->v[s];
+		if (jv->kind == VK_UNDEF || jv->shadow >= 0 || jv->reg == NOREG)
+			continue;
+		int root = v_root(C, s);
+		struct var *cv = &C->v[root];
+		if (cv->reg != jv->reg) {
+			if (cv->reg != NOREG && C->owner[cv->reg] == root)
+				C->owner[cv->reg] = -1;
+			if (C->owner[jv->reg] >= 0 && C->owner[jv->reg] != root) {
+				int o = C->owner[jv->reg];
+				C->v[o].reg = NOREG;
+			}
+			cv->reg = jv->reg;
+			C->owner[jv->reg] = (int8_t)root;
+		}
+	}
+}
+
+/* Arriving at bytecode pc: settle the layout and resolve pending jumps. */
+void v_join_enter(struct ctx *C, int pc)
+{
+	struct joinstate *j = join_get(C, pc);
+	if (j) {
+		if (C->reachable) {
+			join_check(C, j, pc);
+			join_match(C, j, pc);
+		}
+		join_adopt(C, j);
+	}
+	bool any = false;
+	for (int i = 0; i < C->nfix; i++) {
+		if (C->fix[i].target_bc != pc)
+			continue;
+		int at = C->fix[i].insn;
+		int off = C->ninsn - at - 1;
+		if (off > INT16_MAX)
+			bpfc_fail(C, "jump too far");
+		C->insn[at].off = (int16_t)off;
+		C->fix[i] = C->fix[--C->nfix];
+		i--;
+		any = true;
+	}
+	if (any || j)
+		C->reachable = true;
+}
