@@ -114,13 +114,35 @@ local function load_with_log(type_id, name, license, insns, n, opts, log_level)
   end
 end
 
-function M.load(insns, n, prog_type, opts)
-  opts = opts or {}
-  if not ffi.istype(insn.array_t, insns) and not ffi.istype('struct bpf_insn *', insns) then
+local function first_is_insn(insns) return ffi.istype(insn.insn_t, insns[0]) end
+
+-- How many instructions to load: n, checked against the array's size; a
+-- bare pointer must come with n.
+local function instruction_count(insns, n)
+  local indexable, is_insn = false, false
+  if type(insns) == 'cdata' then indexable, is_insn = pcall(first_is_insn, insns) end
+  if not (indexable and is_insn) then
     return nil, 'bpf.loader.load: instructions must be a struct bpf_insn[?] cdata'
   end
-  n = n or ffi.sizeof(insns) / ffi.sizeof(insn.insn_t)
-  local type_id, err = enum_value(libbpf.prog_type, prog_type, 'program type')
+  if ffi.istype('const struct bpf_insn *', insns) then
+    if not n then return nil, 'bpf.loader.load: a struct bpf_insn pointer needs a count' end
+    return n
+  end
+  local capacity = ffi.sizeof(insns) / ffi.sizeof(insn.insn_t)
+  n = n or capacity
+  if n < 1 or n > capacity or n % 1 ~= 0 then
+    return nil, ('bpf.loader.load: %s instructions asked for, the array holds %d')
+      :format(tostring(n), capacity)
+  end
+  return n
+end
+
+function M.load(insns, n, prog_type, opts)
+  opts = opts or {}
+  local count_err
+  n, count_err = instruction_count(insns, n)
+  if not n then return nil, count_err end
+  local type_id, err = enum_value(libbpf.prog_type, prog_type or 'unspec', 'program type')
   if not type_id then return nil, err end
   local type_name = libbpf.prog_type_name[type_id] or tostring(prog_type)
   local attach_id
