@@ -181,6 +181,7 @@ const char *libbpf_bpf_attach_type_str(enum bpf_attach_type t);
 /* libc, under private names so that another module's declaration of
    close() cannot clash with ours. */
 int bpf_libc_close(int fd) __asm__("close");
+int bpf_libc_getpagesize(void) __asm__("getpagesize");
 
 /* Owns one kernel fd; ffi.gc closes it when the owner is collected. */
 struct bpf_fd_owner { int fd; };
@@ -196,6 +197,8 @@ end
 
 M.lib = load_library()
 local lib = M.lib
+
+M.page_size = ffi.C.bpf_libc_getpagesize()
 
 M.errno = { EPERM = 1, ENOENT = 2, EBADF = 9, EAGAIN = 11, EFAULT = 14, EINVAL = 22,
   ENFILE = 23, EMFILE = 24, ENOSPC = 28, E2BIG = 7, EACCES = 13, ENOTSUPP = 524 }

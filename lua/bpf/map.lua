@@ -45,7 +45,7 @@ if not pcall(ffi.typeof, 'struct bpf_stacktrace') then
   ffi.cdef('struct bpf_stacktrace { uint64_t ip[127]; };')
 end
 
-local page_size = 4096
+local page_size = libbpf.page_size
 
 -- ffi.typeof with parameters ('$[1]'), safe under wrappers that memoise
 -- ffi.typeof by its first argument alone (busted does): the parameters'
@@ -78,7 +78,7 @@ local type_defaults = {
   stack = { keyless = true },
   bloom_filter = { keyless = true },
   -- The kernel requires lpm_trie maps to be created without preallocation.
-  lpm_trie = { key = 'struct { uint32_t prefixlen; uint8_t data[4]; }',
+  lpm_trie = { key = ffi.typeof('struct { uint32_t prefixlen; uint8_t data[4]; }'),
     flags = libbpf.map_flags.no_prealloc },
 }
 
@@ -169,6 +169,10 @@ local function set_value(map, v)
   end
   ffi.fill(map._val, map._val_bytes)
   local per_cpu = type(v) == 'table'
+  if per_cpu and (#v > map.ncpus or (#v == 0 and next(v) ~= nil)) then
+    return nil, ('%s: a per-CPU value is a list of at most %d values (one per CPU); '
+      .. 'give a struct for every CPU as cdata'):format(describe(map), map.ncpus)
+  end
   for cpu = 1, map.ncpus do
     local cpu_value = v
     if per_cpu then cpu_value = v[cpu] end
@@ -252,8 +256,7 @@ function methods.len(map)
   return map.max_entries
 end
 
--- Scratch arrays for the batch calls: count slots of `size` bytes, and a
--- pointer type to walk them.
+-- Scratch bytes for the batch calls: count slots of `size` bytes.
 local function slots(count, size)
   return ffi.new('uint8_t[?]', math.max(count * size, 1))
 end
