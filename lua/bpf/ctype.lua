@@ -1,0 +1,141 @@
+-- What the compiler core asks about C types: sizes, members, scalars,
+-- element types.  LuaJIT has no reflection API, so members are probed on
+-- a scratch instance; answers are cached per ctype.
+local ffi = require('ffi')
+
+local M = {}
+local cache = setmetatable({}, { __mode = 'k' })
+local aliases = {}
+
+-- Accept a ctype, a type string or a cdata; return the ctype.
+function M.typeof(t, n)
+  if type(t) == 'string' then
+    if n then return ffi.typeof(t), n end
+    return ffi.typeof(t)
+  end
+  return ffi.typeof(t)
+end
+
+function M.sizeof(ct)
+  return ffi.sizeof(ct)
+end
+
+-- Other names for members (pt_regs' parm1 is di on x86_64).
+function M.alias(ct, map)
+  aliases[tonumber(ffi.typeof(ct))] = map
+end
+
+local u64, i64 = ffi.typeof('uint64_t'), ffi.typeof('int64_t')
+
+-- 64-bit integer cdata as a boxed int64, other integers as numbers, else nil.
+function M.tointeger(v)
+  if ffi.istype(u64, v) or ffi.istype(i64, v) then return ffi.cast(i64, v) end
+  local ok, n = pcall(tonumber, v)
+  if ok and n and n == math.floor(n) then return n end
+  return nil
+end
+
+-- size and signedness of a scalar ctype, or nil.
+function M.scalar(ct)
+  ct = ffi.typeof(ct)
+  local ok, v = pcall(ffi.new, ct, -1)
+  if not ok then return nil end
+  local s = tostring(ct)
+  if s:find('%*') or s:find('%[') or s:find('struct') or s:find('union') then return nil end
+  local size = ffi.sizeof(ct)
+  if s:find('float') or s:find('double') then return nil end
+  return size, (v < 0)
+end
+
+local function ptr_target(s)
+  local inner = s:match('^ctype<(.*)%s*%*>$')
+  if inner then
+    local ok, t = pcall(ffi.typeof, inner)
+    if ok then return t end
+    return ffi.typeof('uint8_t')
+  end
+end
+
+-- Element ctype of a pointer or array ctype and its size, or nil.
+function M.elem(ct)
+  ct = ffi.typeof(ct)
+  local s = tostring(ct)
+  local p = ptr_target(s)
+  if p then return p, ffi.sizeof(p) end
+  local inner = s:match('^ctype<(.-)%s*%[%d*%]>$')
+  if inner then
+    local ok, t = pcall(ffi.typeof, inner)
+    if ok then return t, ffi.sizeof(t) end
+  end
+  return nil
+end
+
+local function probe_member(ct, name)
+  local off, bpos, bsize = ffi.offsetof(ct, name)
+  if not off then return nil end
+  local obj = ffi.new(ct)
+  local v = obj[name]
+  local f = { offset = off, bpos = bpos, bsize = bsize }
+  if type(v) == 'cdata' then
+    local mt = ffi.typeof(v)
+    local s = tostring(mt)
+    if ptr_target(s) then
+      f.pointer, f.size, f.ctype = true, ffi.sizeof(mt), ptr_target(s)
+    elseif ffi.istype(u64, v) or ffi.istype(i64, v) then
+      f.size, f.signed = 8, ffi.istype(i64, v)
+    else
+      -- a struct/union/array member comes back as a reference
+      local rt = ffi.typeof(v)
+      local s2 = tostring(rt):gsub('%(&%)', ''):gsub(' &>$', '>')
+      local ok, t = pcall(ffi.typeof, s2:match('^ctype<(.*)>$'))
+      f.ctype = ok and t or rt
+      f.size, f.aggregate = ffi.sizeof(f.ctype) or ffi.sizeof(v), true
+    end
+  elseif type(v) == 'boolean' then
+    f.size = 1
+  else
+    -- numbers: probe width and signedness by writing -1
+    obj[name] = -1
+    local back = obj[name]
+    if bsize then
+      f.size = bpos + bsize <= 8 and 1 or bpos + bsize <= 16 and 2 or bpos + bsize <= 32 and 4 or 8
+      f.signed = back < 0
+    elseif back < 0 then
+      f.signed = true
+      obj[name] = 2 ^ 31
+      f.size = (obj[name] == 2 ^ 31) and 8 or (function()
+        obj[name] = 2 ^ 15; if obj[name] == 2 ^ 15 then return 4 end
+        obj[name] = 2 ^ 7; if obj[name] == 2 ^ 7 then return 2 end
+        return 1 end)()
+    elseif back == 0xffffffff then f.size = 4
+    elseif back == 0xffff then f.size = 2
+    elseif back == 0xff then f.size = 1
+    else f.float = true; f.size = ffi.sizeof('double') end
+    if back ~= math.floor(back) then f.float = true end
+  end
+  if bsize then
+    -- the storage unit the bitfield sits in, from its first byte
+    f.size = (bpos + bsize <= 8) and 1 or (bpos + bsize <= 16) and 2 or 4
+    if f.size > 1 and off % f.size ~= 0 then f.size = 1 end
+  end
+  return f
+end
+
+-- A member: {offset, size, bpos, bsize, pointer, signed, float, aggregate, ctype}.
+function M.field(ct, name)
+  ct = ffi.typeof(ct)
+  local id = tonumber(ct)
+  local per = cache[ct]
+  if not per then per = {}; cache[ct] = per end
+  local f = per[name]
+  if f == nil then
+    local a = aliases[id]
+    local real = a and a[name] or name
+    local ok, r = pcall(probe_member, ct, real)
+    f = ok and r or false
+    per[name] = f
+  end
+  return f or nil
+end
+
+return M

@@ -1,0 +1,144 @@
+-- require('bpf'): compile a Lua function to an eBPF program with the C core,
+-- and reach maps, loading and printing from one table.
+--
+--   local prog = assert(bpf(function (skb) ... end[, opts]))
+--   prog.insn, prog.pc          instructions (struct bpf_insn[?]) and count
+--   bpf.dump(prog[, opts])      print it; opts.syntax = 'classic' | 'pseudo-c' | 'mnemonic'
+--   prog:load(type[, opts])     into the kernel: a handle with .fd, or nil, err
+local ffi = require('ffi')
+local bit = require('bit')
+local jutil = require('jit.util')
+local core = require('bpf.core')
+local insn = require('bpf.insn')
+local proto = require('bpf.proto')
+local builtins = require('bpf.builtins')
+local ctype = require('bpf.ctype')
+
+local M = {}
+
+-- Globals a program can name, besides the caller's locals and _G.
+local base_env = {
+  pkt = proto.pkt, eth = proto.eth, c = proto.c, skb = proto.skb,
+  ffi = ffi, bit = bit, math = builtins.math,
+}
+for k, v in pairs(builtins) do
+  if type(v) == 'function' then base_env[k] = v end
+end
+
+local function program_env(level)
+  local env = {}
+  -- the caller's locals, innermost scope last so it wins
+  for lvl = level + 3, level, -1 do
+    local i = 1
+    while true do
+      local ok, name, value = pcall(debug.getlocal, lvl + 1, i)
+      if not ok or not name then break end
+      if name:sub(1, 1) ~= '(' then env[name] = value end
+      i = i + 1
+    end
+  end
+  return setmetatable(env, { __index = function(_, k)
+    local v = base_env[k]
+    if v == nil then v = rawget(_G, k) end
+    return v
+  end })
+end
+
+local prog_mt = {}
+prog_mt.__index = prog_mt
+
+-- Source line of each instruction, from the bytecode position it came from.
+function prog_mt:lines()
+  if self._lines then return self._lines end
+  local info = jutil.funcinfo(self.fn)
+  local file = info.source:gsub('^[@=]', '')
+  local text = {}
+  if info.source:sub(1, 1) == '@' then
+    local f = io.open(file, 'r')
+    if f then
+      for l in f:lines() do text[#text + 1] = l end
+      f:close()
+    end
+  end
+  local lines = {}
+  for pc = 0, self.pc - 1 do
+    local bcpos = self.bcpos[pc] or 0
+    local line = jutil.funcinfo(self.fn, bcpos).currentline or info.linedefined
+    lines[pc] = { file = file, line = line, text = text[line] and text[line]:match('^%s*(.-)%s*$') }
+  end
+  self._lines = lines
+  return lines
+end
+
+function prog_mt:dump_string(opts)
+  return M.dump_string(self, opts)
+end
+
+function prog_mt:dump(opts)
+  return M.dump(self, opts)
+end
+
+function prog_mt:load(prog_type, opts)
+  local loader = require('bpf.loader')
+  opts = opts or {}
+  local lopts = {}
+  for k, v in pairs(opts) do lopts[k] = v end
+  lopts.lines = self:lines()
+  return loader.load(self.insn, self.pc, prog_type or self.type or 'socket_filter', lopts)
+end
+
+prog_mt.__tostring = function(self)
+  return string.format('bpf program: %d instructions, %d bytes of stack\n%s', self.pc,
+    self.stack, M.dump_string(self))
+end
+
+-- Compile fn. opts.ctx: the dissector of its first parameter (default skb);
+-- opts.type: the program type it is meant for.
+local function compile(fn, opts, level)
+  opts = opts or {}
+  if type(fn) == 'string' then
+    local chunk, err = loadstring(fn)
+    if not chunk then return nil, err end
+    fn = chunk
+  end
+  if type(fn) ~= 'function' then
+    return nil, 'bpf: expected a Lua function to compile, got a ' .. type(fn)
+  end
+  local env = opts.env or program_env((level or 1) + 1)
+  local copts = {
+    builtins = builtins.names, ctype = ctype, layers = proto.layers,
+    ctx = opts.ctx or proto.skb,
+  }
+  local out, err = core.compile(fn, env, copts)
+  if not out then return nil, err end
+  local arr = insn.array_t(out.n)
+  ffi.copy(arr, out.insns, #out.insns)
+  return setmetatable({
+    insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, maps = out.maps,
+    stack = out.stack, type = opts.type,
+  }, prog_mt)
+end
+M.compile = compile
+
+function M.dump_string(prog, opts)
+  local disasm = require('bpf.disasm')
+  opts = opts or {}
+  local dopts = {}
+  for k, v in pairs(opts) do dopts[k] = v end
+  if dopts.source ~= false and getmetatable(prog) == prog_mt then dopts.lines = prog:lines() end
+  return disasm.dump_string(prog.insn, prog.pc, dopts)
+end
+
+function M.dump(prog, opts)
+  print(M.dump_string(prog, opts))
+end
+
+M.map = require('bpf.map')
+M.proto = proto
+M.c = proto.c
+M.ntoh, M.hton = builtins.ntoh, builtins.hton
+M.core_info = core.info
+
+return setmetatable(M, {
+  __call = function(_, fn, opts) return compile(fn, opts, 2) end,
+})
