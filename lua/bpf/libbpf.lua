@@ -9,7 +9,11 @@
 --   libbpf.prog_type.xdp == 6       libbpf.prog_type_name[6] == 'xdp'
 --   libbpf.attach_type.xdp == 37    libbpf.attach_type_name[37] == 'xdp'
 --   libbpf.error(what, ret)         -> nil, "what: <errno text> (errno N)"
+--   libbpf.message(what, ret), libbpf.strerror(ret), libbpf.errno.ENOENT, ...
+--   libbpf.update_flags.noexist, libbpf.map_flags.no_prealloc, libbpf.page_size
 --   libbpf.own_fd(fd) / libbpf.close_fd(owner)   fds closed once, or on GC
+-- Other modules that need more of libbpf should add its declarations here:
+-- a second ffi.cdef of the same struct or enum fails.
 local ffi = require('ffi')
 require('bpf.insn') -- struct bpf_insn, used by bpf_prog_load
 
