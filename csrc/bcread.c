@@ -255,6 +255,10 @@ void bc_liveness(struct ctx *C)
 				int t = jump_target(pc, i->d);
 				if (t > 0 && t < n)
 					memcpy(out, C->livein[t], sizeof(slotset));
+				/* after a comparison the JMP is taken only when it holds */
+				if (pc > 1 && is_cond(C->bc[pc - 1].op) && pc + 1 < n)
+					for (int w = 0; w < MAX_SLOTS / 64; w++)
+						out[w] |= C->livein[pc + 1][w];
 			}
 			usedef(C, pc, use, def);
 			for (int w = 0; w < MAX_SLOTS / 64; w++)

@@ -27,9 +27,6 @@ static void result_r0(struct ctx *C, int a, int width, int flags)
 static void call_prepare(struct ctx *C)
 {
 	r_call_clobber(C, C->pc);
-	for (int r = 0; r <= 5; r++)
-		if (C->owner[r] >= 0)
-			r_reserve(C, r);
 }
 
 /* Load the given slots into R1.. as one parallel move (values may sit in R1-R5). */
@@ -67,6 +64,7 @@ static void load_args(struct ctx *C, const int *slots, int n)
 static void helper(struct ctx *C, int id)
 {
 	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, id);
+	r_clobbered(C);
 }
 
 static bool is_map(struct ctx *C, int slot)

@@ -217,6 +217,7 @@ int v_newreg(struct ctx *C, int slot);
 int r_scratch(struct ctx *C, unsigned avoid_mask);
 void r_reserve(struct ctx *C, int reg);
 void r_call_clobber(struct ctx *C, int pc);
+void r_clobbered(struct ctx *C);
 void v_drop_dead(struct ctx *C, int pc);
 void v_join_edge(struct ctx *C, int target);
 int v_peek(struct ctx *C, int slot, unsigned avoid);

@@ -70,13 +70,11 @@ void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot)
 	int mapref = v_src(C, mapslot)->ref;
 	int koff = stage(C, keyslot, map_int(C, mapref, "key_size"), "key");
 	r_call_clobber(C, C->pc);
-	for (int r = 0; r <= 5; r++)
-		if (C->owner[r] >= 0)
-			r_reserve(C, r);
 	emit_map_fd(C, BPF_REG_1, mapref);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -koff);
 	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	r_clobbered(C);
 	v_def(C, dst);
 	v_rt(C, dst, BPF_REG_0, PK_MAPVAL, 8, VF_NULL);
 	C->v[dst].ref = k_field(C, mapref, "val_type");
@@ -88,9 +86,6 @@ void map_update(struct ctx *C, int mapslot, int keyslot, int valslot)
 	int koff = stage(C, keyslot, map_int(C, mapref, "key_size"), "key");
 	int voff = stage(C, valslot, map_int(C, mapref, "val_size"), "value");
 	r_call_clobber(C, C->pc);
-	for (int r = 0; r <= 5; r++)
-		if (C->owner[r] >= 0)
-			r_reserve(C, r);
 	emit_map_fd(C, BPF_REG_1, mapref);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -koff);
@@ -98,6 +93,7 @@ void map_update(struct ctx *C, int mapslot, int keyslot, int valslot)
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -voff);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, BPF_ANY);
 	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_update_elem);
+	r_clobbered(C);
 }
 
 void map_delete(struct ctx *C, int mapslot, int keyslot)
@@ -105,13 +101,11 @@ void map_delete(struct ctx *C, int mapslot, int keyslot)
 	int mapref = v_src(C, mapslot)->ref;
 	int koff = stage(C, keyslot, map_int(C, mapref, "key_size"), "key");
 	r_call_clobber(C, C->pc);
-	for (int r = 0; r <= 5; r++)
-		if (C->owner[r] >= 0)
-			r_reserve(C, r);
 	emit_map_fd(C, BPF_REG_1, mapref);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -koff);
 	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_delete_elem);
+	r_clobbered(C);
 }
 
 /* A map value not yet checked for NULL gets a jump over the access;
@@ -181,11 +175,6 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int64_t i
 	}
 	/* classic loads behave like a call: R0-R5 are clobbered */
 	r_call_clobber(C, C->pc);
-	if (ind)
-		ri = v_src(C, base)->reg != NOREG ? v_src(C, base)->reg : v_reg(C, base);
-	for (int r = 0; r <= 5; r++)
-		if (C->owner[r] >= 0 && r != ri)
-			r_reserve(C, r);
 	C->locked = 0;
 	if (!C->ctx_pinned)
 		bpfc_fail(C, "packet access needs the program context (socket filter or tc)");
@@ -195,7 +184,7 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int64_t i
 	v_def(C, dst);
 	if (ind) {
 		if (ri == 0) { /* r0 is the result: keep the offset elsewhere first */
-			int t = r_scratch(C, 1u);
+			int t = r_scratch(C, 1u | 1u << ri);
 			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, 0, 0, 0);
 			ri = t;
 		}
@@ -203,8 +192,7 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int64_t i
 	} else {
 		emit(C, BPF_LD | BPF_ABS | (uint8_t)sz, 0, 0, 0, (int32_t)absoff);
 	}
-	if (C->owner[0] >= 0)
-		r_reserve(C, 0);
+	r_clobbered(C);
 	v_rt(C, dst, 0, PK_SCALAR, width, VF_NETORD);
 }
 
@@ -297,19 +285,17 @@ void mem_load(struct ctx *C, int dst, int base, const struct cfield *f)
 		bpfc_fail(C, "probe reads of aggregates are not supported; read a number member");
 	int off = stack_alloc(C, 8);
 	int rb = v_reg(C, base);
-	(void)rb;
+	C->locked |= 1u << rb;
 	r_call_clobber(C, C->pc);
-	int rb2 = v_peek(C, base, 0x3e);
-	for (int r = 0; r <= 5; r++)
-		if (C->owner[r] >= 0)
-			r_reserve(C, r);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, rb2, 0, 0);
+	C->locked = 0;
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, rb, 0, 0);
 	if (f->off)
 		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, f->off);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, f->size);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_1, 0, 0, -off);
 	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read);
+	r_clobbered(C);
 	v_def(C, dst);
 	int rd = v_newreg(C, dst);
 	emit(C, BPF_LDX | BPF_MEM | size_code(f->size), rd, BPF_REG_10, (int16_t)-off, 0);

@@ -52,6 +52,8 @@ static void push_error(struct ctx *C)
 		snprintf(chunk, sizeof(chunk), "%s", src);
 	}
 	lua_pushfstring(L, "%s:%d: %s", chunk, line, C->err);
+	lua_replace(L, -4); /* leave only the message */
+	lua_pop(L, 2);
 }
 
 static void compile_once(struct ctx *C)
@@ -97,6 +99,9 @@ static void compile_once(struct ctx *C)
 		if (!C->reachable)
 			continue;
 		tr_ins(C, pc);
+		if (lua_gettop(C->L) != 6)
+			bpfc_fail(C, "internal: Lua stack unbalanced after %s (%d)", bc_opname(C->bc[pc].op),
+				  lua_gettop(C->L));
 		if (C->cmp.state == 0)
 			v_drop_dead(C, pc);
 	}
@@ -120,6 +125,7 @@ static int l_compile(lua_State *L)
 	}
 	struct ctx *C = M->C;
 	lua_settop(L, 3);
+	luaL_checkstack(L, 64, "bpf: compiling");
 	lua_getglobal(L, "require");
 	lua_pushliteral(L, "jit.util");
 	lua_call(L, 1, 1);

@@ -337,10 +337,8 @@ void r_call_clobber(struct ctx *C, int pc)
 		for (int t = 0; t < C->nslots && !needed; t++)
 			if (C->v[t].shadow == s && bc_live(C, pc, t))
 				needed = true;
-		if (!needed) {
-			r_release(C, s);
-			continue;
-		}
+		if (!needed)
+			continue; /* dead: left in place, released by r_clobbered() */
 		int to = -1;
 		for (int q = 7; q <= 9 && to < 0; q++)
 			if (r_free(C, q))
@@ -356,6 +354,14 @@ void r_call_clobber(struct ctx *C, int pc)
 			r_spill(C, s);
 		}
 	}
+}
+
+/* After a call or classic packet load: R0-R5 hold nothing of ours. */
+void r_clobbered(struct ctx *C)
+{
+	for (int r = 0; r <= 5; r++)
+		if (C->owner[r] >= 0)
+			r_release(C, C->owner[r]);
 }
 
 /* Drop variables that are dead after bytecode pc, and all temporaries. */
