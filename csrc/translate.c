@@ -176,12 +176,17 @@ static void arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum ari
 	}
 	struct var *va = v_src(C, a);
 	int flags = va->flags & VF_SIGNED;
+	int width = va->kind == VK_RT ? va->width : 1;
 	int rb = -1;
 	if (!bk) {
 		rb = v_reg(C, bslot);
 		C->locked |= 1u << rb;
 		flags |= v_src(C, bslot)->flags & VF_SIGNED;
+		if (v_src(C, bslot)->width > width)
+			width = v_src(C, bslot)->width;
 	}
+	if (op == AR_MUL || width < 1)
+		width = 8;
 	int rd = alu_dst(C, dst, a);
 	C->locked = 0;
 	if (bk)
@@ -190,7 +195,7 @@ static void arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum ari
 		emit(C, BPF_ALU64 | alu_op[op] | BPF_X, rd, rb, 0, 0);
 	struct var *d = &C->v[dst];
 	d->ptr = PK_SCALAR;
-	d->width = 8;
+	d->width = (uint8_t)width; /* the width byte-order helpers (ntoh) work on */
 	d->flags = (uint8_t)flags;
 }
 

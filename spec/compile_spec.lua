@@ -1,0 +1,229 @@
+-- The compiler against the running kernel: every program is loaded into the
+-- verifier, and run with BPF_PROG_TEST_RUN where its type allows.
+local ffi = require('ffi')
+local bpf = require('bpf')
+local pk = require('spec.support.packets')
+
+-- Compile, load as sched_cls (sees the Ethernet header), run on a packet.
+local function run(fn, packet, ptype)
+  local prog = assert(bpf(fn))
+  local handle = assert(prog:load(ptype or 'sched_cls'))
+  local res = assert(require('bpf.loader').test_run(handle, packet))
+  handle:close()
+  return res.retval, prog
+end
+
+local udp53 = pk.eth_ip(17, pk.udp(4000, 53, pk.dns_query('example.com', 28)))
+local tcp80 = pk.eth_ip(6, pk.tcp(4000, 80, 'GET / HTTP/1.1\r\n'))
+local icmp = pk.eth_ip(1, '\8\0\0\0\0\0\0\0')
+
+describe('compiler', function()
+  it('reports how it reads this LuaJIT', function()
+    local info = bpf.core_info()
+    assert.is_true(info.opcodes >= 90)
+    assert.is_true(info.fr2 == 0 or info.fr2 == 1)
+    assert.equals(ffi.abi('gc64') and 1 or 0, info.fr2)
+  end)
+
+  it('counts packets by protocol in 13 instructions', function()
+    local map = assert(bpf.map('array', 256))
+    local prog = assert(bpf(function()
+      local proto = pkt.ip.proto
+      xadd(map[proto], 1)
+    end))
+    assert.is_true(prog.pc <= 15)
+    local h = assert(prog:load('sched_cls'))
+    local loader = require('bpf.loader')
+    for _ = 1, 3 do assert(loader.test_run(h, udp53)) end
+    assert(loader.test_run(h, tcp80))
+    h:close()
+    assert.equals(3, map[17])
+    assert.equals(1, map[6])
+    assert.equals(0, map[1])
+  end)
+
+  it('reads packet fields in host byte order', function()
+    local r = run(function() return pkt.ip.udp.dst_port end, udp53)
+    assert.equals(53, r)
+    r = run(function() if pkt.ip.udp.dst_port == 53 then return 1 end return 2 end, udp53)
+    assert.equals(1, r)
+  end)
+
+  it('follows a variable IPv4 header length', function()
+    local with_opts = pk.eth_ip(17, pk.udp(1, 7777, 'x'), 7)
+    assert.equals(7777, (run(function() return pkt.ip.udp.dst_port end, with_opts)))
+  end)
+
+  it('compares packet slices with strings as wire bytes', function()
+    local f = function()
+      if pkt.ip.tcp.data(0, 4) == 'GET ' then return 1 end
+      return 0
+    end
+    assert.equals(1, (run(f, tcp80)))
+    assert.equals(0, (run(f, pk.eth_ip(6, pk.tcp(1, 80, 'POST /')))))
+  end)
+
+  it('parses DNS queries within the 2016 instruction count', function()
+    local map = assert(bpf.map('array', 256))
+    local prog = assert(bpf(function()
+      local ip = pkt.ip
+      if ip.proto ~= c.ip.proto_udp then return false end
+      local udp = ip.udp
+      if udp.length < 12 then return false end
+      udp = udp.data + 12
+      local label = udp[0]
+      if label > 0 then
+        udp = udp + label + 1
+        label = udp[0]
+        if label > 0 then udp = udp + label + 1 end
+      end
+      if udp[1] == 0 then
+        local qtype = udp[2]
+        xadd(map[qtype], 1)
+      end
+    end))
+    assert.is_true(prog.pc <= 52)
+    local h = assert(prog:load('sched_cls'))
+    assert(require('bpf.loader').test_run(h, udp53))
+    assert(require('bpf.loader').test_run(h, pk.eth_ip(17, pk.udp(1, 53, pk.dns_query('a.b', 1)))))
+    h:close()
+    assert.equals(1, map[28])
+    assert.equals(1, map[1])
+  end)
+
+  it('folds constants and removes dead branches', function()
+    local k = 40
+    local prog = assert(bpf(function()
+      local x = k + 2
+      if x > 100 then return 7 end
+      return x * 2
+    end))
+    assert.equals(2, prog.pc) -- r0 = 84; exit
+    assert.equals(84, (run(function() local x = k + 2; return x * 2 end, icmp)))
+  end)
+
+  it('joins branches that assign different values', function()
+    local f = function()
+      local x
+      if pkt.ip.proto == 17 then x = 5 else x = 9 end
+      return x + 1
+    end
+    assert.equals(6, (run(f, udp53)))
+    assert.equals(10, (run(f, tcp80)))
+  end)
+
+  it('does arithmetic with constants on either side', function()
+    local f = function()
+      local p = pkt.ip.proto -- 17
+      return (100 - p) * 2 + (p % 5) + 60 / p
+    end
+    assert.equals((100 - 17) * 2 + 17 % 5 + math.floor(60 / 17), (run(f, udp53)))
+  end)
+
+  it('uses and/or and not', function()
+    local f = function()
+      local p = pkt.ip.proto
+      if (p == 6 or p == 17) and not (p == 1) then return 1 end
+      return 0
+    end
+    assert.equals(1, (run(f, udp53)))
+    assert.equals(0, (run(f, icmp)))
+  end)
+
+  it('updates and deletes map entries', function()
+    local map = assert(bpf.map('hash', 16, 'uint32_t', 'uint64_t'))
+    map[5] = 1
+    local f = function()
+      local p = pkt.ip.proto
+      map[p] = 42
+      map[5] = nil
+    end
+    run(f, udp53)
+    assert.equals(42ULL, map[17])
+    assert.is_nil(map[5])
+  end)
+
+  it('guards map values: a NULL check or an automatic guard', function()
+    local map = assert(bpf.map('hash', 16, 'uint32_t', 'uint32_t'))
+    map[17] = 9
+    local f = function()
+      local v = map[pkt.ip.proto]
+      if v then return v[0] end
+      return 3
+    end
+    assert.equals(9, (run(f, udp53)))
+    assert.equals(3, (run(f, tcp80)))
+    assert.equals(0, (run(function() return map[pkt.ip.proto] end, tcp80)))
+  end)
+
+  it('reads the context of a socket filter', function()
+    local r = run(function(skb) return skb.len end, udp53, 'sched_cls')
+    assert.equals(#udp53, r)
+  end)
+
+  it('builds structs on the stack with ffi.new', function()
+    local f = function()
+      local s = ffi.new('struct { uint32_t a; uint16_t b; }')
+      s.a = pkt.ip.proto
+      s.b = 3
+      return s.a + s.b
+    end
+    assert.equals(20, (run(f, udp53)))
+  end)
+
+  it('calls helpers', function()
+    local r = run(function() local t = time(); if t > 0 then return 1 end return 0 end, icmp)
+    assert.equals(1, r)
+    assert.equals(0x3412, (run(function() return ntoh(pkt.ip.udp.crc + 0x1234) end,
+      pk.eth_ip(17, pk.udp(1, 2, '')))))
+  end)
+
+  it('computes log2 of run-time values', function()
+    assert.equals(4, (run(function() return math.log2(pkt.ip.proto) end, udp53)))
+  end)
+
+  it('resolves upvalues to the values the function closes over', function()
+    local function make(n) return function() return n end end
+    assert.equals(11, (run(make(11), icmp)))
+    assert.equals(12, (run(make(12), icmp)))
+  end)
+
+  it('folds calls to Lua functions with constant arguments', function()
+    local function double(x) return 2 * x end
+    assert.equals(14, (run(function() return double(7) end, icmp)))
+  end)
+end)
+
+describe('bad input', function()
+  local function fails(fn, pattern)
+    local prog, err = bpf(fn)
+    assert.is_nil(prog)
+    assert.matches('compile_spec.lua:%d+: .*' .. pattern, err)
+  end
+
+  it('names an unknown global', function()
+    fails(function() return no_such_thing end, "unknown global 'no_such_thing'")
+  end)
+  it('refuses closures', function()
+    fails(function() local f = function() end; return f end, 'closures')
+  end)
+  it('refuses tables built at run time', function()
+    fails(function() local t = {}; return t end, 'tables cannot be built')
+  end)
+  it('refuses floats', function()
+    fails(function() return 1.5 end, 'not an integer')
+  end)
+  it('refuses non-constant calls to Lua functions', function()
+    local f = function(x) return x end
+    fails(function() return f(pkt.ip.proto) end, 'compile time')
+  end)
+  it('refuses loops with a hint', function()
+    fails(function() local s = 0; for i = 1, 3 do s = s + i end; return s end, 'loops')
+  end)
+  it('returns a verifier rejection with the Lua line', function()
+    local prog = assert(bpf(function(skb) return skb.tc_classid end))
+    local h, err = prog:load('socket_filter')
+    assert.is_nil(h)
+    assert.matches('compile_spec.lua:%d+', err)
+  end)
+end)
