@@ -123,7 +123,8 @@ describe('compiler', function()
   it('uses and/or and not', function()
     local f = function()
       local p = pkt.ip.proto
-      if (p == 6 or p == 17) and not (p < 2) then return 1 end
+      local is_icmp = p == 1
+      if (p == 6 or p == 17) and not is_icmp then return 1 end
       return 0
     end
     assert.equals(1, (run(f, udp53)))
