@@ -123,7 +123,7 @@ static int reg(struct try *t, int narrow, int strict, int *r)
 /* Read a register into dst (which = 1) or src (2); a repeat must agree. */
 static int set_reg(struct try *t, int which, int narrow, int strict)
 {
-	int r, ret = reg(t, narrow, strict, &r);
+	int r = 0, ret = reg(t, narrow, strict, &r);
 	int cur = which == 1 ? t->in[0].dst_reg : t->in[0].src_reg;
 	if (ret != R_OK)
 		return ret;
@@ -143,7 +143,7 @@ static int number(struct try *t, int *neg, uint64_t *mag)
 	const char *s = t->s;
 	uint64_t v = 0;
 	int base = 10, nd = 0, ovf = 0;
-	*neg = 0;
+	*neg = 0, *mag = 0;
 	if (s < t->e && (*s == '-' || *s == '+'))
 		*neg = *s++ == '-';
 	if (t->e - s > 2 && s[0] == '0' && lower(s[1]) == 'x')
@@ -183,6 +183,7 @@ static int value(struct try *t, int bits, const char *what, int64_t *v)
 {
 	int neg, ret;
 	uint64_t mag;
+	*v = 0;
 	if ((ret = number(t, &neg, &mag)) != R_OK)
 		return ret;
 	return fit(t, neg, mag, bits, what, v);
@@ -208,7 +209,7 @@ static int disp(struct try *t, int bits, const char *what, int64_t *v)
 ** pcpre) or a label. kind 'o' stores it in off, 'i' in imm. */
 static int target(struct try *t, char kind, int pcpre)
 {
-	int64_t v, rel;
+	int64_t v = 0, rel = 0;
 	int ret;
 	const char *s = t->s;
 	if (t->syntax == BPFC_SYNTAX_CLASSIC) {
@@ -242,7 +243,7 @@ static int target(struct try *t, char kind, int pcpre)
 static int helper(struct try *t)
 {
 	const char *s = t->s;
-	int64_t v;
+	int64_t v = 0;
 	int id;
 	if (s < t->e && is_id0(*s)) {
 		while (s < t->e && is_id(*s))
@@ -261,8 +262,8 @@ static int helper(struct try *t)
 static int field(struct try *t, char f, int bound)
 {
 	struct bpf_insn *in = &t->in[0];
-	int w32 = BPFC_IS_32(t->cls), small = t->var != 3, ret, r;
-	int64_t v;
+	int w32 = BPFC_IS_32(t->cls), small = t->var != 3, ret, r = 0;
+	int64_t v = 0;
 	switch (f) {
 	case 'n': return name(t, bound);
 	case 'p': return word(t, bpfc_isa_rows[t->id].ptok, 0);

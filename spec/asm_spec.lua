@@ -1,0 +1,244 @@
+-- Assembler: the data files in spec/data/isa (text in each syntax, also the
+-- input-only spellings, to raw bytes, or to the expected error), a round
+-- trip of every valid encoding of a sweep through the three syntaxes, and
+-- LLVM's assembler on the same pseudo-C.
+local ffi = require('ffi')
+local disasm = require('bpf.disasm')
+local core = require('bpf.ffi_core')
+local insn = require('bpf.insn')
+
+local C = core.lib
+local here = debug.getinfo(1, 'S').source:match('^@(.*/)') or './'
+local datadir = here .. 'data/isa/'
+local syntaxes = { 'classic', 'pseudo-c', 'mnemonic' }
+
+-- A data file: "# what", then "-- section" headers, each followed by its text.
+local function read_case(path)
+  local case, lines = { name = path:match('([^/]*)%.data$'), s = {} }, nil
+  for line in io.lines(path) do
+    local sec = line:match('^%-%- (.+)$')
+    if sec then
+      lines = {}
+      case.s[sec] = lines
+    elseif lines then
+      lines[#lines + 1] = line
+    end
+  end
+  for k, v in pairs(case.s) do case.s[k] = table.concat(v, '\n'):gsub('%s+$', '') end
+  return case
+end
+
+local function cases()
+  local list = {}
+  local p = assert(io.popen('ls ' .. datadir .. '*.data'))
+  for path in p:lines() do list[#list + 1] = read_case(path) end
+  p:close()
+  return list
+end
+
+local function hex_bytes(hex)
+  return (hex:gsub('%s', ''):gsub('%x%x', function(h) return string.char(tonumber(h, 16)) end))
+end
+
+local function bytes_hex(s)
+  return (s:gsub('.', function(c) return string.format('%02x ', c:byte()) end):gsub(' $', ''))
+end
+
+local function assembled(text, syntax)
+  local out, n = disasm.assemble(text, syntax)
+  if not out then return nil, n end
+  return bytes_hex(ffi.string(out, n * 8))
+end
+
+describe('bpf.disasm.assemble data files', function()
+  for _, case in ipairs(cases()) do
+    local raw = case.s.raw and bytes_hex(hex_bytes(case.s.raw))
+    for _, syn in ipairs(syntaxes) do
+      for _, sec in ipairs({ syn, syn .. ' in' }) do
+        local text = case.s[sec]
+        if text and raw then
+          it(case.name .. ' assembles from ' .. sec, function()
+            assert.are.equal(raw, assembled(text, syn))
+          end)
+        elseif text and case.s.error then
+          it(case.name .. ' fails from ' .. sec .. ': ' .. case.s.error, function()
+            local out, err = disasm.assemble(text, syn)
+            assert.is_nil(out)
+            assert.are.equal(case.s.error, err)
+          end)
+        end
+      end
+    end
+  end
+end)
+
+describe('bpf.disasm.assemble', function()
+  it('returns an instruction array and its slot count', function()
+    local out, n = disasm.assemble('r0 = 1 ll\nexit', 'c')
+    assert.are.equal(3, n)
+    assert.is_true(ffi.istype(insn.array_t, out))
+    assert.are.equal(0x18, out[0].code)
+    assert.are.equal(0x95, out[2].code)
+  end)
+
+  it('accepts empty text and text of comments and labels only', function()
+    assert.are.equal(0, select(2, disasm.assemble('', 'classic')))
+    assert.are.equal(0, select(2, disasm.assemble('\n  ; nothing\n', 'classic')))
+    assert.are.equal(0, select(2, disasm.assemble('a:\n// nothing\nb: # still nothing', 'mnemonic')))
+  end)
+
+  it('reads the default syntax, classic', function()
+    assert.are.equal('95 00 00 00 00 00 00 00', assembled('EXIT R0 #0'))
+  end)
+
+  it('refuses an unknown syntax', function()
+    assert.has_error(function() disasm.assemble('exit', 'att') end, "bpf.disasm: unknown syntax 'att'")
+  end)
+
+  it('resolves forward and backward labels, also for gotol and local calls', function()
+    local text = 'top:\n  goto end\n  gotol top\n  call top\n  r1 = func[top] ll\nend: exit'
+    assert.are.equal(table.concat({ '05 00 04 00 00 00 00 00', '06 00 00 00 fe ff ff ff',
+      '85 10 00 00 fd ff ff ff', '18 41 00 00 fc ff ff ff', '00 00 00 00 00 00 00 00',
+      '95 00 00 00 00 00 00 00' }, ' '), assembled(text, 'pseudo-c'))
+  end)
+
+  it('refuses a label too far for a 16-bit offset', function()
+    local body = string.rep('r0 = 0\n', 32768)
+    local _, err = disasm.assemble('goto far\n' .. body .. 'far: exit', 'pseudo-c')
+    assert.are.equal("line 1: label 'far' too far for a 16-bit offset (32768)", err)
+    assert.is_truthy(disasm.assemble('gotol far\n' .. body .. 'far: exit', 'pseudo-c'))
+  end)
+
+  it('reports the line of the first error and stops the C side at cap', function()
+    local _, err = disasm.assemble('exit\n\nbogus\nexit', 'mnemonic')
+    assert.are.equal("line 3: cannot read 'bogus'", err)
+    local out = insn.array_t(1)
+    local buf = ffi.new('char[64]')
+    assert.are.equal(-28, C.bpfc_asm('exit\nexit', 2, out, 1, buf, 64)) -- -ENOSPC
+    assert.are.equal('line 2: program needs more than 1 slots', ffi.string(buf))
+    assert.are.equal(2, C.bpfc_asm('exit\nexit', 2, nil, 0, nil, 0))
+  end)
+end)
+
+-- Every valid instruction among a sweep of field values.
+local function sweep(fn)
+  local offs = { 0, 1, 8, 16, 32, -8 }
+  local imms = { 0, 1, 16, 64, 0x100, 0x110, 0xe1, 0xf1, 0x41, 0xa1, -5, 65536 }
+  local p = insn.array_t(2)
+  local buf = ffi.new('char[256]')
+  for code = 0, 255 do
+    for _, dst in ipairs({ 0, 1, 10, 11 }) do
+      for _, src in ipairs({ 0, 1, 2, 3, 4, 5, 6, 7, 10 }) do
+        for _, off in ipairs(offs) do
+          for _, imm in ipairs(imms) do
+            p[0].code, p[0].dst_reg, p[0].src_reg, p[0].off, p[0].imm = code, dst, src, off, imm
+            p[1].code, p[1].dst_reg, p[1].src_reg, p[1].off, p[1].imm = 0, 0, 0, 0, 7
+            local k = C.bpfc_disasm_insn(p, 2, 0, 0, buf, 256)
+            if k > 0 then
+              if k == 1 then p[1].imm = 0 end
+              fn(p, k)
+            end
+          end
+        end
+      end
+    end
+  end
+end
+
+describe('bpf.disasm round trip', function()
+  it('assembles every valid instruction of a sweep back from each syntax', function()
+    local text, err = ffi.new('char[256]'), ffi.new('char[256]')
+    local q = insn.array_t(2)
+    local valid, bad = 0, {}
+    sweep(function(p, k)
+      valid = valid + 1
+      for s = 0, 2 do
+        assert(C.bpfc_disasm_insn(p, 2, 0, s, text, 256) == k)
+        local m = C.bpfc_asm(text, s, q, 2, err, 256)
+        if m ~= k or ffi.string(p, k * 8) ~= ffi.string(q, k * 8) then
+          bad[#bad + 1] = string.format('%s: %q -> %s', syntaxes[s + 1], ffi.string(text),
+            m < 0 and ffi.string(err) or bytes_hex(ffi.string(q, m * 8)))
+        end
+      end
+    end)
+    assert.is_true(valid > 10000)
+    assert.are.same({}, { unpack(bad, 1, 10) })
+  end)
+end)
+
+describe('bpf.disasm against llvm-mc', function()
+  local function llvm_mc(lines)
+    local base = os.tmpname()
+    local f = assert(io.open(base .. '.s', 'w'))
+    f:write(table.concat(lines, '\n'), '\n')
+    f:close()
+    local rc = os.execute(string.format('llvm-mc -triple bpfel -show-encoding %s.s > %s.out 2> %s.err',
+      base, base, base))
+    assert.is_true(rc == 0 or rc == true or rc == 1 or rc == 256,
+      'llvm-mc (Debian package llvm) failed to run or is missing')
+    local rejected, encodings = {}, {}
+    for l in io.lines(base .. '.err') do
+      local n = l:match('%.s:(%d+):%d+: error')
+      if n then rejected[tonumber(n)] = true end
+    end
+    for l in io.lines(base .. '.out') do
+      local enc = l:match('encoding: %[([^%]]*)%]')
+      if enc then encodings[#encodings + 1] = enc:gsub('0x', ''):gsub(',', ' ') end
+    end
+    os.remove(base .. '.s'); os.remove(base .. '.out'); os.remove(base .. '.err'); os.remove(base)
+    local by_line, e = {}, 0
+    for i = 1, #lines do
+      if not rejected[i] then
+        e = e + 1
+        by_line[i] = encodings[e]
+      end
+    end
+    assert.are.equal(#encodings, e)
+    return by_line
+  end
+
+  -- Every data file marked "mc": LLVM assembles its pseudo-C to its bytes.
+  it('assembles the marked data files to the same bytes', function()
+    local marked, lines = {}, {}
+    for _, case in ipairs(cases()) do
+      if case.s.llvm and case.s.llvm:match('mc') then
+        for l in (case.s['pseudo-c'] .. '\n'):gmatch('(.-)\n') do lines[#lines + 1] = l end
+        marked[#marked + 1] = case
+      end
+    end
+    assert.is_true(#marked >= 50)
+    local enc, at = llvm_mc(lines), 1
+    for _, case in ipairs(marked) do
+      local got = {}
+      for _ in (case.s['pseudo-c'] .. '\n'):gmatch('(.-)\n') do
+        got[#got + 1] = enc[at] or ('rejected: ' .. lines[at])
+        at = at + 1
+      end
+      assert.are.equal(bytes_hex(hex_bytes(case.s.raw)), table.concat(got, ' '), case.name)
+    end
+  end)
+
+  -- Every pseudo-C line we print that LLVM reads means the same bytes to it.
+  -- LLVM 14 lacks cpu v4, JSET, ST and the fetch atomics, and reads
+  -- "call pc+N" as a relocation; those it rejects or relocates are skipped.
+  it('reads every line it accepts of the sweep as the same bytes', function()
+    local text = ffi.new('char[256]')
+    local lines, raws, seen = {}, {}, {}
+    sweep(function(p, k)
+      C.bpfc_disasm_insn(p, 2, 0, 1, text, 256)
+      local t = ffi.string(text)
+      if not seen[t] then
+        seen[t] = true
+        lines[#lines + 1], raws[#lines + 1] = t, bytes_hex(ffi.string(p, k * 8))
+      end
+    end)
+    local enc, agreed, bad = llvm_mc(lines), 0, {}
+    for i = 1, #lines do
+      if enc[i] and not enc[i]:match('A') then
+        if enc[i] == raws[i] then agreed = agreed + 1 else bad[#bad + 1] = lines[i] .. ': ' .. enc[i] end
+      end
+    end
+    assert.are.same({}, { unpack(bad, 1, 10) })
+    assert.is_true(agreed > 5000)
+  end)
+end)
