@@ -37,15 +37,16 @@ static int lower(int c)
 enum { R_NO, R_OK, R_ERR }; /* no match, match, matched but a value is bad */
 
 /* One attempt to read a line as a given row, class and variant. */
-struct try {
+struct
+try {
 	const char *s, *e; /* unread input */
 	int id, cls, var, syntax;
 	size_t pc;
 	struct bpf_insn in[2];
-	unsigned seen;	   /* registers read, so a repeated operand must agree */
-	const char *lab;   /* label operand, resolved at the end */
+	unsigned seen;   /* registers read, so a repeated operand must agree */
+	const char *lab; /* label operand, resolved at the end */
 	size_t lablen;
-	char labkind;	   /* 'o': off, 'i': imm */
+	char labkind; /* 'o': off, 'i': imm */
 	char msg[96];
 };
 
@@ -149,7 +150,9 @@ static int number(struct try *t, int *neg, uint64_t *mag)
 	if (t->e - s > 2 && s[0] == '0' && lower(s[1]) == 'x')
 		base = 16, s += 2;
 	for (; s < t->e; s++, nd++) {
-		int c = lower(*s), d = is_digit(c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 99;
+		int c = lower(*s), d = is_digit(c)            ? c - '0'
+		                       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		                                              : 99;
 		if (d >= base)
 			break;
 		if (v > (UINT64_MAX - (unsigned)d) / (unsigned)base)
@@ -169,12 +172,13 @@ static int number(struct try *t, int *neg, uint64_t *mag)
 ** unsigned), 64 (lddw, also unsigned), -16 (unsigned 16). */
 static int fit(struct try *t, int neg, uint64_t mag, int bits, const char *what, int64_t *v)
 {
-	uint64_t lim = bits == 16 ? (neg ? 0x8000u : 0x7fffu)
-		       : bits == -16 ? (neg ? 0 : 0xffffu)
-		       : bits == 32 ? (neg ? 0x80000000u : 0xffffffffu)
-				    : (neg ? UINT64_C(1) << 63 : UINT64_MAX);
+	uint64_t lim = bits == 16    ? (neg ? 0x8000u : 0x7fffu)
+	               : bits == -16 ? (neg ? 0 : 0xffffu)
+	               : bits == 32  ? (neg ? 0x80000000u : 0xffffffffu)
+	                             : (neg ? UINT64_C(1) << 63 : UINT64_MAX);
 	if (mag > lim)
-		return bad(t, "%s %s%llu out of range", what, neg ? "-" : "", (unsigned long long)mag);
+		return bad(t, "%s %s%llu out of range", what, neg ? "-" : "",
+		           (unsigned long long)mag);
 	*v = (int64_t)(neg ? 0 - mag : mag);
 	return R_OK;
 }
@@ -216,7 +220,8 @@ static int target(struct try *t, char kind, int pcpre)
 		if ((ret = value(t, 64, "target", &v)) != R_OK)
 			return ret;
 		rel = v - (int64_t)t->pc - 1;
-	} else if (pcpre && t->e - s > 2 && s[0] == 'p' && s[1] == 'c' && (s[2] == '+' || s[2] == '-')) {
+	} else if (pcpre && t->e - s > 2 && s[0] == 'p' && s[1] == 'c' &&
+	           (s[2] == '+' || s[2] == '-')) {
 		t->s += 2;
 		if ((ret = value(t, 64, "target", &rel)) != R_OK)
 			return ret;
@@ -318,7 +323,7 @@ static int field(struct try *t, char f, int bound)
 		if ((ret = value(t, -16, "address space", &v)) != R_OK)
 			return ret;
 		in->imm = (int32_t)(f == 'A' ? ((uint32_t)in->imm & 0xffff) | (uint32_t)v << 16
-					     : ((uint32_t)in->imm & 0xffff0000u) | (uint32_t)v);
+		                             : ((uint32_t)in->imm & 0xffff0000u) | (uint32_t)v);
 		return R_OK;
 	case 't': return target(t, 'o', 0);
 	case 'T': return target(t, 'i', 0);
@@ -371,8 +376,7 @@ struct as {
 	size_t errsz;
 };
 
-__attribute__((format(printf, 3, 4))) static int fail(struct as *a, int code, const char *fmt,
-						       ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct as *a, int code, const char *fmt, ...)
 {
 	va_list ap;
 	int k = 0;
@@ -456,7 +460,8 @@ static int insn(struct as *a, const char *s, const char *e)
 				t.in[0] = bpfc_isa_encode(id, cls, var, 0, 0, 0, 0);
 				ret = match(&t, tm);
 				if (ret == R_OK) {
-					slots = bpfc_isa_decode(t.in, 2, 0, &d, t.msg, sizeof(t.msg));
+					slots =
+					    bpfc_isa_decode(t.in, 2, 0, &d, t.msg, sizeof(t.msg));
 					if (slots > 0 && d.id == id)
 						return emit(a, &t, slots);
 					ret = slots < 0 ? R_ERR : R_NO;
@@ -479,14 +484,14 @@ static int insn(struct as *a, const char *s, const char *e)
 	if (far == s)
 		return fail(a, -EINVAL, "cannot read '%.*s'", (int)(e - s), s);
 	return fail(a, -EINVAL, "unexpected '%.*s' in '%.*s'", (int)(e - far), far, (int)(e - s),
-		    s);
+	            s);
 }
 
 static const char *comment(const struct as *a, const char *s, const char *e)
 {
 	for (const char *p = s; p < e; p++)
 		if (*p == ';' || (a->syntax != BPFC_SYNTAX_CLASSIC &&
-				  (*p == '#' || (*p == '/' && p + 1 < e && p[1] == '/'))))
+		                  (*p == '#' || (*p == '/' && p + 1 < e && p[1] == '/'))))
 			return p;
 	return e;
 }
@@ -535,7 +540,7 @@ static int resolve(struct as *a)
 		rel = (int64_t)l->pc - (int64_t)f->slot - 1;
 		if (f->kind == 'o' && (rel < INT16_MIN || rel > INT16_MAX))
 			return fail(a, -EINVAL, "label '%.*s' too far for a 16-bit offset (%lld)",
-				    (int)f->len, f->name, (long long)rel);
+			            (int)f->len, f->name, (long long)rel);
 		if (!a->out)
 			continue;
 		if (f->kind == 'o')
@@ -547,7 +552,7 @@ static int resolve(struct as *a)
 }
 
 BPFC_API int bpfc_asm(const char *text, int syntax, struct bpf_insn *out, size_t cap, char *err,
-		      size_t errsz)
+                      size_t errsz)
 {
 	struct as a;
 	int ret = 0;

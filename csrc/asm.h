@@ -5,8 +5,8 @@
 #ifndef BPFC_ASM_H
 #define BPFC_ASM_H
 
-#include <stddef.h>
 #include <linux/bpf.h>
+#include <stddef.h>
 
 #include "isa.h"
 
@@ -15,6 +15,6 @@
 ** into out[0..cap). Returns the slot count, or a negative errno with
 ** "line N: why" in err. With out == NULL it only counts. */
 BPFC_API int bpfc_asm(const char *text, int syntax, struct bpf_insn *out, size_t cap, char *err,
-		      size_t errsz);
+                      size_t errsz);
 
 #endif

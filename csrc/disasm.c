@@ -114,7 +114,7 @@ static void field(struct out *o, const struct ctx *c, char f)
 }
 
 BPFC_API int bpfc_disasm_insn(const struct bpf_insn *insns, size_t n, size_t pc, int syntax,
-			      char *buf, size_t size)
+                              char *buf, size_t size)
 {
 	struct out o = {buf, size, 0, 0};
 	struct ctx c;

@@ -1,12 +1,38 @@
 /*
-** Disassembler: one instruction to text in the classic (2016 bpf.dump),
-** pseudo-C (LLVM, GNU as) or mnemonic (ubpf, sBPF) syntax.
+** Disassembler: one instruction to text. The assembler (asm.h) reads back
+** all of it; the layouts are the templates of BPFC_FMTDEF in isa.h.
+**
+** classic   The 2016 bpf.dump layout NAME DST SRC [=> target | ; helper],
+**           tab-separated: "ADD R1 #2", "LDXW R0 [R1+0]", "JEQ R1 #0 => 0012"
+**           (absolute pc), "CALL R0 #1 ; map_lookup_elem", "XADDDW [R0+0] R1",
+**           "LDB R0 skb[23]". Names end in 32 for the 32-bit ALU/JMP class and
+**           in B/H/W/DW for a memory size; lddw is one line with its 64-bit
+**           value. Comments start with ';'.
+** pseudo-C  As LLVM and GNU as print it: "w1 += w2", "r1 s/= r2",
+**           "if r1 > 5 goto +2", "r0 = *(u16 *)skb[r1 + 4]",
+**           "lock *(u32 *)(r1 + 0) += w2", "r0 = cmpxchg_64(r1 + 0, r0, r2)".
+**           A helper call prints as "call 1 // map_lookup_elem" (llvm-mc reads
+**           it back); a local call "call pc+3"; a kfunc "call kfunc[id,off]".
+**           lddw's pseudo sources: "r1 = map[fd:5] ll", "map[fd:5]+16 ll" (map
+**           value), "map[idx:2]", "map[idx:2]+16", "btf[id:77,fd:0]",
+**           "func[pc+5]". Comments start with "//" ('#' and ';' also read).
+** mnemonic  As ubpf and sBPF: "add64 r1, 2", "ldxdw r0, [r10 - 8]",
+**           "jeq r1, 42, +3", "be16 r1", "lddw r1, 5", "call 1 // name".
+**           Newer instructions are named in the same style: sdiv/smod,
+**           movsx{b,h}{64,32}, movsxw64, bswap16, ja32 (gotol), may_goto,
+**           ldxs{b,h,w}, xadd, aor, aand, axor, afadd..., axchg, acmpxchg,
+**           ldacq, strel, ascast. Also read: "add" for add64 (ubpf), "return"
+**           and "syscall N" (sBPF before v3), "[r1]" without offset.
+** Jumps are relative ("+3", "pc+3") but in classic. callx keeps its register
+** in dst_reg (GCC, LLVM 19, sBPF v3); the kernel rejects callx. sBPF v2/v3
+** opcode changes (syscall, return, moved loads) are not supported: the
+** encoding is always the kernel's.
 */
 #ifndef BPFC_DISASM_H
 #define BPFC_DISASM_H
 
-#include <stddef.h>
 #include <linux/bpf.h>
+#include <stddef.h>
 
 #include "isa.h"
 
@@ -14,6 +40,6 @@
 ** -EINVAL with the reason in buf for an invalid instruction, -ENOSPC when
 ** buf is too small (buf then holds the truncated text). */
 BPFC_API int bpfc_disasm_insn(const struct bpf_insn *insns, size_t n, size_t pc, int syntax,
-			      char *buf, size_t size);
+                              char *buf, size_t size);
 
 #endif

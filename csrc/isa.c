@@ -14,13 +14,13 @@ _Static_assert(sizeof(struct bpf_insn) == 8, "struct bpf_insn is 8 bytes");
 _Static_assert(BPF_ALU64 == 7 && BPF_JMP32 == 6 && BPF_STX == 3, "class numbers");
 _Static_assert(BPF_X == 1 << 3 && BPF_TO_BE == BPF_X, "source bit is code bit 3");
 _Static_assert(BPF_W == 0 << 3 && BPF_H == 1 << 3 && BPF_B == 2 << 3 && BPF_DW == 3 << 3,
-	       "size variants are code bits 3-4");
+               "size variants are code bits 3-4");
 _Static_assert(BPF_XCHG == 0xe1 && BPF_CMPXCHG == 0xf1 && BPF_FETCH == 1, "atomic imm");
 _Static_assert(BPF_PSEUDO_CALL == 1 && BPF_PSEUDO_KFUNC_CALL == 2, "call src_reg");
 _Static_assert(BPF_PSEUDO_MAP_FD == 1 && BPF_PSEUDO_MAP_IDX_VALUE == 6, "lddw src_reg");
 
 const struct bpfc_isa_row bpfc_isa_rows[BPFC_I__MAX] = {
-#define BPFC_ISA_ROW(id, cl, op, va, mf, mv, fmt, cn, mn, pt)                                        \
+#define BPFC_ISA_ROW(id, cl, op, va, mf, mv, fmt, cn, mn, pt)                                      \
 	[BPFC_I_##id] = {(cl), (op), (va), (mf), (mv), BPFC_F_##fmt, (cn), (mn), (pt)},
     BPFC_ISADEF(BPFC_ISA_ROW)
 #undef BPFC_ISA_ROW
@@ -33,7 +33,7 @@ const struct bpfc_isa_fmtinfo bpfc_isa_fmts[BPFC_F__MAX] = {
 };
 
 struct bpf_insn bpfc_isa_encode(enum bpfc_isa_id id, int cls, int var, int dst, int src, int off,
-				int32_t imm)
+                                int32_t imm)
 {
 	const struct bpfc_isa_row *r = &bpfc_isa_rows[id];
 	struct bpf_insn in;
@@ -74,8 +74,7 @@ int bpfc_isa_name(int id, int cls, int var, int syntax, int bare, char *buf, siz
 	return snprintf(buf, size, "%s%s", classic ? r->cname : r->mname, sfx);
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(char *why, size_t whysz, const char *fmt,
-							   ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *why, size_t whysz, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -87,7 +86,7 @@ __attribute__((format(printf, 3, 4))) static int fail(char *why, size_t whysz, c
 
 /* A field the format does not use must be zero; a register must exist. */
 static int check_fields(const struct bpf_insn *in, const struct bpfc_isa_row *r, int var,
-			const char *name, char *why, size_t whysz)
+                        const char *name, char *why, size_t whysz)
 {
 	unsigned uses = bpfc_isa_fmts[r->fmt].uses;
 	if (uses & U_V)
@@ -105,7 +104,8 @@ static int check_fields(const struct bpf_insn *in, const struct bpfc_isa_row *r,
 	if (!(uses & U_I) && r->mfield != M_IMM && in->imm)
 		return fail(why, whysz, "%s: imm must be 0, is %d", name, (int)in->imm);
 	if (r->fmt == BPFC_F_END && in->imm != 16 && in->imm != 32 && in->imm != 64)
-		return fail(why, whysz, "%s: width must be 16, 32 or 64, is %d", name, (int)in->imm);
+		return fail(why, whysz, "%s: width must be 16, 32 or 64, is %d", name,
+		            (int)in->imm);
 	return 0;
 }
 
@@ -115,7 +115,7 @@ static long match_value(const struct bpf_insn *in, int mfield)
 }
 
 int bpfc_isa_decode(const struct bpf_insn *insns, size_t n, size_t pc, struct bpfc_isa_dec *d,
-		    char *why, size_t whysz)
+                    char *why, size_t whysz)
 {
 	static const char *const mname[] = {"", "off", "imm", "src_reg"};
 	const struct bpf_insn *in;
@@ -142,7 +142,7 @@ int bpfc_isa_decode(const struct bpf_insn *insns, size_t n, size_t pc, struct bp
 	if (id == BPFC_I__MAX) {
 		r = &bpfc_isa_rows[seen];
 		return fail(why, whysz, "invalid %s %ld for opcode 0x%02x", mname[r->mfield],
-			    match_value(in, r->mfield), in->code);
+		            match_value(in, r->mfield), in->code);
 	}
 	bpfc_isa_name(id, cls, var, BPFC_SYNTAX_MNEMONIC, 0, name, sizeof(name));
 	if ((ret = check_fields(in, r, var, name, why, whysz)) < 0)
@@ -159,7 +159,7 @@ int bpfc_isa_decode(const struct bpf_insn *insns, size_t n, size_t pc, struct bp
 			return fail(why, whysz, "%s: second slot must be zero but imm", name);
 		if (!(bpfc_isa_fmts[r->fmt].uses & U_J) && hi->imm)
 			return fail(why, whysz, "%s: second slot imm must be 0, is %d", name,
-				    (int)hi->imm);
+			            (int)hi->imm);
 		d->slots = 2;
 	}
 	return d->slots;

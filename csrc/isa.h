@@ -9,9 +9,9 @@
 #ifndef BPFC_ISA_H
 #define BPFC_ISA_H
 
+#include <linux/bpf.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <linux/bpf.h>
 
 #define BPFC_API __attribute__((visibility("default")))
 
@@ -72,8 +72,8 @@ enum { M_NONE, M_OFF, M_IMM, M_SRC };
 **   id, classes, op (code bits 4-7, or mode bits 5-7 for memory classes),
 **   variants, match field, match value, operand format,
 **   classic name, mnemonic name (both get width/size suffixes, see
-**   bpfc_isa_name), pseudo-C token (operator, cast or keyword for the
-**   format's pseudo-C template).
+**   bpfc_isa_name: "ld" + "dw" is lddw), pseudo-C token (operator, cast
+**   or keyword for the format's pseudo-C template).
 */
 /* clang-format off */
 #define BPFC_ISADEF(_) \
@@ -252,10 +252,10 @@ struct bpfc_isa_dec {
 
 /* Encode a row in class cls with variant var; fills the match field. */
 struct bpf_insn bpfc_isa_encode(enum bpfc_isa_id id, int cls, int var, int dst, int src, int off,
-				int32_t imm);
+                                int32_t imm);
 /* Decode and check insns[pc]: slots used (1 or 2), or -EINVAL and why. */
 int bpfc_isa_decode(const struct bpf_insn *insns, size_t n, size_t pc, struct bpfc_isa_dec *d,
-		    char *why, size_t whysz);
+                    char *why, size_t whysz);
 /* Name of a row in class cls, variant var, for the classic or mnemonic
 ** syntax ("ADD32", "ldxdw"); bare = mnemonic without the 64 suffix. */
 int bpfc_isa_name(int id, int cls, int var, int syntax, int bare, char *buf, size_t size);

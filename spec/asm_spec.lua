@@ -1,7 +1,17 @@
 -- Assembler: the data files in spec/data/isa (text in each syntax, also the
 -- input-only spellings, to raw bytes, or to the expected error), a round
--- trip of every valid encoding of a sweep through the three syntaxes, and
--- LLVM's assembler on the same pseudo-C.
+-- trip of every valid encoding of a sweep through the three syntaxes, LLVM's
+-- assembler on the same pseudo-C, and the kernel running what it assembles.
+--
+-- A data file is one case, after a "# what" line, in sections:
+--   -- raw            the bytes in hex
+--   -- classic        canonical text in a syntax (also pseudo-c, mnemonic):
+--                     assembles to raw, and raw disassembles to it
+--   -- classic in     text that only has to assemble to raw
+--   -- error          with raw alone: why the disassembler rejects it;
+--                     with an "in" section: the assembler's message
+--   -- llvm           "mc": llvm-mc assembles the pseudo-c text to raw;
+--                     "objdump": llvm-objdump prints raw as the pseudo-c text
 local ffi = require('ffi')
 local disasm = require('bpf.disasm')
 local core = require('bpf.ffi_core')
