@@ -76,6 +76,19 @@ static void load_scalar(struct ctx *C, int dst, int reg, int off, const struct c
 	C->v[dst].reg = (uint8_t)rd;
 }
 
+/* A packet header member: bitfields count from the most significant bit. */
+static void pk_member(struct ctx *C, int dst, int base, const struct cfield *f)
+{
+	pk_load(C, dst, base, f->off, f->size, 0);
+	if (f->bpos < 0)
+		return;
+	int rd = C->v[dst].reg;
+	int shift = f->size * 8 - f->bpos - f->bsize;
+	if (shift)
+		emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rd, 0, 0, shift);
+	emit(C, BPF_ALU64 | BPF_AND | BPF_K, rd, 0, 0, (int32_t)((1u << f->bsize) - 1));
+}
+
 /* A member of a struct held somewhere: what it is and where. */
 static void member(struct ctx *C, int ctype, int keyref, int64_t keynum, int keykind,
 		   struct cfield *f)
@@ -195,14 +208,7 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 			C->v[dst].layer = 0;
 			return;
 		}
-		pk_load(C, dst, base, f.off, f.size, 0);
-		if (f.bpos >= 0) {
-			int rd = C->v[dst].reg;
-			int shift = f.size * 8 - f.bpos - f.bsize;
-			if (shift)
-				emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rd, 0, 0, shift);
-			emit(C, BPF_ALU64 | BPF_AND | BPF_K, rd, 0, 0, (int32_t)((1u << f.bsize) - 1));
-		}
+		pk_member(C, dst, base, &f);
 		return;
 	case VK_STACK:
 		member(C, b->ref, keyref, keynum, keykind, &f);
@@ -242,14 +248,7 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		} else {
 			member(C, b->ref, keyref, keynum, keykind, &f);
 		}
-		pk_load(C, dst, base, f.off, f.size, 0);
-		if (f.bpos >= 0) {
-			int rd = C->v[dst].reg;
-			int shift = f.size * 8 - f.bpos - f.bsize;
-			if (shift)
-				emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rd, 0, 0, shift);
-			emit(C, BPF_ALU64 | BPF_AND | BPF_K, rd, 0, 0, (int32_t)((1u << f.bsize) - 1));
-		}
+		pk_member(C, dst, base, &f);
 		return;
 	case PK_CTX:
 		if (ctx_packet_ptr(C, dst, base, keyref, keykind))

@@ -65,14 +65,19 @@ static int stage(struct ctx *C, int slot, int size, const char *what)
 	return off;
 }
 
-void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot)
+/* R1 = the map, R2 = &key, with R0-R5 made free for the helper. */
+static void map_args(struct ctx *C, int mapref, int koff)
 {
-	int mapref = v_src(C, mapslot)->ref;
-	int koff = stage(C, keyslot, map_int(C, mapref, "key_size"), "key");
 	r_call_clobber(C, C->pc);
 	emit_map_fd(C, BPF_REG_1, mapref);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -koff);
+}
+
+void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot)
+{
+	int mapref = v_src(C, mapslot)->ref;
+	map_args(C, mapref, stage(C, keyslot, map_int(C, mapref, "key_size"), "key"));
 	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
 	r_clobbered(C);
 	v_def(C, dst);
@@ -85,10 +90,7 @@ void map_update(struct ctx *C, int mapslot, int keyslot, int valslot)
 	int mapref = v_src(C, mapslot)->ref;
 	int koff = stage(C, keyslot, map_int(C, mapref, "key_size"), "key");
 	int voff = stage(C, valslot, map_int(C, mapref, "val_size"), "value");
-	r_call_clobber(C, C->pc);
-	emit_map_fd(C, BPF_REG_1, mapref);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
-	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -koff);
+	map_args(C, mapref, koff);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -voff);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, BPF_ANY);
@@ -99,11 +101,7 @@ void map_update(struct ctx *C, int mapslot, int keyslot, int valslot)
 void map_delete(struct ctx *C, int mapslot, int keyslot)
 {
 	int mapref = v_src(C, mapslot)->ref;
-	int koff = stage(C, keyslot, map_int(C, mapref, "key_size"), "key");
-	r_call_clobber(C, C->pc);
-	emit_map_fd(C, BPF_REG_1, mapref);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
-	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -koff);
+	map_args(C, mapref, stage(C, keyslot, map_int(C, mapref, "key_size"), "key"));
 	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_delete_elem);
 	r_clobbered(C);
 }
