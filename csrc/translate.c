@@ -663,13 +663,13 @@ void tr_ins(struct ctx *C, int pc)
 	case OP_TSETB: tr_newindex(C, b, -1, 0, c, 2, a); break;
 	case OP_TSETV: tr_newindex(C, b, c, 0, 0, 0, a); break;
 	case OP_CALL: tr_call(C, a, b - 1, c - 1); break;
-	case OP_CALLM: tr_call(C, a, b - 1, c + (C->nslots - a)); break;
+	case OP_CALLM: tr_call(C, a, b - 1, c + 1); break; /* the multiple results: one */
 	case OP_CALLT:
 		tr_call(C, a, 1, d - 1);
 		tr_ret(C, a);
 		break;
 	case OP_CALLMT:
-		tr_call(C, a, 1, d);
+		tr_call(C, a, 1, d + 1);
 		tr_ret(C, a);
 		break;
 	case OP_RET0: tr_ret(C, -1); break;

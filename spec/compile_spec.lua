@@ -183,6 +183,54 @@ describe('compiler', function()
     assert.equals(4, (run(function() return math.log2(pkt.ip.proto) end, udp53)))
   end)
 
+  it('compares with every operator, constants on either side', function()
+    local f = function()
+      local p = pkt.ip.proto -- 17
+      local n = 0
+      if p <= 17 then n = n + 1 end
+      if p < 17 then n = n + 10 end
+      if 16 < p then n = n + 100 end
+      if p >= 18 then n = n + 1000 end
+      if 0x100000000ULL > p then n = n + 10000 end
+      return n
+    end
+    assert.equals(10101, (run(f, udp53)))
+  end)
+
+  it('compiles tail calls and calls with multiple results', function()
+    assert.equals(0x3500, (run(function() return ntoh(pkt.ip.udp.dst_port) end, udp53)))
+    local prog = assert(bpf(function() print('proto %d', pkt.ip.proto, cpu()) end))
+    assert(prog:load('sched_cls')):close()
+  end)
+
+  it('loads kprobe programs reading pt_regs and probing pointers', function()
+    local ctx = { ctx = bpf.proto.pt_regs }
+    local start = assert(bpf.map('hash', 64, 'uint64_t', 'uint64_t'))
+    local hist = assert(bpf.map('array', 64))
+    ffi.cdef 'struct spec_req { uint32_t a; uint64_t b; };'
+    local progs = {
+      function(regs) start[regs.parm1] = time() end,
+      function(regs)
+        local t = start[regs.parm1]
+        if t then
+          xadd(hist[math.log2(time() - t[0])], 1)
+          start[regs.parm1] = nil
+        end
+      end,
+      function(regs) return ffi.cast('struct spec_req *', regs.parm1).b end,
+      function()
+        local buf = ffi.new('char[16]')
+        comm(buf)
+        if buf == 'bash' then return 1 end
+        return 0
+      end,
+    }
+    for _, fn in ipairs(progs) do
+      local prog = assert(bpf(fn, ctx))
+      assert(prog:load('kprobe')):close()
+    end
+  end)
+
   it('resolves upvalues to the values the function closes over', function()
     local function make(n) return function() return n end end
     assert.equals(11, (run(make(11), icmp)))
