@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run the whole suite: lint, then the busted specs under every LuaJIT build
-# we support (Debian's luajit, and OpenResty's luajit2 unpacked by
-# tools/luajit2.sh).  Ends with the line "N passed, N failed".
+# we support: Debian's luajit, OpenResty's luajit2 (tools/luajit2.sh) and a
+# build without GC64 (tools/luajit-nogc64.sh).  Ends with the line "N passed, N failed".
 cd "$(dirname "$0")/.."
 COUNTS=$(mktemp)
 export BPF_TEST_COUNTS="$COUNTS"
@@ -26,6 +26,13 @@ if LJ2=$(sh tools/luajit2.sh); then
 	run_busted "OpenResty luajit2" $LJ2
 else
 	echo "OpenResty luajit2 is not available" >&2
+	echo "0 1" >> "$COUNTS"
+fi
+
+if LJ1=$(sh tools/luajit-nogc64.sh); then
+	run_busted "LuaJIT without GC64 (one-slot frames)" $LJ1
+else
+	echo "LuaJIT without GC64 could not be built from Debian's source package" >&2
 	echo "0 1" >> "$COUNTS"
 fi
 
