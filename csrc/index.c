@@ -273,8 +273,18 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		return;
 	case PK_MAPVAL: {
 		member(C, b->ref, keyref, keynum, keykind, &f);
-		if (f.isagg)
-			bpfc_fail(C, "map value member is not a number");
+		if (f.isagg) { /* a pointer to the member, inside the same value */
+			if (b->flags & VF_NULL)
+				bpfc_fail(C, "check the map value for nil before taking a member of it");
+			int flags = b->flags;
+			int rd = alu_dst(C, dst, base);
+			if (f.off)
+				emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rd, 0, 0, f.off);
+			C->v[dst].ptr = PK_MAPVAL;
+			C->v[dst].flags = (uint8_t)flags;
+			C->v[dst].ref = f.ctype;
+			return;
+		}
 		int skip = -1;
 		null_guard(C, base, &skip);
 		int rb = v_reg(C, base);

@@ -231,6 +231,59 @@ describe('compiler', function()
     end
   end)
 
+  it('reads packets directly through skb.data with a bounds check', function()
+    local f = function(skb)
+      local d = skb.data
+      if d + 24 > skb.data_end then return 0 end
+      return d[23]
+    end
+    assert.equals(17, (run(f, udp53)))
+    assert.equals(0, (run(f, string.rep('\0', 20))))
+  end)
+
+  it('dissects IPv6, ICMP and header bitfields', function()
+    local ip6 = string.rep('\0', 12) .. pk.be16(0x86dd) .. '\x60\0\0\0' .. pk.be16(8) ..
+      '\17\64' .. string.rep('\0', 32) .. pk.udp(1, 853, '')
+    assert.equals(853, (run(function() return pkt.ip6.udp.dst_port end, ip6)))
+    assert.equals(8, (run(function() return pkt.ip.icmp.type end, icmp)))
+    assert.equals(405, (run(function() return pkt.ip.ver * 100 + pkt.ip.hlen end, udp53)))
+  end)
+
+  it('copies packet bytes with load_bytes', function()
+    local f = function()
+      local b = ffi.new('uint8_t[4]')
+      load_bytes(20, b)
+      return b[3]
+    end
+    assert.equals(17, (run(f, udp53)))
+  end)
+
+  it('compares a string with a member of a map value', function()
+    local vals = assert(bpf.map('hash', 4, 'uint32_t', 'struct { char s[8]; uint32_t n; }'))
+    vals[1] = { s = 'abc', n = 1 }
+    vals[2] = { s = 'abcd', n = 2 }
+    local f = function()
+      local v = vals[pkt.ip.proto - 16]
+      if v and v.s == 'abc' then return 1 end
+      return 2
+    end
+    assert.equals(1, (run(f, udp53)))
+    assert.equals(2, (run(f, pk.eth_ip(18, ''))))
+  end)
+
+  it('loads programs that submit perf events and take stack ids', function()
+    local perf = assert(bpf.map('perf_event_array'))
+    local stacks = assert(bpf.map('stack_trace', 128))
+    local prog = assert(bpf(function()
+      local e = ffi.new('struct { uint32_t a; }')
+      e.a = pkt.ip.proto
+      perf_submit(perf, e)
+    end))
+    assert(prog:load('sched_cls')):close()
+    prog = assert(bpf(function() return stack_id(stacks, 0) end, { ctx = bpf.proto.pt_regs }))
+    assert(prog:load('kprobe')):close()
+  end)
+
   it('resolves upvalues to the values the function closes over', function()
     local function make(n) return function() return n end end
     assert.equals(11, (run(make(11), icmp)))
