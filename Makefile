@@ -19,7 +19,15 @@ HDRS := $(wildcard csrc/*.h)
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
-.PHONY: all deps test demo bench lint clean install
+.PHONY: all deps test demo bench lint clean install asan
+
+# The same core built with AddressSanitizer and UBSan, for the test run.
+ASAN_CORE := $(BUILD)/asan/bpf/core.so
+asan: $(ASAN_CORE)
+$(ASAN_CORE): $(SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=undefined $(LDFLAGS) -o $@ $(SRCS) $(LDLIBS)
 
 all: $(CORE)
 
@@ -37,7 +45,7 @@ deps:
 lint:
 	luacheck -q lua spec examples bench
 
-test: deps all
+test: deps all asan
 	@sh tools/run-tests.sh
 
 demo: deps all

@@ -36,6 +36,18 @@ else
 	echo "0 1" >> "$COUNTS"
 fi
 
+# The C core under AddressSanitizer and UBSan: the specs that drive it hardest.
+echo "== sanitizers"
+before=$(wc -l < "$COUNTS")
+LUA_CPATH="$(pwd)/build/asan/?.so;;" ASAN_OPTIONS=detect_leaks=0 \
+LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" \
+	luajit -e 'require("busted.runner")({ standalone = false })' /usr/bin/busted \
+	-o spec/support/counting_output.lua spec/compile_spec.lua spec/disasm_spec.lua spec/asm_spec.lua
+if [ "$(wc -l < "$COUNTS")" = "$before" ]; then
+	echo "the sanitizer run did not finish" >&2
+	echo "0 1" >> "$COUNTS"
+fi
+
 awk -v lint="$lint_failed" '{ p += $1; f += $2 } END { printf "%d passed, %d failed\n", p + (lint ? 0 : 1), f + lint; exit (f + lint) ? 1 : 0 }' "$COUNTS"
 rc=$?
 rm -f "$COUNTS"
