@@ -21,14 +21,6 @@ export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 .PHONY: all deps test demo bench lint clean install asan
 
-# The same core built with AddressSanitizer and UBSan, for the test run.
-ASAN_CORE := $(BUILD)/asan/bpf/core.so
-asan: $(ASAN_CORE)
-$(ASAN_CORE): $(SRCS) $(HDRS)
-	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-		-fno-sanitize-recover=undefined $(LDFLAGS) -o $@ $(SRCS) $(LDLIBS)
-
 all: $(CORE)
 
 $(BUILD)/obj/%.o: csrc/%.c $(HDRS)
@@ -38,6 +30,14 @@ $(BUILD)/obj/%.o: csrc/%.c $(HDRS)
 $(CORE): $(OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+# The same core built with AddressSanitizer and UBSan, for the test run.
+ASAN_CORE := $(BUILD)/asan/bpf/core.so
+asan: $(ASAN_CORE)
+$(ASAN_CORE): $(SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=undefined $(LDFLAGS) -o $@ $(SRCS) $(LDLIBS)
 
 deps:
 	@sh tools/deps.sh

@@ -268,6 +268,36 @@ static bool str_as_num(struct ctx *C, int a, const char *s, size_t len, int64_t 
 	return true;
 }
 
+/* Slot a compared with the string constant ref. */
+static void cmp_string(struct ctx *C, int a, int ref, bool eq)
+{
+	const char *s;
+	size_t len;
+	int64_t y;
+	k_isstring(C, ref, &s, &len);
+	struct var *v = v_src(C, a);
+	if (v->kind == VK_LUA) {
+		const char *t;
+		size_t tl;
+		bool same = k_isstring(C, v->ref, &t, &tl) && tl == len && !memcmp(s, t, len);
+		cmp_fold(C, same == eq);
+		return;
+	}
+	if (v->kind == VK_NIL) {
+		cmp_fold(C, !eq);
+		return;
+	}
+	if (v->kind == VK_STACK || (v->kind == VK_RT && v->ptr == PK_MAPVAL)) {
+		cmp_set(C, eq ? BPF_JEQ : BPF_JNE, a, -1, 0);
+		C->cmp.strref = ref;
+		return;
+	}
+	if (!str_as_num(C, a, s, len, &y))
+		bpfc_fail(C, "cannot compare this value with the string \"%s\" (a packet slice of "
+			     "up to 8 bytes, or memory on the stack or in a map value, can be)", s);
+	cmp_set(C, eq ? BPF_JEQ : BPF_JNE, a, -1, y);
+}
+
 static void compare(struct ctx *C, int op, int a, int d)
 {
 	static const struct {
@@ -283,33 +313,25 @@ static void compare(struct ctx *C, int op, int a, int d)
 	bool eq = op == OP_ISEQV || op == OP_ISEQS || op == OP_ISEQN || op == OP_ISEQP;
 	int64_t x = 0, y = 0;
 	int bslot = -1;
+	if (op == OP_ISEQV || op == OP_ISNEV) { /* a string held in a variable */
+		const char *str;
+		size_t len;
+		struct var *va = v_src(C, a), *vd = v_src(C, d);
+		if (vd->kind == VK_LUA && k_isstring(C, vd->ref, &str, &len)) {
+			cmp_string(C, a, vd->ref, eq);
+			return;
+		}
+		if (va->kind == VK_LUA && k_isstring(C, va->ref, &str, &len)) {
+			cmp_string(C, d, va->ref, eq);
+			return;
+		}
+	}
 	if (op == OP_ISEQS || op == OP_ISNES) {
 		push_k(C, -d - 1);
-		size_t len;
-		const char *s = lua_tolstring(C->L, -1, &len);
 		int ref = k_ref(C, -1);
 		lua_pop(C->L, 1);
-		struct var *v = v_src(C, a);
-		if (v->kind == VK_LUA) {
-			const char *t;
-			size_t tl;
-			bool same = k_isstring(C, v->ref, &t, &tl) && tl == len && !memcmp(s, t, len);
-			cmp_fold(C, same == eq);
-			return;
-		}
-		if (v->kind == VK_NIL) {
-			cmp_fold(C, !eq);
-			return;
-		}
-		if (v->kind == VK_STACK || (v->kind == VK_RT && v->ptr == PK_MAPVAL)) {
-			cmp_set(C, eq ? BPF_JEQ : BPF_JNE, a, -1, 0);
-			C->cmp.strref = ref;
-			return;
-		}
-		if (!str_as_num(C, a, s, len, &y))
-			bpfc_fail(C, "cannot compare this value with the string \"%s\" (a packet "
-				     "slice of up to 8 bytes, or memory on the stack, can be)", s);
-		bslot = -1;
+		cmp_string(C, a, ref, eq);
+		return;
 	} else if (op == OP_ISEQN || op == OP_ISNEN) {
 		y = knum(C, d);
 	} else if (op == OP_ISEQP || op == OP_ISNEP) {

@@ -284,6 +284,26 @@ describe('compiler', function()
     assert(prog:load('kprobe')):close()
   end)
 
+  it('uses the bit library and 64-bit constants', function()
+    local f = function()
+      local p = pkt.ip.proto -- 17
+      local x = bit.bor(bit.lshift(p, 8), bit.band(p, 0x0f)) -- 0x1101
+      local big = 0x123456789ULL
+      if bit.rshift(big, 32) == 1 and bit.bxor(x, 1) == 0x1100 then return x end
+      return 0
+    end
+    assert.equals(0x1101, (run(f, udp53)))
+  end)
+
+  it('joins compile-time strings', function()
+    local f = function()
+      local word = 'GE' .. 'T '
+      if pkt.ip.tcp.data(0, 4) == word then return 1 end
+      return 0
+    end
+    assert.equals(1, (run(f, tcp80)))
+  end)
+
   it('resolves upvalues to the values the function closes over', function()
     local function make(n) return function() return n end end
     assert.equals(11, (run(make(11), icmp)))
