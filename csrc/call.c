@@ -478,6 +478,54 @@ static void bi_load_bytes(struct ctx *C, int a, int nargs)
 	result_r0(C, a, 8, VF_SIGNED);
 }
 
+/* ffi.copy(dst, src[, len]): a constant string is stored, memory is probe-read. */
+static void bi_copy(struct ctx *C, int a, int nargs)
+{
+	need(C, "ffi.copy", nargs, 2, 3);
+	struct var *d = v_src(C, arg(C, a, 0));
+	int src = arg(C, a, 1);
+	struct var *sv = v_src(C, src);
+	if (d->kind != VK_STACK)
+		bpfc_fail(C, "ffi.copy() copies into a buffer made with ffi.new");
+	int size = ct_sizeof(C, d->ref);
+	int len = size;
+	if (nargs == 3) {
+		struct var *n = v_src(C, arg(C, a, 2));
+		if (n->kind != VK_NUM)
+			bpfc_fail(C, "ffi.copy() needs a constant length");
+		len = (int)n->num;
+	}
+	const char *str;
+	size_t slen;
+	if (sv->kind == VK_LUA && k_isstring(C, sv->ref, &str, &slen)) {
+		if (nargs < 3)
+			len = (int)slen + 1 < size ? (int)slen + 1 : size;
+		if (len > size)
+			bpfc_fail(C, "ffi.copy() of %d bytes into a %d-byte buffer", len, size);
+		for (int i = 0; i < len; i++)
+			emit(C, BPF_ST | BPF_MEM | BPF_B, BPF_REG_10, 0, (int16_t)(-d->num + i),
+			     i < (int)slen ? (uint8_t)str[i] : 0);
+	} else {
+		if (len > size || len <= 0)
+			bpfc_fail(C, "ffi.copy() of %d bytes into a %d-byte buffer", len, size);
+		if (sv->kind != VK_RT || sv->ptr == PK_SCALAR || sv->ptr == PK_CTX)
+			bpfc_fail(C, "ffi.copy() reads through a pointer (from ffi.cast or the context)");
+		int dslot = arg(C, a, 0);
+		int rs = v_reg(C, src);
+		C->locked |= 1u << rs;
+		call_prepare(C);
+		C->locked = 0;
+		if (rs != 3)
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 3, rs, 0, 0);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, len);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0);
+		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, (int32_t)-v_src(C, dslot)->num);
+		helper(C, BPF_FUNC_probe_read);
+	}
+	v_def(C, a);
+	C->v[a].kind = VK_NIL;
+}
+
 bool bi_call(struct ctx *C, const char *name, int a, int nargs)
 {
 	if (!strcmp(name, "xadd"))
@@ -502,6 +550,8 @@ bool bi_call(struct ctx *C, const char *name, int a, int nargs)
 		bi_new(C, a, nargs);
 	else if (!strcmp(name, "cast"))
 		bi_cast(C, a, nargs);
+	else if (!strcmp(name, "copy"))
+		bi_copy(C, a, nargs);
 	else if (!strcmp(name, "bnot"))
 		bi_bnot(C, a, nargs);
 	else if (!strcmp(name, "log2") || !strcmp(name, "log") || !strcmp(name, "log10"))

@@ -304,6 +304,23 @@ describe('compiler', function()
     assert.equals(1, (run(f, tcp80)))
   end)
 
+  it('copies strings and probed memory with ffi.copy', function()
+    local f = function()
+      local buf = ffi.new('char[8]')
+      ffi.copy(buf, 'GET ')
+      if pkt.ip.tcp.data(0, 4) == 'GET ' and buf == 'GET ' then return 1 end
+      return 0
+    end
+    assert.equals(1, (run(f, tcp80)))
+    local prog = assert(bpf(function(regs)
+      local buf = ffi.new('char[16]')
+      ffi.copy(buf, ffi.cast('const char *', regs.parm1), 16)
+      if buf == 'bash' then return 1 end
+      return 0
+    end, { ctx = bpf.proto.pt_regs }))
+    assert(prog:load('kprobe')):close()
+  end)
+
   it('resolves upvalues to the values the function closes over', function()
     local function make(n) return function() return n end end
     assert.equals(11, (run(make(11), icmp)))

@@ -31,6 +31,7 @@ end
 M.names[print] = 'print'
 M.names[ffi.new] = 'new'
 M.names[ffi.cast] = 'cast'
+M.names[ffi.copy] = 'copy'
 for _, name in ipairs({ 'band', 'bor', 'bxor', 'lshift', 'rshift', 'arshift', 'bnot' }) do
   M.names[bit[name]] = name
 end
