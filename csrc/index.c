@@ -289,8 +289,11 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		null_guard(C, base, &skip);
 		int rb = v_reg(C, base);
 		load_scalar(C, dst, rb, f.off, &f, false);
-		if (skip >= 0) /* when NULL the result is 0 */
+		if (skip >= 0) { /* when NULL the result is 0 */
+			emit(C, BPF_JMP | BPF_JA, 0, 0, 1, 0);
 			C->insn[skip].off = (int16_t)(C->ninsn - skip - 1);
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, C->v[dst].reg, 0, 0, 0);
+		}
 		return;
 	}
 	case PK_PROBE:
