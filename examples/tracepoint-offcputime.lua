@@ -1,0 +1,63 @@
+-- Off-CPU time by command and kernel stack: on every context switch
+-- (tracepoint sched/sched_switch) remember when the outgoing thread left the
+-- CPU, and add to the incoming thread's entry how long it was away.
+--   sudo luajit examples/tracepoint-offcputime.lua
+-- require('examples.tracepoint-offcputime').build() compiles the program only.
+local modname = ...
+local ffi = require('ffi')
+local bit = require('bit')
+local bpf = require('bpf')
+local tracepoint = require('bpf.tracepoint')
+
+local example = {}
+
+local BPF_F_FAST_STACK_CMP = bit.lshift(1, 9) -- compare stacks by hash only
+local key_t = 'struct { char name[16]; int32_t stack_id; }'
+
+function example.build()
+  local left_at = assert(bpf.map('hash', 128, 'uint32_t', 'uint64_t'))  -- pid -> ns
+  local away = assert(bpf.map('hash', 128, key_t, 'uint64_t'))          -- key -> us
+  local stacks = assert(bpf.map('stack_trace', 16))
+  local prog, err = bpf(function(arg)
+    -- the thread leaving the CPU: note the time
+    local pid = arg.prev_pid
+    local now = time()
+    left_at[pid] = now
+    -- the thread coming back: how long was it away?
+    pid = arg.next_pid
+    local from = left_at[pid]
+    if not from then return 0 end
+    local delta = (now - from) / 1000 -- microseconds
+    left_at[pid] = nil
+    if delta < 1 then return end
+    local key = ffi.new(key_t)
+    comm(key.name)
+    key.stack_id = stack_id(stacks, BPF_F_FAST_STACK_CMP)
+    local total = away[key]
+    if not total then away[key] = 0 end -- first time: create the entry
+    xadd(away[key], delta)
+  end, { ctx = tracepoint.dissector('sched/sched_switch'), type = 'tracepoint' })
+  if not prog then return nil, err end
+  return { { name = 'offcpu', prog = prog, type = 'tracepoint', attach = 'sched/sched_switch' } },
+    { left_at = left_at, away = away, stacks = stacks }
+end
+
+function example.main()
+  local progs, maps = example.build()
+  if not progs then
+    io.stderr:write(maps, '\n')
+    os.exit(1)
+  end
+  local p = progs[1]
+  local handle = assert(p.prog:load(p.type))
+  print(('%s: %d instructions, loaded as a %s program'):format(p.name, p.prog.pc, handle.type))
+  bpf.dump(p.prog)
+  print(('not available yet: attaching a program to the tracepoint %s (id %d) (bpf.tracepoint),')
+    :format(p.attach, tracepoint.id(p.attach)))
+  print('so no off-CPU time is collected; it would be read from the map with the stacks it names.')
+  handle:close()
+end
+
+-- require() hands over the builder; `luajit examples/tracepoint-offcputime.lua` runs it.
+if modname and package.loaded[modname] then return example end
+example.main()
