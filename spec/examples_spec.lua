@@ -75,10 +75,12 @@ end
 describe('examples', function()
   it('are all listed here', function()
     local found = {}
-    for file in io.popen('ls examples'):lines() do
+    local ls = assert(io.popen('ls examples'))
+    for file in ls:lines() do
       local name = file:match('^(.*)%.lua$')
       if name then found[#found + 1] = name end
     end
+    ls:close()
     table.sort(found)
     local listed = {}
     for i, name in ipairs(examples) do listed[i] = name end
