@@ -173,8 +173,13 @@ static void bi_print(struct ctx *C, int a, int nargs)
 					     (int16_t)-v->spill, 0);
 				else if (v->kind == VK_NUM)
 					emit_mov_imm(C, 3 + i, v->num);
-				else
-					bpfc_fail(C, "print() argument %d is not a number", i + 2);
+				else if (v->kind == VK_STACK) { /* %s of a buffer */
+					emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 3 + i, BPF_REG_10, 0, 0);
+					emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 3 + i, 0, 0,
+					     (int32_t)-v->num);
+				} else
+					bpfc_fail(C, "print() argument %d is not a number or a buffer",
+						  i + 2);
 			}
 		}
 	}

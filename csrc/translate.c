@@ -122,6 +122,17 @@ static bool pkt_shift(struct ctx *C, int dst, int a, int bslot, int64_t n, bool 
 	return true;
 }
 
+/* A map value used as a number reads the value (0 when the key is absent),
+** as the 2016 compiler did; returns the slot now holding the number. */
+static int as_number(struct ctx *C, int slot, int tmp)
+{
+	struct var *v = v_src(C, slot);
+	if (!(v->kind == VK_RT && v->ptr == PK_MAPVAL))
+		return slot;
+	tr_index(C, tmp, slot, -1, 0, 0, 2);
+	return tmp;
+}
+
 static void check_scalar(struct ctx *C, int slot, const char *what)
 {
 	struct var *v = v_src(C, slot);
@@ -136,6 +147,9 @@ static void check_scalar(struct ctx *C, int slot, const char *what)
 static void arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arith op, bool rev)
 {
 	int64_t x = 0, y = 0;
+	a = as_number(C, a, C->tmp + 6);
+	if (bslot >= 0)
+		bslot = as_number(C, bslot, C->tmp + 7);
 	bool ak = is_num(C, a, &x), bk = bslot < 0 ? (y = bn, true) : is_num(C, bslot, &y);
 	if (ak && bk) {
 		v_const(C, dst, rev ? fold(C, op, y, x) : fold(C, op, x, y));
@@ -283,8 +297,8 @@ static void cmp_string(struct ctx *C, int a, int ref, bool eq)
 		cmp_fold(C, same == eq);
 		return;
 	}
-	if (v->kind == VK_NIL) {
-		cmp_fold(C, !eq);
+	if (v->kind == VK_NIL || v->kind == VK_NUM || v->kind == VK_PKT) {
+		cmp_fold(C, !eq); /* a number is never equal to a string */
 		return;
 	}
 	if (v->kind == VK_STACK || (v->kind == VK_RT && v->ptr == PK_MAPVAL)) {
@@ -356,6 +370,9 @@ static void compare(struct ctx *C, int op, int a, int d)
 	} else {
 		bslot = d;
 	}
+	a = as_number(C, a, C->tmp + 6);
+	if (bslot >= 0 && v_src(C, bslot)->kind != VK_NIL)
+		bslot = as_number(C, bslot, C->tmp + 7);
 	bool ak = is_num(C, a, &x) || v_src(C, a)->kind == VK_PKT;
 	if (v_src(C, a)->kind == VK_PKT)
 		x = v_src(C, a)->num;
