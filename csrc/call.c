@@ -148,12 +148,11 @@ static void bi_print(struct ctx *C, int a, int nargs)
 			w |= (uint32_t)(uint8_t)s[i + k] << (8 * k);
 		emit(C, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, (int16_t)(-off + (int)i), (int32_t)w);
 	}
-	int slots[5];
+	int slots[5] = {0};
 	int nv = nargs - 1;
 	for (int i = 0; i < nv; i++)
 		slots[2 + i] = arg(C, a, 1 + i);
 	call_prepare(C);
-	load_args(C, slots + 2, 0);
 	{
 		uint8_t dst[3] = {0}, src[3] = {0};
 		int m = 0;
@@ -531,6 +530,89 @@ static void bi_copy(struct ctx *C, int a, int nargs)
 	C->v[a].kind = VK_NIL;
 }
 
+/* Typed ctype of a C type given at compile time (string or ctype). */
+static int ctype_arg(struct ctx *C, int slot, const char *who)
+{
+	struct var *t = v_src(C, slot);
+	if (t->kind != VK_LUA)
+		bpfc_fail(C, "%s needs a C type known at compile time", who);
+	lua_State *L = C->L;
+	lua_getfield(L, C->opts, "ctype");
+	lua_getfield(L, -1, "typeof");
+	k_push(C, t->ref);
+	if (lua_pcall(L, 1, 1, 0))
+		bpfc_fail(C, "%s: %s", who, lua_tostring(L, -1));
+	int ct = k_ref(C, -1);
+	lua_pop(L, 2);
+	return ct;
+}
+
+/* ringbuf_output(map, data[, flags]): copy a stack struct into a ring buffer. */
+static void bi_ringbuf_output(struct ctx *C, int a, int nargs)
+{
+	need(C, "ringbuf_output", nargs, 2, 3);
+	int m = arg(C, a, 0);
+	struct var *d = v_src(C, arg(C, a, 1));
+	if (!is_map(C, m))
+		bpfc_fail(C, "ringbuf_output(map, data) needs a ringbuf map first");
+	if (d->kind != VK_STACK)
+		bpfc_fail(C, "ringbuf_output() sends a struct made with ffi.new");
+	int64_t flags = 0;
+	if (nargs == 3) {
+		struct var *f = v_src(C, arg(C, a, 2));
+		if (f->kind != VK_NUM)
+			bpfc_fail(C, "ringbuf_output() flags must be a constant");
+		flags = f->num;
+	}
+	int size = ct_sizeof(C, d->ref), doff = (int)d->num, mapref = v_src(C, m)->ref;
+	call_prepare(C);
+	emit_map_fd(C, 1, mapref);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 2, BPF_REG_10, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -doff);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, size);
+	emit_mov_imm(C, 4, flags);
+	helper(C, BPF_FUNC_ringbuf_output);
+	result_r0(C, a, 8, VF_SIGNED);
+}
+
+/* ringbuf_reserve(map, ctype): room in the ring, NULL when full; the
+** program fills it and hands it to ringbuf_submit or ringbuf_discard. */
+static void bi_ringbuf_reserve(struct ctx *C, int a, int nargs)
+{
+	need(C, "ringbuf_reserve", nargs, 2, 2);
+	int m = arg(C, a, 0);
+	if (!is_map(C, m))
+		bpfc_fail(C, "ringbuf_reserve(map, ctype) needs a ringbuf map first");
+	int ct = ctype_arg(C, arg(C, a, 1), "ringbuf_reserve()");
+	int size = ct_sizeof(C, ct), mapref = v_src(C, m)->ref;
+	call_prepare(C);
+	emit_map_fd(C, 1, mapref);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, size);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 0);
+	helper(C, BPF_FUNC_ringbuf_reserve);
+	v_def(C, a);
+	v_rt(C, a, 0, PK_MAPVAL, 8, VF_NULL);
+	C->v[a].ref = ct;
+}
+
+static void bi_ringbuf_commit(struct ctx *C, int a, int nargs, const char *name, int id)
+{
+	need(C, name, nargs, 1, 1);
+	int p = arg(C, a, 0);
+	struct var *v = v_src(C, p);
+	if (!(v->kind == VK_RT && v->ptr == PK_MAPVAL))
+		bpfc_fail(C, "%s() takes what ringbuf_reserve() returned", name);
+	if (v->flags & VF_NULL)
+		bpfc_fail(C, "%s(): check the reserved record for nil first", name);
+	int slots[1] = {p};
+	call_prepare(C);
+	load_args(C, slots, 1);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, 0);
+	helper(C, id);
+	v_def(C, a);
+	C->v[a].kind = VK_NIL;
+}
+
 bool bi_call(struct ctx *C, const char *name, int a, int nargs)
 {
 	if (!strcmp(name, "xadd"))
@@ -557,6 +639,14 @@ bool bi_call(struct ctx *C, const char *name, int a, int nargs)
 		bi_cast(C, a, nargs);
 	else if (!strcmp(name, "copy"))
 		bi_copy(C, a, nargs);
+	else if (!strcmp(name, "ringbuf_output"))
+		bi_ringbuf_output(C, a, nargs);
+	else if (!strcmp(name, "ringbuf_reserve"))
+		bi_ringbuf_reserve(C, a, nargs);
+	else if (!strcmp(name, "ringbuf_submit"))
+		bi_ringbuf_commit(C, a, nargs, name, BPF_FUNC_ringbuf_submit);
+	else if (!strcmp(name, "ringbuf_discard"))
+		bi_ringbuf_commit(C, a, nargs, name, BPF_FUNC_ringbuf_discard);
 	else if (!strcmp(name, "bnot"))
 		bi_bnot(C, a, nargs);
 	else if (!strcmp(name, "log2") || !strcmp(name, "log") || !strcmp(name, "log10"))

@@ -335,6 +335,31 @@ describe('compiler', function()
     assert.equals(100, (run(f, tcp80)))
   end)
 
+  it('writes ring buffer records with output and with reserve/submit', function()
+    local ring = assert(bpf.map('ringbuf', 4096))
+    local out = function()
+      local e = ffi.new('struct { uint32_t proto; uint32_t len; }')
+      e.proto = pkt.ip.proto
+      return ringbuf_output(ring, e)
+    end
+    assert.equals(0, (run(out, udp53)))
+    local reserve = function()
+      local proto = pkt.ip.proto -- packet loads first: the kernel forbids them while reserving
+      local e = ringbuf_reserve(ring, 'struct { uint32_t proto; uint32_t len; }')
+      if not e then return 1 end
+      e.proto = proto
+      e.len = 7
+      ringbuf_submit(e)
+      return 0
+    end
+    assert.equals(0, (run(reserve, udp53)))
+    local discard = function()
+      local e = ringbuf_reserve(ring, 'uint64_t')
+      if e then ringbuf_discard(e) end
+    end
+    assert.equals(0, (run(discard, udp53)))
+  end)
+
   it('resolves upvalues to the values the function closes over', function()
     local function make(n) return function() return n end end
     assert.equals(11, (run(make(11), icmp)))

@@ -13,8 +13,10 @@ local function kernel_only(name)
   return function() error('bpf: ' .. name .. '() works only inside a compiled program', 2) end
 end
 
-for _, name in ipairs({ 'xadd', 'time', 'cpu', 'pid_tgid', 'uid_gid', 'comm', 'perf_submit',
-  'stack_id', 'load_bytes', 'random' }) do
+local kernel_helpers = { 'xadd', 'time', 'cpu', 'pid_tgid', 'uid_gid', 'comm', 'perf_submit',
+  'stack_id', 'load_bytes', 'random', 'ringbuf_output', 'ringbuf_reserve', 'ringbuf_submit',
+  'ringbuf_discard' }
+for _, name in ipairs(kernel_helpers) do
   M[name] = kernel_only(name)
 end
 
@@ -24,10 +26,10 @@ M.math = setmetatable({ log2 = function(x) return math.log(x) / math.log(2) end,
 
 -- function value -> name the core dispatches on
 M.names = {}
-for _, name in ipairs({ 'xadd', 'time', 'cpu', 'pid_tgid', 'uid_gid', 'comm', 'perf_submit',
-  'stack_id', 'load_bytes', 'random', 'ntoh', 'hton' }) do
+for _, name in ipairs(kernel_helpers) do
   M.names[M[name]] = name
 end
+M.names[M.ntoh], M.names[M.hton] = 'ntoh', 'hton'
 M.names[print] = 'print'
 M.names[ffi.new] = 'new'
 M.names[ffi.cast] = 'cast'
