@@ -1,0 +1,110 @@
+/*
+** The object writer: compiled programs and the maps they use as a BPF ELF
+** relocatable object in memory, the kind clang writes and libbpf and bpftool
+** read.  Plain C API for the FFI, in libbpf's style:
+**
+**   obj = bpfc_obj_new(&opts)                  NULL and errno on failure
+**   id  = bpfc_obj_add_int(obj, "__u32", 4, 0)  BTF types of keys and values
+**   m   = bpfc_obj_add_map(obj, &map)           index of the map
+**   err = bpfc_obj_add_prog(obj, &prog)         program, its relocations and lines
+**   err = bpfc_obj_finish(obj, &data, &size)    the ELF bytes, owned by obj
+**   bpfc_obj_errmsg(obj)                        the last failure, in words
+**   bpfc_obj_free(obj)
+**
+** Every call that can fail returns a negative errno and leaves a message
+** naming what failed in the object.  Types are added the way libbpf's BTF
+** writer wants them: a struct's member types first, then the struct, then
+** its fields, one bpfc_obj_add_field after another.
+*/
+#ifndef BPFC_OBJ_H
+#define BPFC_OBJ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/bpf.h>
+
+#define BPFC_OBJ_API __attribute__((visibility("default")))
+
+struct bpfc_obj;
+
+struct bpfc_obj_opts {
+	size_t sz;		/* sizeof(struct bpfc_obj_opts) */
+	const char *license;	/* the "license" section; NULL: "GPL" */
+	uint32_t kern_version;	/* a "version" section when not 0 */
+};
+
+/* Encodings of bpfc_obj_add_int, as BTF has them. */
+enum bpfc_obj_int_encoding {
+	BPFC_OBJ_INT_SIGNED = 1,
+	BPFC_OBJ_INT_CHAR = 2,
+	BPFC_OBJ_INT_BOOL = 4,
+};
+
+/* One map of the ".maps" section, a BTF-defined map.  A key or value with a
+** type id is written as __type(key, T); without one, a non-zero size is
+** written as __uint(key_size, N); neither: left out (ringbuf). */
+struct bpfc_obj_map {
+	size_t sz;		/* sizeof(struct bpfc_obj_map) */
+	const char *name;	/* C identifier: symbol, BTF variable, libbpf map name */
+	uint32_t type;		/* enum bpf_map_type */
+	uint32_t max_entries;
+	uint32_t key_size;
+	uint32_t value_size;
+	int key_type_id;	/* from bpfc_obj_add_*; 0: none */
+	int value_type_id;
+	uint32_t map_flags;	/* written when not 0, like the fields below */
+	uint32_t numa_node;
+	uint64_t map_extra;
+};
+
+/* The map that the lddw at instruction `insn` loads (its fd is zeroed). */
+struct bpfc_obj_reloc {
+	uint32_t insn;
+	uint32_t map;		/* what bpfc_obj_add_map returned */
+};
+
+/* The source of instruction `insn`; records sorted by insn.  A record is
+** written to line_info where file or line changes. */
+struct bpfc_obj_line {
+	uint32_t insn;
+	uint32_t line;
+	const char *file;
+	const char *text;	/* the source line; NULL: empty */
+};
+
+struct bpfc_obj_prog {
+	size_t sz;		/* sizeof(struct bpfc_obj_prog) */
+	const char *name;	/* C identifier: function symbol and BTF func */
+	const char *section;	/* "socket", "kprobe/do_sys_open", "xdp", ... */
+	const struct bpf_insn *insns;
+	size_t insn_cnt;
+	const struct bpfc_obj_reloc *relocs;
+	size_t reloc_cnt;
+	const struct bpfc_obj_line *lines;	/* may be NULL */
+	size_t line_cnt;
+};
+
+BPFC_OBJ_API struct bpfc_obj *bpfc_obj_new(const struct bpfc_obj_opts *opts);
+BPFC_OBJ_API void bpfc_obj_free(struct bpfc_obj *obj);
+BPFC_OBJ_API const char *bpfc_obj_errmsg(const struct bpfc_obj *obj);
+
+/* BTF types; each returns the new type id (> 0) or a negative errno.  A name
+** may be NULL or "" for an anonymous struct or union. */
+BPFC_OBJ_API int bpfc_obj_add_int(struct bpfc_obj *obj, const char *name, uint32_t size,
+				  int encoding);
+BPFC_OBJ_API int bpfc_obj_add_float(struct bpfc_obj *obj, const char *name, uint32_t size);
+BPFC_OBJ_API int bpfc_obj_add_array(struct bpfc_obj *obj, int elem_type_id, uint32_t nelems);
+BPFC_OBJ_API int bpfc_obj_add_struct(struct bpfc_obj *obj, const char *name, uint32_t size,
+				     int is_union);
+/* A field of the struct or union added last; 0 on success. */
+BPFC_OBJ_API int bpfc_obj_add_field(struct bpfc_obj *obj, const char *name, int type_id,
+				    uint32_t bit_offset, uint32_t bit_size);
+
+BPFC_OBJ_API int bpfc_obj_add_map(struct bpfc_obj *obj, const struct bpfc_obj_map *map);
+BPFC_OBJ_API int bpfc_obj_add_prog(struct bpfc_obj *obj, const struct bpfc_obj_prog *prog);
+
+/* Writes the object; *data stays valid until bpfc_obj_free.  Nothing can be
+** added afterwards; calling it again returns the same bytes. */
+BPFC_OBJ_API int bpfc_obj_finish(struct bpfc_obj *obj, const void **data, size_t *size);
+
+#endif
