@@ -311,6 +311,94 @@ describe('bpf.object', function()
     assert.equals(2, b[17])
   end)
 
+  it('writes ring buffers with only their type and size, and programs without lines', function()
+    local ring = assert(bpf.map('ringbuf', 4096, nil, nil, { name = 'ring' }))
+    local prog = assert(bpf(function()
+      local e = ffi.new('struct { uint32_t proto; uint32_t len; }')
+      e.proto = pkt.ip.proto
+      return ringbuf_output(ring, e)
+    end))
+    local path = ('%s/%s_ring.o'):format(tmpdir, tag)
+    local pin = ('%s/%s_ring'):format(bpffs(), tag)
+    finally(function()
+      os.remove(pin)
+      os.remove(path)
+    end)
+    assert(object.save(prog, path, { type = 'sched_cls' }))
+    local btf = must('bpftool btf dump file ' .. path)
+    assert.matches("STRUCT '%(anon%)' size=16 vlen=2\n%s+'type' type_id=%d+ bits_offset=0\n"
+      .. "%s+'max_entries' type_id=%d+ bits_offset=64\n%[%d+%] VAR 'ring'", btf)
+    must(('bpftool prog load %s %s'):format(path, pin))
+    local h = assert(object.load(prog, 'sched_cls'))
+    assert.equals(0, assert(loader.test_run(h, udp53)).retval)
+    h:close()
+    -- instructions and maps alone: no line_info, the rest of BTF still loads
+    local bare = { insn = prog.insn, pc = prog.pc, maps = prog.maps }
+    h = assert(object.load(bare, 'sched_cls', { name = 'bare' }))
+    assert.is_true(h.btf_fd >= 0)
+    assert.equals(0, assert(loader.test_run(h, udp53)).retval)
+    h:close()
+  end)
+
+  it('closes what it loaded when the handle is collected', function()
+    local h = assert(object.load(assert(bpf(function() return 0 end)), 'socket_filter'))
+    local fd_path = ('/proc/%d/fd/%d'):format(ffi.C.bpf_spec_getpid(), h.fd)
+    assert.matches('bpf%-prog', must('readlink ' .. fd_path))
+    h = nil -- luacheck: ignore 311
+    collectgarbage()
+    collectgarbage()
+    assert.not_matches('bpf%-prog', (sh('readlink ' .. fd_path)))
+  end)
+
+  it('keeps to its C API: -errno and a message, types before fields, one finish', function()
+    local core = require('bpf.ffi_core').lib
+    local EBUSY, EEXIST, EINVAL = -16, -17, -22
+    local o = ffi.gc(core.bpfc_obj_new(nil), core.bpfc_obj_free)
+    local function msg() return ffi.string(core.bpfc_obj_errmsg(o)) end
+    local u32 = core.bpfc_obj_add_int(o, '__u32', 4, 0)
+    assert.is_true(u32 > 0)
+    assert.equals(EINVAL, core.bpfc_obj_add_field(o, 'x', u32, 0, 0)) -- no struct just before
+    assert.matches("BTF field 'x'", msg(), 1, true)
+    assert.equals(EINVAL, core.bpfc_obj_add_struct(o, 'not a name', 8, 0))
+    assert.equals("bpf.object: BTF struct name 'not a name' is not a C identifier: Invalid argument", msg())
+    local pair = core.bpfc_obj_add_struct(o, 'pair', 8, 0)
+    assert.equals(0, core.bpfc_obj_add_field(o, 'a', u32, 0, 0))
+    assert.equals(0, core.bpfc_obj_add_field(o, 'b', u32, 32, 0))
+    local m = ffi.new('struct bpfc_obj_map')
+    m.sz, m.name, m.type, m.max_entries = ffi.sizeof(m), 'pairs', libbpf.map_type.hash, 4
+    m.key_size, m.key_type_id, m.value_size, m.value_type_id = 4, pair, 4, u32
+    assert.equals(EINVAL, core.bpfc_obj_add_map(o, m))
+    assert.equals("bpf.object: map 'pairs': the key type is 8 bytes, not 4: Invalid argument", msg())
+    m.key_size = 8
+    assert.equals(0, core.bpfc_obj_add_map(o, m))
+    assert.equals(EEXIST, core.bpfc_obj_add_map(o, m))
+    -- r0 = 0; exit
+    local insns = ffi.new('struct bpf_insn[2]', { { code = 0xb7 }, { code = 0x95 } })
+    local p = ffi.new('struct bpfc_obj_prog')
+    p.sz, p.name, p.section, p.insns, p.insn_cnt = ffi.sizeof(p), 'pairs', 'socket', insns, 2
+    assert.equals(EEXIST, core.bpfc_obj_add_prog(o, p))
+    p.name = 'main'
+    assert.equals(0, core.bpfc_obj_add_prog(o, p))
+    p.name = 'other'
+    assert.equals(EEXIST, core.bpfc_obj_add_prog(o, p))
+    assert.equals("bpf.object: program 'other': section 'socket' holds 'main' already: File exists", msg())
+    local data, size = ffi.new('const void *[1]'), ffi.new('size_t[1]')
+    assert.equals(0, core.bpfc_obj_finish(o, data, size))
+    local first, first_size = data[0], size[0]
+    assert.equals(0, core.bpfc_obj_finish(o, data, size))
+    assert.is_true(first == data[0] and first_size == size[0])
+    assert.equals(EBUSY, core.bpfc_obj_add_int(o, '__u8', 1, 0))
+    local path = ('%s/%s_capi.o'):format(tmpdir, tag)
+    finally(function() os.remove(path) end)
+    local f = assert(io.open(path, 'wb'))
+    f:write(ffi.string(data[0], size[0]))
+    f:close()
+    local btf = must('bpftool btf dump file ' .. path)
+    assert.matches("STRUCT 'pair' size=8 vlen=2", btf, 1, true)
+    assert.matches("FUNC 'main' type_id=%d+ linkage=global", btf)
+    assert.matches("DATASEC '.maps' size=32 vlen=1", btf, 1, true)
+  end)
+
   it('returns the verifier log annotated with Lua lines when the kernel says no', function()
     local prog = assert(bpf(function(skb)
       local d = skb.data
