@@ -147,6 +147,8 @@ static bool symbol_taken(const struct bpfc_obj *obj, const char *name)
 
 static int check_open(struct bpfc_obj *obj, const char *what)
 {
+	if (!obj)
+		return -EINVAL;
 	if (obj->finished)
 		return fail(obj, -EBUSY, "bpf.object: cannot add %s: the object is written already",
 			    what);
@@ -447,21 +449,31 @@ static int check_prog(struct bpfc_obj *obj, const struct bpfc_obj_prog *p)
 /* Zero each map lddw's fd and check that no raw fd is left behind. */
 static int relocate(struct bpfc_obj *obj, const struct bpfc_obj_prog *p, struct bpf_insn *insns)
 {
+	bool *done = calloc(p->insn_cnt, sizeof(*done));
+	if (!done)
+		return fail(obj, -ENOMEM, "bpf.object: program '%s': relocations", p->name);
+	int err = 0;
 	for (size_t r = 0; r < p->reloc_cnt; r++) {
 		uint32_t at = p->relocs[r].insn;
-		if (at + 1 >= p->insn_cnt || !is_lddw(&insns[at]))
-			return fail(obj, -EINVAL,
-				    "bpf.object: program '%s': relocation at %u is not on a lddw",
-				    p->name, at);
-		if (p->relocs[r].map >= obj->map_cnt)
-			return fail(obj, -EINVAL, "bpf.object: program '%s': instruction %u loads "
-				    "map %u, the object has %zu", p->name, at, p->relocs[r].map,
-				    obj->map_cnt);
+		if (at + 1 >= p->insn_cnt || !is_lddw(&insns[at]) || done[at])
+			err = fail(obj, -EINVAL,
+				   "bpf.object: program '%s': relocation at %u is not on a lddw, "
+				   "or not the first there", p->name, at);
+		else if (p->relocs[r].map >= obj->map_cnt)
+			err = fail(obj, -EINVAL,
+				   "bpf.object: program '%s': instruction %u loads map %u, the "
+				   "object has %zu", p->name, at, p->relocs[r].map, obj->map_cnt);
+		if (err)
+			break;
+		done[at] = true;
 		/* libbpf writes the pseudo source and the fd back at load time */
 		insns[at].src_reg = 0;
 		insns[at].imm = 0;
 		insns[at + 1].imm = 0;
 	}
+	free(done);
+	if (err)
+		return err;
 	for (size_t i = 0; i < p->insn_cnt; i++) {
 		if (!is_lddw(&insns[i]))
 			continue;
@@ -857,6 +869,8 @@ out:
 
 int bpfc_obj_finish(struct bpfc_obj *obj, const void **data, size_t *size)
 {
+	if (!obj)
+		return -EINVAL;
 	if (!data || !size)
 		return fail(obj, -EINVAL, "bpf.object: finish needs somewhere to put the bytes");
 	if (!obj->finished) {

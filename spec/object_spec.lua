@@ -378,6 +378,11 @@ describe('bpf.object', function()
     p.sz, p.name, p.section, p.insns, p.insn_cnt = ffi.sizeof(p), 'pairs', 'socket', insns, 2
     assert.equals(EEXIST, core.bpfc_obj_add_prog(o, p))
     p.name = 'main'
+    local reloc = ffi.new('struct bpfc_obj_reloc[1]', { { insn = 0, map = 0 } })
+    p.relocs, p.reloc_cnt = reloc, 1
+    assert.equals(EINVAL, core.bpfc_obj_add_prog(o, p))
+    assert.matches("relocation at 0 is not on a lddw", msg(), 1, true)
+    p.relocs, p.reloc_cnt = nil, 0
     assert.equals(0, core.bpfc_obj_add_prog(o, p))
     p.name = 'other'
     assert.equals(EEXIST, core.bpfc_obj_add_prog(o, p))
@@ -433,6 +438,27 @@ describe('bpf.object', function()
     h:close()
     h = assert(object.load(prog, 'socket_filter', { log_level = 2 }))
     assert.matches('processed %d+ insns', h.log)
+    h:close()
+  end)
+
+  it('loads tracepoint, raw tracepoint and uprobe programs under their section names', function()
+    local tp = require('bpf.tracepoint')
+    local writes = assert(bpf.map('hash', 16, 'uint32_t', 'uint64_t', { name = 'writes' }))
+    local prog = assert(bpf(function(args)
+      local fd = args.fd
+      xadd(writes[fd], args.count)
+    end, { ctx = tp.dissector('syscalls/sys_enter_write'), type = 'tracepoint' }))
+    local h = assert(object.load(prog, nil, { target = 'syscalls/sys_enter_write' }))
+    assert.equals('tracepoint/syscalls/sys_enter_write', h.section)
+    assert.equals('tracepoint', h.type)
+    h:close()
+    local trivial = assert(bpf(function() return 0 end))
+    h = assert(object.load(trivial, 'raw_tracepoint', { target = 'sched_switch' }))
+    assert.equals('raw_tracepoint/sched_switch', h.section)
+    h:close()
+    h = assert(object.load(trivial, 'uprobe', { target = '/bin/sh:main' }))
+    assert.equals('uprobe//bin/sh:main', h.section)
+    assert.equals('kprobe', h.type)
     h:close()
   end)
 

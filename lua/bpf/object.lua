@@ -13,8 +13,9 @@
 --
 -- prog is what bpf(fn) returns (insn, pc, maps, lines()) or a table
 -- { insn =, pc =, maps =, lines = } of the same shape.
--- opts: section (else from type and target), type (a prog_type name, also the
--- load type), target ("do_sys_open", "syscalls/sys_enter_write"), name (the
+-- opts: section (else from type and target), type (a prog_type name, or
+-- uprobe, uretprobe, kretprobe), target ("do_sys_open",
+-- "syscalls/sys_enter_write", "/bin/bash:readline"), name (the
 -- function symbol: program name), license ("GPL"), kern_version.
 -- load opts also: expected_attach_type, log_level (> 0 keeps the verifier
 -- log of a success in handle.log), verbose (let libbpf print to stderr;
@@ -67,7 +68,8 @@ local M = {}
 local INT_SIGNED, INT_BOOL = 1, 4
 
 -- libbpf's section names (libbpf 1.1 section_defs) by program type; the
--- types that take a target get "/<target>" when one is given.
+-- types that take a target get "/<target>" when one is given.  uprobe,
+-- uretprobe and kretprobe name kprobe programs by how they attach.
 local sections = {
   socket_filter = 'socket', kprobe = 'kprobe', sched_cls = 'tc', sched_act = 'action',
   tracepoint = 'tracepoint', xdp = 'xdp', perf_event = 'perf_event',
@@ -79,9 +81,11 @@ local sections = {
   flow_dissector = 'flow_dissector', cgroup_sysctl = 'cgroup/sysctl',
   raw_tracepoint_writable = 'raw_tracepoint.w', cgroup_sockopt = 'cgroup/getsockopt',
   sk_lookup = 'sk_lookup', syscall = 'syscall',
+  uprobe = 'uprobe', uretprobe = 'uretprobe', kretprobe = 'kretprobe',
 }
-local targeted = { kprobe = true, tracepoint = true, raw_tracepoint = true,
-  raw_tracepoint_writable = true }
+local targeted = { kprobe = true, kretprobe = true, uprobe = true, uretprobe = true,
+  tracepoint = true, raw_tracepoint = true, raw_tracepoint_writable = true }
+local alias_types = { uprobe = 'kprobe', uretprobe = 'kprobe', kretprobe = 'kprobe' }
 
 function M.section(prog_type, target)
   if type(prog_type) == 'number' then prog_type = libbpf.prog_type_name[prog_type] end
@@ -453,7 +457,7 @@ end
 function M.load(prog, prog_type, opts)
   opts = opts or {}
   prog_type = prog_type or opts.type or prog.type or 'socket_filter'
-  local type_id, err = enum_value(libbpf.prog_type, prog_type, 'program type')
+  local type_id, err = enum_value(libbpf.prog_type, alias_types[prog_type] or prog_type, 'program type')
   if not type_id then return nil, err end
   local type_name = libbpf.prog_type_name[type_id] or tostring(prog_type)
   local attach_id
@@ -461,7 +465,7 @@ function M.load(prog, prog_type, opts)
   if err then return nil, err end
   local bopts = {}
   for k, v in pairs(opts) do bopts[k] = v end
-  bopts.type = type_name
+  bopts.type = alias_types[prog_type] and prog_type or type_name
   local bytes, info = build(prog, bopts)
   if not bytes then return nil, info end
 
