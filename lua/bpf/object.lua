@@ -313,7 +313,8 @@ local function build(prog, opts)
   copts.kern_version = opts.kern_version or 0
   local raw = core.bpfc_obj_new(copts)
   if raw == nil then return libbpf.error('bpf.object: new object', -ffi.errno()) end
-  local w = { obj = ffi.gc(raw, core.bpfc_obj_free), types = {}, keep = { copts.license } }
+  -- keep: the Lua strings that C structs point into, alive until the C side copied them
+  local w = { obj = ffi.gc(raw, core.bpfc_obj_free), types = {}, keep = {} }
 
   local maps, index = collect_maps(prog, { [name] = true, LICENSE = true, _version = true })
   local ok, res = pcall(function()
