@@ -94,7 +94,16 @@ local function probe_member(ct, name)
   elseif type(v) == 'boolean' then
     f.size = 1
   else
-    -- numbers: probe width and signedness by writing -1
+    -- numbers: a fraction survives only in a float; else probe width and sign with -1
+    if not bsize then
+      obj[name] = 0.5
+      if obj[name] == 0.5 then
+        local ok4 = pcall(function() obj[name] = 2 ^ 30 + 0.25 end)
+        f.float = true
+        f.size = (ok4 and obj[name] == 2 ^ 30 + 0.25) and 8 or 4
+        return f
+      end
+    end
     obj[name] = -1
     local back = obj[name]
     if bsize then
