@@ -227,6 +227,140 @@ int bpf_libc_getpagesize(void) __asm__("getpagesize");
 struct bpf_fd_owner { int fd; };
 ]]
 
+-- Attaching programs and reading their event streams (libbpf 1.1.2
+-- <bpf/bpf.h> and <bpf/libbpf.h>), with the perf uapi structs those calls
+-- take or hand back (<linux/perf_event.h> as Linux 6.1 has it).
+ffi.cdef [[
+struct bpf_link_create_opts {
+  size_t sz;
+  uint32_t flags;
+  void *iter_info;
+  uint32_t iter_info_len;
+  uint32_t target_btf_id;
+  union {
+    struct { uint64_t bpf_cookie; } perf_event;
+    struct { uint32_t flags; uint32_t cnt; const char **syms; const unsigned long *addrs;
+             const uint64_t *cookies; } kprobe_multi;
+    struct { uint64_t cookie; } tracing;
+  };
+};
+int bpf_link_create(int prog_fd, int target_fd, enum bpf_attach_type attach_type,
+                    const struct bpf_link_create_opts *opts);
+int bpf_link_detach(int link_fd);
+int bpf_raw_tracepoint_open(const char *name, int prog_fd);
+
+struct bpf_xdp_attach_opts {
+  size_t sz;
+  int old_prog_fd;
+};
+int bpf_xdp_attach(int ifindex, int prog_fd, uint32_t flags, const struct bpf_xdp_attach_opts *opts);
+int bpf_xdp_detach(int ifindex, uint32_t flags, const struct bpf_xdp_attach_opts *opts);
+int bpf_xdp_query_id(int ifindex, int flags, uint32_t *prog_id);
+
+/* The flag bits (disabled, inherit, ... sigtrap) are one 64-bit word here:
+   LuaJIT's FFI has no 64-bit bitfields. */
+struct perf_event_attr {
+  uint32_t type;
+  uint32_t size;
+  uint64_t config;
+  union { uint64_t sample_period; uint64_t sample_freq; };
+  uint64_t sample_type;
+  uint64_t read_format;
+  uint64_t flags;
+  union { uint32_t wakeup_events; uint32_t wakeup_watermark; };
+  uint32_t bp_type;
+  union { uint64_t bp_addr; uint64_t kprobe_func; uint64_t uprobe_path; uint64_t config1; };
+  union { uint64_t bp_len; uint64_t kprobe_addr; uint64_t probe_offset; uint64_t config2; };
+  uint64_t branch_sample_type;
+  uint64_t sample_regs_user;
+  uint32_t sample_stack_user;
+  int32_t clockid;
+  uint64_t sample_regs_intr;
+  uint32_t aux_watermark;
+  uint16_t sample_max_stack;
+  uint16_t __reserved_2;
+  uint32_t aux_sample_size;
+  uint32_t __reserved_3;
+  uint64_t sig_data;
+};
+struct perf_event_header {
+  uint32_t type;
+  uint16_t misc;
+  uint16_t size;
+};
+struct perf_event_mmap_page {
+  uint32_t version;
+  uint32_t compat_version;
+  uint32_t lock;
+  uint32_t index;
+  int64_t offset;
+  uint64_t time_enabled;
+  uint64_t time_running;
+  uint64_t capabilities;
+  uint16_t pmc_width;
+  uint16_t time_shift;
+  uint32_t time_mult;
+  uint64_t time_offset;
+  uint64_t time_zero;
+  uint32_t size;
+  uint32_t __reserved_1;
+  uint64_t time_cycles;
+  uint64_t time_mask;
+  uint8_t __reserved[928];
+  uint64_t data_head;
+  uint64_t data_tail;
+  uint64_t data_offset;
+  uint64_t data_size;
+  uint64_t aux_head;
+  uint64_t aux_tail;
+  uint64_t aux_offset;
+  uint64_t aux_size;
+};
+
+struct perf_buffer;
+typedef void (*perf_buffer_sample_fn)(void *ctx, int cpu, void *data, uint32_t size);
+typedef void (*perf_buffer_lost_fn)(void *ctx, int cpu, uint64_t cnt);
+typedef int (*perf_buffer_event_fn)(void *ctx, int cpu, struct perf_event_header *event);
+struct perf_buffer_opts {
+  size_t sz;
+};
+/* Two fields were dropped from the middle in libbpf 1.0 (long :0 in C):
+   cpu_cnt follows sz directly. */
+struct perf_buffer_raw_opts {
+  size_t sz;
+  int cpu_cnt;
+  int *cpus;
+  int *map_keys;
+};
+struct perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt, perf_buffer_sample_fn sample_cb,
+                                     perf_buffer_lost_fn lost_cb, void *ctx,
+                                     const struct perf_buffer_opts *opts);
+struct perf_buffer *perf_buffer__new_raw(int map_fd, size_t page_cnt, struct perf_event_attr *attr,
+                                         perf_buffer_event_fn event_cb, void *ctx,
+                                         const struct perf_buffer_raw_opts *opts);
+void perf_buffer__free(struct perf_buffer *pb);
+int perf_buffer__epoll_fd(const struct perf_buffer *pb);
+int perf_buffer__poll(struct perf_buffer *pb, int timeout_ms);
+int perf_buffer__consume(struct perf_buffer *pb);
+int perf_buffer__consume_buffer(struct perf_buffer *pb, size_t buf_idx);
+size_t perf_buffer__buffer_cnt(const struct perf_buffer *pb);
+int perf_buffer__buffer_fd(const struct perf_buffer *pb, size_t buf_idx);
+int perf_buffer__buffer(struct perf_buffer *pb, int buf_idx, void **buf, size_t *buf_size);
+
+struct ring_buffer;
+typedef int (*ring_buffer_sample_fn)(void *ctx, void *data, size_t size);
+struct ring_buffer_opts {
+  size_t sz;
+};
+struct ring_buffer *ring_buffer__new(int map_fd, ring_buffer_sample_fn sample_cb, void *ctx,
+                                     const struct ring_buffer_opts *opts);
+void ring_buffer__free(struct ring_buffer *rb);
+int ring_buffer__add(struct ring_buffer *rb, int map_fd, ring_buffer_sample_fn sample_cb, void *ctx);
+int ring_buffer__poll(struct ring_buffer *rb, int timeout_ms);
+int ring_buffer__consume(struct ring_buffer *rb);
+int ring_buffer__epoll_fd(const struct ring_buffer *rb);
+]]
+
 local function load_library()
   local ok, lib = pcall(ffi.load, 'bpf')
   if ok then return lib end

@@ -374,6 +374,11 @@ function methods.pin(map, path)
   return nil, err
 end
 
+-- A reader of a perf_event_array map: map:reader([cpu][, event_ctype]), see bpf/reader.lua.
+function methods.reader(map, ...)
+  return require('bpf.reader').perf(map, ...)
+end
+
 function methods.close(map)
   libbpf.close_fd(map._fd_owner)
   map.fd = -1
