@@ -25,10 +25,14 @@
 -- A socket given by name is a raw AF_PACKET socket bound to that interface
 -- and owned by the link; a socket given as an fd (a number, or cdata holding
 -- one) stays the caller's, and closing the link detaches the filter from it.
--- Tracepoints, uprobes and kprobes are perf events with a bpf_link
--- (BPF_PERF_EVENT); uprobes and kprobes come from their PMUs, so nothing is
--- left in tracefs.  XDP attaches as a bpf_link too, which the kernel drops
--- with its fd even if the process dies.
+-- A uprobe's program is loaded as a libbpf object (bpf.object) and
+-- attached with bpf_program__attach_uprobe_opts, which finds the function
+-- by name (C++ names are demangled by bpf.elf when libbpf finds none); a
+-- program loaded without an object (bpf.loader) gets the uprobe PMU
+-- directly at the offset bpf.elf finds.  Tracepoints and kprobes are perf
+-- events with a bpf_link (BPF_PERF_EVENT).  Probes come from their PMUs, so
+-- nothing is left in tracefs.  XDP attaches as a bpf_link too, which the
+-- kernel drops with its fd even if the process dies.
 local ffi = require('ffi')
 local bit = require('bit')
 local libbpf = require('bpf.libbpf')
@@ -51,7 +55,9 @@ unsigned int bpf_attach_if_nametoindex(const char *name) __asm__("if_nametoindex
 
 /* What a link undoes when it is closed or collected. */
 struct bpf_attach_guard {
-  int kind;         /* 1: close fd and fd2; 2: detach the filter of socket fd; 3: XDP by netlink */
+  int kind;         /* 1: close fd and fd2; 2: detach the filter of socket fd; 3: XDP by netlink;
+                       4: destroy the libbpf link */
+  struct bpf_link *blink;
   int fd, fd2;
   int ifindex;
   uint32_t flags;
@@ -87,7 +93,7 @@ local SOL_SOCKET, SO_ATTACH_BPF, SO_DETACH_BPF = 1, 50, 27
 local PERF_TYPE_TRACEPOINT, PERF_FLAG_FD_CLOEXEC = 2, 8
 local PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF = 0x2400, 0x40042408
 local XDP_FLAGS = { skb = 2, generic = 2, drv = 4, native = 4, hw = 8, offload = 8 }
-local GUARD_FDS, GUARD_SOCKET_FILTER, GUARD_XDP = 1, 2, 3
+local GUARD_FDS, GUARD_SOCKET_FILTER, GUARD_XDP, GUARD_LIBBPF_LINK = 1, 2, 3, 4
 
 local sockaddr_ll = ffi.typeof [[struct { uint16_t family; uint16_t protocol; int ifindex;
   uint16_t hatype; uint8_t pkttype; uint8_t halen; uint8_t addr[8]; }]]
@@ -123,6 +129,10 @@ do
       close_fd(g.fd2)
     elseif kind == GUARD_SOCKET_FILTER then
       C.bpf_attach_setsockopt(g.fd, SOL_SOCKET, SO_DETACH_BPF, int_box(0), 4)
+    elseif kind == GUARD_LIBBPF_LINK then
+      local blink = g.blink
+      g.blink = nil
+      if blink ~= nil then lib.bpf_link__destroy(blink) end
     elseif kind == GUARD_XDP then
       -- only the program this link put there
       if lib.bpf_xdp_query_id(g.ifindex, g.flags, id_box) == 0 and id_box[0] == g.prog_id then
@@ -141,6 +151,7 @@ local function new_guard(kind, fields)
   local g = guard_t()
   g.kind, g.fd, g.fd2 = kind, fields.fd or -1, fields.fd2 or -1
   g.ifindex, g.flags, g.prog_id = fields.ifindex or 0, fields.flags or 0, fields.prog_id or 0
+  g.blink = fields.blink
   return ffi.gc(g, release_guard)
 end
 
@@ -168,6 +179,7 @@ end
 function link_mt.__index.fd(link)
   local g = link._guard
   if not g then return -1 end
+  if g.kind == GUARD_LIBBPF_LINK then return lib.bpf_link__fd(g.blink) end
   return g.fd
 end
 
@@ -216,7 +228,8 @@ local function caller_level()
 end
 
 -- The loaded program for prog (see the header), and whether the link owns it.
--- spec = { what=, type= (program type name), ctx= (function returning the context) }
+-- spec = { what=, type= (program type name), ctx= (function returning the context),
+-- name=, load= (function(compiled) -> handle, err; else compiled:load(type)) }
 local function program(prog, spec)
   if type(prog) == 'function' or type(prog) == 'string' then
     local bpf = require('bpf')
@@ -227,7 +240,12 @@ local function program(prog, spec)
     prog = compiled
   end
   if is_compiled(prog) then
-    local handle, err = prog:load(spec.type, { name = spec.name })
+    local handle, err
+    if spec.load then
+      handle, err = spec.load(prog)
+    else
+      handle, err = prog:load(spec.type, { name = spec.name })
+    end
     if not handle then return nil, err end
     return handle, true
   end
@@ -403,50 +421,99 @@ function M.tracepoint(path, prog)
   return link
 end
 
--- 'path:function[+off]' or 'path:0xoffset' -> path, file offset
+-- 'path:function[+off]' or 'path:0xoffset' -> path, function name (nil
+-- for an offset), offset (within the function, or in the file)
 local function uprobe_target(spec, what)
   local file, where = tostring(spec):match('^([^:]+):(.+)$')
   if not file then
     return nil, ('%s: expected "path:function" (or "path:0xoffset")'):format(what)
   end
-  local elf = require('bpf.elf')
-  local path, err = elf.find(file)
+  local path, err = require('bpf.elf').find(file)
   if not path then return nil, ('%s: %s'):format(what, err) end
   local offset = tonumber(where:match('^0[xX]%x+$') or where:match('^%d+$') or '')
-  if offset then return path, offset end
+  if offset then return path, nil, offset end
   local func, extra = where:match('^(.-)%+(0?[xX]?%x+)$')
-  func = func or where
-  offset, err = elf.func_offset(path, func)
+  return path, func or where, tonumber(extra or '0') or 0
+end
+
+-- A function's offset in the file, demangling C++ names if need be.
+local function func_offset(path, func, extra, what)
+  local offset, err = require('bpf.elf').func_offset(path, func)
   if not offset then return nil, ('%s: %s'):format(what, err) end
-  return path, offset + (tonumber(extra or '0') or 0)
+  return offset + extra
+end
+
+local uprobe_opts = ffi.new('struct bpf_uprobe_opts')
+
+-- libbpf attaches (bpf_program__attach_uprobe_opts), finding func by name
+-- itself; it knows no C++ names, which the ELF module demangles.
+local function libbpf_uprobe(lprog, path, func, offset, retprobe, pid, what)
+  ffi.fill(uprobe_opts, ffi.sizeof(uprobe_opts))
+  uprobe_opts.sz = ffi.sizeof(uprobe_opts)
+  uprobe_opts.retprobe = retprobe and true or false
+  uprobe_opts.func_name = func
+  local old_print = lib.libbpf_set_print(nil) -- its warnings become our error
+  local blink = lib.bpf_program__attach_uprobe_opts(lprog, pid or -1, path, offset, uprobe_opts)
+  local e, message = ffi.errno(), nil
+  if blink == nil and func and e == errno.ENOENT then
+    local file_offset
+    file_offset, message = func_offset(path, func, offset, what)
+    if file_offset then
+      uprobe_opts.func_name = nil
+      blink = lib.bpf_program__attach_uprobe_opts(lprog, pid or -1, path, file_offset, uprobe_opts)
+      e = ffi.errno()
+    end
+  end
+  lib.libbpf_set_print(old_print)
+  if blink == nil then return nil, e, message end
+  return new_guard(GUARD_LIBBPF_LINK, { blink = blink })
 end
 
 function M.uprobe(spec, prog, retprobe, pid)
   local what = ('bpf.uprobe(%q%s)'):format(tostring(spec), retprobe and ', retprobe' or '')
-  local path, offset = uprobe_target(spec, what)
-  if not path then return nil, offset end
+  local path, func, offset = uprobe_target(spec, what)
+  if not path then return nil, func end
   local pmu_type, retbit = pmu('uprobe')
   if not pmu_type then
     return nil, ('%s: this kernel has no uprobe PMU (/sys/bus/event_source/devices/uprobe)')
       :format(what)
   end
   local handle, owned = program(prog, { what = what, type = 'kprobe', name = 'uprobe',
-    ctx = function() return proto.pt_regs end })
+    ctx = function() return proto.pt_regs end,
+    load = function(compiled)
+      return require('bpf.object').load(compiled, retprobe and 'uretprobe' or 'uprobe',
+        { target = path .. ':' .. (func or ('0x%x'):format(offset)) })
+    end })
   if not handle then return nil, owned end
-  local c_path = ffi.new('char[?]', #path + 1, path)
-  local attr = attr_t()
-  attr.type, attr.size = pmu_type, ffi.sizeof(attr)
-  attr.config = retprobe and bit.lshift(1ULL, retbit) or 0
-  attr.uprobe_path = ffi.cast('uintptr_t', c_path)
-  attr.probe_offset = offset
-  local link, e = perf_link(retprobe and 'uretprobe' or 'uprobe', ('%s:0x%x'):format(path, offset),
-    what, attr, pid, handle, owned, c_path)
-  if not link then
-    local hint = ''
-    if e == errno.ESRCH then hint = ' (no process ' .. tostring(pid) .. ')' end
-    return fail(handle, owned, libbpf.message(what .. ': uprobe perf event' .. hint, e))
+  local kind = retprobe and 'uretprobe' or 'uprobe'
+  local target = ('%s:%s'):format(path, func and (func .. (offset > 0 and ('+%d'):format(offset) or ''))
+    or ('0x%x'):format(offset))
+  local lprog = rawget(handle, '_obj') and lib.bpf_object__find_program_by_name(handle._obj, handle.name)
+  local e, message
+  if lprog and lprog ~= nil then
+    local guard
+    guard, e, message = libbpf_uprobe(lprog, path, func, offset, retprobe, pid, what)
+    if guard then return new_link(kind, target, handle, owned, guard) end
+    if message then return fail(handle, owned, message) end
+  else
+    -- a program loaded without libbpf's object: the PMU directly
+    local file_offset, err = offset, nil
+    if func then file_offset, err = func_offset(path, func, offset, what) end
+    if not file_offset then return fail(handle, owned, err) end
+    local c_path = ffi.new('char[?]', #path + 1, path)
+    local attr = attr_t()
+    attr.type, attr.size = pmu_type, ffi.sizeof(attr)
+    attr.config = retprobe and bit.lshift(1ULL, retbit) or 0
+    attr.uprobe_path = ffi.cast('uintptr_t', c_path)
+    attr.probe_offset = file_offset
+    local link
+    link, e = perf_link(kind, target, what, attr, pid, handle, owned, c_path)
+    if link then return link end
   end
-  return link
+  local hint = ''
+  if e == errno.ESRCH then hint = (' (no process %s)'):format(tostring(pid)) end
+  if e == errno.ENOENT and func then hint = (' (no function %s in %s)'):format(func, path) end
+  return fail(handle, owned, libbpf.message(what .. ': attaching' .. hint, e))
 end
 
 local no_kprobes = 'this kernel has no kprobes (CONFIG_KPROBES is not set)'

@@ -359,6 +359,20 @@ int ring_buffer__add(struct ring_buffer *rb, int map_fd, ring_buffer_sample_fn s
 int ring_buffer__poll(struct ring_buffer *rb, int timeout_ms);
 int ring_buffer__consume(struct ring_buffer *rb);
 int ring_buffer__epoll_fd(const struct ring_buffer *rb);
+
+struct bpf_link;
+struct bpf_uprobe_opts {
+  size_t sz;
+  size_t ref_ctr_offset;
+  uint64_t bpf_cookie;
+  bool retprobe;
+  const char *func_name;
+};
+struct bpf_link *bpf_program__attach_uprobe_opts(const struct bpf_program *prog, int pid,
+                                                 const char *binary_path, size_t func_offset,
+                                                 const struct bpf_uprobe_opts *opts);
+int bpf_link__fd(const struct bpf_link *link);
+int bpf_link__destroy(struct bpf_link *link);
 ]]
 
 local function load_library()
