@@ -368,19 +368,26 @@ local function attach_perf_event(prog_fd, pfd)
   return new_guard(GUARD_FDS, { fd = pfd })
 end
 
--- Opens the perf event that attr describes and runs the program on it.
-local function perf_link(kind, target, what, attr, pid, handle, owned, keep_alive)
+-- Opens the perf event that attr describes and runs the program on it:
+-- the link, or nil, errno, what failed.
+local function perf_link(kind, target, attr, pid, handle, owned, keep_alive)
   local pfd, e = perf_event_open(attr, pid or -1, (pid and pid >= 0) and -1 or 0)
-  if pfd < 0 then return nil, e end
+  if pfd < 0 then return nil, e, 'perf event' end
   local guard
   guard, e = attach_perf_event(handle.fd, pfd)
   if not guard then
     close_fd(pfd)
-    return fail(handle, owned, libbpf.message(what .. ': attaching the program', e))
+    return nil, e, 'attaching the program'
   end
   local link = new_link(kind, target, handle, owned, guard)
   link._keep = keep_alive
   return link
+end
+
+-- The words for an errno of attaching that says more than its text.
+local function hint(e)
+  if e == errno.EEXIST then return ' (this program is attached there already)' end
+  return ''
 end
 
 local function read_file(path)
@@ -414,9 +421,10 @@ function M.tracepoint(path, prog)
   if not handle then return nil, owned end
   local attr = attr_t()
   attr.type, attr.size, attr.config = PERF_TYPE_TRACEPOINT, ffi.sizeof(attr), id
-  local link, e = perf_link('tracepoint', path, what, attr, nil, handle, owned)
+  local link, e, step = perf_link('tracepoint', path, attr, nil, handle, owned)
   if not link then
-    return fail(handle, owned, libbpf.message(what .. ': perf event of tracepoint ' .. id, e))
+    return fail(handle, owned, libbpf.message(('%s: %s (tracepoint id %d)%s'):format(what, step, id,
+      hint(e)), e))
   end
   return link
 end
@@ -507,13 +515,13 @@ function M.uprobe(spec, prog, retprobe, pid)
     attr.uprobe_path = ffi.cast('uintptr_t', c_path)
     attr.probe_offset = file_offset
     local link
-    link, e = perf_link(kind, target, what, attr, pid, handle, owned, c_path)
+    link, e = perf_link(kind, target, attr, pid, handle, owned, c_path)
     if link then return link end
   end
-  local hint = ''
-  if e == errno.ESRCH then hint = (' (no process %s)'):format(tostring(pid)) end
-  if e == errno.ENOENT and func then hint = (' (no function %s in %s)'):format(func, path) end
-  return fail(handle, owned, libbpf.message(what .. ': attaching' .. hint, e))
+  local why = hint(e)
+  if e == errno.ESRCH then why = (' (no process %s)'):format(tostring(pid)) end
+  if e == errno.ENOENT and func then why = (' (no function %s in %s)'):format(func, path) end
+  return fail(handle, owned, libbpf.message(what .. ': attaching' .. why, e))
 end
 
 local no_kprobes = 'this kernel has no kprobes (CONFIG_KPROBES is not set)'
@@ -538,14 +546,13 @@ function M.kprobe(spec, prog, retprobe)
   attr.config = retprobe and bit.lshift(1ULL, retbit) or 0
   attr.kprobe_func = ffi.cast('uintptr_t', c_name)
   attr.probe_offset = tonumber(extra or '0') or 0
-  local link, e = perf_link(retprobe and 'kretprobe' or 'kprobe', name, what, attr, nil, handle,
-    owned, c_name)
+  local link, e = perf_link(retprobe and 'kretprobe' or 'kprobe', name, attr, nil, handle, owned, c_name)
   if not link then
     if e == errno.ENOENT or e == errno.EOPNOTSUPP or e == errno.ENOTSUPP then
       return fail(handle, owned, libbpf.message(('%s: cannot attach to %s: %s, or no such function')
         :format(what, name, no_kprobes), e))
     end
-    return fail(handle, owned, libbpf.message(what .. ': kprobe perf event', e))
+    return fail(handle, owned, libbpf.message(what .. ': attaching' .. hint(e), e))
   end
   return link
 end
@@ -564,7 +571,7 @@ function M.raw_tracepoint(name, prog)
   if not handle then return nil, owned end
   local fd = with_fd_retry(function() return lib.bpf_raw_tracepoint_open(name, handle.fd) end)
   if fd < 0 then
-    return fail(handle, owned, libbpf.message(what .. ': attaching', fd))
+    return fail(handle, owned, libbpf.message(what .. ': attaching' .. hint(-fd), fd))
   end
   return new_link('raw_tracepoint', name, handle, owned, new_guard(GUARD_FDS, { fd = fd }))
 end
@@ -607,6 +614,9 @@ function M.xdp(iface, prog, flags)
   end)
   if fd >= 0 then
     return new_link('xdp', iface, handle, owned, new_guard(GUARD_FDS, { fd = fd }))
+  end
+  if fd == -errno.EBUSY then
+    return fail(handle, owned, libbpf.message(what .. ': attaching (another XDP program is there)', fd))
   end
   if fd ~= -errno.EINVAL and fd ~= -errno.EOPNOTSUPP then
     return fail(handle, owned, libbpf.message(what .. ': attaching', fd))
