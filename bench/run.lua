@@ -68,3 +68,164 @@ for _, p in ipairs(programs) do
     print(('%-26s %8d %8s %7s %10.1f %10s %7s'):format(p.name, prog.pc, '-', '-', us, '-', '-'))
   end
 end
+
+-- The runtime: map operations from Lua against the same calls from C
+-- (bench/mapops.c, built here with cc and run as one loop per call), and
+-- events per second from a ring buffer and a perf buffer into Lua.  The
+-- events come from a program run with BPF_PROG_TEST_RUN (repeat = N): it
+-- fills the buffer first, then the reader's time alone is measured.
+do
+  local ffi = require('ffi')
+  local libbpf = require('bpf.libbpf')
+  local loader = require('bpf.loader')
+  local lib = libbpf.lib
+
+  ffi.cdef [[
+struct bpf_bench_timespec { long sec; long nsec; };
+int bpf_bench_clock_gettime(int clock, struct bpf_bench_timespec *ts) __asm__("clock_gettime");
+double mapops_lookup(int fd, long n, uint32_t nkeys, uint64_t *sum);
+double mapops_update(int fd, long n, uint32_t nkeys);
+]]
+  local ts = ffi.new('struct bpf_bench_timespec')
+  local function now()
+    ffi.C.bpf_bench_clock_gettime(1, ts)
+    return tonumber(ts.sec) + tonumber(ts.nsec) / 1e9
+  end
+  local function rate(n, seconds) return n / seconds end
+  local function mops(r) return ('%7.2f M/s'):format(r / 1e6) end
+
+  -- C: bench/mapops.c as a shared object
+  os.execute('mkdir -p build/bench')
+  local so = 'build/bench/mapops.so'
+  local cc = ('%s -O2 -Wall -Wextra -shared -fPIC -fvisibility=hidden -o %s bench/mapops.c -lbpf')
+    :format(os.getenv('CC') or 'cc', so)
+  local built = os.execute(cc)
+  assert(built == 0 or built == true, 'cannot build ' .. so .. ' with: ' .. cc)
+  local mapops = ffi.load('./' .. so)
+
+  print()
+  print(('%-40s %12s %12s %7s'):format('map operation (hash, 1024 keys)', 'Lua', 'C', 'Lua/C'))
+  local nkeys, n = 1024, 500000
+  local hash = assert(bpf.map('hash', nkeys, 'uint32_t', 'uint64_t'))
+  for k = 0, nkeys - 1 do hash[k] = k end
+  local sum = ffi.new('uint64_t[1]')
+  mapops.mapops_lookup(hash.fd, n / 10, nkeys, sum) -- warm up both sides
+  for i = 0, n / 10 do local _ = hash[i % nkeys] end
+
+  local t0 = now()
+  local found = 0
+  for i = 0, n - 1 do
+    if hash[i % nkeys] then found = found + 1 end
+  end
+  local lua_lookup = rate(n, now() - t0)
+  assert(found == n)
+  local c_lookup = rate(n, mapops.mapops_lookup(hash.fd, n, nkeys, sum))
+  print(('%-40s %12s %12s %7.2f'):format('lookup: hash[k]', mops(lua_lookup), mops(c_lookup),
+    lua_lookup / c_lookup))
+
+  t0 = now()
+  for i = 0, n - 1 do hash[i % nkeys] = i end
+  local lua_update = rate(n, now() - t0)
+  local c_seconds = mapops.mapops_update(hash.fd, n, nkeys)
+  assert(c_seconds > 0, 'the C updates failed')
+  local c_update = rate(n, c_seconds)
+  print(('%-40s %12s %12s %7.2f'):format('update: hash[k] = v', mops(lua_update), mops(c_update),
+    lua_update / c_update))
+  hash:close()
+
+  -- Events: 16 bytes each, from a program run N times on one packet.
+  local event = 'struct { uint64_t seq; uint64_t len; }'
+  local packet = string.rep('\0', 12) .. '\8\0' .. string.rep('\0', 50)
+  local function producer(send)
+    local prog = assert(bpf(send))
+    local handle = assert(prog:load('socket_filter'))
+    return function(count)
+      local t = now()
+      assert(loader.test_run(handle, packet, { ['repeat'] = count }))
+      return rate(count, now() - t)
+    end, handle
+  end
+
+  print()
+  print(('%-52s %12s'):format('events into Lua (16-byte events)', 'events/s'))
+  local ring = assert(bpf.map('ringbuf', 64 * 1024 * 1024))
+  local produce_ring, ring_prog = producer(function(skb)
+    local e = ffi.new(event)
+    e.seq = time()
+    e.len = skb.len
+    ringbuf_output(ring, e)
+  end)
+  local got, last = 0, 0
+  local rb = assert(bpf.ringbuf_reader(ring, event, function(ev)
+    got = got + 1
+    last = ev.len
+  end))
+  local n_events = 2000000
+  produce_ring(n_events / 10)
+  rb:consume() -- warm up
+  got = 0
+  local produced = produce_ring(n_events)
+  t0 = now()
+  local consumed = rb:consume()
+  local ring_rate = rate(consumed, now() - t0)
+  -- (a socket filter's skb starts after the Ethernet header)
+  assert(consumed == n_events and got == n_events and last == #packet - 14, 'ring buffer lost events')
+  print(('%-52s %12s %s'):format('ring buffer, bpf.ringbuf_reader callback', mops(ring_rate),
+    ring_rate >= 1e6 and '(target 1 M/s)' or '(BELOW the 1 M/s target)'))
+  got = 0
+  produce_ring(n_events)
+  t0 = now()
+  for ev in rb:events() do
+    got = got + 1
+    last = ev.len
+  end
+  assert(got == n_events and last == #packet - 14, 'ring buffer iterator lost events')
+  print(('%-52s %12s'):format('ring buffer, rb:events() iterator (copies)', mops(rate(got, now() - t0))))
+  rb:close()
+
+  -- libbpf's own consumer calling back into Lua for each record, to compare
+  local lcount = 0
+  local cb = ffi.cast('ring_buffer_sample_fn', function() lcount = lcount + 1 return 0 end)
+  local lrb = lib.ring_buffer__new(ring.fd, cb, nil, nil)
+  assert(lrb ~= nil, 'ring_buffer__new failed')
+  produce_ring(n_events / 4)
+  t0 = now()
+  lib.ring_buffer__consume(lrb)
+  print(('%-52s %12s'):format('ring buffer, libbpf consume + FFI callback per event',
+    mops(rate(lcount, now() - t0))))
+  lib.ring_buffer__free(lrb)
+  cb:free()
+  print(('%-52s %12s'):format('(producing them: ringbuf_output in test runs)', mops(produced)))
+  ring_prog:close()
+  ring:close()
+
+  local perf = assert(bpf.map('perf_event_array'))
+  local produce_perf, perf_prog = producer(function(skb)
+    local e = ffi.new(event)
+    e.seq = time()
+    e.len = skb.len
+    perf_submit(perf, e)
+  end)
+  local r = assert(perf:reader(nil, event, { pages = 2048 })) -- 8 MB per CPU
+  n_events = 200000 -- each one wakes the reader up: slow to make
+  produce_perf(n_events / 10)
+  r:consume(function() end)
+  got = 0
+  produce_perf(n_events)
+  t0 = now()
+  consumed = r:consume(function() got = got + 1 end)
+  local perf_rate = rate(consumed, now() - t0)
+  assert(consumed == n_events and r.lost == 0, 'perf buffer lost events')
+  print(('%-52s %12s'):format('perf buffer, r:consume(fn) (in place)', mops(perf_rate)))
+  got = 0
+  produce_perf(n_events)
+  t0 = now()
+  for ev in r:read() do
+    got = got + 1
+    last = ev.len
+  end
+  assert(got == n_events and last == #packet - 14, 'perf buffer iterator lost events')
+  print(('%-52s %12s'):format('perf buffer, r:read() iterator (copies)', mops(rate(got, now() - t0))))
+  r:close()
+  perf_prog:close()
+end

@@ -393,21 +393,27 @@ end
 
 function ringbuf.events(rb, timeout_ms)
   local copy = rb._copy
-  local got
-  local function take(ptr, size)
-    got = copy(ptr, size)
-    return false
+  local batch, count, i = {}, 0, 0
+  local function collect(ptr, size)
+    count = count + 1
+    batch[count] = copy(ptr, size)
+    if count == 4096 then return false end -- enough for one batch
   end
   return function()
-    if not rb._ring then return nil end
-    got = nil
-    process(rb, take)
-    if got == nil and timeout_ms and timeout_ms > 0 then
-      if wait_for(rb._fd, timeout_ms, rb.what, function() return has_data(rb) end) then
-        process(rb, take)
+    if i == count then -- the batch is used up: take what the ring holds now
+      if not rb._ring then return nil end
+      for j = 1, count do batch[j] = nil end
+      count, i = 0, 0
+      process(rb, collect)
+      if count == 0 and timeout_ms and timeout_ms > 0 then
+        if wait_for(rb._fd, timeout_ms, rb.what, function() return has_data(rb) end) then
+          process(rb, collect)
+        end
       end
+      if count == 0 then return nil end
     end
-    return got
+    i = i + 1
+    return batch[i]
   end
 end
 
