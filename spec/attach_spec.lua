@@ -243,14 +243,18 @@ describe('bpf.raw_tracepoint', function()
 end)
 
 -- A small C program: bump() called n times (n from the command line), each
--- returning its argument plus one.
+-- returning its argument plus one, and a function under a C++ name
+-- (kt::StashDB::accept(char const*)) called as often.
 local target_source = [[
 #include <stdlib.h>
 __attribute__((noinline)) int bump(int x) { __asm__ volatile(""); return x + 1; }
+int accept_key(const char *key) __asm__("_ZN2kt7StashDB6acceptEPKc");
+__attribute__((noinline)) int accept_key(const char *key) { __asm__ volatile(""); return key[0]; }
 int main(int argc, char **argv) {
-	int n = argc > 1 ? atoi(argv[1]) : 1, s = 0;
+	int n = argc > 1 ? atoi(argv[1]) : 1, s = 0, t = 0;
 	for (int i = 0; i < n; i++) s = bump(s);
-	return s == n ? 0 : 1;
+	for (int i = 0; i < n; i++) t += accept_key("k");
+	return s == n && t == 'k' * n ? 0 : 1;
 }
 ]]
 
@@ -313,6 +317,19 @@ describe('bpf.uprobe', function()
     all:close()
     assert.equals(0, counts[0])
     assert.equals(7, counts[1])
+  end)
+
+  it('finds a C++ method by its demangled name', function()
+    local counts = assert(bpf.map('array', 2))
+    local link = assert(bpf.uprobe(target .. ':kt::StashDB::accept', function() xadd(counts[0], 1) end))
+    local handle = assert(bpf(function() xadd(counts[1], 1) end, { ctx = bpf.proto.pt_regs }):load('kprobe'))
+    local plain = assert(bpf.uprobe(target .. ':kt::StashDB::accept', handle))
+    run(target, 12)
+    link:close()
+    plain:close()
+    handle:close()
+    assert.equals(12, counts[0])
+    assert.equals(12, counts[1])
   end)
 
   it('attaches programs loaded without an object, by name and by file offset', function()
@@ -433,6 +450,25 @@ describe('links', function()
     assert.equals(open_before, attach.open_links())
   end)
 
+  it('detach all at once, leaving their programs loaded', function()
+    local mypid = C.bpf_attach_spec_getpid()
+    local counts = assert(bpf.map('array', 1))
+    local a = assert(bpf.tracepoint('syscalls/sys_enter_getppid', function()
+      if bit.rshift(pid_tgid(), 32) == mypid then xadd(counts[0], 1) end
+    end))
+    local b = assert(bpf.socket('lo', function() return 0 end))
+    assert.is_true(attach.detach_all() >= 2)
+    assert.equals(0, attach.open_links())
+    assert.equals(-1, a:fd())
+    assert.equals(-1, b:fd())
+    assert.is_true(a.prog.fd >= 0 and b.prog.fd >= 0)
+    C.bpf_attach_spec_getppid()
+    assert.equals(0, counts[0])
+    a:close()
+    b:close()
+    assert.equals(-1, a.prog.fd)
+  end)
+
   it('open and close 10,000 times with the process\'s fd count unchanged', function()
     local prog = assert(bpf(function() return 0 end))
     local fd = lo.udp_listener(0)
@@ -490,18 +526,20 @@ describe('links', function()
     local out, status = run_child([[
       local ffi = require('ffi')
       local bpf = require('bpf')
+      local attach = require('bpf.attach')
       ffi.cdef 'long write(int fd, const void *buf, size_t n);'
-      local link = assert(bpf.socket('lo', function() return 0 end))
-      local close = getmetatable(link).__index.close
-      getmetatable(link).__index.close = function(l)
-        if l._guard then ffi.C.write(1, 'closed at exit\n', 15) end
-        return close(l)
+      local detach_all = attach.detach_all
+      attach.detach_all = function()
+        local text = ('detached %d at exit\n'):format(detach_all())
+        ffi.C.write(1, text, #text)
       end
-      print('attached')
+      local socket_link = assert(bpf.socket('lo', function() return 0 end))
+      local tracepoint_link = assert(bpf.tracepoint('syscalls/sys_enter_getppid', function() end))
+      print('attached', socket_link.kind, tracepoint_link.kind)
       io.stdout:flush()
     ]])
     assert.equals(0, status, out)
-    assert.matches('attached\nclosed at exit\n', out)
+    assert.matches('attached\tsocket\ttracepoint\ndetached 2 at exit\n', out)
     -- os.exit skips lua_close: the kernel still drops an XDP link with its fd
     local ifindex = C.bpf_attach_if_nametoindex('lo')
     out, status = run_child([[

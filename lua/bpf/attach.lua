@@ -14,6 +14,7 @@
 --   link:close()    detach (again: harmless);  link:fd()  the fd holding the attachment
 --   link.kind, link.target, link.prog (the loaded program: .fd, .type)
 --   attach.open_links() -> how many links are not closed yet
+--   attach.detach_all() -> detaches every open link (the sentinel's job at exit)
 --
 -- prog is a Lua function, compiled here with the context of the attachment
 -- (skb for sockets, the tracepoint's record, bpf.proto.pt_regs for probes,
@@ -155,12 +156,29 @@ local function new_guard(kind, fields)
   return ffi.gc(g, release_guard)
 end
 
--- Every link not closed yet; the sentinel closes them when the Lua state
--- closes (lua_close runs the finalizers of all cdata).
+-- Every link not closed yet; the sentinel detaches them when the Lua state
+-- closes (lua_close runs the finalizers of all cdata, in no set order).  It
+-- leaves the programs to their own finalizers, some of which may have run
+-- by then.
 local open_links = setmetatable({}, { __mode = 'k' })
-M._sentinel = ffi.gc(ffi.new('char[1]'), function()
-  for link in pairs(open_links) do link:close() end
-end)
+
+-- Detaches every open link (their programs stay loaded); how many.
+function M.detach_all()
+  local n = 0
+  for link in pairs(open_links) do
+    local g = link._guard
+    if g then
+      link._guard = nil
+      open_links[link] = nil
+      release_guard(g)
+      ffi.gc(g, nil)
+      n = n + 1
+    end
+  end
+  return n
+end
+
+M._sentinel = ffi.gc(ffi.new('char[1]'), function() M.detach_all() end)
 
 local link_mt = { __index = {} }
 
