@@ -1,7 +1,9 @@
--- Block I/O latency as a histogram: one kprobe notes when a request starts,
--- another, when it completes, adds one to the bucket of its latency
--- (3 * log2 of the nanoseconds: bucket 29 is about 1 us, 59 about 1 ms,
--- 89 about 1 s).
+-- Block I/O latency as a log2 histogram: one kprobe notes when a request
+-- starts, another, when it completes, adds one to the bucket of its latency
+-- (math.log2 of the nanoseconds), and the script prints the histogram the
+-- way bcc does while it writes and syncs a file to make some I/O.  On a
+-- kernel without kprobes it loads both programs and says why they cannot
+-- be attached.
 --   sudo luajit examples/kprobe-latency.lua
 -- require('examples.kprobe-latency').build() compiles both programs only.
 local modname = ...
@@ -10,11 +12,11 @@ local proto = require('bpf.proto')
 
 local example = {}
 
-local buckets = 100
+local buckets = 64
 
 function example.build()
   local started = assert(bpf.map('hash', 512, 'uint64_t', 'uint64_t')) -- request -> ns
-  local histogram = assert(bpf.map('array', buckets))
+  local histogram = assert(bpf.map('array', buckets, 'uint32_t', 'uint64_t'))
   local on_start, err = bpf(function(ptregs)
     started[ptregs.parm1] = time() -- the first argument: the request
   end, { ctx = proto.pt_regs, type = 'kprobe' })
@@ -22,7 +24,7 @@ function example.build()
   local on_done
   on_done, err = bpf(function(ptregs)
     local delta = time() - started[ptregs.parm1]
-    local bucket = 3 * math.log2(delta)
+    local bucket = math.log2(delta)
     if bucket >= buckets then bucket = buckets - 1 end
     xadd(histogram[bucket], 1)
     return true
@@ -34,11 +36,15 @@ function example.build()
   }, { started = started, histogram = histogram }
 end
 
--- The kernel registers a "kprobe" event source only with CONFIG_KPROBES.
-local function has_kprobes()
-  local f = io.open('/sys/bus/event_source/devices/kprobe/type', 'r')
-  if f then f:close() end
-  return f ~= nil
+-- Some block I/O: a file written and synced, then removed.
+local function make_io()
+  local name = os.tmpname()
+  local f = assert(io.open(name, 'w'))
+  for _ = 1, 64 do f:write(string.rep('x', 4096)) end
+  f:flush()
+  f:close()
+  os.execute('sync ' .. name)
+  os.remove(name)
 end
 
 function example.main()
@@ -47,21 +53,29 @@ function example.main()
     io.stderr:write(maps, '\n')
     os.exit(1)
   end
+  local links = {}
   for _, p in ipairs(progs) do
-    local handle = assert(p.prog:load(p.type))
-    print(('%s: %d instructions, loaded as a %s program'):format(p.name, p.prog.pc, handle.type))
+    print(('%s: %d instructions, a kprobe program for %s'):format(p.name, p.prog.pc, p.attach))
     bpf.dump(p.prog)
-    handle:close()
-  end
-  for _, p in ipairs(progs) do
-    if has_kprobes() then
-      print(('not available yet: attaching a kprobe to %s (bpf.kprobe)'):format(p.attach))
+    local link, err = bpf.kprobe(p.attach, p.prog)
+    if not link then
+      print(err)
     else
-      print(('cannot attach to %s: this kernel has no kprobes (CONFIG_KPROBES is not set)')
-        :format(p.attach))
+      print('attached: ' .. tostring(link))
+      links[#links + 1] = link
     end
   end
-  print('so the histogram stays empty.')
+  if #links < #progs then
+    print('so the histogram stays empty.')
+    return
+  end
+  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
+  for _ = 1, math.max(1, math.floor(seconds)) do
+    make_io()
+    os.execute('sleep 1')
+    bpf.print_log2_hist(maps.histogram, 'nsecs')
+  end
+  for _, link in ipairs(links) do link:close() end
 end
 
 -- require() hands over the builders; `luajit examples/kprobe-latency.lua` runs it.

@@ -1,10 +1,12 @@
 -- Parse DNS queries in UDP packets and count them by query type: walks a
 -- variable-length structure (the labels of the query name, two at most)
--- with pointer arithmetic on the packet.
+-- with pointer arithmetic on the packet.  The script sends its own queries
+-- to 127.0.0.1:53 (nobody needs to answer them).
 --   sudo luajit examples/sock-parse-dns.lua
 -- require('examples.sock-parse-dns').build() compiles the program only.
 local modname = ...
 local bpf = require('bpf')
+local lo = require('examples.lib.loopback')
 
 local example = {}
 
@@ -31,6 +33,8 @@ function example.build()
   return { { name = 'dns_qtypes', prog = prog, type = 'socket_filter' } }, { qtypes = qtypes }
 end
 
+local type_names = { [1] = 'A', [2] = 'NS', [5] = 'CNAME', [15] = 'MX', [16] = 'TXT', [28] = 'AAAA' }
+
 function example.main()
   local progs, maps = example.build()
   if not progs then
@@ -38,15 +42,25 @@ function example.main()
     os.exit(1)
   end
   local p = progs[1]
-  local handle = assert(p.prog:load(p.type))
-  print(('%s: %d instructions, loaded as a %s program'):format(p.name, p.prog.pc, handle.type))
+  print(('%s: %d instructions'):format(p.name, p.prog.pc))
   bpf.dump(p.prog)
-  print('not available yet: attaching a program to a socket by interface name (bpf.socket(\'lo\', ...)),')
-  print('so no DNS traffic is counted; the counters would be read from the map by query type.')
-  for qtype, n in maps.qtypes:pairs() do
-    if n > 0 then print(('TYPE%d: %d'):format(qtype, n)) end
+  local link = assert(bpf.socket('lo', p.prog))
+  print('attached: ' .. tostring(link))
+  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
+  print(('sending DNS queries to 127.0.0.1:53 for %g s: example.com A, localhost AAAA,'):format(seconds))
+  print('mail.example MX (twice each round); lo shows each one twice, leaving and arriving')
+  for _ = 1, math.max(1, math.floor(seconds / 0.5)) do
+    lo.udp(53, 2, lo.dns_query('example.com', 1))
+    lo.udp(53, 2, lo.dns_query('localhost', 28))
+    lo.udp(53, 2, lo.dns_query('mail.example', 15))
+    lo.sleep(0.5)
+    local counts = {}
+    for qtype, n in maps.qtypes:pairs() do
+      if n > 0 then counts[#counts + 1] = ('%s: %d'):format(type_names[qtype] or ('TYPE' .. qtype), n) end
+    end
+    print(table.concat(counts, '  '))
   end
-  handle:close()
+  link:close()
 end
 
 -- require() hands over the builder; `luajit examples/sock-parse-dns.lua` runs it.

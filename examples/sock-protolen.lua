@@ -1,9 +1,11 @@
 -- Count the bytes seen on a socket per IP protocol, in 64-bit counters kept
--- in an array map (no key allocation: one slot per protocol number).
+-- in an array map (no key allocation: one slot per protocol number), while
+-- this script sends UDP, TCP and ICMP traffic on lo.
 --   sudo luajit examples/sock-protolen.lua
 -- require('examples.sock-protolen').build() compiles the program only.
 local modname = ...
 local bpf = require('bpf')
+local lo = require('examples.lib.loopback')
 
 local example = {}
 
@@ -24,12 +26,23 @@ function example.main()
     os.exit(1)
   end
   local p = progs[1]
-  local handle = assert(p.prog:load(p.type))
-  print(('%s: %d instructions, loaded as a %s program'):format(p.name, p.prog.pc, handle.type))
+  print(('%s: %d instructions'):format(p.name, p.prog.pc))
   bpf.dump(p.prog)
-  print('not available yet: attaching a program to a socket by interface name (bpf.socket(\'lo\', ...));')
-  print('examples/sock-proto.lua shows the same kind of program attached by hand with SO_ATTACH_BPF.')
-  handle:close()
+  local link = assert(bpf.socket('lo', p.prog))
+  print('attached: ' .. tostring(link))
+  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
+  print(('sending UDP, TCP and ICMP to 127.0.0.1 for %g s'):format(seconds))
+  local listener, port = lo.udp_listener(0)
+  for _ = 1, math.max(1, math.floor(seconds / 0.5)) do
+    lo.udp(port, 4, string.rep('u', 1000)) -- 4 datagrams of 1000 bytes
+    lo.tcp_refused(port, 1)
+    lo.icmp_echo(1, string.rep('i', 200))
+    lo.sleep(0.5)
+    print(('TCP: %d  UDP: %d  ICMP: %d bytes'):format(tonumber(maps.bytes[6]), tonumber(maps.bytes[17]),
+      tonumber(maps.bytes[1])))
+  end
+  lo.close(listener)
+  link:close()
 end
 
 -- require() hands over the builder; `luajit examples/sock-protolen.lua` runs it.

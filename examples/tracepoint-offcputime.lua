@@ -1,6 +1,7 @@
 -- Off-CPU time by command and kernel stack: on every context switch
 -- (tracepoint sched/sched_switch) remember when the outgoing thread left the
--- CPU, and add to the incoming thread's entry how long it was away.
+-- CPU, and add to the incoming thread's entry how long it was away.  The
+-- script sleeps in short naps meanwhile, so it shows up itself.
 --   sudo luajit examples/tracepoint-offcputime.lua
 -- require('examples.tracepoint-offcputime').build() compiles the program only.
 local modname = ...
@@ -8,6 +9,7 @@ local ffi = require('ffi')
 local bit = require('bit')
 local bpf = require('bpf')
 local tracepoint = require('bpf.tracepoint')
+local lo = require('examples.lib.loopback')
 
 local example = {}
 
@@ -42,6 +44,41 @@ function example.build()
     { left_at = left_at, away = away, stacks = stacks }
 end
 
+-- Kernel symbols, to name the addresses of a stack.  Addresses are kept
+-- as their low 48 bits: a Lua number holds those exactly.
+local low48 = 0x1000000000000ULL
+
+local function kernel_symbols()
+  local addrs, names = {}, {}
+  local f = io.open('/proc/kallsyms', 'r')
+  if not f then return addrs, names end
+  for line in f:lines() do
+    local addr, kind, name = line:match('^(%x+) (%a) (%S+)')
+    if addr and (kind == 't' or kind == 'T') and addr ~= ('0'):rep(#addr)
+        and not name:find('^__pfx_') then -- (the padding before a function)
+      addrs[#addrs + 1] = tonumber(addr:sub(-12), 16)
+      names[#addrs] = name
+    end
+  end
+  f:close()
+  local order = {}
+  for i = 1, #addrs do order[i] = i end
+  table.sort(order, function(a, b) return addrs[a] < addrs[b] end)
+  local sorted_addrs, sorted_names = {}, {}
+  for i, j in ipairs(order) do sorted_addrs[i], sorted_names[i] = addrs[j], names[j] end
+  return sorted_addrs, sorted_names
+end
+
+local function symbol(addrs, names, ip)
+  local lo_i, hi_i = 1, #addrs
+  if hi_i == 0 or ip < addrs[1] then return ('0x%x'):format(ip) end -- no symbols to tell
+  while lo_i < hi_i do
+    local mid = math.floor((lo_i + hi_i + 1) / 2)
+    if addrs[mid] <= ip then lo_i = mid else hi_i = mid - 1 end
+  end
+  return names[lo_i]
+end
+
 function example.main()
   local progs, maps = example.build()
   if not progs then
@@ -49,13 +86,37 @@ function example.main()
     os.exit(1)
   end
   local p = progs[1]
-  local handle = assert(p.prog:load(p.type))
-  print(('%s: %d instructions, loaded as a %s program'):format(p.name, p.prog.pc, handle.type))
+  print(('%s: %d instructions, a tracepoint program on %s (id %d)'):format(p.name, p.prog.pc, p.attach,
+    tracepoint.id(p.attach)))
   bpf.dump(p.prog)
-  print(('not available yet: attaching a program to the tracepoint %s (id %d) (bpf.tracepoint),')
-    :format(p.attach, tracepoint.id(p.attach)))
-  print('so no off-CPU time is collected; it would be read from the map with the stacks it names.')
-  handle:close()
+  local link = assert(bpf.tracepoint(p.attach, p.prog))
+  print('attached: ' .. tostring(link))
+  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
+  print(('collecting for %g s while this script naps for 10 ms at a time'):format(seconds))
+  for _ = 1, math.floor(seconds * 100) do lo.sleep(0.01) end
+  link:close()
+
+  local entries = {}
+  for key, us in maps.away:pairs() do
+    entries[#entries + 1] = { name = ffi.string(key.name), stack_id = key.stack_id, us = tonumber(us) }
+  end
+  table.sort(entries, function(a, b) return a.us > b.us end)
+  local addrs, names = kernel_symbols()
+  print(('%d command/stack pairs; the ten longest off the CPU:'):format(#entries))
+  for i = 1, math.min(10, #entries) do
+    local e = entries[i]
+    local frames = {}
+    local stack = e.stack_id >= 0 and maps.stacks[e.stack_id]
+    if stack then
+      for j = 0, 126 do
+        local ip = tonumber(stack.ip[j] % low48)
+        if ip == 0 or #frames == 4 then break end
+        frames[#frames + 1] = symbol(addrs, names, ip)
+      end
+    end
+    print(('%10d us  %-16s %s'):format(e.us, e.name,
+      #frames > 0 and table.concat(frames, ' <- ') or '(no stack)'))
+  end
 end
 
 -- require() hands over the builder; `luajit examples/tracepoint-offcputime.lua` runs it.

@@ -1,6 +1,10 @@
 -- Print every line that any bash reads with readline(): a uretprobe on
 -- /bin/bash:readline copies the returned string (40 bytes at most) to the
--- stack and prints it to the kernel's trace pipe.
+-- stack and prints it to the kernel's trace pipe, which the script reads.
+-- It types a few lines into an interactive bash itself (on a terminal that
+-- script(1) provides); where bash has no readline symbol or script(1) is
+-- missing, it builds a small C program with its own readline() with cc and
+-- probes that instead.
 --   sudo luajit examples/uprobe-readline.lua
 -- require('examples.uprobe-readline').build() compiles the program only.
 local modname = ...
@@ -21,6 +25,63 @@ function example.build()
     retprobe = true } }, {}
 end
 
+local lines = { 'echo one', 'echo two', 'echo three' }
+
+local stand_in = [[
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+/* Like readline(3): a line without its newline, in memory the caller frees. */
+__attribute__((noinline)) char *readline(const char *prompt)
+{
+	char buf[256];
+	fputs(prompt, stdout);
+	if (!fgets(buf, sizeof buf, stdin))
+		return NULL;
+	buf[strcspn(buf, "\n")] = 0;
+	return strdup(buf);
+}
+int main(void)
+{
+	char *line;
+	while ((line = readline("> ")) != NULL)
+		free(line);
+	return 0;
+}
+]]
+
+local function succeeds(cmd)
+  local ok = os.execute(cmd)
+  return ok == 0 or ok == true
+end
+
+-- What to probe, and a function that makes it read `lines`.
+local function choose_target(target)
+  local path = target:match('^([^:]+)')
+  if require('bpf.elf').func_offset(path, 'readline') and succeeds('command -v script >/dev/null 2>&1') then
+    return target, function()
+      local bash = assert(io.popen(('script -qfec "%s --norc --noprofile -i" /dev/null >/dev/null 2>&1')
+        :format(path), 'w'))
+      bash:write(table.concat(lines, '\n'), '\nexit\n')
+      bash:close()
+    end
+  end
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(succeeds('mkdir -p ' .. dir))
+  local f = assert(io.open(dir .. '/readline.c', 'w'))
+  f:write(stand_in)
+  f:close()
+  assert(succeeds(('cc -O1 -o %s/readline %s/readline.c'):format(dir, dir)), 'cc failed')
+  print(('(%s has no readline() to probe here: using a small C program with its own, %s/readline)')
+    :format(path, dir))
+  return dir .. '/readline:readline', function()
+    local prog = assert(io.popen(dir .. '/readline >/dev/null', 'w'))
+    prog:write(table.concat(lines, '\n'), '\n')
+    prog:close()
+  end, dir
+end
+
 function example.main()
   local progs, err = example.build()
   if not progs then
@@ -28,14 +89,29 @@ function example.main()
     os.exit(1)
   end
   local p = progs[1]
-  local handle = assert(p.prog:load(p.type))
-  print(('%s: %d instructions, loaded as a %s program (uprobes are kprobe programs)')
-    :format(p.name, p.prog.pc, handle.type))
+  print(('%s: %d instructions, a kprobe program (uprobes are kprobe programs)'):format(p.name, p.prog.pc))
   bpf.dump(p.prog)
-  handle:close()
-  print(('not available yet: attaching a uretprobe to %s (bpf.uprobe) and reading the trace pipe')
-    :format(p.attach))
-  print('(bpf.tracelog), so no lines are printed.')
+  local target, type_lines, dir = choose_target(p.attach)
+  local link = assert(bpf.uprobe(target, p.prog, p.retprobe))
+  print('attached: ' .. tostring(link))
+  local log = assert(bpf.tracelog())
+  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
+  print(('typing %d lines into it, then reading the trace pipe for %g s:'):format(#lines, seconds))
+  type_lines()
+  local quiet = 0 -- quarter seconds without a line
+  while quiet < seconds * 4 do
+    local line, message = log:read(250)
+    if not line then
+      quiet = quiet + 1
+    elseif message then
+      print('  read: ' .. message)
+    elseif line ~= '' then
+      print('  ' .. line)
+    end
+  end
+  log:close()
+  link:close()
+  if dir then os.execute('rm -rf ' .. dir) end
 end
 
 -- require() hands over the builder; `luajit examples/uprobe-readline.lua` runs it.

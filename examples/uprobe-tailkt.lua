@@ -3,7 +3,9 @@
 --   bool kyotocabinet::StashDB::accept(const char *kbuf, size_t ksiz,
 --                                      Visitor *visitor, bool writable)
 -- (with `this`, the key is the second argument, its length the third and
--- the write flag the fifth).  Matching calls print the key to the trace pipe.
+-- the write flag the fifth).  Matching calls print the key to the trace pipe,
+-- which the script reads.  bpf.uprobe finds the method by its demangled
+-- name.
 --   sudo luajit examples/uprobe-tailkt.lua [get|set|any] [key]
 -- (the same words as ktremotemgr; key '*', the default, matches any key).
 -- require('examples.uprobe-tailkt').build(writable, key) compiles the program
@@ -59,13 +61,27 @@ function example.main(cmd, key)
     os.exit(1)
   end
   local p = progs[1]
-  local handle = assert(p.prog:load(p.type))
-  print(('%s: %d instructions, loaded as a %s program (uprobes are kprobe programs)')
-    :format(p.name, p.prog.pc, handle.type))
+  print(('%s: %d instructions, a kprobe program (uprobes are kprobe programs)'):format(p.name, p.prog.pc))
   bpf.dump(p.prog)
-  handle:close()
-  print(('not available yet: attaching a uprobe to %s (bpf.uprobe)'):format(p.attach))
-  print('and reading the trace pipe (bpf.tracelog), so no keys are printed.')
+  local link, attach_err = bpf.uprobe(p.attach, p.prog)
+  if not link then
+    print(attach_err)
+    print('(is KyotoTycoon\'s ktserver installed there? nothing to watch without it)')
+    return
+  end
+  print('attached: ' .. tostring(link))
+  local log = assert(bpf.tracelog())
+  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS'))
+  print(seconds and ('keys read or written in the next %g s:'):format(seconds)
+    or 'keys read or written (Ctrl-C to stop):')
+  local quiet = 0 -- quarter seconds without a line
+  while not seconds or quiet < seconds * 4 do
+    local line, message = log:read(250)
+    if not line then quiet = quiet + 1 end
+    if message then print(message) end
+  end
+  log:close()
+  link:close()
 end
 
 -- require() hands over the builder; `luajit examples/uprobe-tailkt.lua ...` runs it.

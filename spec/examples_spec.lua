@@ -11,15 +11,18 @@ local pk = require('spec.support.packets')
 local examples = { 'sock-proto', 'sock-protolen', 'sock-parse-dns', 'sock-parse-http',
   'tracepoint-offcputime', 'kprobe-latency', 'kprobe-write', 'uprobe-readline', 'uprobe-tailkt' }
 
--- What running each one as a script must print.
+-- What running each one as a script must print (each runs for a second:
+-- EXAMPLE_SECONDS=1).
 local script_says = {
-  ['sock-proto'] = 'TCP: %d+  UDP: %d+  ICMP: %d+ packets',
-  ['sock-protolen'] = 'not available yet: attaching a program to a socket',
-  ['sock-parse-dns'] = 'not available yet: attaching a program to a socket',
-  ['sock-parse-http'] = 'not available yet: attaching a program to a socket',
-  ['tracepoint-offcputime'] = 'not available yet: attaching a program to the tracepoint sched/sched_switch',
-  ['uprobe-readline'] = 'not available yet: attaching a uretprobe to /bin/bash:readline',
-  ['uprobe-tailkt'] = 'not available yet: attaching a uprobe to /usr/local/bin/ktserver',
+  ['sock-proto'] = 'TCP: [1-9]%d*  UDP: [1-9]%d*  ICMP: [1-9]%d* packets',
+  ['sock-protolen'] = 'TCP: [1-9]%d*  UDP: [1-9]%d*  ICMP: [1-9]%d* bytes',
+  ['sock-parse-dns'] = 'A: [1-9]%d*  MX: [1-9]%d*  AAAA: [1-9]%d*',
+  ['sock-parse-http'] = '"GET ": [1-9]%d*  "HTTP": [1-9]%d*  "POST": [1-9]%d*',
+  ['tracepoint-offcputime'] = 'attached: bpf link: tracepoint sched/sched_switch.-'
+    .. '%d+ command/stack pairs; the ten longest off the CPU:\n +%d+ us  ',
+  ['uprobe-readline'] = 'attached: bpf link: uretprobe .-'
+    .. 'read: echo one\n  read: echo two\n  read: echo three',
+  ['uprobe-tailkt'] = 'bpf.uprobe%("/usr/local/bin/ktserver:kyotocabinet::StashDB::accept"%)',
 }
 
 local function has_kprobes()
@@ -27,8 +30,8 @@ local function has_kprobes()
   if f then f:close() end
   return f ~= nil
 end
-local kprobe_says = has_kprobes() and 'not available yet: attaching a k%a*probe to'
-  or 'this kernel has no kprobes %(CONFIG_KPROBES is not set%)'
+local kprobe_says = has_kprobes() and 'attached: bpf link: k%a*probe '
+  or 'this kernel has no kprobes %(CONFIG_KPROBES is not set%); the program itself loaded'
 script_says['kprobe-latency'] = kprobe_says
 script_says['kprobe-write'] = kprobe_says
 
@@ -63,8 +66,8 @@ end
 
 -- Runs examples/NAME.lua as a script: its output and exit status.
 local function run_script(name, args)
-  local cmd = ("'%s' examples/%s.lua %s 2>&1; echo \"exit status $?\""):format(interpreter(), name,
-    args or '')
+  local cmd = ("EXAMPLE_SECONDS=1 '%s' examples/%s.lua %s 2>&1; echo \"exit status $?\"")
+    :format(interpreter(), name, args or '')
   local p = assert(io.popen(cmd, 'r'))
   local out = p:read('*a')
   p:close()
