@@ -227,5 +227,18 @@ double mapops_update(int fd, long n, uint32_t nkeys);
   assert(got == n_events and last == #packet - 14, 'perf buffer iterator lost events')
   print(('%-52s %12s'):format('perf buffer, r:read() iterator (copies)', mops(rate(got, now() - t0))))
   r:close()
+
+  -- libbpf's perf buffer calling back into Lua for each record, to compare
+  lcount = 0
+  local sample_cb = ffi.cast('perf_buffer_sample_fn', function() lcount = lcount + 1 end)
+  local pb = lib.perf_buffer__new(perf.fd, 2048, sample_cb, nil, nil, nil)
+  assert(pb ~= nil, 'perf_buffer__new failed')
+  produce_perf(n_events)
+  t0 = now()
+  lib.perf_buffer__consume(pb)
+  print(('%-52s %12s'):format('perf buffer, libbpf consume + FFI callback per event',
+    mops(rate(lcount, now() - t0))))
+  lib.perf_buffer__free(pb)
+  sample_cb:free()
   perf_prog:close()
 end
