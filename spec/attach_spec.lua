@@ -243,17 +243,45 @@ describe('bpf.raw_tracepoint', function()
 end)
 
 -- A small C program: bump() called n times (n from the command line), each
--- returning its argument plus one, and a function under a C++ name
--- (kt::StashDB::accept(char const*)) called as often.
+-- returning its argument plus one; a function under a C++ name
+-- (kt::StashDB::accept(char const*)) called as often; and a USDT probe
+-- lbpf:tick with the loop counter in eax, guarded by its semaphore (the
+-- notes written the way <sys/sdt.h> writes them).
 local target_source = [[
 #include <stdlib.h>
 __attribute__((noinline)) int bump(int x) { __asm__ volatile(""); return x + 1; }
 int accept_key(const char *key) __asm__("_ZN2kt7StashDB6acceptEPKc");
 __attribute__((noinline)) int accept_key(const char *key) { __asm__ volatile(""); return key[0]; }
+unsigned short lbpf_tick_semaphore __attribute__((section(".probes"), used));
+#define LBPF_TICK(arg) __asm__ __volatile__ ( \
+	"990: nop\n" \
+	".pushsection .note.stapsdt,\"?\",\"note\"\n" \
+	".balign 4\n" \
+	".4byte 992f-991f, 994f-993f, 3\n" \
+	"991: .asciz \"stapsdt\"\n" \
+	"992: .balign 4\n" \
+	"993: .8byte 990b\n" \
+	".8byte _.stapsdt.base\n" \
+	".8byte lbpf_tick_semaphore\n" \
+	".asciz \"lbpf\"\n" \
+	".asciz \"tick\"\n" \
+	".asciz \"-4@%0\"\n" \
+	"994: .balign 4\n" \
+	".popsection\n" \
+	".ifndef _.stapsdt.base\n" \
+	".pushsection .stapsdt.base,\"aG\",\"progbits\",.stapsdt.base,comdat\n" \
+	".weak _.stapsdt.base\n" \
+	".hidden _.stapsdt.base\n" \
+	"_.stapsdt.base: .space 1\n" \
+	".size _.stapsdt.base, 1\n" \
+	".popsection\n" \
+	".endif\n" :: "a"(arg))
 int main(int argc, char **argv) {
 	int n = argc > 1 ? atoi(argv[1]) : 1, s = 0, t = 0;
 	for (int i = 0; i < n; i++) s = bump(s);
 	for (int i = 0; i < n; i++) t += accept_key("k");
+	for (int i = 1; i <= n; i++)
+		if (lbpf_tick_semaphore) LBPF_TICK(i);
 	return s == n && t == 'k' * n ? 0 : 1;
 }
 ]]
@@ -330,6 +358,30 @@ describe('bpf.uprobe', function()
     handle:close()
     assert.equals(12, counts[0])
     assert.equals(12, counts[1])
+  end)
+
+  it('attaches to a USDT probe, turning its semaphore on while attached', function()
+    local counts = assert(bpf.map('array', 3, 'uint32_t', 'uint64_t'))
+    local link = assert(bpf.usdt(target .. ':lbpf:tick', function(regs)
+      xadd(counts[0], 1)
+      xadd(counts[1], regs.ax) -- the probe's argument: -4@%eax
+    end))
+    assert.equals('usdt', link.kind)
+    assert.equals('-4@%eax', link.args)
+    local handle = assert(bpf(function() xadd(counts[2], 1) end, { ctx = bpf.proto.pt_regs }):load('kprobe'))
+    local plain = assert(bpf.usdt(target .. ':lbpf:tick', handle))
+    run(target, 10)
+    link:close()
+    plain:close()
+    run(target, 10)
+    handle:close()
+    assert.same({ 10, 55, 10 }, { tonumber(counts[0]), tonumber(counts[1]), tonumber(counts[2]) })
+    local bad, err = bpf.usdt(target .. ':lbpf:nothing', function() end)
+    assert.is_nil(bad)
+    assert.matches('has no USDT probe lbpf:nothing', err)
+    bad, err = bpf.usdt(target .. ':tick', function() end)
+    assert.is_nil(bad)
+    assert.matches('expected "path:provider:name"', err)
   end)
 
   it('attaches programs loaded without an object, by name and by file offset', function()
@@ -500,6 +552,7 @@ describe('links', function()
       function() return bpf.raw_tracepoint('sys_enter', raw_prog) end,
       function() return bpf.uprobe(target .. ':bump', probe) end,
       function() return bpf.uprobe(target .. ':bump', probe, true, mypid) end,
+      function() return bpf.usdt(target .. ':lbpf:tick', probe) end,
       function() return bpf.xdp('lo', xdp_prog) end,
     }
     collectgarbage('collect')

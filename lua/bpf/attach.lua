@@ -9,6 +9,7 @@
 --   link, err = attach.tracepoint('group/name', prog)
 --   link, err = attach.raw_tracepoint('name', prog)
 --   link, err = attach.uprobe('path:function[+off]' | 'path:0xoffset', prog, retprobe, pid)
+--   link, err = attach.usdt('path:provider:name', prog, pid)    (link.args: where its arguments are)
 --   link, err = attach.kprobe('[label:]function[+off]', prog, retprobe)
 --   link, err = attach.xdp(iface, prog, flags)   flags: 'skb' | 'drv' | 'hw' | a number
 --   link:close()    detach (again: harmless);  link:fd()  the fd holding the attachment
@@ -162,18 +163,28 @@ end
 -- by then.
 local open_links = setmetatable({}, { __mode = 'k' })
 
+-- Releases what a link holds (one guard, and more for a probe at several
+-- places); false when it was released already.
+local function drop_guards(link)
+  local g = link._guard
+  if not g then return false end
+  local more = link._more
+  link._guard, link._more = nil, nil
+  open_links[link] = nil
+  release_guard(g)
+  ffi.gc(g, nil)
+  for _, m in ipairs(more or {}) do
+    release_guard(m)
+    ffi.gc(m, nil)
+  end
+  return true
+end
+
 -- Detaches every open link (their programs stay loaded); how many.
 function M.detach_all()
   local n = 0
   for link in pairs(open_links) do
-    local g = link._guard
-    if g then
-      link._guard = nil
-      open_links[link] = nil
-      release_guard(g)
-      ffi.gc(g, nil)
-      n = n + 1
-    end
+    if drop_guards(link) then n = n + 1 end
   end
   return n
 end
@@ -183,13 +194,7 @@ M._sentinel = ffi.gc(ffi.new('char[1]'), function() M.detach_all() end)
 local link_mt = { __index = {} }
 
 function link_mt.__index.close(link)
-  local g = link._guard
-  if g then
-    link._guard = nil
-    open_links[link] = nil
-    release_guard(g)
-    ffi.gc(g, nil)
-  end
+  drop_guards(link)
   if link._owns_prog and link.prog then link.prog:close() end
   return true
 end
@@ -206,9 +211,9 @@ function link_mt.__tostring(link)
     link.prog and link.prog.type or '?', link:fd(), link._guard and '' or ', closed')
 end
 
-local function new_link(kind, target, prog, owns_prog, guard)
+local function new_link(kind, target, prog, owns_prog, guard, more)
   local link = setmetatable({ kind = kind, target = target, prog = prog, _owns_prog = owns_prog,
-    _guard = guard }, link_mt)
+    _guard = guard, _more = more }, link_mt)
   open_links[link] = true
   return link
 end
@@ -387,16 +392,23 @@ local function attach_perf_event(prog_fd, pfd)
 end
 
 -- Opens the perf event that attr describes and runs the program on it:
--- the link, or nil, errno, what failed.
-local function perf_link(kind, target, attr, pid, handle, owned, keep_alive)
+-- the guard that owns both, or nil, errno, what failed.
+local function perf_guard(attr, pid, prog_fd)
   local pfd, e = perf_event_open(attr, pid or -1, (pid and pid >= 0) and -1 or 0)
   if pfd < 0 then return nil, e, 'perf event' end
   local guard
-  guard, e = attach_perf_event(handle.fd, pfd)
+  guard, e = attach_perf_event(prog_fd, pfd)
   if not guard then
     close_fd(pfd)
     return nil, e, 'attaching the program'
   end
+  return guard
+end
+
+-- The same as a link: the link, or nil, errno, what failed.
+local function perf_link(kind, target, attr, pid, handle, owned, keep_alive)
+  local guard, e, step = perf_guard(attr, pid, handle.fd)
+  if not guard then return nil, e, step end
   local link = new_link(kind, target, handle, owned, guard)
   link._keep = keep_alive
   return link
@@ -540,6 +552,84 @@ function M.uprobe(spec, prog, retprobe, pid)
   if e == errno.ESRCH then why = (' (no process %s)'):format(tostring(pid)) end
   if e == errno.ENOENT and func then why = (' (no function %s in %s)'):format(func, path) end
   return fail(handle, owned, libbpf.message(what .. ': attaching' .. why, e))
+end
+
+-- The bit of a uprobe's config where the semaphore's file offset goes.
+local function ref_ctr_shift()
+  local text = read_file('/sys/bus/event_source/devices/uprobe/format/ref_ctr_offset') or ''
+  return tonumber(text:match('config:(%d+)')) or 32
+end
+
+-- USDT probes: a uprobe at each place the probe's note names, and its
+-- semaphore (if it has one) counted up by the kernel while attached, so
+-- that code guarded by it runs.  Arguments are read from the registers the
+-- notes name (link.args, e.g. "-4@%edi 8@%rsi"); libbpf's own USDT support
+-- needs BPF-side code (usdt.bpf.h) that compiled Lua has not.
+function M.usdt(spec, prog, pid)
+  local what = ('bpf.usdt(%q)'):format(tostring(spec))
+  local file, provider, name = tostring(spec):match('^([^:]+):([^:]+):([^:]+)$')
+  if not file then return nil, what .. ': expected "path:provider:name"' end
+  local elf = require('bpf.elf')
+  local path, err = elf.find(file)
+  if not path then return nil, ('%s: %s'):format(what, err) end
+  local probes
+  probes, err = elf.usdt_probes(path, provider, name)
+  if not probes then return nil, ('%s: %s'):format(what, err) end
+  if #probes == 0 then
+    return nil, ('%s: %s has no USDT probe %s:%s'):format(what, path, provider, name)
+  end
+  local pmu_type = pmu('uprobe')
+  if not pmu_type then
+    return nil, ('%s: this kernel has no uprobe PMU (/sys/bus/event_source/devices/uprobe)'):format(what)
+  end
+  local handle, owned = program(prog, { what = what, type = 'kprobe', name = 'usdt',
+    ctx = function() return proto.pt_regs end,
+    load = function(compiled)
+      return require('bpf.object').load(compiled, 'uprobe',
+        { target = ('%s:0x%x'):format(path, probes[1].offset) })
+    end })
+  if not handle then return nil, owned end
+  local lprog = rawget(handle, '_obj') and lib.bpf_object__find_program_by_name(handle._obj, handle.name)
+  local guards = {}
+  local function give_up(message)
+    for _, g in ipairs(guards) do
+      release_guard(g)
+      ffi.gc(g, nil)
+    end
+    return fail(handle, owned, message)
+  end
+  local c_path = ffi.new('char[?]', #path + 1, path)
+  for _, probe in ipairs(probes) do
+    local guard, e
+    if lprog and lprog ~= nil then
+      ffi.fill(uprobe_opts, ffi.sizeof(uprobe_opts))
+      uprobe_opts.sz = ffi.sizeof(uprobe_opts)
+      uprobe_opts.ref_ctr_offset = probe.semaphore
+      local old_print = lib.libbpf_set_print(nil)
+      local blink = lib.bpf_program__attach_uprobe_opts(lprog, pid or -1, path, probe.offset, uprobe_opts)
+      e = ffi.errno()
+      lib.libbpf_set_print(old_print)
+      if blink ~= nil then guard = new_guard(GUARD_LIBBPF_LINK, { blink = blink }) end
+    else
+      local attr = attr_t()
+      attr.type, attr.size = pmu_type, ffi.sizeof(attr)
+      attr.config = bit.lshift(ffi.cast('uint64_t', probe.semaphore), ref_ctr_shift())
+      attr.uprobe_path = ffi.cast('uintptr_t', c_path)
+      attr.probe_offset = probe.offset
+      guard, e = perf_guard(attr, pid, handle.fd)
+    end
+    if not guard then
+      local why = hint(e)
+      if e == errno.ESRCH then why = (' (no process %s)'):format(tostring(pid)) end
+      return give_up(libbpf.message(('%s: attaching at 0x%x of %s%s'):format(what, probe.offset, path,
+        why), e))
+    end
+    guards[#guards + 1] = guard
+  end
+  local first = table.remove(guards, 1)
+  local link = new_link('usdt', ('%s:%s:%s'):format(path, provider, name), handle, owned, first, guards)
+  link.args, link.probes = probes[1].args, probes
+  return link
 end
 
 local no_kprobes = 'this kernel has no kprobes (CONFIG_KPROBES is not set)'

@@ -9,6 +9,10 @@
 --                                               a demangled C++ name ('ns::Class::method')
 --   path, err = elf.find(name)                  '/bin/bash' stays; 'bash' is looked
 --                                               up in $PATH, 'libc.so.6' in the library dirs
+--   probes, err = elf.usdt_probes(path[, provider, name])
+--     the USDT (SystemTap SDT) probes of the file, from its .note.stapsdt notes:
+--     { { provider=, name=, offset= (file offset of the probe site),
+--         semaphore= (file offset of its semaphore, 0 if none), args= }, ... }
 local ffi = require('ffi')
 local bit = require('bit')
 
@@ -55,6 +59,16 @@ GElf_Shdr *gelf_getshdr(Elf_Scn *scn, GElf_Shdr *dst);
 Elf_Data *elf_getdata(Elf_Scn *scn, Elf_Data *data);
 GElf_Sym *gelf_getsym(Elf_Data *data, int index, GElf_Sym *dst);
 char *elf_strptr(Elf *elf, size_t section, size_t offset);
+typedef struct { uint32_t n_namesz, n_descsz, n_type; } GElf_Nhdr;
+typedef struct {
+  uint32_t p_type, p_flags;
+  uint64_t p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align;
+} GElf_Phdr;
+size_t gelf_getnote(Elf_Data *data, size_t offset, GElf_Nhdr *result, size_t *name_offset,
+                    size_t *desc_offset);
+int elf_getshdrstrndx(Elf *elf, size_t *index);
+int elf_getphdrnum(Elf *elf, size_t *count);
+GElf_Phdr *gelf_getphdr(Elf *elf, int index, GElf_Phdr *dst);
 const char *elf_errmsg(int err);
 int bpf_elf_open(const char *path, int flags) __asm__("open");
 int bpf_elf_close(int fd) __asm__("close");
@@ -138,8 +152,9 @@ local function search_table(elf, scn, shdr, wanted, cxx)
   return best
 end
 
--- File offset of function `name` in the ELF file at path.
-function M.func_offset(path, name)
+-- Opens path with libelf and calls fn(elf) with it (an executable or a
+-- shared object); returns what fn returns, or nil, err.
+local function with_elf(path, fn)
   local fd = C.bpf_elf_open(path, O_RDONLY_CLOEXEC)
   if fd < 0 then
     return nil, ('bpf.elf: cannot open %s: errno %d'):format(path, ffi.errno())
@@ -161,30 +176,116 @@ function M.func_offset(path, name)
   if ehdr.e_type ~= ET_EXEC and ehdr.e_type ~= ET_DYN then
     return done(nil, ('bpf.elf: %s is neither an executable nor a shared object'):format(path))
   end
-  local cxx = name:find('::', 1, true) or name:find('(', 1, true)
-  local shdr = ffi.new('GElf_Shdr')
-  local found
-  for _, wanted_type in ipairs({ SHT_SYMTAB, SHT_DYNSYM }) do
-    local scn = libelf.elf_nextscn(elf, nil)
-    while scn ~= nil and not found do
-      if libelf.gelf_getshdr(scn, shdr) ~= nil and shdr.sh_type == wanted_type then
-        found = search_table(elf, scn, shdr, name, cxx)
+  return done(fn(elf))
+end
+
+-- File offset of function `name` in the ELF file at path.
+function M.func_offset(path, name)
+  return with_elf(path, function(elf)
+    local cxx = name:find('::', 1, true) or name:find('(', 1, true)
+    local shdr = ffi.new('GElf_Shdr')
+    local found
+    for _, wanted_type in ipairs({ SHT_SYMTAB, SHT_DYNSYM }) do
+      local scn = libelf.elf_nextscn(elf, nil)
+      while scn ~= nil and not found do
+        if libelf.gelf_getshdr(scn, shdr) ~= nil and shdr.sh_type == wanted_type then
+          found = search_table(elf, scn, shdr, name, cxx)
+        end
+        scn = libelf.elf_nextscn(elf, scn)
       end
-      scn = libelf.elf_nextscn(elf, scn)
+      if found then break end
     end
-    if found then break end
+    if not found then
+      return nil, ('bpf.elf: %s has no function named %q'):format(path, name)
+    end
+    if found.ambiguous then
+      return nil, ('bpf.elf: %s has several weak functions named %q'):format(path, name)
+    end
+    local scn = libelf.elf_getscn(elf, found.shndx)
+    if scn == nil or libelf.gelf_getshdr(scn, shdr) == nil then
+      return elf_error(path, ('section of %s'):format(name))
+    end
+    return tonumber(found.value - shdr.sh_addr + shdr.sh_offset)
+  end)
+end
+
+local SHT_NOTE, PT_LOAD, NT_STAPSDT = 7, 1, 3
+
+-- The file offset of a virtual address, through the loadable segments.
+local function file_offset(elf, addr)
+  local count = ffi.new('size_t[1]')
+  if libelf.elf_getphdrnum(elf, count) ~= 0 then return nil end
+  local phdr = ffi.new('GElf_Phdr')
+  for i = 0, tonumber(count[0]) - 1 do
+    if libelf.gelf_getphdr(elf, i, phdr) ~= nil and phdr.p_type == PT_LOAD
+        and addr >= phdr.p_vaddr and addr < phdr.p_vaddr + phdr.p_memsz then
+      return tonumber(addr - phdr.p_vaddr + phdr.p_offset)
+    end
   end
-  if not found then
-    return done(nil, ('bpf.elf: %s has no function named %q'):format(path, name))
+  return nil
+end
+
+-- Sections by name: name -> GElf_Shdr copy (and the Elf_Scn).
+local function sections(elf)
+  local strndx = ffi.new('size_t[1]')
+  if libelf.elf_getshdrstrndx(elf, strndx) ~= 0 then return {} end
+  local by_name = {}
+  local scn = libelf.elf_nextscn(elf, nil)
+  while scn ~= nil do
+    local shdr = ffi.new('GElf_Shdr')
+    if libelf.gelf_getshdr(scn, shdr) ~= nil then
+      local name = libelf.elf_strptr(elf, strndx[0], shdr.sh_name)
+      if name ~= nil then by_name[ffi.string(name)] = { shdr = shdr, scn = scn } end
+    end
+    scn = libelf.elf_nextscn(elf, scn)
   end
-  if found.ambiguous then
-    return done(nil, ('bpf.elf: %s has several weak functions named %q'):format(path, name))
-  end
-  local scn = libelf.elf_getscn(elf, found.shndx)
-  if scn == nil or libelf.gelf_getshdr(scn, shdr) == nil then
-    return done(elf_error(path, ('section of %s'):format(name)))
-  end
-  return done(tonumber(found.value - shdr.sh_addr + shdr.sh_offset))
+  return by_name
+end
+
+local u64_ptr = ffi.typeof('const uint64_t *')
+
+-- The USDT probes of path (all of them, or those of provider and name).
+function M.usdt_probes(path, provider, name)
+  return with_elf(path, function(elf)
+    local secs = sections(elf)
+    local notes = secs['.note.stapsdt']
+    if not notes or notes.shdr.sh_type ~= SHT_NOTE then return {} end
+    -- prelink may have moved the file: the notes record where .stapsdt.base was
+    local base_sec = secs['.stapsdt.base']
+    local data = libelf.elf_getdata(notes.scn, nil)
+    if data == nil then return elf_error(path, '.note.stapsdt') end
+    local bytes = ffi.cast('const uint8_t *', data.d_buf)
+    local nhdr = ffi.new('GElf_Nhdr')
+    local name_off, desc_off = ffi.new('size_t[1]'), ffi.new('size_t[1]')
+    local probes, offset = {}, 0
+    while true do
+      local next_offset = libelf.gelf_getnote(data, offset, nhdr, name_off, desc_off)
+      if next_offset == 0 then break end
+      if nhdr.n_type == NT_STAPSDT and nhdr.n_descsz > 24
+          and ffi.string(bytes + name_off[0]) == 'stapsdt' then
+        local desc = bytes + desc_off[0]
+        local words = ffi.cast(u64_ptr, desc)
+        local pc, base, sema = words[0], words[1], words[2]
+        local strings = ffi.string(desc + 24, nhdr.n_descsz - 24)
+        local p_provider, p_name, args = strings:match('^([^%z]*)%z([^%z]*)%z([^%z]*)')
+        if base_sec and base ~= 0 then
+          local shift = base_sec.shdr.sh_addr - base
+          pc = pc + shift
+          if sema ~= 0 then sema = sema + shift end
+        end
+        if (not provider or provider == p_provider) and (not name or name == p_name) then
+          local site = file_offset(elf, pc)
+          local sema_off = sema ~= 0 and file_offset(elf, sema) or 0
+          if site and sema_off then
+            probes[#probes + 1] = { provider = p_provider, name = p_name, offset = site,
+              semaphore = sema_off, args = args }
+          end
+        end
+      end
+      offset = next_offset
+    end
+    return probes
+  end)
 end
 
 local R_OK = 4

@@ -142,7 +142,7 @@ M.core_info = core.info
 -- Attaching programs and reading what they send (bpf/attach.lua, bpf/reader.lua).
 local attach, reader = require('bpf.attach'), require('bpf.reader')
 M.socket, M.tracepoint, M.uprobe, M.kprobe = attach.socket, attach.tracepoint, attach.uprobe, attach.kprobe
-M.raw_tracepoint, M.xdp = attach.raw_tracepoint, attach.xdp
+M.raw_tracepoint, M.xdp, M.usdt = attach.raw_tracepoint, attach.xdp, attach.usdt
 M.tracelog, M.ringbuf_reader, M.print_log2_hist = reader.tracelog, reader.ringbuf, reader.print_log2_hist
 
 return setmetatable(M, {
