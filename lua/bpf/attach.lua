@@ -65,7 +65,8 @@ struct bpf_attach_guard {
   uint32_t flags;
   uint32_t prog_id; /* the XDP program that must still be there to be detached */
 };
-/* A raw tracepoint's arguments, as args[i] (the kernel's name) or argN. */
+/* A raw tracepoint's arguments: argN in compiled programs, args[i] (the
+   kernel's name) from C. */
 struct bpf_raw_tracepoint_args {
   union {
     uint64_t args[12];
