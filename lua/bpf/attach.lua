@@ -65,21 +65,31 @@ struct bpf_attach_guard {
   uint32_t flags;
   uint32_t prog_id; /* the XDP program that must still be there to be detached */
 };
+]]
+
+-- Contexts of the program types that proto.lua has none for (struct
+-- xdp_md unless some other module has declared it already).
+local function declare_once(tag, decl)
+  local ok, ct = pcall(ffi.typeof, tag)
+  if not (ok and ffi.sizeof(ct)) then ffi.cdef(decl) end
+end
+ffi.cdef [[
 /* A raw tracepoint's arguments: argN in compiled programs, args[i] (the
-   kernel's name) from C. */
-struct bpf_raw_tracepoint_args {
+   kernel's struct bpf_raw_tracepoint_args) from C. */
+struct bpf_attach_raw_args {
   union {
     uint64_t args[12];
     struct { uint64_t arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9, arg10, arg11; };
   };
 };
+]]
+declare_once('struct xdp_md', [[
 struct xdp_md {
   uint32_t data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex;
 };
-]]
+]])
 
--- Contexts of the program types that proto.lua has none for.
-M.raw_args = { __dissector = ffi.typeof('struct bpf_raw_tracepoint_args') }
+M.raw_args = { __dissector = ffi.typeof('struct bpf_attach_raw_args') }
 M.xdp_md = { __dissector = ffi.typeof('struct xdp_md') }
 M.xdp_action = { aborted = 0, drop = 1, pass = 2, tx = 3, redirect = 4 }
 
