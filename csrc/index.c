@@ -254,8 +254,17 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		if (ctx_packet_ptr(C, dst, base, keyref, keykind))
 			return;
 		member(C, b->ref, keyref, keynum, keykind, &f);
-		if (f.isagg)
-			bpfc_fail(C, "context member is not a number");
+		f.off += (int)b->num; /* inside an array or struct member of the context */
+		if (f.isagg) {
+			/* the verifier refuses moved context pointers: keep R6, add the offset later */
+			int reg = b->reg;
+			if (reg != 6)
+				bpfc_fail(C, "context member of a copied context");
+			v_def(C, dst);
+			C->v[dst] = (struct var){.kind = VK_RT, .ptr = PK_CTX, .reg = 6, .shadow = -1,
+						 .width = 8, .num = f.off, .ref = f.ctype};
+			return;
+		}
 		{
 			int rb = v_reg(C, base);
 			if (f.isptr) {
