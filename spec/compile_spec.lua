@@ -33,6 +33,13 @@ describe('compiler', function()
     end))
     assert.is_true(prog.pc <= 15)
     local h = assert(prog:load('sched_cls'))
+    assert.matches('libbpf object', tostring(h)) -- loaded as an ELF object through libbpf
+    local path = os.tmpname()
+    assert(prog:save(path, { type = 'sched_cls' }))
+    local f = assert(io.open(path, 'rb'))
+    assert.equals('\127ELF', f:read(4))
+    f:close()
+    os.remove(path)
     local loader = require('bpf.loader')
     for _ = 1, 3 do assert(loader.test_run(h, udp53)) end
     assert(loader.test_run(h, tcp80))

@@ -537,7 +537,8 @@ function M.uprobe(spec, prog, retprobe, pid)
   local kind = retprobe and 'uretprobe' or 'uprobe'
   local target = ('%s:%s'):format(path, func and (func .. (offset > 0 and ('+%d'):format(offset) or ''))
     or ('0x%x'):format(offset))
-  local lprog = rawget(handle, '_obj') and lib.bpf_object__find_program_by_name(handle._obj, handle.name)
+  local lprog = rawget(handle, '_box') and handle:object() and
+    lib.bpf_object__find_program_by_name(handle:object(), handle.name)
   local e, message
   if lprog and lprog ~= nil then
     local guard
@@ -600,7 +601,8 @@ function M.usdt(spec, prog, pid)
         { target = ('%s:0x%x'):format(path, probes[1].offset) })
     end })
   if not handle then return nil, owned end
-  local lprog = rawget(handle, '_obj') and lib.bpf_object__find_program_by_name(handle._obj, handle.name)
+  local lprog = rawget(handle, '_box') and handle:object() and
+    lib.bpf_object__find_program_by_name(handle:object(), handle.name)
   local guards = {}
   local function give_up(message)
     for _, g in ipairs(guards) do

@@ -78,13 +78,26 @@ function prog_mt:dump(opts)
   return M.dump(self, opts)
 end
 
+-- Into the kernel the one way: a BPF object (ELF with BTF and line info)
+-- opened and loaded by libbpf, its maps reusing the live map fds.
+-- opts.raw = true loads the bare instructions instead (bpf_prog_load).
 function prog_mt:load(prog_type, opts)
-  local loader = require('bpf.loader')
   opts = opts or {}
-  local lopts = {}
-  for k, v in pairs(opts) do lopts[k] = v end
-  lopts.lines = self:lines()
-  return loader.load(self.insn, self.pc, prog_type or self.type or 'socket_filter', lopts)
+  prog_type = prog_type or self.type or 'socket_filter'
+  if opts.raw then
+    local lopts = {}
+    for k, v in pairs(opts) do lopts[k] = v end
+    lopts.lines = self:lines()
+    return require('bpf.loader').load(self.insn, self.pc, prog_type, lopts)
+  end
+  return require('bpf.object').load(self, prog_type, opts)
+end
+
+-- The same object written to a file (bpftool prog load accepts it).
+function prog_mt:save(path, opts)
+  opts = opts or {}
+  if not opts.type and not opts.section then opts.type = self.type or 'socket_filter' end
+  return require('bpf.object').save(self, path, opts)
 end
 
 prog_mt.__tostring = function(self)

@@ -379,10 +379,31 @@ end
 
 local handle_mt = { __index = {} }
 
+-- The libbpf object sits in a box whose finalizer empties it, so a close()
+-- that comes after the finalizer (from another finalizer) finds nothing to free.
+ffi.cdef 'struct bpfc_objbox { struct bpf_object *obj; };'
+local function box_close(box)
+  if box.obj ~= nil then
+    local obj = box.obj
+    box.obj = nil
+    lib.bpf_object__close(obj)
+  end
+end
+local function box(obj)
+  local b = ffi.new('struct bpfc_objbox')
+  b.obj = obj
+  return ffi.gc(b, box_close)
+end
+
+-- The libbpf object (struct bpf_object *), or nil once closed.
+function handle_mt.__index.object(h)
+  return h._box and h._box.obj ~= nil and h._box.obj or nil
+end
+
 function handle_mt.__index.close(h)
-  if h._obj then
-    lib.bpf_object__close(ffi.gc(h._obj, nil))
-    h._obj = nil
+  if h._box then
+    box_close(h._box)
+    h._box = nil
   end
   h.fd, h.btf_fd = -1, -1
   return true
@@ -502,7 +523,7 @@ function M.load(prog, prog_type, opts)
     fd = lib.bpf_program__fd(lprog), btf_fd = lib.bpf_object__btf_fd(obj),
     type = type_name, name = info.name, section = info.section, insn_count = prog.pc,
     maps = names, log = (opts.log_level or 0) > 0 and log or nil,
-    _obj = obj, _bytes = bytes,
+    _box = box(ffi.gc(obj, nil)), _bytes = bytes,
   }, handle_mt)
 end
 
