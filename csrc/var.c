@@ -186,22 +186,30 @@ int r_scratch(struct ctx *C, unsigned avoid)
 	return r_alloc(C, avoid, true);
 }
 
+/* Slot s's value moves from register r to register to, or to the stack if to < 0. */
+static void r_move(struct ctx *C, int s, int r, int to)
+{
+	if (to < 0) {
+		r_spill(C, s);
+		return;
+	}
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, to, r, 0, 0);
+	C->owner[r] = -1;
+	C->owner[to] = (int8_t)s;
+	C->v[s].reg = (uint8_t)to;
+}
+
 /* Move whoever owns reg elsewhere (a free register, or the stack). */
 void r_reserve(struct ctx *C, int reg)
 {
 	int s = C->owner[reg];
 	if (s < 0)
 		return;
-	for (int r = 0; r < 10; r++) {
-		if (r != reg && r_free(C, r) && !(C->locked >> r & 1) && !(CALLER_SAVED >> r & 1)) {
-			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, r, reg, 0, 0);
-			C->owner[reg] = -1;
-			C->owner[r] = (int8_t)s;
-			C->v[s].reg = (uint8_t)r;
-			return;
-		}
-	}
-	r_spill(C, s);
+	int to = -1;
+	for (int r = 0; r < 10 && to < 0; r++)
+		if (r != reg && r_free(C, r) && !(C->locked >> r & 1) && !(CALLER_SAVED >> r & 1))
+			to = r;
+	r_move(C, s, reg, to);
 }
 
 int v_newreg(struct ctx *C, int slot)
@@ -345,14 +353,7 @@ void r_call_clobber(struct ctx *C, int pc)
 				to = q;
 		if (to < 0 && r_free(C, 6))
 			to = 6;
-		if (to >= 0) {
-			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, to, r, 0, 0);
-			C->owner[r] = -1;
-			C->owner[to] = (int8_t)s;
-			C->v[s].reg = (uint8_t)to;
-		} else {
-			r_spill(C, s);
-		}
+		r_move(C, s, r, to);
 	}
 }
 
@@ -579,14 +580,7 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 		for (int q = 9; q >= 0 && to < 0; q--)
 			if (r_free(C, q) && !(want >> q & 1) && !(C->locked >> q & 1))
 				to = q;
-		if (to >= 0) {
-			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, to, r, 0, 0);
-			C->owner[r] = -1;
-			C->owner[to] = (int8_t)s;
-			C->v[s].reg = (uint8_t)to;
-		} else {
-			r_spill(C, s);
-		}
+		r_move(C, s, r, to);
 	}
 	/* stores: the target expects a value in its spill slot */
 	for (int s = 0; s < C->nslots; s++) {
