@@ -1,8 +1,8 @@
 -- Attaching programs where the kernel runs them: packet sockets,
--- tracepoints, raw tracepoints, uprobes, kprobes and XDP.  Each attachment
--- is a link object; a link detaches on :close(), when it is collected, and
--- when the Lua state closes (a sentinel closes every link still open), also
--- when attaching fails half-way.
+-- tracepoints, raw tracepoints, uprobes, USDT probes, kprobes and XDP.  Each
+-- attachment is a link object; a link detaches on :close(), when it is
+-- collected, and when the Lua state closes (a sentinel closes every link
+-- still open), also when attaching fails half-way.
 --
 --   local attach = require('bpf.attach')  (bpf.socket, bpf.tracepoint, ... in the public API)
 --   link, err = attach.socket(iface | fd | socket cdata, prog)
@@ -24,17 +24,21 @@
 -- (prog:load(type)), which the link uses but does not close.  Failures
 -- return nil and a message naming the target.
 --
--- A socket given by name is a raw AF_PACKET socket bound to that interface
--- and owned by the link; a socket given as an fd (a number, or cdata holding
--- one) stays the caller's, and closing the link detaches the filter from it.
--- A uprobe's program is loaded as a libbpf object (bpf.object) and
--- attached with bpf_program__attach_uprobe_opts, which finds the function
--- by name (C++ names are demangled by bpf.elf when libbpf finds none); a
--- program loaded without an object (bpf.loader) gets the uprobe PMU
--- directly at the offset bpf.elf finds.  Tracepoints and kprobes are perf
--- events with a bpf_link (BPF_PERF_EVENT).  Probes come from their PMUs, so
--- nothing is left in tracefs.  XDP attaches as a bpf_link too, which the
--- kernel drops with its fd even if the process dies.
+-- Programs are loaded as libbpf objects (bpf.object) and attached with
+-- libbpf's bpf_program__attach_* functions, whose struct bpf_link the link
+-- destroys: tracepoints, raw tracepoints, kprobes, uprobes (found by name,
+-- C++ names demangled by bpf.elf when libbpf finds none), USDT probes (a
+-- uprobe at each site, with the semaphore counted up by the kernel) and
+-- XDP.  Probes come from their PMUs, so nothing is left in tracefs; an XDP
+-- link is dropped by the kernel with its fd even if the process dies.
+-- libbpf 1.1's bpf_program__attach_xdp takes no mode, so an XDP mode other
+-- than the default goes through libbpf's bpf_link_create.  Only sockets take
+-- a program loaded without an object (prog:load(type, {raw = true})): a
+-- socket given by name is a raw AF_PACKET socket bound to that interface
+-- and owned by the link; a socket given as an fd (a number, or cdata
+-- holding one) stays the caller's, and closing the link detaches the
+-- filter from it (SO_ATTACH_BPF and SO_DETACH_BPF: libbpf has no socket
+-- attach).
 local ffi = require('ffi')
 local bit = require('bit')
 local libbpf = require('bpf.libbpf')
@@ -46,9 +50,6 @@ local C = ffi.C
 local M = {}
 
 ffi.cdef [[
-long bpf_attach_perf_event_open(long nr, const struct perf_event_attr *attr, int pid, int cpu,
-                                int group_fd, unsigned long flags) __asm__("syscall");
-int bpf_attach_ioctl(int fd, unsigned long request, unsigned long arg) __asm__("ioctl");
 int bpf_attach_socket(int domain, int type, int protocol) __asm__("socket");
 int bpf_attach_setsockopt(int fd, int level, int name, const void *value, uint32_t len)
   __asm__("setsockopt");
@@ -57,10 +58,10 @@ unsigned int bpf_attach_if_nametoindex(const char *name) __asm__("if_nametoindex
 
 /* What a link undoes when it is closed or collected. */
 struct bpf_attach_guard {
-  int kind;         /* 1: close fd and fd2; 2: detach the filter of socket fd; 3: XDP by netlink;
-                       4: destroy the libbpf link */
+  int kind;         /* 1: close fd (a packet socket, an XDP link in a mode); 2: detach the
+                       filter of socket fd; 3: XDP by netlink; 4: destroy the libbpf link */
   struct bpf_link *blink;
-  int fd, fd2;
+  int fd;
   int ifindex;
   uint32_t flags;
   uint32_t prog_id; /* the XDP program that must still be there to be detached */
@@ -93,18 +94,12 @@ M.raw_args = { __dissector = ffi.typeof('struct bpf_attach_raw_args') }
 M.xdp_md = { __dissector = ffi.typeof('struct xdp_md') }
 M.xdp_action = { aborted = 0, drop = 1, pass = 2, tx = 3, redirect = 4 }
 
-local errno = { ENOENT = 2, ESRCH = 3, E2BIG = 7, EBADF = 9, EACCES = 13, EBUSY = 16, EEXIST = 17,
-  ENODEV = 19, EINVAL = 22, EMFILE = 24, ENFILE = 23, ENOTSOCK = 88, EOPNOTSUPP = 95,
-  ENOTSUPP = 524 }
-
-local perf_event_open_nr = ({ x64 = 298, arm64 = 241, x86 = 336, arm = 364, ppc = 319,
-  ppcspe = 319, mips = 4333, mipsel = 4333, mips64 = 5292, mips64el = 5292 })[ffi.arch]
+local errno = { ENOENT = 2, ESRCH = 3, EBUSY = 16, EEXIST = 17, EINVAL = 22, EMFILE = 24, ENFILE = 23,
+  EOPNOTSUPP = 95 }
 
 local AF_PACKET, SOCK_RAW, SOCK_CLOEXEC = 17, 3, 0x80000
 local ETH_P_ALL_BE = 0x0300 -- htons(ETH_P_ALL)
 local SOL_SOCKET, SO_ATTACH_BPF, SO_DETACH_BPF = 1, 50, 27
-local PERF_TYPE_TRACEPOINT, PERF_FLAG_FD_CLOEXEC = 2, 8
-local PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF = 0x2400, 0x40042408
 local XDP_FLAGS = { skb = 2, generic = 2, drv = 4, native = 4, hw = 8, offload = 8 }
 local GUARD_FDS, GUARD_SOCKET_FILTER, GUARD_XDP, GUARD_LIBBPF_LINK = 1, 2, 3, 4
 
@@ -139,7 +134,6 @@ do
     g.kind = 0
     if kind == GUARD_FDS then
       close_fd(g.fd)
-      close_fd(g.fd2)
     elseif kind == GUARD_SOCKET_FILTER then
       C.bpf_attach_setsockopt(g.fd, SOL_SOCKET, SO_DETACH_BPF, int_box(0), 4)
     elseif kind == GUARD_LIBBPF_LINK then
@@ -154,7 +148,7 @@ do
         lib.bpf_xdp_detach(g.ifindex, g.flags, xdp_opts)
       end
     end
-    g.fd, g.fd2 = -1, -1
+    g.fd = -1
   end
 end
 
@@ -162,7 +156,7 @@ local guard_t = ffi.typeof('struct bpf_attach_guard')
 
 local function new_guard(kind, fields)
   local g = guard_t()
-  g.kind, g.fd, g.fd2 = kind, fields.fd or -1, fields.fd2 or -1
+  g.kind, g.fd = kind, fields.fd or -1
   g.ifindex, g.flags, g.prog_id = fields.ifindex or 0, fields.flags or 0, fields.prog_id or 0
   g.blink = fields.blink
   return ffi.gc(g, release_guard)
@@ -261,9 +255,26 @@ local function caller_level()
   end
 end
 
--- The loaded program for prog (see the header), and whether the link owns it.
+-- Attaching failed after the program was loaded: give it back.
+local function fail(handle, owned, message)
+  if owned then handle:close() end
+  return nil, message
+end
+
+-- The struct bpf_program of a handle loaded as a libbpf object, or nil.
+local function libbpf_program(handle)
+  local object = type(handle.object) == 'function' and handle:object()
+  if not object or object == nil then return nil end
+  local lprog = lib.bpf_object__find_program_by_name(object, handle.name)
+  if lprog == nil then return nil end
+  return lprog
+end
+
+-- The loaded program for prog (see the header), whether the link owns it,
+-- and its struct bpf_program (unless spec.any_fd: sockets take any program fd).
 -- spec = { what=, type= (program type name), ctx= (function returning the context),
--- name=, load= (function(compiled) -> handle, err; else compiled:load(type)) }
+-- name=, load_type= (what the object is loaded as, else type: uprobe, kretprobe, ...),
+-- target= (the object section's target) }
 local function program(prog, spec)
   if type(prog) == 'function' or type(prog) == 'string' then
     local bpf = require('bpf')
@@ -273,32 +284,48 @@ local function program(prog, spec)
     if not compiled then return nil, err end
     prog = compiled
   end
+  local handle, owned
   if is_compiled(prog) then
-    local handle, err
-    if spec.load then
-      handle, err = spec.load(prog)
-    else
-      handle, err = prog:load(spec.type, { name = spec.name })
-    end
+    local err
+    handle, err = prog:load(spec.load_type or spec.type, { name = spec.name, target = spec.target })
     if not handle then return nil, err end
-    return handle, true
-  end
-  if is_loaded(prog) then
+    owned = true
+  elseif is_loaded(prog) then
     if prog.fd < 0 then return nil, ('%s: the program is closed'):format(spec.what) end
     if prog.type and prog.type ~= spec.type then
       return nil, ('%s: needs a %s program, this one was loaded as %s'):format(spec.what, spec.type,
         tostring(prog.type))
     end
-    return prog, false
+    handle, owned = prog, false
+  else
+    return nil, ('%s: expected a Lua function, a compiled program (bpf(fn)) or a loaded one '
+      .. '(prog:load()), got a %s'):format(spec.what, type(prog))
   end
-  return nil, ('%s: expected a Lua function, a compiled program (bpf(fn)) or a loaded one '
-    .. '(prog:load()), got a %s'):format(spec.what, type(prog))
+  if spec.any_fd then return handle, owned end
+  local lprog = libbpf_program(handle)
+  if not lprog then
+    return fail(handle, owned, ('%s: the program was loaded without a libbpf object (raw = true); '
+      .. 'libbpf attaches programs loaded with prog:load(type)'):format(spec.what))
+  end
+  return handle, owned, lprog
 end
 
--- Attaching failed after the program was loaded: give it back.
-local function fail(handle, owned, message)
-  if owned then handle:close() end
-  return nil, message
+-- Runs attach_fn, a libbpf bpf_program__attach_* call, with libbpf's
+-- warnings silenced (its errno becomes our message), collecting garbage
+-- and trying once more when the process is out of fds.  Returns the guard
+-- that destroys the struct bpf_link, or nil, errno.
+local function libbpf_link(attach_fn)
+  local old_print = lib.libbpf_set_print(nil)
+  local blink = attach_fn()
+  local e = ffi.errno()
+  if blink == nil and (e == errno.EMFILE or e == errno.ENFILE) then
+    collectgarbage('collect')
+    blink = attach_fn()
+    e = ffi.errno()
+  end
+  lib.libbpf_set_print(old_print)
+  if blink == nil then return nil, e end
+  return new_guard(GUARD_LIBBPF_LINK, { blink = blink })
 end
 
 ---------------------------------------------------------------------------
@@ -337,7 +364,7 @@ function M.socket(sock, prog)
     end
   end
   local handle, owned = program(prog, { what = what, type = 'socket_filter', name = 'socket',
-    ctx = function() return proto.skb end })
+    any_fd = true, ctx = function() return proto.skb end })
   if not handle then return nil, owned end
   local box = int_box(handle.fd)
   if not ifindex then
@@ -370,60 +397,7 @@ function M.socket(sock, prog)
 end
 
 ---------------------------------------------------------------------------
--- Perf events: tracepoints, uprobes, kprobes
-
-local attr_t = ffi.typeof('struct perf_event_attr')
-local link_opts = ffi.new('struct bpf_link_create_opts')
-
-local function perf_event_open(attr, pid, cpu)
-  if not perf_event_open_nr then return -1, errno.EOPNOTSUPP end
-  return with_fd_retry(function()
-    local fd = tonumber(C.bpf_attach_perf_event_open(perf_event_open_nr, attr, pid, cpu, -1,
-      PERF_FLAG_FD_CLOEXEC))
-    return fd, fd < 0 and ffi.errno() or 0
-  end)
-end
-
--- Runs the program on every hit of perf event pfd: a bpf_link where the
--- kernel has them (5.15), the older ioctl otherwise.  Returns the guard
--- that owns pfd (and the link fd), or nil, errno.
-local function attach_perf_event(prog_fd, pfd)
-  ffi.fill(link_opts, ffi.sizeof(link_opts))
-  link_opts.sz = ffi.sizeof(link_opts)
-  local link_fd = with_fd_retry(function()
-    return lib.bpf_link_create(prog_fd, pfd, libbpf.attach_type.perf_event, link_opts)
-  end)
-  if link_fd >= 0 then
-    return new_guard(GUARD_FDS, { fd = link_fd, fd2 = pfd })
-  end
-  if link_fd ~= -errno.EINVAL and link_fd ~= -errno.EOPNOTSUPP then return nil, -link_fd end
-  if C.bpf_attach_ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog_fd) ~= 0 then return nil, ffi.errno() end
-  if C.bpf_attach_ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) ~= 0 then return nil, ffi.errno() end
-  return new_guard(GUARD_FDS, { fd = pfd })
-end
-
--- Opens the perf event that attr describes and runs the program on it:
--- the guard that owns both, or nil, errno, what failed.
-local function perf_guard(attr, pid, prog_fd)
-  local pfd, e = perf_event_open(attr, pid or -1, (pid and pid >= 0) and -1 or 0)
-  if pfd < 0 then return nil, e, 'perf event' end
-  local guard
-  guard, e = attach_perf_event(prog_fd, pfd)
-  if not guard then
-    close_fd(pfd)
-    return nil, e, 'attaching the program'
-  end
-  return guard
-end
-
--- The same as a link: the link, or nil, errno, what failed.
-local function perf_link(kind, target, attr, pid, handle, owned, keep_alive)
-  local guard, e, step = perf_guard(attr, pid, handle.fd)
-  if not guard then return nil, e, step end
-  local link = new_link(kind, target, handle, owned, guard)
-  link._keep = keep_alive
-  return link
-end
+-- Tracepoints, uprobes, USDT probes and kprobes
 
 -- The words for an errno of attaching that says more than its text.
 local function hint(e)
@@ -431,21 +405,10 @@ local function hint(e)
   return ''
 end
 
-local function read_file(path)
+local function exists(path)
   local f = io.open(path, 'r')
-  if not f then return nil end
-  local text = f:read('*a')
-  f:close()
-  return text
-end
-
--- A dynamic PMU's type and the config bit of its retprobe flag.
-local function pmu(name)
-  local base = '/sys/bus/event_source/devices/' .. name
-  local pmu_type = tonumber(read_file(base .. '/type') or '')
-  if not pmu_type then return nil end
-  local retbit = tonumber((read_file(base .. '/format/retprobe') or ''):match('config:(%d+)')) or 0
-  return pmu_type, retbit
+  if f then f:close() end
+  return f ~= nil
 end
 
 local function no_error_position(err)
@@ -455,19 +418,19 @@ end
 function M.tracepoint(path, prog)
   local tracepoint = require('bpf.tracepoint')
   local what = ('bpf.tracepoint(%q)'):format(tostring(path))
+  -- mounts tracefs if need be, and names a tracepoint that is not there
   local ok, id = pcall(tracepoint.id, path)
   if not ok then return nil, no_error_position(id) end
-  local handle, owned = program(prog, { what = what, type = 'tracepoint', name = 'tracepoint',
-    ctx = function() return tracepoint.dissector(path) end })
+  local group, name = path:match('^([%w_]+)[/:]([%w_]+)$')
+  local handle, owned, lprog = program(prog, { what = what, type = 'tracepoint', name = 'tracepoint',
+    target = group .. '/' .. name, ctx = function() return tracepoint.dissector(path) end })
   if not handle then return nil, owned end
-  local attr = attr_t()
-  attr.type, attr.size, attr.config = PERF_TYPE_TRACEPOINT, ffi.sizeof(attr), id
-  local link, e, step = perf_link('tracepoint', path, attr, nil, handle, owned)
-  if not link then
-    return fail(handle, owned, libbpf.message(('%s: %s (tracepoint id %d)%s'):format(what, step, id,
+  local guard, e = libbpf_link(function() return lib.bpf_program__attach_tracepoint(lprog, group, name) end)
+  if not guard then
+    return fail(handle, owned, libbpf.message(('%s: attaching (tracepoint id %d)%s'):format(what, id,
       hint(e)), e))
   end
-  return link
+  return new_link('tracepoint', path, handle, owned, guard)
 end
 
 -- 'path:function[+off]' or 'path:0xoffset' -> path, function name (nil
@@ -485,98 +448,57 @@ local function uprobe_target(spec, what)
   return path, func or where, tonumber(extra or '0') or 0
 end
 
--- A function's offset in the file, demangling C++ names if need be.
-local function func_offset(path, func, extra, what)
-  local offset, err = require('bpf.elf').func_offset(path, func)
-  if not offset then return nil, ('%s: %s'):format(what, err) end
-  return offset + extra
-end
-
 local uprobe_opts = ffi.new('struct bpf_uprobe_opts')
 
--- libbpf attaches (bpf_program__attach_uprobe_opts), finding func by name
--- itself; it knows no C++ names, which the ELF module demangles.
-local function libbpf_uprobe(lprog, path, func, offset, retprobe, pid, what)
-  ffi.fill(uprobe_opts, ffi.sizeof(uprobe_opts))
-  uprobe_opts.sz = ffi.sizeof(uprobe_opts)
-  uprobe_opts.retprobe = retprobe and true or false
-  uprobe_opts.func_name = func
-  local old_print = lib.libbpf_set_print(nil) -- its warnings become our error
-  local blink = lib.bpf_program__attach_uprobe_opts(lprog, pid or -1, path, offset, uprobe_opts)
-  local e, message = ffi.errno(), nil
-  if blink == nil and func and e == errno.ENOENT then
-    local file_offset
-    file_offset, message = func_offset(path, func, offset, what)
-    if file_offset then
-      uprobe_opts.func_name = nil
-      blink = lib.bpf_program__attach_uprobe_opts(lprog, pid or -1, path, file_offset, uprobe_opts)
-      e = ffi.errno()
-    end
-  end
-  lib.libbpf_set_print(old_print)
-  if blink == nil then return nil, e, message end
-  return new_guard(GUARD_LIBBPF_LINK, { blink = blink })
+-- bpf_program__attach_uprobe_opts at func (found by libbpf) or at a file
+-- offset (func nil): the guard, or nil, errno.
+local function uprobe_guard(lprog, path, func, offset, retprobe, pid, ref_ctr_offset)
+  return libbpf_link(function()
+    ffi.fill(uprobe_opts, ffi.sizeof(uprobe_opts))
+    uprobe_opts.sz = ffi.sizeof(uprobe_opts)
+    uprobe_opts.retprobe = retprobe and true or false
+    uprobe_opts.func_name = func
+    uprobe_opts.ref_ctr_offset = ref_ctr_offset or 0
+    return lib.bpf_program__attach_uprobe_opts(lprog, pid or -1, path, offset, uprobe_opts)
+  end)
+end
+
+local function no_uprobes()
+  if exists('/sys/bus/event_source/devices/uprobe/type') then return '' end
+  return ' (this kernel has no uprobe PMU)'
 end
 
 function M.uprobe(spec, prog, retprobe, pid)
   local what = ('bpf.uprobe(%q%s)'):format(tostring(spec), retprobe and ', retprobe' or '')
   local path, func, offset = uprobe_target(spec, what)
   if not path then return nil, func end
-  local pmu_type, retbit = pmu('uprobe')
-  if not pmu_type then
-    return nil, ('%s: this kernel has no uprobe PMU (/sys/bus/event_source/devices/uprobe)')
-      :format(what)
-  end
-  local handle, owned = program(prog, { what = what, type = 'kprobe', name = 'uprobe',
-    ctx = function() return proto.pt_regs end,
-    load = function(compiled)
-      return require('bpf.object').load(compiled, retprobe and 'uretprobe' or 'uprobe',
-        { target = path .. ':' .. (func or ('0x%x'):format(offset)) })
-    end })
+  local handle, owned, lprog = program(prog, { what = what, type = 'kprobe', name = 'uprobe',
+    load_type = retprobe and 'uretprobe' or 'uprobe',
+    target = path .. ':' .. (func or ('0x%x'):format(offset)),
+    ctx = function() return proto.pt_regs end })
   if not handle then return nil, owned end
   local kind = retprobe and 'uretprobe' or 'uprobe'
   local target = ('%s:%s'):format(path, func and (func .. (offset > 0 and ('+%d'):format(offset) or ''))
     or ('0x%x'):format(offset))
-  local lprog = rawget(handle, '_box') and handle:object() and
-    lib.bpf_object__find_program_by_name(handle:object(), handle.name)
-  local e, message
-  if lprog and lprog ~= nil then
-    local guard
-    guard, e, message = libbpf_uprobe(lprog, path, func, offset, retprobe, pid, what)
-    if guard then return new_link(kind, target, handle, owned, guard) end
-    if message then return fail(handle, owned, message) end
-  else
-    -- a program loaded without libbpf's object: the PMU directly
-    local file_offset, err = offset, nil
-    if func then file_offset, err = func_offset(path, func, offset, what) end
-    if not file_offset then return fail(handle, owned, err) end
-    local c_path = ffi.new('char[?]', #path + 1, path)
-    local attr = attr_t()
-    attr.type, attr.size = pmu_type, ffi.sizeof(attr)
-    attr.config = retprobe and bit.lshift(1ULL, retbit) or 0
-    attr.uprobe_path = ffi.cast('uintptr_t', c_path)
-    attr.probe_offset = file_offset
-    local link
-    link, e = perf_link(kind, target, attr, pid, handle, owned, c_path)
-    if link then return link end
+  local guard, e = uprobe_guard(lprog, path, func, offset, retprobe, pid)
+  if not guard and func and e == errno.ENOENT then
+    -- libbpf knows no C++ names: bpf.elf demangles them, and finds the offset
+    local file_offset, err = require('bpf.elf').func_offset(path, func)
+    if not file_offset then return fail(handle, owned, ('%s: %s'):format(what, err)) end
+    guard, e = uprobe_guard(lprog, path, nil, file_offset + offset, retprobe, pid)
   end
-  local why = hint(e)
+  if guard then return new_link(kind, target, handle, owned, guard) end
+  local why = hint(e) .. no_uprobes()
   if e == errno.ESRCH then why = (' (no process %s)'):format(tostring(pid)) end
-  if e == errno.ENOENT and func then why = (' (no function %s in %s)'):format(func, path) end
   return fail(handle, owned, libbpf.message(what .. ': attaching' .. why, e))
 end
 
--- The bit of a uprobe's config where the semaphore's file offset goes.
-local function ref_ctr_shift()
-  local text = read_file('/sys/bus/event_source/devices/uprobe/format/ref_ctr_offset') or ''
-  return tonumber(text:match('config:(%d+)')) or 32
-end
-
 -- USDT probes: a uprobe at each place the probe's note names, and its
--- semaphore (if it has one) counted up by the kernel while attached, so
--- that code guarded by it runs.  Arguments are read from the registers the
--- notes name (link.args, e.g. "-4@%edi 8@%rsi"); libbpf's own USDT support
--- needs BPF-side code (usdt.bpf.h) that compiled Lua has not.
+-- semaphore (if it has one) counted up by the kernel while attached
+-- (ref_ctr_offset), so that code guarded by it runs.  Arguments are read
+-- from the registers the notes name (link.args, e.g. "-4@%edi 8@%rsi");
+-- libbpf's own USDT support needs BPF-side code (usdt.bpf.h) that compiled
+-- Lua has not.
 function M.usdt(spec, prog, pid)
   local what = ('bpf.usdt(%q)'):format(tostring(spec))
   local file, provider, name = tostring(spec):match('^([^:]+):([^:]+):([^:]+)$')
@@ -590,52 +512,22 @@ function M.usdt(spec, prog, pid)
   if #probes == 0 then
     return nil, ('%s: %s has no USDT probe %s:%s'):format(what, path, provider, name)
   end
-  local pmu_type = pmu('uprobe')
-  if not pmu_type then
-    return nil, ('%s: this kernel has no uprobe PMU (/sys/bus/event_source/devices/uprobe)'):format(what)
-  end
-  local handle, owned = program(prog, { what = what, type = 'kprobe', name = 'usdt',
-    ctx = function() return proto.pt_regs end,
-    load = function(compiled)
-      return require('bpf.object').load(compiled, 'uprobe',
-        { target = ('%s:0x%x'):format(path, probes[1].offset) })
-    end })
+  local handle, owned, lprog = program(prog, { what = what, type = 'kprobe', name = 'usdt',
+    load_type = 'uprobe', target = ('%s:0x%x'):format(path, probes[1].offset),
+    ctx = function() return proto.pt_regs end })
   if not handle then return nil, owned end
-  local lprog = rawget(handle, '_box') and handle:object() and
-    lib.bpf_object__find_program_by_name(handle:object(), handle.name)
   local guards = {}
-  local function give_up(message)
-    for _, g in ipairs(guards) do
-      release_guard(g)
-      ffi.gc(g, nil)
-    end
-    return fail(handle, owned, message)
-  end
-  local c_path = ffi.new('char[?]', #path + 1, path)
   for _, probe in ipairs(probes) do
-    local guard, e
-    if lprog and lprog ~= nil then
-      ffi.fill(uprobe_opts, ffi.sizeof(uprobe_opts))
-      uprobe_opts.sz = ffi.sizeof(uprobe_opts)
-      uprobe_opts.ref_ctr_offset = probe.semaphore
-      local old_print = lib.libbpf_set_print(nil)
-      local blink = lib.bpf_program__attach_uprobe_opts(lprog, pid or -1, path, probe.offset, uprobe_opts)
-      e = ffi.errno()
-      lib.libbpf_set_print(old_print)
-      if blink ~= nil then guard = new_guard(GUARD_LIBBPF_LINK, { blink = blink }) end
-    else
-      local attr = attr_t()
-      attr.type, attr.size = pmu_type, ffi.sizeof(attr)
-      attr.config = bit.lshift(ffi.cast('uint64_t', probe.semaphore), ref_ctr_shift())
-      attr.uprobe_path = ffi.cast('uintptr_t', c_path)
-      attr.probe_offset = probe.offset
-      guard, e = perf_guard(attr, pid, handle.fd)
-    end
+    local guard, e = uprobe_guard(lprog, path, nil, probe.offset, false, pid, probe.semaphore)
     if not guard then
-      local why = hint(e)
+      for _, g in ipairs(guards) do
+        release_guard(g)
+        ffi.gc(g, nil)
+      end
+      local why = hint(e) .. no_uprobes()
       if e == errno.ESRCH then why = (' (no process %s)'):format(tostring(pid)) end
-      return give_up(libbpf.message(('%s: attaching at 0x%x of %s%s'):format(what, probe.offset, path,
-        why), e))
+      return fail(handle, owned, libbpf.message(('%s: attaching at 0x%x of %s%s'):format(what,
+        probe.offset, path, why), e))
     end
     guards[#guards + 1] = guard
   end
@@ -647,35 +539,41 @@ end
 
 local no_kprobes = 'this kernel has no kprobes (CONFIG_KPROBES is not set)'
 
+-- Kprobes come from the kprobe PMU, or (before 4.17) from tracefs.
+local function has_kprobes()
+  if exists('/sys/bus/event_source/devices/kprobe/type') then return true end
+  local tracefs = require('bpf.tracepoint').root
+  return exists(tracefs .. '/kprobe_events') or exists('/sys/kernel/debug/tracing/kprobe_events')
+end
+
+local kprobe_opts = ffi.new('struct bpf_kprobe_opts')
+
 function M.kprobe(spec, prog, retprobe)
   local what = ('bpf.kprobe(%q%s)'):format(tostring(spec), retprobe and ', retprobe' or '')
   local func = tostring(spec):match('^[^:]+:(.+)$') or tostring(spec)
   local name, extra = func:match('^([%w_.]+)%+(0?[xX]?%x+)$')
   name = name or func
+  local offset = tonumber(extra or '0') or 0
   -- load first: a program the verifier refuses is the more useful error
-  local handle, owned = program(prog, { what = what, type = 'kprobe', name = 'kprobe',
+  local handle, owned, lprog = program(prog, { what = what, type = 'kprobe', name = 'kprobe',
+    load_type = retprobe and 'kretprobe' or 'kprobe', target = name,
     ctx = function() return proto.pt_regs end })
   if not handle then return nil, owned end
-  local pmu_type, retbit = pmu('kprobe')
-  if not pmu_type then
+  local guard, e = libbpf_link(function()
+    ffi.fill(kprobe_opts, ffi.sizeof(kprobe_opts))
+    kprobe_opts.sz = ffi.sizeof(kprobe_opts)
+    kprobe_opts.offset = offset
+    kprobe_opts.retprobe = retprobe and true or false
+    return lib.bpf_program__attach_kprobe_opts(lprog, name, kprobe_opts)
+  end)
+  if guard then return new_link(retprobe and 'kretprobe' or 'kprobe', name, handle, owned, guard) end
+  if not has_kprobes() then
     return fail(handle, owned, ('%s: cannot attach to %s: %s; the program itself loaded (%s, fd %d)')
       :format(what, name, no_kprobes, handle.type, handle.fd))
   end
-  local c_name = ffi.new('char[?]', #name + 1, name)
-  local attr = attr_t()
-  attr.type, attr.size = pmu_type, ffi.sizeof(attr)
-  attr.config = retprobe and bit.lshift(1ULL, retbit) or 0
-  attr.kprobe_func = ffi.cast('uintptr_t', c_name)
-  attr.probe_offset = tonumber(extra or '0') or 0
-  local link, e = perf_link(retprobe and 'kretprobe' or 'kprobe', name, attr, nil, handle, owned, c_name)
-  if not link then
-    if e == errno.ENOENT or e == errno.EOPNOTSUPP or e == errno.ENOTSUPP then
-      return fail(handle, owned, libbpf.message(('%s: cannot attach to %s: %s, or no such function')
-        :format(what, name, no_kprobes), e))
-    end
-    return fail(handle, owned, libbpf.message(what .. ': attaching' .. hint(e), e))
-  end
-  return link
+  local why = hint(e)
+  if e == errno.ENOENT or e == errno.EINVAL then why = (' (is %s a kernel function?)'):format(name) end
+  return fail(handle, owned, libbpf.message(what .. ': attaching' .. why, e))
 end
 
 M.kprobe_error = no_kprobes
@@ -687,14 +585,14 @@ function M.raw_tracepoint(name, prog)
   local what = ('bpf.raw_tracepoint(%q)'):format(tostring(name))
   if type(name) ~= 'string' then return nil, what .. ': expected a tracepoint name' end
   name = name:match('[/:]([%w_]+)$') or name -- 'sched/sched_switch' names sched_switch
-  local handle, owned = program(prog, { what = what, type = 'raw_tracepoint', name = 'raw_tp',
-    ctx = function() return M.raw_args end })
+  local handle, owned, lprog = program(prog, { what = what, type = 'raw_tracepoint', name = 'raw_tp',
+    target = name, ctx = function() return M.raw_args end })
   if not handle then return nil, owned end
-  local fd = with_fd_retry(function() return lib.bpf_raw_tracepoint_open(name, handle.fd) end)
-  if fd < 0 then
-    return fail(handle, owned, libbpf.message(what .. ': attaching' .. hint(-fd), fd))
+  local guard, e = libbpf_link(function() return lib.bpf_program__attach_raw_tracepoint(lprog, name) end)
+  if not guard then
+    return fail(handle, owned, libbpf.message(what .. ': attaching' .. hint(e), e))
   end
-  return new_link('raw_tracepoint', name, handle, owned, new_guard(GUARD_FDS, { fd = fd }))
+  return new_link('raw_tracepoint', name, handle, owned, guard)
 end
 
 local function xdp_flags(flags, what)
@@ -716,6 +614,21 @@ local function prog_id(fd)
   return info.id
 end
 
+local link_opts = ffi.new('struct bpf_link_create_opts')
+
+-- An XDP link in a given mode (bpf_program__attach_xdp has none in libbpf
+-- 1.1): the guard, or nil, errno.
+local function xdp_link_in_mode(lprog, ifindex, mode)
+  local fd = with_fd_retry(function()
+    ffi.fill(link_opts, ffi.sizeof(link_opts))
+    link_opts.sz = ffi.sizeof(link_opts)
+    link_opts.flags = mode
+    return lib.bpf_link_create(lib.bpf_program__fd(lprog), ifindex, libbpf.attach_type.xdp, link_opts)
+  end)
+  if fd < 0 then return nil, -fd end
+  return new_guard(GUARD_FDS, { fd = fd })
+end
+
 function M.xdp(iface, prog, flags)
   local what = ('bpf.xdp(%q)'):format(tostring(iface))
   local ifindex, err = if_index(tostring(iface), what)
@@ -724,29 +637,29 @@ function M.xdp(iface, prog, flags)
   local mode
   mode, err = xdp_flags(flags, what)
   if not mode then return nil, err end
-  local handle, owned = program(prog, { what = what, type = 'xdp', name = 'xdp',
+  local handle, owned, lprog = program(prog, { what = what, type = 'xdp', name = 'xdp',
     ctx = function() return M.xdp_md end })
   if not handle then return nil, owned end
-  ffi.fill(link_opts, ffi.sizeof(link_opts))
-  link_opts.sz = ffi.sizeof(link_opts)
-  link_opts.flags = mode
-  local fd = with_fd_retry(function()
-    return lib.bpf_link_create(handle.fd, ifindex, libbpf.attach_type.xdp, link_opts)
-  end)
-  if fd >= 0 then
-    return new_link('xdp', iface, handle, owned, new_guard(GUARD_FDS, { fd = fd }))
+  local guard, e
+  if mode == 0 then
+    guard, e = libbpf_link(function() return lib.bpf_program__attach_xdp(lprog, ifindex) end)
+  else
+    guard, e = xdp_link_in_mode(lprog, ifindex, mode)
   end
-  if fd == -errno.EBUSY then
-    return fail(handle, owned, libbpf.message(what .. ': attaching (another XDP program is there)', fd))
+  if guard then return new_link('xdp', iface, handle, owned, guard) end
+  if e == errno.EBUSY then
+    return fail(handle, owned, libbpf.message(what .. ': attaching (another XDP program is there)', e))
   end
-  if fd ~= -errno.EINVAL and fd ~= -errno.EOPNOTSUPP then
-    return fail(handle, owned, libbpf.message(what .. ': attaching', fd))
+  if e ~= errno.EINVAL and e ~= errno.EOPNOTSUPP then
+    return fail(handle, owned, libbpf.message(what .. ': attaching', e))
   end
   -- kernels before 5.9 have no XDP links: netlink, detached by the guard
   local opts = ffi.new('struct bpf_xdp_attach_opts')
   opts.sz = ffi.sizeof(opts)
   local XDP_FLAGS_UPDATE_IF_NOEXIST = 1
+  local old_print = lib.libbpf_set_print(nil)
   local ret = lib.bpf_xdp_attach(ifindex, handle.fd, bit.bor(mode, XDP_FLAGS_UPDATE_IF_NOEXIST), opts)
+  lib.libbpf_set_print(old_print)
   if ret ~= 0 then return fail(handle, owned, libbpf.message(what .. ': attaching', ret)) end
   return new_link('xdp', iface, handle, owned, new_guard(GUARD_XDP, { ifindex = ifindex, flags = mode,
     prog_id = prog_id(handle.fd) }))

@@ -373,6 +373,24 @@ struct bpf_link *bpf_program__attach_uprobe_opts(const struct bpf_program *prog,
                                                  const struct bpf_uprobe_opts *opts);
 int bpf_link__fd(const struct bpf_link *link);
 int bpf_link__destroy(struct bpf_link *link);
+
+/* The other attach functions of a loaded program; each returns a link, or
+   NULL with errno set.  (bpf_kprobe_opts ends in size_t :0 in C, which
+   pads it to 32 bytes as this declaration is.) */
+struct bpf_kprobe_opts {
+  size_t sz;
+  uint64_t bpf_cookie;
+  size_t offset;
+  bool retprobe;
+};
+struct bpf_link *bpf_program__attach_kprobe_opts(const struct bpf_program *prog,
+                                                 const char *func_name,
+                                                 const struct bpf_kprobe_opts *opts);
+struct bpf_link *bpf_program__attach_tracepoint(const struct bpf_program *prog,
+                                                const char *tp_category, const char *tp_name);
+struct bpf_link *bpf_program__attach_raw_tracepoint(const struct bpf_program *prog,
+                                                    const char *tp_name);
+struct bpf_link *bpf_program__attach_xdp(const struct bpf_program *prog, int ifindex);
 ]]
 
 local function load_library()
