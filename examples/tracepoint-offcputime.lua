@@ -9,6 +9,7 @@ local ffi = require('ffi')
 local bit = require('bit')
 local bpf = require('bpf')
 local tracepoint = require('bpf.tracepoint')
+local ksym = require('bpf.ksym')
 local lo = require('examples.lib.loopback')
 
 local example = {}
@@ -44,41 +45,6 @@ function example.build()
     { left_at = left_at, away = away, stacks = stacks }
 end
 
--- Kernel symbols, to name the addresses of a stack.  Addresses are kept
--- as their low 48 bits: a Lua number holds those exactly.
-local low48 = 0x1000000000000ULL
-
-local function kernel_symbols()
-  local addrs, names = {}, {}
-  local f = io.open('/proc/kallsyms', 'r')
-  if not f then return addrs, names end
-  for line in f:lines() do
-    local addr, kind, name = line:match('^(%x+) (%a) (%S+)')
-    if addr and (kind == 't' or kind == 'T') and addr ~= ('0'):rep(#addr)
-        and not name:find('^__pfx_') then -- (the padding before a function)
-      addrs[#addrs + 1] = tonumber(addr:sub(-12), 16)
-      names[#addrs] = name
-    end
-  end
-  f:close()
-  local order = {}
-  for i = 1, #addrs do order[i] = i end
-  table.sort(order, function(a, b) return addrs[a] < addrs[b] end)
-  local sorted_addrs, sorted_names = {}, {}
-  for i, j in ipairs(order) do sorted_addrs[i], sorted_names[i] = addrs[j], names[j] end
-  return sorted_addrs, sorted_names
-end
-
-local function symbol(addrs, names, ip)
-  local lo_i, hi_i = 1, #addrs
-  if hi_i == 0 or ip < addrs[1] then return ('0x%x'):format(ip) end -- no symbols to tell
-  while lo_i < hi_i do
-    local mid = math.floor((lo_i + hi_i + 1) / 2)
-    if addrs[mid] <= ip then lo_i = mid else hi_i = mid - 1 end
-  end
-  return names[lo_i]
-end
-
 function example.main()
   local progs, maps = example.build()
   if not progs then
@@ -101,21 +67,13 @@ function example.main()
     entries[#entries + 1] = { name = ffi.string(key.name), stack_id = key.stack_id, us = tonumber(us) }
   end
   table.sort(entries, function(a, b) return a.us > b.us end)
-  local addrs, names = kernel_symbols()
   print(('%d command/stack pairs; the ten longest off the CPU:'):format(#entries))
   for i = 1, math.min(10, #entries) do
     local e = entries[i]
-    local frames = {}
-    local stack = e.stack_id >= 0 and maps.stacks[e.stack_id]
-    if stack then
-      for j = 0, 126 do
-        local ip = tonumber(stack.ip[j] % low48)
-        if ip == 0 or #frames == 4 then break end
-        frames[#frames + 1] = symbol(addrs, names, ip)
-      end
-    end
+    -- the innermost four frames, named from /proc/kallsyms (bpf.ksym)
+    local frames = maps.stacks:stack(e.stack_id, 4)
     print(('%10d us  %-16s %s'):format(e.us, e.name,
-      #frames > 0 and table.concat(frames, ' <- ') or '(no stack)'))
+      frames and #frames > 0 and ksym.format(frames) or '(no stack)'))
   end
 end
 

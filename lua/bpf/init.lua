@@ -157,6 +157,7 @@ local attach, reader = require('bpf.attach'), require('bpf.reader')
 M.socket, M.tracepoint, M.uprobe, M.kprobe = attach.socket, attach.tracepoint, attach.uprobe, attach.kprobe
 M.raw_tracepoint, M.xdp, M.usdt = attach.raw_tracepoint, attach.xdp, attach.usdt
 M.tracelog, M.ringbuf_reader, M.print_log2_hist = reader.tracelog, reader.ringbuf, reader.print_log2_hist
+M.stack, M.ksym = require('bpf.ksym').stack, require('bpf.ksym').lookup -- kernel stacks, symbols
 
 return setmetatable(M, {
   __call = function(_, fn, opts) return compile(fn, opts, 2) end,
