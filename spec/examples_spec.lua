@@ -9,7 +9,8 @@ local loader = require('bpf.loader')
 local pk = require('spec.support.packets')
 
 local examples = { 'sock-proto', 'sock-protolen', 'sock-parse-dns', 'sock-parse-http',
-  'tracepoint-offcputime', 'kprobe-latency', 'kprobe-write', 'uprobe-readline', 'uprobe-tailkt' }
+  'tracepoint-offcputime', 'kprobe-latency', 'kprobe-write', 'uprobe-readline', 'uprobe-tailkt',
+  'xdp-drop', 'ringbuf-exec' }
 
 -- What running each one as a script must print (each runs for a second:
 -- EXAMPLE_SECONDS=1).
@@ -23,6 +24,8 @@ local script_says = {
   ['uprobe-readline'] = 'attached: bpf link: uretprobe .-'
     .. 'read: echo one\n  read: echo two\n  read: echo three',
   ['uprobe-tailkt'] = 'bpf.uprobe%("/usr/local/bin/ktserver:kyotocabinet::StashDB::accept"%)',
+  ['xdp-drop'] = 'port 9977: 0 received; port 9978: 5 received\nXDP verdicts: drop 5  pass [5-9]%d*',
+  ['ringbuf-exec'] = 'exec: pid %d+ +uname\n.-[1-9]%d* programs started',
 }
 
 local function has_kprobes()

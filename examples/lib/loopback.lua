@@ -11,6 +11,7 @@
 --   lo.dns_query(name, qtype)           a DNS query as UDP payload; lo.udp(53, 1, it) sends it
 --   lo.http(requests)                   a listener and a client on an ephemeral port: each
 --                                       request string is sent and answered with 'HTTP/1.1 200 OK'
+--   lo.drain(fd)                        datagrams waiting on a socket (read, not waited for)
 --   lo.close(fd), lo.sleep(seconds)
 local ffi = require('ffi')
 local bit = require('bit')
@@ -69,6 +70,14 @@ function M.udp_listener(port)
   local sa = loopback(port)
   assert(C.bpf_lo_bind(fd, sa, ffi.sizeof(sa)) == 0, ('cannot bind UDP port %d'):format(port or 0))
   return fd, bound_port(fd)
+end
+
+-- How many datagrams are waiting on fd (read and thrown away, no waiting).
+function M.drain(fd)
+  local buf, n = ffi.new('char[2048]'), 0
+  local MSG_DONTWAIT = 0x40
+  while C.bpf_lo_recv(fd, buf, 2048, MSG_DONTWAIT) >= 0 do n = n + 1 end
+  return n
 end
 
 function M.udp(port, count, payload)
