@@ -24,7 +24,7 @@ local script_says = {
   ['uprobe-readline'] = 'attached: bpf link: uretprobe .-'
     .. 'read: echo one\n  read: echo two\n  read: echo three',
   ['uprobe-tailkt'] = 'bpf.uprobe%("/usr/local/bin/ktserver:kyotocabinet::StashDB::accept"%)',
-  ['xdp-drop'] = 'port 9977: 0 received; port 9978: 5 received\nXDP verdicts: drop 5  pass [5-9]%d*',
+  ['xdp-drop'] = 'port 9977: 0 received; port 9978: 5 received\nXDP verdicts: drop 5  pass [1-9]%d*',
   ['ringbuf-exec'] = 'exec: pid %d+ +uname\n.-[1-9]%d* programs started',
 }
 
