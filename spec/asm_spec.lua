@@ -2,53 +2,15 @@
 -- input-only spellings, to raw bytes, or to the expected error), a round
 -- trip of every valid encoding of a sweep through the three syntaxes, LLVM's
 -- assembler on the same pseudo-C, and the kernel running what it assembles.
---
--- A data file is one case, after a "# what" line, in sections:
---   -- raw            the bytes in hex
---   -- classic        canonical text in a syntax (also pseudo-c, mnemonic):
---                     assembles to raw, and raw disassembles to it
---   -- classic in     text that only has to assemble to raw
---   -- error          with raw alone: why the disassembler rejects it;
---                     with an "in" section: the assembler's message
---   -- llvm           "mc": llvm-mc assembles the pseudo-c text to raw;
---                     "objdump": llvm-objdump prints raw as the pseudo-c text
+-- The data files and their sections are described in spec/support/isa_data.lua.
 local ffi = require('ffi')
 local disasm = require('bpf.disasm')
 local core = require('bpf.ffi_core')
 local insn = require('bpf.insn')
+local isa = require('spec.support.isa_data')
 
 local C = core.lib
-local here = debug.getinfo(1, 'S').source:match('^@(.*/)') or './'
-local datadir = here .. 'data/isa/'
-local syntaxes = { 'classic', 'pseudo-c', 'mnemonic' }
-
--- A data file: "# what", then "-- section" headers, each followed by its text.
-local function read_case(path)
-  local case, lines = { name = path:match('([^/]*)%.data$'), s = {} }, nil
-  for line in io.lines(path) do
-    local sec = line:match('^%-%- (.+)$')
-    if sec then
-      lines = {}
-      case.s[sec] = lines
-    elseif lines then
-      lines[#lines + 1] = line
-    end
-  end
-  for k, v in pairs(case.s) do case.s[k] = table.concat(v, '\n'):gsub('%s+$', '') end
-  return case
-end
-
-local function cases()
-  local list = {}
-  local p = assert(io.popen('ls ' .. datadir .. '*.data'))
-  for path in p:lines() do list[#list + 1] = read_case(path) end
-  p:close()
-  return list
-end
-
-local function hex_bytes(hex)
-  return (hex:gsub('%s', ''):gsub('%x%x', function(h) return string.char(tonumber(h, 16)) end))
-end
+local syntaxes, cases, hex_bytes = isa.syntaxes, isa.cases, isa.hex_bytes
 
 local function bytes_hex(s)
   return (s:gsub('.', function(c) return string.format('%02x ', c:byte()) end):gsub(' $', ''))

@@ -4,37 +4,12 @@
 local ffi = require('ffi')
 local disasm = require('bpf.disasm')
 local insn = require('bpf.insn')
+local isa = require('spec.support.isa_data')
 
-local here = debug.getinfo(1, 'S').source:match('^@(.*/)') or './'
-local datadir = here .. 'data/isa/'
-local syntaxes = { 'classic', 'pseudo-c', 'mnemonic' }
-
--- A data file: "# what", then "-- section" headers, each followed by its text.
-local function read_case(path)
-  local case, lines = { name = path:match('([^/]*)%.data$'), s = {} }, nil
-  for line in io.lines(path) do
-    local sec = line:match('^%-%- (.+)$')
-    if sec then
-      lines = {}
-      case.s[sec] = lines
-    elseif lines then
-      lines[#lines + 1] = line
-    end
-  end
-  for k, v in pairs(case.s) do case.s[k] = table.concat(v, '\n'):gsub('%s+$', '') end
-  return case
-end
-
-local function cases()
-  local list = {}
-  local p = assert(io.popen('ls ' .. datadir .. '*.data'))
-  for path in p:lines() do list[#list + 1] = read_case(path) end
-  p:close()
-  return list
-end
+local syntaxes, cases = isa.syntaxes, isa.cases
 
 local function raw_insns(hex)
-  local bytes = hex:gsub('%s', ''):gsub('%x%x', function(h) return string.char(tonumber(h, 16)) end)
+  local bytes = isa.hex_bytes(hex)
   local n = #bytes / 8
   local arr = insn.array_t(math.max(n, 1))
   ffi.copy(arr, bytes, #bytes)
