@@ -1,36 +1,10 @@
 -- bpf.loader against the running kernel: hand-assembled programs are loaded
 -- into the real verifier and run with BPF_PROG_TEST_RUN.  Needs root and BPF.
 local ffi = require('ffi')
-local insn = require('bpf.insn')
 local loader = require('bpf.loader')
+local kernel = require('spec.support.kernel')
 
--- Private names, so that other specs in the same process can declare their own.
-ffi.cdef [[
-typedef struct loader_spec_dir loader_spec_dir;
-loader_spec_dir *loader_spec_opendir(const char *name) __asm__("opendir");
-void *loader_spec_readdir(loader_spec_dir *dir) __asm__("readdir");
-int loader_spec_closedir(loader_spec_dir *dir) __asm__("closedir");
-]]
-
-local function open_fd_count()
-  local dir = ffi.C.loader_spec_opendir('/proc/self/fd')
-  assert(dir ~= nil, 'cannot open /proc/self/fd')
-  local n = 0
-  while ffi.C.loader_spec_readdir(dir) ~= nil do n = n + 1 end
-  ffi.C.loader_spec_closedir(dir)
-  return n
-end
-
--- Each instruction: { code, dst, src, off, imm }.
-local function asm(list)
-  local code = insn.array_t(#list)
-  for i, f in ipairs(list) do
-    local slot = code[i - 1]
-    slot.code, slot.dst_reg, slot.src_reg = f[1], f[2] or 0, f[3] or 0
-    slot.off, slot.imm = f[4] or 0, f[5] or 0
-  end
-  return code, #list
-end
+local open_fd_count, asm = kernel.open_fd_count, kernel.asm
 
 local MOV_IMM, MOV_REG, EXIT, CALL = 0xb7, 0xbf, 0x95, 0x85
 local LD_ABS_B, LDX_DW = 0x30, 0x79

@@ -5,14 +5,10 @@ local bit = require('bit')
 local libbpf = require('bpf.libbpf')
 local bpfmap = require('bpf.map')
 local loader = require('bpf.loader')
-local insn = require('bpf.insn')
+local kernel = require('spec.support.kernel')
 
 -- Private names, so that other specs in the same process can declare their own.
 ffi.cdef [[
-typedef struct map_spec_dir map_spec_dir;
-map_spec_dir *map_spec_opendir(const char *name) __asm__("opendir");
-void *map_spec_readdir(map_spec_dir *dir) __asm__("readdir");
-int map_spec_closedir(map_spec_dir *dir) __asm__("closedir");
 long map_spec_syscall(long number, void *attr, int pid, int cpu, int group_fd,
                       unsigned long flags) __asm__("syscall");
 int map_spec_close(int fd) __asm__("close");
@@ -24,24 +20,7 @@ struct map_spec_perf_attr {            /* PERF_ATTR_SIZE_VER0 */
 };
 ]]
 
-local function open_fd_count()
-  local dir = ffi.C.map_spec_opendir('/proc/self/fd')
-  assert(dir ~= nil, 'cannot open /proc/self/fd')
-  local n = 0
-  while ffi.C.map_spec_readdir(dir) ~= nil do n = n + 1 end
-  ffi.C.map_spec_closedir(dir)
-  return n
-end
-
-local function asm(list)
-  local code = insn.array_t(#list)
-  for i, f in ipairs(list) do
-    local slot = code[i - 1]
-    slot.code, slot.dst_reg, slot.src_reg = f[1], f[2] or 0, f[3] or 0
-    slot.off, slot.imm = f[4] or 0, f[5] or 0
-  end
-  return code, #list
-end
+local open_fd_count, asm = kernel.open_fd_count, kernel.asm
 
 local function ensure_bpffs()
   local mounts = assert(io.open('/proc/mounts')):read('*a')
