@@ -3,6 +3,7 @@
 local ffi = require('ffi')
 local bpf = require('bpf')
 local pk = require('spec.support.packets')
+local programs = require('spec.support.programs')
 
 -- Compile, load as sched_cls (sees the Ethernet header), run on a packet.
 local function run(fn, packet, ptype)
@@ -27,10 +28,7 @@ describe('compiler', function()
 
   it('counts packets by protocol in 13 instructions', function()
     local map = assert(bpf.map('array', 256))
-    local prog = assert(bpf(function()
-      local proto = pkt.ip.proto
-      xadd(map[proto], 1)
-    end))
+    local prog = assert(bpf(programs.counter(map)))
     assert.is_true(prog.pc <= 15)
     local h = assert(prog:load('sched_cls'))
     assert.matches('libbpf object', tostring(h)) -- loaded as an ELF object through libbpf
@@ -72,23 +70,7 @@ describe('compiler', function()
 
   it('parses DNS queries within the 2016 instruction count', function()
     local map = assert(bpf.map('array', 256))
-    local prog = assert(bpf(function()
-      local ip = pkt.ip
-      if ip.proto ~= c.ip.proto_udp then return false end
-      local udp = ip.udp
-      if udp.length < 12 then return false end
-      udp = udp.data + 12
-      local label = udp[0]
-      if label > 0 then
-        udp = udp + label + 1
-        label = udp[0]
-        if label > 0 then udp = udp + label + 1 end
-      end
-      if udp[1] == 0 then
-        local qtype = udp[2]
-        xadd(map[qtype], 1)
-      end
-    end))
+    local prog = assert(bpf(programs.dns_parser(map)))
     assert.is_true(prog.pc <= 52)
     local h = assert(prog:load('sched_cls'))
     assert(require('bpf.loader').test_run(h, udp53))

@@ -8,6 +8,7 @@ local object = require('bpf.object')
 local loader = require('bpf.loader')
 local libbpf = require('bpf.libbpf')
 local pk = require('spec.support.packets')
+local programs = require('spec.support.programs')
 
 if not pcall(function() return ffi.C.bpf_spec_getpid end) then
   ffi.cdef('int bpf_spec_getpid(void) __asm__("getpid");')
@@ -54,32 +55,8 @@ local function pinned_prog(path)
   })
 end
 
-local function counter(map)
-  return assert(bpf(function()
-    local proto = pkt.ip.proto
-    xadd(map[proto], 1)
-  end))
-end
-
-local function dns_parser(map)
-  return assert(bpf(function()
-    local ip = pkt.ip
-    if ip.proto ~= c.ip.proto_udp then return false end
-    local udp = ip.udp
-    if udp.length < 12 then return false end
-    udp = udp.data + 12
-    local label = udp[0]
-    if label > 0 then
-      udp = udp + label + 1
-      label = udp[0]
-      if label > 0 then udp = udp + label + 1 end
-    end
-    if udp[1] == 0 then
-      local qtype = udp[2]
-      xadd(map[qtype], 1)
-    end
-  end))
-end
+local function counter(map) return assert(bpf(programs.counter(map))) end
+local function dns_parser(map) return assert(bpf(programs.dns_parser(map))) end
 
 local packets = { udp53, udp53, tcp80, icmp, udp53,
   pk.eth_ip(17, pk.udp(1, 53, pk.dns_query('a.b', 1))), pk.eth_ip(17, pk.udp(1, 53, pk.dns_query('x', 15))) }
@@ -214,12 +191,12 @@ describe('bpf.object', function()
       assert.matches('int by_proto(void * ctx):', xlated, 1, true)
       local n = 0
       for file, line in xlated:gmatch('%[file:([^ ]+) line_num:(%d+)') do
-        assert.equals('spec/object_spec.lua', file)
+        assert.equals(programs.file, file)
         assert.is_true(tonumber(line) > 0)
         n = n + 1
       end
       assert.equals(4, n) -- function line, local proto = ..., xadd(...), end
-      assert.matches('; local proto = pkt.ip.proto [file:spec/object_spec.lua line_num:', xlated, 1, true)
+      assert.matches('; local proto = pkt.ip.proto [file:' .. programs.file .. ' line_num:', xlated, 1, true)
       assert.matches('; xadd(map[proto], 1) [file:', xlated, 1, true)
     end
   end)
