@@ -9,6 +9,7 @@
 local modname = ...
 local bpf = require('bpf')
 local proto = require('bpf.proto')
+local run = require('examples.lib.run')
 
 local example = {}
 
@@ -48,29 +49,18 @@ local function make_io()
 end
 
 function example.main()
-  local progs, maps = example.build()
-  if not progs then
-    io.stderr:write(maps, '\n')
-    os.exit(1)
-  end
+  local progs, maps = run.build(example.build)
   local links = {}
   for _, p in ipairs(progs) do
-    print(('%s: %d instructions, a kprobe program for %s'):format(p.name, p.prog.pc, p.attach))
-    bpf.dump(p.prog)
-    local link, err = bpf.kprobe(p.attach, p.prog)
-    if not link then
-      print(err)
-    else
-      print('attached: ' .. tostring(link))
-      links[#links + 1] = link
-    end
+    run.show(p, 'a kprobe program for ' .. p.attach)
+    links[#links + 1] = run.attached(bpf.kprobe(p.attach, p.prog)) -- nil (none kept) if refused
   end
   if #links < #progs then
     print('so the histogram stays empty.')
     return
   end
-  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
-  for _ = 1, math.max(1, math.floor(seconds)) do
+  local seconds = run.seconds(3)
+  for _ = 1, run.rounds(seconds, 1) do
     make_io()
     os.execute('sleep 1')
     bpf.print_log2_hist(maps.histogram, 'nsecs')

@@ -6,6 +6,7 @@
 local modname = ...
 local bpf = require('bpf')
 local proto = require('bpf.proto')
+local run = require('examples.lib.run')
 
 local example = {}
 
@@ -20,25 +21,15 @@ function example.build()
 end
 
 function example.main()
-  local progs, maps = example.build()
-  if not progs then
-    io.stderr:write(maps, '\n')
-    os.exit(1)
-  end
+  local progs, maps = run.build(example.build)
   local p = progs[1]
-  print(('%s: %d instructions, a kprobe program for a kretprobe on %s'):format(p.name, p.prog.pc,
-    p.attach))
-  bpf.dump(p.prog)
-  local link, err = bpf.kprobe(p.attach, p.prog, p.retprobe)
-  if not link then
-    print(err)
-    return
-  end
-  print('attached: ' .. tostring(link))
-  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
+  run.show(p, 'a kprobe program for a kretprobe on ' .. p.attach)
+  local link = run.attached(bpf.kprobe(p.attach, p.prog, p.retprobe))
+  if not link then return end
+  local seconds = run.seconds(3)
   local null = assert(io.open('/dev/null', 'w'))
   null:setvbuf('no')
-  for _ = 1, math.max(1, math.floor(seconds / 0.5)) do
+  for _ = 1, run.rounds(seconds, 0.5) do
     for _ = 1, 100 do null:write('x') end
     os.execute('sleep 0.5')
     print(('write() returned %d times so far (100 of them each round from this script)')

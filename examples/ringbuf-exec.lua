@@ -8,6 +8,7 @@ local modname = ...
 local ffi = require('ffi')
 local bpf = require('bpf')
 local tracepoint = require('bpf.tracepoint')
+local run = require('examples.lib.run')
 
 local example = {}
 
@@ -27,22 +28,16 @@ function example.build()
 end
 
 function example.main()
-  local progs, maps = example.build()
-  if not progs then
-    io.stderr:write(maps, '\n')
-    os.exit(1)
-  end
+  local progs, maps = run.build(example.build)
   local p = progs[1]
-  print(('%s: %d instructions'):format(p.name, p.prog.pc))
-  bpf.dump(p.prog)
-  local link = assert(bpf.tracepoint(p.attach, p.prog))
-  print('attached: ' .. tostring(link))
+  run.show(p)
+  local link = run.attached(assert(bpf.tracepoint(p.attach, p.prog)))
   local seen = 0
   local reader = assert(bpf.ringbuf_reader(maps.ring, event_t, function(ev)
     seen = seen + 1
     print(('  exec: pid %-7d %s'):format(ev.pid, ffi.string(ev.comm)))
   end))
-  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
+  local seconds = run.seconds(3)
   print(('starting a few commands, then watching for %g s'):format(seconds))
   os.execute('true; /bin/true; /bin/sh -c /bin/true; uname >/dev/null')
   local deadline = os.time() + seconds

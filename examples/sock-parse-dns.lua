@@ -7,6 +7,7 @@
 local modname = ...
 local bpf = require('bpf')
 local lo = require('examples.lib.loopback')
+local run = require('examples.lib.run')
 
 local example = {}
 
@@ -36,20 +37,14 @@ end
 local type_names = { [1] = 'A', [2] = 'NS', [5] = 'CNAME', [15] = 'MX', [16] = 'TXT', [28] = 'AAAA' }
 
 function example.main()
-  local progs, maps = example.build()
-  if not progs then
-    io.stderr:write(maps, '\n')
-    os.exit(1)
-  end
+  local progs, maps = run.build(example.build)
   local p = progs[1]
-  print(('%s: %d instructions'):format(p.name, p.prog.pc))
-  bpf.dump(p.prog)
-  local link = assert(bpf.socket('lo', p.prog))
-  print('attached: ' .. tostring(link))
-  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
+  run.show(p)
+  local link = run.attached(assert(bpf.socket('lo', p.prog)))
+  local seconds = run.seconds(3)
   print(('sending DNS queries to 127.0.0.1:53 for %g s: example.com A, localhost AAAA,'):format(seconds))
   print('mail.example MX (twice each round); lo shows each one twice, leaving and arriving')
-  for _ = 1, math.max(1, math.floor(seconds / 0.5)) do
+  for _ = 1, run.rounds(seconds, 0.5) do
     lo.udp(53, 2, lo.dns_query('example.com', 1))
     lo.udp(53, 2, lo.dns_query('localhost', 28))
     lo.udp(53, 2, lo.dns_query('mail.example', 15))

@@ -8,6 +8,7 @@ local modname = ...
 local ffi = require('ffi')
 local bpf = require('bpf')
 local lo = require('examples.lib.loopback')
+local run = require('examples.lib.run')
 
 local example = {}
 
@@ -39,20 +40,14 @@ function example.key_string(k)
 end
 
 function example.main()
-  local progs, maps = example.build()
-  if not progs then
-    io.stderr:write(maps, '\n')
-    os.exit(1)
-  end
+  local progs, maps = run.build(example.build)
   local p = progs[1]
-  print(('%s: %d instructions'):format(p.name, p.prog.pc))
-  bpf.dump(p.prog)
-  local link = assert(bpf.socket('lo', p.prog))
-  print('attached: ' .. tostring(link))
-  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
+  run.show(p)
+  local link = run.attached(assert(bpf.socket('lo', p.prog)))
+  local seconds = run.seconds(3)
   print(('a server and a client on 127.0.0.1 for %g s: GET, GET, POST each round, each answered')
     :format(seconds))
-  for _ = 1, math.max(1, math.floor(seconds / 0.5)) do
+  for _ = 1, run.rounds(seconds, 0.5) do
     lo.http({ 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n', 'GET /a HTTP/1.1\r\n\r\n',
       'POST /form HTTP/1.1\r\nContent-Length: 0\r\n\r\n' })
     lo.sleep(0.5)

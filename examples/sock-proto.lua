@@ -6,6 +6,7 @@
 local modname = ...
 local bpf = require('bpf')
 local lo = require('examples.lib.loopback')
+local run = require('examples.lib.run')
 
 local example = {}
 
@@ -29,22 +30,17 @@ local function send_traffic()
 end
 
 function example.main()
-  local progs, maps = example.build()
-  if not progs then
-    io.stderr:write(maps, '\n')
-    os.exit(1)
-  end
+  local progs, maps = run.build(example.build)
   local prog, map = progs[1].prog, maps.packets
   print(('compiled to %d instructions:'):format(prog.pc))
   bpf.dump(prog)
 
   -- A raw packet socket on lo with the program attached (SO_ATTACH_BPF).
-  local link = assert(bpf.socket('lo', prog))
-  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
-  print('attached: ' .. tostring(link))
+  local link = run.attached(assert(bpf.socket('lo', prog)))
+  local seconds = run.seconds(3)
   print(('sending UDP, TCP and ICMP to 127.0.0.1 for %g s; lo shows each packet twice,'):format(seconds))
   print('once leaving and once arriving')
-  for _ = 1, math.max(1, math.floor(seconds / 0.5)) do
+  for _ = 1, run.rounds(seconds, 0.5) do
     send_traffic()
     lo.sleep(0.5)
     print(('TCP: %d  UDP: %d  ICMP: %d packets'):format(map[6], map[17], map[1]))

@@ -6,6 +6,7 @@
 local modname = ...
 local bpf = require('bpf')
 local lo = require('examples.lib.loopback')
+local run = require('examples.lib.run')
 
 local example = {}
 
@@ -20,20 +21,14 @@ function example.build()
 end
 
 function example.main()
-  local progs, maps = example.build()
-  if not progs then
-    io.stderr:write(maps, '\n')
-    os.exit(1)
-  end
+  local progs, maps = run.build(example.build)
   local p = progs[1]
-  print(('%s: %d instructions'):format(p.name, p.prog.pc))
-  bpf.dump(p.prog)
-  local link = assert(bpf.socket('lo', p.prog))
-  print('attached: ' .. tostring(link))
-  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
+  run.show(p)
+  local link = run.attached(assert(bpf.socket('lo', p.prog)))
+  local seconds = run.seconds(3)
   print(('sending UDP, TCP and ICMP to 127.0.0.1 for %g s'):format(seconds))
   local listener, port = lo.udp_listener(0)
-  for _ = 1, math.max(1, math.floor(seconds / 0.5)) do
+  for _ = 1, run.rounds(seconds, 0.5) do
     lo.udp(port, 4, string.rep('u', 1000)) -- 4 datagrams of 1000 bytes
     lo.tcp_refused(port, 1)
     lo.icmp_echo(1, string.rep('i', 200))

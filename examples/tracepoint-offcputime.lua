@@ -11,6 +11,7 @@ local bpf = require('bpf')
 local tracepoint = require('bpf.tracepoint')
 local ksym = require('bpf.ksym')
 local lo = require('examples.lib.loopback')
+local run = require('examples.lib.run')
 
 local example = {}
 
@@ -46,18 +47,11 @@ function example.build()
 end
 
 function example.main()
-  local progs, maps = example.build()
-  if not progs then
-    io.stderr:write(maps, '\n')
-    os.exit(1)
-  end
+  local progs, maps = run.build(example.build)
   local p = progs[1]
-  print(('%s: %d instructions, a tracepoint program on %s (id %d)'):format(p.name, p.prog.pc, p.attach,
-    tracepoint.id(p.attach)))
-  bpf.dump(p.prog)
-  local link = assert(bpf.tracepoint(p.attach, p.prog))
-  print('attached: ' .. tostring(link))
-  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
+  run.show(p, ('a tracepoint program on %s (id %d)'):format(p.attach, tracepoint.id(p.attach)))
+  local link = run.attached(assert(bpf.tracepoint(p.attach, p.prog)))
+  local seconds = run.seconds(3)
   print(('collecting for %g s while this script naps for 10 ms at a time'):format(seconds))
   for _ = 1, math.floor(seconds * 100) do lo.sleep(0.01) end
   link:close()

@@ -11,6 +11,7 @@ local modname = ...
 local ffi = require('ffi')
 local bpf = require('bpf')
 local proto = require('bpf.proto')
+local run = require('examples.lib.run')
 
 local example = {}
 
@@ -83,19 +84,13 @@ local function choose_target(target)
 end
 
 function example.main()
-  local progs, err = example.build()
-  if not progs then
-    io.stderr:write(err, '\n')
-    os.exit(1)
-  end
+  local progs = run.build(example.build)
   local p = progs[1]
-  print(('%s: %d instructions, a kprobe program (uprobes are kprobe programs)'):format(p.name, p.prog.pc))
-  bpf.dump(p.prog)
+  run.show(p, 'a kprobe program (uprobes are kprobe programs)')
   local target, type_lines, dir = choose_target(p.attach)
-  local link = assert(bpf.uprobe(target, p.prog, p.retprobe))
-  print('attached: ' .. tostring(link))
+  local link = run.attached(assert(bpf.uprobe(target, p.prog, p.retprobe)))
   local log = assert(bpf.tracelog())
-  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS')) or 3
+  local seconds = run.seconds(3)
   print(('typing %d lines into it, then reading the trace pipe for %g s:'):format(#lines, seconds))
   type_lines()
   local quiet = 0 -- quarter seconds without a line

@@ -14,6 +14,7 @@ local modname = ...
 local ffi = require('ffi')
 local bpf = require('bpf')
 local proto = require('bpf.proto')
+local run = require('examples.lib.run')
 
 local example = {}
 
@@ -55,23 +56,16 @@ function example.main(cmd, key)
   elseif cmd == '-h' or cmd == '--help' then usage()
   elseif cmd and cmd ~= 'any' then usage(('unknown command "%s"'):format(cmd))
   end
-  local progs, err = example.build(writable, key)
-  if not progs then
-    io.stderr:write(err, '\n')
-    os.exit(1)
-  end
+  local progs = run.build(example.build, writable, key)
   local p = progs[1]
-  print(('%s: %d instructions, a kprobe program (uprobes are kprobe programs)'):format(p.name, p.prog.pc))
-  bpf.dump(p.prog)
-  local link, attach_err = bpf.uprobe(p.attach, p.prog)
+  run.show(p, 'a kprobe program (uprobes are kprobe programs)')
+  local link = run.attached(bpf.uprobe(p.attach, p.prog))
   if not link then
-    print(attach_err)
     print('(is KyotoTycoon\'s ktserver installed there? nothing to watch without it)')
     return
   end
-  print('attached: ' .. tostring(link))
   local log = assert(bpf.tracelog())
-  local seconds = tonumber(os.getenv('EXAMPLE_SECONDS'))
+  local seconds = run.seconds()
   print(seconds and ('keys read or written in the next %g s:'):format(seconds)
     or 'keys read or written (Ctrl-C to stop):')
   local quiet = 0 -- quarter seconds without a line

@@ -9,6 +9,7 @@ local modname = ...
 local bpf = require('bpf')
 local attach = require('bpf.attach')
 local lo = require('examples.lib.loopback')
+local run = require('examples.lib.run')
 
 local example = {}
 
@@ -35,18 +36,12 @@ function example.build(port)
 end
 
 function example.main()
-  local progs, maps = example.build()
-  if not progs then
-    io.stderr:write(maps, '\n')
-    os.exit(1)
-  end
+  local progs, maps = run.build(example.build)
   local p = progs[1]
-  print(('%s: %d instructions'):format(p.name, p.prog.pc))
-  bpf.dump(p.prog)
+  run.show(p)
   local dropped_at = lo.udp_listener(example.port)
   local passed_at = lo.udp_listener(example.port + 1)
-  local link = assert(bpf.xdp('lo', p.prog, 'skb'))
-  print('attached: ' .. tostring(link))
+  local link = run.attached(assert(bpf.xdp('lo', p.prog, 'skb')))
   lo.udp(example.port, 5, 'dropped')
   lo.udp(example.port + 1, 5, 'passed')
   lo.sleep(0.2)
