@@ -126,6 +126,31 @@ double mapops_update(int fd, long n, uint32_t nkeys);
     end, handle
   end
 
+  -- One row of the table: produce(count) fills the buffer, then read() is
+  -- timed; it returns how many events it read, after checking them.  Prints
+  -- label, the events per second and note(rate) if given; returns the rate
+  -- at which they were produced.
+  local function events_row(label, produce, count, read, note)
+    local produced = produce(count)
+    local t = now()
+    local r = rate(read(), now() - t)
+    print(('%-52s %12s%s'):format(label, mops(r), note and note(r) or ''))
+    return produced
+  end
+
+  -- Reads an iterator of events to its end: how many there were, all of them
+  -- or an error naming what lost some.  (A socket filter's skb starts after
+  -- the Ethernet header: each event's len is that of the rest.)
+  local function drain(events, count, what)
+    local got, last = 0, nil
+    for ev in events do
+      got = got + 1
+      last = ev.len
+    end
+    assert(got == count and last == #packet - 14, what .. ' lost events')
+    return got
+  end
+
   print()
   print(('%-52s %12s'):format('events into Lua (16-byte events)', 'events/s'))
   local ring = assert(bpf.map('ringbuf', 64 * 1024 * 1024))
@@ -144,23 +169,14 @@ double mapops_update(int fd, long n, uint32_t nkeys);
   produce_ring(n_events / 10)
   rb:consume() -- warm up
   got = 0
-  local produced = produce_ring(n_events)
-  t0 = now()
-  local consumed = rb:consume()
-  local ring_rate = rate(consumed, now() - t0)
-  -- (a socket filter's skb starts after the Ethernet header)
-  assert(consumed == n_events and got == n_events and last == #packet - 14, 'ring buffer lost events')
-  print(('%-52s %12s %s'):format('ring buffer, bpf.ringbuf_reader callback', mops(ring_rate),
-    ring_rate >= 1e6 and '(target 1 M/s)' or '(BELOW the 1 M/s target)'))
-  got = 0
-  produce_ring(n_events)
-  t0 = now()
-  for ev in rb:events() do
-    got = got + 1
-    last = ev.len
-  end
-  assert(got == n_events and last == #packet - 14, 'ring buffer iterator lost events')
-  print(('%-52s %12s'):format('ring buffer, rb:events() iterator (copies)', mops(rate(got, now() - t0))))
+  local produced = events_row('ring buffer, bpf.ringbuf_reader callback', produce_ring, n_events, function()
+    local consumed = rb:consume()
+    assert(consumed == n_events and got == n_events and last == #packet - 14, 'ring buffer lost events')
+    return consumed
+  end, function(r) return r >= 1e6 and ' (target 1 M/s)' or ' (BELOW the 1 M/s target)' end)
+  events_row('ring buffer, rb:events() iterator (copies)', produce_ring, n_events, function()
+    return drain(rb:events(), n_events, 'ring buffer iterator')
+  end)
   rb:close()
 
   -- libbpf's own consumer calling back into Lua for each record, to compare
@@ -168,11 +184,10 @@ double mapops_update(int fd, long n, uint32_t nkeys);
   local cb = ffi.cast('ring_buffer_sample_fn', function() lcount = lcount + 1 return 0 end)
   local lrb = lib.ring_buffer__new(ring.fd, cb, nil, nil)
   assert(lrb ~= nil, 'ring_buffer__new failed')
-  produce_ring(n_events / 4)
-  t0 = now()
-  lib.ring_buffer__consume(lrb)
-  print(('%-52s %12s'):format('ring buffer, libbpf consume + FFI callback per event',
-    mops(rate(lcount, now() - t0))))
+  events_row('ring buffer, libbpf consume + FFI callback per event', produce_ring, n_events / 4, function()
+    lib.ring_buffer__consume(lrb)
+    return lcount
+  end)
   lib.ring_buffer__free(lrb)
   cb:free()
   print(('%-52s %12s'):format('(producing them: ringbuf_output in test runs)', mops(produced)))
@@ -191,21 +206,14 @@ double mapops_update(int fd, long n, uint32_t nkeys);
   produce_perf(n_events / 10)
   r:consume(function() end)
   got = 0
-  produce_perf(n_events)
-  t0 = now()
-  consumed = r:consume(function() got = got + 1 end)
-  local perf_rate = rate(consumed, now() - t0)
-  assert(consumed == n_events and r.lost == 0, 'perf buffer lost events')
-  print(('%-52s %12s'):format('perf buffer, r:consume(fn) (in place)', mops(perf_rate)))
-  got = 0
-  produce_perf(n_events)
-  t0 = now()
-  for ev in r:read() do
-    got = got + 1
-    last = ev.len
-  end
-  assert(got == n_events and last == #packet - 14, 'perf buffer iterator lost events')
-  print(('%-52s %12s'):format('perf buffer, r:read() iterator (copies)', mops(rate(got, now() - t0))))
+  events_row('perf buffer, r:consume(fn) (in place)', produce_perf, n_events, function()
+    local consumed = r:consume(function() got = got + 1 end)
+    assert(consumed == n_events and r.lost == 0, 'perf buffer lost events')
+    return consumed
+  end)
+  events_row('perf buffer, r:read() iterator (copies)', produce_perf, n_events, function()
+    return drain(r:read(), n_events, 'perf buffer iterator')
+  end)
   r:close()
 
   -- libbpf's perf buffer calling back into Lua for each record, to compare
@@ -213,11 +221,10 @@ double mapops_update(int fd, long n, uint32_t nkeys);
   local sample_cb = ffi.cast('perf_buffer_sample_fn', function() lcount = lcount + 1 end)
   local pb = lib.perf_buffer__new(perf.fd, 2048, sample_cb, nil, nil, nil)
   assert(pb ~= nil, 'perf_buffer__new failed')
-  produce_perf(n_events)
-  t0 = now()
-  lib.perf_buffer__consume(pb)
-  print(('%-52s %12s'):format('perf buffer, libbpf consume + FFI callback per event',
-    mops(rate(lcount, now() - t0))))
+  events_row('perf buffer, libbpf consume + FFI callback per event', produce_perf, n_events, function()
+    lib.perf_buffer__consume(pb)
+    return lcount
+  end)
   lib.perf_buffer__free(pb)
   sample_cb:free()
   perf_prog:close()
