@@ -45,6 +45,21 @@ local function bpffs()
   return '/sys/fs/bpf'
 end
 
+-- bpftool loads the object file at path, pinning the program and the maps
+-- it creates under bpffs (names made from name); the pins and the file go
+-- when the test ends.  The program's pin and the maps' directory.
+local function bpftool_load(path, name)
+  local dir = bpffs()
+  local pin, maps = ('%s/%s_%s'):format(dir, tag, name), ('%s/%s_%s_maps'):format(dir, tag, name)
+  finally(function()
+    os.remove(pin)
+    sh('rm -rf ' .. maps)
+    os.remove(path)
+  end)
+  must(('bpftool prog load %s %s pinmaps %s'):format(path, pin, maps))
+  return pin, maps
+end
+
 -- A program pinned at path, as loader.test_run wants it.
 local function pinned_prog(path)
   local fd = libbpf.lib.bpf_obj_get(path)
@@ -165,15 +180,8 @@ describe('bpf.object', function()
     local prog = counter(map)
     local path = ('%s/%s_tc.o'):format(tmpdir, tag)
     assert(object.save(prog, path, { type = 'sched_cls', name = 'by_proto' }))
-    local dir = bpffs()
-    local pin, maps = ('%s/%s_tc'):format(dir, tag), ('%s/%s_tc_maps'):format(dir, tag)
-    finally(function()
-      os.remove(pin)
-      sh('rm -rf ' .. maps)
-      os.remove(path)
-    end)
+    local pin, maps = bpftool_load(path, 'tc')
     do
-      must(('bpftool prog load %s %s pinmaps %s'):format(path, pin, maps))
       assert.matches('sched_cls%s+name by_proto', must('bpftool prog show pinned ' .. pin))
       -- bpftool created the map from our BTF definition: run the pinned program into it
       local p = pinned_prog(pin)
@@ -236,15 +244,8 @@ describe('bpf.object', function()
     assert.matches("VAR 'flows' type_id=%d+, linkage=global", btf)
     assert.matches("DATASEC '.maps' size=%d+ vlen=4", btf)
     -- the kernel takes all of it when bpftool creates the maps from the object
-    local dir = bpffs()
-    local pin, maps = ('%s/%s_types'):format(dir, tag), ('%s/%s_types_maps'):format(dir, tag)
-    finally(function()
-      os.remove(pin)
-      sh('rm -rf ' .. maps)
-      os.remove(path)
-    end)
+    local _, maps = bpftool_load(path, 'types')
     do
-      must(('bpftool prog load %s %s pinmaps %s'):format(path, pin, maps))
       must(('bpftool map update pinned %s/flows key hex 0a 00 00 01 35 00 11 05 value hex %s')
         :format(maps, ('ff '):rep(8) .. '02 00 00 00 00 00 00 00'))
       local dump = must(('bpftool map dump pinned %s/flows'):format(maps))
