@@ -96,13 +96,10 @@ int bc_load(struct ctx *C)
 	C->nslots = (int)lua_tointeger(L, -1);
 	lua_getfield(L, -2, "params");
 	C->nparams = (int)lua_tointeger(L, -1);
-	lua_getfield(L, -3, "children");
-	bool children = lua_toboolean(L, -1);
-	lua_pop(L, 4);
+	lua_pop(L, 3);
 	if (C->nslots + 8 > MAX_SLOTS)
 		bpfc_fail(C, "function uses %d stack slots, at most %d are supported", C->nslots,
 			  MAX_SLOTS - 8);
-	(void)children;
 	int pc = 1;
 	while (pc < MAX_BC && fetch(L, C->jitutil, C->fn, pc, C->opmap, &C->bc[pc]))
 		pc++;

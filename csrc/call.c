@@ -704,7 +704,7 @@ void tr_call(struct ctx *C, int a, int nres, int nargs)
 		int w = (int)(y->num - x->num);
 		if (w != 1 && w != 2 && w != 4 && w != 8)
 			bpfc_fail(C, "a packet slice is 1, 2, 4 or 8 bytes long, not %d", w);
-		pk_load(C, a, a, x->num, w, 0);
+		pk_load(C, a, a, x->num, w, -1);
 		return;
 	}
 	if (f->kind != VK_LUA)

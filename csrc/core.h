@@ -244,7 +244,7 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 		 int src);
 bool bi_call(struct ctx *C, const char *name, int a, int nargs);
 void pk_field(struct ctx *C, int dst, int base, const char *name);
-void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int64_t addoff);
+void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxslot);
 void mem_load(struct ctx *C, int dst, int base, const struct cfield *f);
 void mem_store(struct ctx *C, int base, const struct cfield *f, int src);
 void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot);

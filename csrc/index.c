@@ -79,7 +79,7 @@ static void load_scalar(struct ctx *C, int dst, int reg, int off, const struct c
 /* A packet header member: bitfields count from the most significant bit. */
 static void pk_member(struct ctx *C, int dst, int base, const struct cfield *f)
 {
-	pk_load(C, dst, base, f->off, f->size, 0);
+	pk_load(C, dst, base, f->off, f->size, -1);
 	if (f->bpos < 0)
 		return;
 	int rd = C->v[dst].reg;
@@ -150,15 +150,61 @@ static bool ctx_packet_ptr(struct ctx *C, int dst, int base, int keyref, int key
 	return true;
 }
 
+/* dissector.field, dissector.layer, dissector[i]: a member is read from the
+** packet; a struct or array member of a constant-offset dissector is itself a
+** dissector there. */
+static void pk_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t keynum,
+		     int keykind)
+{
+	struct var *b = v_src(C, base);
+	struct cfield f;
+	if (keykind == 0) { /* a byte at a run-time index */
+		pk_load(C, dst, base, 0, 1, keyslot);
+		return;
+	}
+	if (keykind == 1) {
+		const char *name;
+		size_t len;
+		k_isstring(C, keyref, &name, &len);
+		if (!b->ref || !ct_field(C, b->ref, name, &f)) {
+			pk_field(C, dst, base, name);
+			return;
+		}
+	} else {
+		member(C, b->ref, keyref, keynum, keykind, &f);
+	}
+	if (f.isagg) {
+		if (b->kind != VK_PKT)
+			bpfc_fail(C, "a struct or array member of a dissector at a run-time offset");
+		struct var keep = *b;
+		v_def(C, dst);
+		C->v[dst] = keep;
+		C->v[dst].shadow = -1;
+		C->v[dst].reg = NOREG;
+		C->v[dst].spill = 0;
+		C->v[dst].num += f.off;
+		C->v[dst].ref = f.ctype;
+		C->v[dst].layer = 0;
+		return;
+	}
+	pk_member(C, dst, base, &f);
+}
+
+/* A map indexed from the program: [key] only, the key as a slot. */
+static int map_key(struct ctx *C, int keyslot, int keyref, int64_t keynum, int keykind)
+{
+	if (keykind == 1)
+		bpfc_fail(C, "a map is indexed with [key], not .name");
+	return key_slot(C, keyslot, keyref, keynum, keykind);
+}
+
 void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t keynum,
 	      int keykind)
 {
 	struct var *b = v_src(C, base);
 	struct cfield f;
 	if (is_map(C, b)) {
-		if (keykind == 1)
-			bpfc_fail(C, "a map is indexed with [key], not .name");
-		map_lookup(C, dst, base, key_slot(C, keyslot, keyref, keynum, keykind));
+		map_lookup(C, dst, base, map_key(C, keyslot, keyref, keynum, keykind));
 		return;
 	}
 	switch (b->kind) {
@@ -182,40 +228,14 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		return;
 	}
 	case VK_PKT:
-		if (keykind == 1) {
-			const char *name;
-			size_t len;
-			k_isstring(C, keyref, &name, &len);
-			if (!b->ref || !ct_field(C, b->ref, name, &f)) {
-				pk_field(C, dst, base, name);
-				return;
-			}
-		} else if (keykind == 0) {
-			pk_load(C, dst, base, 0, 1, 0);
-			return;
-		} else {
-			member(C, b->ref, keyref, keynum, keykind, &f);
-		}
-		if (f.isagg) {
-			struct var keep = *b;
-			v_def(C, dst);
-			C->v[dst] = keep;
-			C->v[dst].shadow = -1;
-			C->v[dst].reg = NOREG;
-			C->v[dst].spill = 0;
-			C->v[dst].num += f.off;
-			C->v[dst].ref = f.ctype;
-			C->v[dst].layer = 0;
-			return;
-		}
-		pk_member(C, dst, base, &f);
+		pk_index(C, dst, base, keyslot, keyref, keynum, keykind);
 		return;
 	case VK_STACK:
 		member(C, b->ref, keyref, keynum, keykind, &f);
-		if (f.isagg || f.isptr) {
+		if (f.isptr)
+			bpfc_fail(C, "pointer members of stack objects are not supported");
+		if (f.isagg) {
 			struct var keep = *b;
-			if (f.isptr)
-				bpfc_fail(C, "pointer members of stack objects are not supported");
 			v_def(C, dst);
 			C->v[dst] = keep;
 			C->v[dst].shadow = -1;
@@ -232,23 +252,7 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 	}
 	switch (b->ptr) {
 	case PK_PKTOFF:
-		if (keykind == 1) {
-			const char *name;
-			size_t len;
-			k_isstring(C, keyref, &name, &len);
-			if (!b->ref || !ct_field(C, b->ref, name, &f)) {
-				pk_field(C, dst, base, name);
-				return;
-			}
-			if (f.isagg)
-				bpfc_fail(C, "field '%s' is not a number", name);
-		} else if (keykind == 0) {
-			pk_load(C, dst, base, 0, 1, keyslot);
-			return;
-		} else {
-			member(C, b->ref, keyref, keynum, keykind, &f);
-		}
-		pk_member(C, dst, base, &f);
+		pk_index(C, dst, base, keyslot, keyref, keynum, keykind);
 		return;
 	case PK_CTX:
 		if (ctx_packet_ptr(C, dst, base, keyref, keykind))
@@ -344,9 +348,7 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 	struct var *b = v_src(C, base);
 	struct cfield f;
 	if (is_map(C, b)) {
-		if (keykind == 1)
-			bpfc_fail(C, "a map is indexed with [key], not .name");
-		int ks = key_slot(C, keyslot, keyref, keynum, keykind);
+		int ks = map_key(C, keyslot, keyref, keynum, keykind);
 		if (v_src(C, src)->kind == VK_NIL)
 			map_delete(C, base, ks);
 		else

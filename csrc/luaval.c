@@ -78,7 +78,7 @@ static bool cdata_int(struct ctx *C, int idx, int64_t *out)
 	lua_pushvalue(L, idx);
 	ct_call(C, "tointeger", 1, 1);
 	bool ok = false;
-	if (lua_type(L, -1) == 10 /* cdata: int64 boxed as its two halves below */) {
+	if (lua_type(L, -1) == 10) { /* a boxed int64: its 8 bytes are the payload */
 		const int64_t *p = lua_topointer(L, -1);
 		if (p) {
 			*out = *p;

@@ -122,7 +122,7 @@ void null_guard(struct ctx *C, int slot, int *skip)
 /* ---- packet ---- */
 
 /* dst = packet bytes at base's offset + off (+ the run-time index in idxslot). */
-void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int64_t idxslot)
+void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxslot)
 {
 	struct var *b = v_src(C, base);
 	int sz = width == 1 ? BPF_B : width == 2 ? BPF_H : width == 4 ? BPF_W : -1;
@@ -142,12 +142,12 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int64_t i
 	if (sz < 0)
 		bpfc_fail(C, "a packet load of %d bytes: 1, 2, 4 or 8 can be read at once", width);
 	int ri = -1;
-	bool ind = b->kind != VK_PKT || idxslot;
+	bool ind = b->kind != VK_PKT || idxslot >= 0;
 	if (ind) {
-		if (idxslot) {
+		if (idxslot >= 0) {
 			/* offset register = dissector offset + index */
 			int t = C->tmp + 4;
-			int ridx = v_reg(C, (int)idxslot);
+			int ridx = v_reg(C, idxslot);
 			C->locked |= 1u << ridx;
 			if (b->kind == VK_PKT) {
 				v_def(C, t);
@@ -249,7 +249,7 @@ void pk_field(struct ctx *C, int dst, int base, const char *name)
 	}
 	/* the header length comes from the packet: offset += (byte & mask) << shift */
 	int hl = C->tmp + 5;
-	pk_load(C, hl, base, hdr_off, 1, 0);
+	pk_load(C, hl, base, hdr_off, 1, -1);
 	int rh = C->v[hl].reg;
 	if (mask)
 		emit(C, BPF_ALU64 | BPF_AND | BPF_K, rh, 0, 0, mask);

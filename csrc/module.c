@@ -83,10 +83,7 @@ static void compile_once(struct ctx *C)
 		if (lua_istable(C->L, -1)) {
 			lua_getfield(C->L, -1, "__dissector");
 			C->v[0].ref = lua_isnil(C->L, -1) ? 0 : k_ref(C, -1);
-			lua_getfield(C->L, -2, "probe");
-			if (lua_toboolean(C->L, -1)) /* e.g. pt_regs read as memory through probes */
-				C->v[0].ptr = PK_CTX;
-			lua_pop(C->L, 2);
+			lua_pop(C->L, 1);
 		}
 		lua_pop(C->L, 1);
 		for (int s = 1; s < C->nparams; s++)

@@ -80,9 +80,7 @@ void v_def(struct ctx *C, int slot)
 		if (heir < 0) {
 			heir = s;
 			struct var *h = &C->v[s];
-			int16_t keep = h->shadow;
 			*h = *v;
-			(void)keep;
 			h->shadow = -1;
 			if (h->reg != NOREG)
 				C->owner[h->reg] = (int8_t)s;

@@ -54,6 +54,11 @@ describe('compiler', function()
     assert.equals(1, r)
   end)
 
+  it('indexes the packet with a run-time value', function()
+    local f = function(skb) local k = skb.len - skb.len + 23; return pkt[k] end
+    assert.equals(17, (run(f, udp53)))
+  end)
+
   it('follows a variable IPv4 header length', function()
     local with_opts = pk.eth_ip(17, pk.udp(1, 7777, 'x'), 7)
     assert.equals(7777, (run(function() return pkt.ip.udp.dst_port end, with_opts)))

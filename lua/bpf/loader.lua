@@ -137,6 +137,23 @@ local function instruction_count(insns, n)
   return n
 end
 
+-- The message for a program the kernel refused: the Lua line of the failing
+-- instruction first, then the verifier log annotated with Lua lines.
+function M.rejection(type_name, name, n, err, log, lines, truncated)
+  local annotated, failing_pc = M.annotate_log(log or '', lines)
+  local failing = failing_pc and lines and lines[failing_pc]
+  local head = libbpf.message(('bpf: cannot load %s program "%s" (%d instructions)')
+    :format(type_name, name, n), err)
+  if failing then
+    head = where(failing) .. ': ' .. head
+  elseif failing_pc then
+    head = head .. (' at instruction %d'):format(failing_pc)
+  end
+  if truncated then annotated = annotated .. '\n(verifier log cut at the kernel limit)' end
+  if annotated ~= '' then head = head .. '\nverifier log:\n' .. annotated end
+  return head
+end
+
 function M.load(insns, n, prog_type, opts)
   opts = opts or {}
   local count_err
@@ -165,18 +182,7 @@ function M.load(insns, n, prog_type, opts)
 
   local display_name = opts.name or type_name
   if fd < 0 then
-    local annotated, failing_pc = M.annotate_log(log or '', opts.lines)
-    local failing = failing_pc and opts.lines and opts.lines[failing_pc]
-    local head = libbpf.message(('bpf: cannot load %s program "%s" (%d instructions)')
-      :format(type_name, display_name, n), fd)
-    if failing then
-      head = where(failing) .. ': ' .. head
-    elseif failing_pc then
-      head = head .. (' at instruction %d'):format(failing_pc)
-    end
-    if truncated then annotated = annotated .. '\n(verifier log cut at the kernel limit)' end
-    if annotated ~= '' then head = head .. '\nverifier log:\n' .. annotated end
-    return nil, head
+    return nil, M.rejection(type_name, display_name, n, fd, log, opts.lines, truncated)
   end
   return setmetatable({
     fd = fd, type = type_name, name = display_name, insn_count = n,

@@ -470,10 +470,6 @@ local function open_and_load(bytes, info, type_id, attach_id, opts, log_size)
   return obj, lprog, 0, ffi.string(log)
 end
 
-local function where(info)
-  return ('%s:%s'):format(info.file or '?', info.line or '?')
-end
-
 -- Loads prog through libbpf: the object built with build(), its maps
 -- reusing the fds of the map objects the program names.
 function M.load(prog, prog_type, opts)
@@ -503,19 +499,8 @@ function M.load(prog, prog_type, opts)
 
   if not obj then
     if lprog then return nil, lprog end -- failed before the kernel saw it
-    local lines = prog_lines(prog, opts)
-    local annotated, failing_pc = require('bpf.loader').annotate_log(log or '', lines)
-    local failing = failing_pc and lines and lines[failing_pc]
-    local head = libbpf.message(('bpf: cannot load %s program "%s" (%d instructions)')
-      :format(type_name, info.name, prog.pc), ret)
-    if failing then
-      head = where(failing) .. ': ' .. head
-    elseif failing_pc then
-      head = head .. (' at instruction %d'):format(failing_pc)
-    end
-    if truncated then annotated = annotated .. '\n(verifier log cut at the kernel limit)' end
-    if annotated ~= '' then head = head .. '\nverifier log:\n' .. annotated end
-    return nil, head
+    return nil, require('bpf.loader').rejection(type_name, info.name, prog.pc, ret, log,
+      prog_lines(prog, opts), truncated)
   end
   local names = {}
   for _, m in ipairs(info.maps) do names[m.map] = m.name end
