@@ -73,14 +73,6 @@ static bool is_map(struct ctx *C, int slot)
 	return v->kind == VK_LUA && k_field(C, v->ref, "__map");
 }
 
-static int64_t bswap(int64_t x, int width)
-{
-	uint64_t r = 0, u = (uint64_t)x;
-	for (int i = 0; i < width; i++)
-		r = r << 8 | ((u >> (8 * i)) & 0xff);
-	return (int64_t)r;
-}
-
 /* ---- the helpers, by name ---- */
 
 static void bi_xadd(struct ctx *C, int a, int nargs)
@@ -130,7 +122,7 @@ static void bi_comm(struct ctx *C, int a, int nargs)
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, (int32_t)-b->num);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, size);
 	helper(C, BPF_FUNC_get_current_comm);
-	result_r0(C, a, 8, VF_SIGNED);
+	result_r0(C, a, 8, 0);
 }
 
 static void bi_print(struct ctx *C, int a, int nargs)
@@ -186,22 +178,35 @@ static void bi_print(struct ctx *C, int a, int nargs)
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, -off);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, (int32_t)len + 1);
 	helper(C, BPF_FUNC_trace_printk);
-	result_r0(C, a, 8, VF_SIGNED);
+	result_r0(C, a, 8, 0);
 }
 
+/* ntoh(x[, width]) and hton: swap the bytes of x's width: the width given,
+** or that of the field x was read from, or 4 (as builtins.ntoh does in Lua). */
 static void bi_swap(struct ctx *C, int a, int nargs, const char *name)
 {
-	need(C, name, nargs, 1, 1);
+	need(C, name, nargs, 1, 2);
 	int x = arg(C, a, 0);
 	struct var *v = v_src(C, x);
-	int width = v->width ? v->width : 4;
+	int width = v->kind == VK_RT && v->width ? v->width : 4;
+	if (nargs == 2) {
+		struct var *w = v_src(C, arg(C, a, 1));
+		if (w->kind != VK_NUM || (w->num != 2 && w->num != 4 && w->num != 8))
+			bpfc_fail(C, "%s(x, width): the width is 2, 4 or 8, known at compile time", name);
+		width = (int)w->num;
+	}
+	if (width == 1)
+		width = 2;
 	if (v->kind == VK_NUM) {
-		v_const(C, a, bswap(v->num, width == 8 ? 8 : 4));
+		v_const(C, a, fold_bswap(v->num, width));
 		return;
 	}
+	check_scalar(C, x, name);
 	int rd = alu_dst(C, a, x);
 	emit(C, BPF_ALU | BPF_END | BPF_TO_BE, rd, 0, 0, width * 8);
 	C->v[a].width = (uint8_t)width;
+	C->v[a].flags = width < 8 ? VF_NONNEG : 0;
+	C->v[a].ptr = PK_SCALAR;
 }
 
 static void bi_new(struct ctx *C, int a, int nargs)
@@ -276,17 +281,18 @@ static void bi_cast(struct ctx *C, int a, int nargs)
 	}
 	if (!ct_scalar(C, ct, &size, &sg))
 		bpfc_fail(C, "ffi.cast() to a type that is neither a number nor a pointer");
+	int tflags = sg ? 0 : size == 8 ? VF_U64 : VF_NONNEG;
 	if (v->kind == VK_NUM) {
-		int64_t n = v->num;
+		uint64_t n = (uint64_t)v->num;
 		if (size < 8) {
-			uint64_t m = (1ull << (size * 8)) - 1;
-			n = (int64_t)((uint64_t)n & m);
+			n &= (1ull << (size * 8)) - 1;
 			if (sg && (n >> (size * 8 - 1)) & 1)
-				n -= (int64_t)1 << (size * 8);
+				n |= ~((1ull << (size * 8)) - 1);
 		}
-		v_const(C, a, n);
+		v_numconst(C, a, (int64_t)n, tflags);
 		return;
 	}
+	check_scalar(C, x, "ffi.cast()");
 	int rd = alu_dst(C, a, x);
 	if (size == 4 && !sg)
 		emit(C, BPF_ALU | BPF_MOV | BPF_X, rd, rd, 0, 0);
@@ -296,70 +302,111 @@ static void bi_cast(struct ctx *C, int a, int nargs)
 	}
 	C->v[a].ptr = PK_SCALAR;
 	C->v[a].width = (uint8_t)size;
-	C->v[a].flags = sg ? VF_SIGNED : 0;
+	C->v[a].flags = (uint8_t)tflags;
 }
 
-static void bi_bitop(struct ctx *C, int a, int nargs, const char *name)
+/* dst = x op y for one of LuaJIT's bit operations on 64-bit values: the
+** result is uint64 when an operand is (for shifts: when x is), shift
+** counts are taken modulo 64. */
+static void bitop2(struct ctx *C, int dst, int x, int y, enum arop op)
 {
-	static const struct {
-		const char *name;
-		uint8_t op;
-	} ops[] = {{"band", BPF_AND}, {"bor", BPF_OR}, {"bxor", BPF_XOR}, {"lshift", BPF_LSH},
-		   {"rshift", BPF_RSH}, {"arshift", BPF_ARSH}};
-	uint8_t op = 0;
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (!strcmp(name, ops[i].name))
-			op = ops[i].op;
-	need(C, name, nargs, 2, 2);
-	int x = arg(C, a, 0), y = arg(C, a, 1);
+	static const uint8_t alu[] = {[AR_BAND] = BPF_AND, [AR_BOR] = BPF_OR, [AR_BXOR] = BPF_XOR,
+				      [AR_SHL] = BPF_LSH, [AR_SHR] = BPF_RSH, [AR_SAR] = BPF_ARSH};
+	bool shift = op == AR_SHL || op == AR_SHR || op == AR_SAR;
 	struct var *vx = v_src(C, x), *vy = v_src(C, y);
+	int flags = (vx->flags | (shift ? 0 : vy->flags)) & VF_U64;
 	if (vx->kind == VK_NUM && vy->kind == VK_NUM) {
-		uint64_t p = (uint64_t)vx->num, q = (uint64_t)vy->num, r = 0;
-		switch (op) {
-		case BPF_AND: r = p & q; break;
-		case BPF_OR: r = p | q; break;
-		case BPF_XOR: r = p ^ q; break;
-		case BPF_LSH: r = p << (q & 63); break;
-		case BPF_RSH: r = p >> (q & 63); break;
-		case BPF_ARSH: r = (uint64_t)((int64_t)p >> (q & 63)); break;
-		}
-		v_const(C, a, (int64_t)r);
+		int64_t r;
+		fold_arith(op, flags != 0, vx->num, vy->num, &r);
+		v_numconst(C, dst, r, flags);
 		return;
 	}
-	if (vx->kind == VK_NUM && op != BPF_LSH && op != BPF_RSH && op != BPF_ARSH) {
+	if (vx->kind == VK_NUM && !shift) { /* commutative: the constant second */
 		int t = x;
 		x = y;
 		y = t;
 		vx = v_src(C, x);
 		vy = v_src(C, y);
 	}
-	int64_t k = vy->num;
-	bool imm = vy->kind == VK_NUM && k >= INT32_MIN && k <= INT32_MAX;
+	check_scalar(C, x, "a bit operation");
+	check_scalar(C, y, "a bit operation");
+	int64_t k = vy->kind == VK_NUM ? (shift ? vy->num & 63 : vy->num) : 0;
+	bool imm = vy->kind == VK_NUM && fits_imm(k);
 	int ry = -1;
 	if (!imm) {
 		ry = v_reg(C, y);
 		C->locked |= 1u << ry;
 	}
-	int rd = alu_dst(C, a, x);
+	int rd = alu_dst(C, dst, x);
+	if (ry == rd || (shift && !imm)) { /* the count modulo 64, in a register of its own */
+		C->locked |= 1u << rd;
+		int t = r_scratch(C, C->locked);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, ry, 0, 0);
+		if (shift)
+			emit(C, BPF_ALU64 | BPF_AND | BPF_K, t, 0, 0, 63);
+		ry = t;
+	}
 	C->locked = 0;
 	if (imm)
-		emit(C, BPF_ALU64 | op | BPF_K, rd, 0, 0, (int32_t)k);
+		emit(C, BPF_ALU64 | alu[op] | BPF_K, rd, 0, 0, (int32_t)k);
 	else
-		emit(C, BPF_ALU64 | op | BPF_X, rd, ry, 0, 0);
+		emit(C, BPF_ALU64 | alu[op] | BPF_X, rd, ry, 0, 0);
+	C->v[dst].ptr = PK_SCALAR;
+	C->v[dst].width = 8;
+	C->v[dst].flags = (uint8_t)flags;
+}
+
+static void bi_bitop(struct ctx *C, int a, int nargs, const char *name)
+{
+	static const struct {
+		const char *name;
+		enum arop op;
+		bool nary;
+	} ops[] = {{"band", AR_BAND, true},  {"bor", AR_BOR, true},	{"bxor", AR_BXOR, true},
+		   {"lshift", AR_SHL, false}, {"rshift", AR_SHR, false}, {"arshift", AR_SAR, false}};
+	size_t i = 0;
+	while (strcmp(name, ops[i].name))
+		i++;
+	need(C, name, nargs, 2, ops[i].nary ? 8 : 2);
+	bitop2(C, a, arg(C, a, 0), arg(C, a, 1), ops[i].op);
+	for (int k = 2; k < nargs; k++)
+		bitop2(C, a, a, arg(C, a, k), ops[i].op);
+}
+
+/* bit.tobit: the low 32 bits, sign-extended. */
+static void bi_tobit(struct ctx *C, int a, int nargs)
+{
+	need(C, "tobit", nargs, 1, 1);
+	int x = arg(C, a, 0);
+	struct var *v = v_src(C, x);
+	if (v->kind == VK_NUM) {
+		int64_t r;
+		fold_arith(AR_TOBIT, false, v->num, 0, &r);
+		v_const(C, a, r);
+		return;
+	}
+	check_scalar(C, x, "bit.tobit");
+	int rd = alu_dst(C, a, x);
+	emit(C, BPF_ALU64 | BPF_LSH | BPF_K, rd, 0, 0, 32);
+	emit(C, BPF_ALU64 | BPF_ARSH | BPF_K, rd, 0, 0, 32);
 	C->v[a].ptr = PK_SCALAR;
-	C->v[a].width = 8;
+	C->v[a].width = 4;
+	C->v[a].flags = 0;
 }
 
 static void bi_bnot(struct ctx *C, int a, int nargs)
 {
 	need(C, "bnot", nargs, 1, 1);
 	int x = arg(C, a, 0);
+	int flags = v_src(C, x)->flags & VF_U64;
 	if (v_src(C, x)->kind == VK_NUM) {
-		v_const(C, a, ~v_src(C, x)->num);
+		v_numconst(C, a, ~v_src(C, x)->num, flags);
 		return;
 	}
+	check_scalar(C, x, "bit.bnot");
 	emit(C, BPF_ALU64 | BPF_XOR | BPF_K, alu_dst(C, a, x), 0, 0, -1);
 	C->v[a].ptr = PK_SCALAR;
+	C->v[a].flags = (uint8_t)flags;
 }
 
 /* floor(log2(x)) by halving steps; log and log10 scale it (integer result). */
@@ -426,7 +473,7 @@ static void bi_perf_submit(struct ctx *C, int a, int nargs)
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 4, 0, 0, -doff);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 5, 0, 0, size);
 	helper(C, BPF_FUNC_perf_event_output);
-	result_r0(C, a, 8, VF_SIGNED);
+	result_r0(C, a, 8, 0);
 }
 
 static void bi_stack_id(struct ctx *C, int a, int nargs)
@@ -448,7 +495,7 @@ static void bi_stack_id(struct ctx *C, int a, int nargs)
 	emit_map_fd(C, 2, mapref);
 	emit_mov_imm(C, 3, flags);
 	helper(C, BPF_FUNC_get_stackid);
-	result_r0(C, a, 8, VF_SIGNED);
+	result_r0(C, a, 8, 0);
 }
 
 static void bi_load_bytes(struct ctx *C, int a, int nargs)
@@ -479,7 +526,7 @@ static void bi_load_bytes(struct ctx *C, int a, int nargs)
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -boff);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, size);
 	helper(C, BPF_FUNC_skb_load_bytes);
-	result_r0(C, a, 8, VF_SIGNED);
+	result_r0(C, a, 8, 0);
 }
 
 /* ffi.copy(dst, src[, len]): a constant string is stored, memory is probe-read. */
@@ -572,7 +619,7 @@ static void bi_ringbuf_output(struct ctx *C, int a, int nargs)
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, size);
 	emit_mov_imm(C, 4, flags);
 	helper(C, BPF_FUNC_ringbuf_output);
-	result_r0(C, a, 8, VF_SIGNED);
+	result_r0(C, a, 8, 0);
 }
 
 /* ringbuf_reserve(map, ctype): room in the ring, NULL when full; the
@@ -649,6 +696,8 @@ bool bi_call(struct ctx *C, const char *name, int a, int nargs)
 		bi_ringbuf_commit(C, a, nargs, name, BPF_FUNC_ringbuf_discard);
 	else if (!strcmp(name, "bnot"))
 		bi_bnot(C, a, nargs);
+	else if (!strcmp(name, "tobit"))
+		bi_tobit(C, a, nargs);
 	else if (!strcmp(name, "log2") || !strcmp(name, "log") || !strcmp(name, "log10"))
 		bi_log(C, a, nargs, name);
 	else if (!strcmp(name, "perf_submit"))

@@ -74,10 +74,12 @@ enum ptrkind {
 };
 
 enum vflag {
-	VF_SIGNED = 1,	  /* scalar is signed */
+	VF_U64 = 1,	  /* uint64: unsigned comparisons and division (else int64) */
 	VF_NULL = 2,	  /* pointer may be NULL */
-	VF_BOOL = 4,	  /* value is a boolean */
+	VF_BOOL = 4,	  /* value is a boolean (0 false, 1 true), or nil as 0 */
 	VF_NETORD = 8,	  /* bitfields count from the most significant bit */
+	VF_NONNEG = 16,	  /* known >= 0 (zero-extended loads): unsigned ops are exact */
+	VF_MIXED = 32,	  /* a number on one path, nil or false on another */
 };
 
 struct var {
@@ -114,6 +116,8 @@ struct pcmp {
 	int strref;	/* compare memory of slot a with this string constant */
 	int null_slot;	/* pointer tested against NULL, -1 none */
 	bool nonnull_on_jump;
+	int copy_dst;	/* ISTC/ISFC: slot copy_dst = copy_src on the jump only, -1 none */
+	int copy_src;
 };
 
 struct hint {
@@ -167,6 +171,7 @@ struct ctx {
 	int nhints;
 	bool restart;
 	unsigned locked;	/* registers the current instruction still reads */
+	int keep;		/* slot the current instruction reads again after a call, -1 */
 
 	/* errors */
 	jmp_buf jb;
@@ -252,6 +257,27 @@ void map_update(struct ctx *C, int mapslot, int keyslot, int valslot);
 void map_delete(struct ctx *C, int mapslot, int keyslot);
 void null_guard(struct ctx *C, int slot, int *skip_insn);
 void emit_map_fd(struct ctx *C, int reg, int mapref);
+
+/* fold.c: the one semantics of each operation */
+enum arop {
+	AR_ADD, AR_SUB, AR_MUL, AR_DIV, AR_MOD, AR_POW, AR_NEG, AR_BAND, AR_BOR, AR_BXOR,
+	AR_SHL, AR_SHR, AR_SAR, AR_BNOT, AR_TOBIT
+};
+enum cmpop { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
+enum { FOLD_DIV0 = 1, FOLD_NEGPOW, FOLD_UNKNOWN };
+int fold_arith(enum arop op, bool u64, int64_t x, int64_t y, int64_t *out);
+int64_t fold_runtime(enum arop op, bool u64, int64_t x, int64_t y);
+bool fold_cmp(enum cmpop op, bool u64, int64_t x, int64_t y);
+int64_t fold_bswap(int64_t x, int width);
+
+/* lower_arith.c: arithmetic on run-time values */
+void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op, bool rev);
+void tr_unm(struct ctx *C, int dst, int d);
+int as_number(struct ctx *C, int slot, int tmp);
+void check_scalar(struct ctx *C, int slot, const char *what);
+bool is_num(struct ctx *C, int slot, int64_t *n);
+bool fits_imm(int64_t n);
+void v_numconst(struct ctx *C, int slot, int64_t n, int flags);
 
 /* peephole.c */
 void pass_run(struct ctx *C);

@@ -60,7 +60,7 @@ static void load_scalar(struct ctx *C, int dst, int reg, int off, const struct c
 	int rd = v_newreg(C, dst);
 	C->locked = 0;
 	emit(C, BPF_LDX | BPF_MEM | size_code(C, f->size), rd, reg, (int16_t)off, 0);
-	int flags = f->issigned ? VF_SIGNED : 0;
+	int flags = f->issigned ? 0 : f->size == 8 && f->bpos < 0 ? VF_U64 : VF_NONNEG;
 	if (f->size > 1 && netorder) /* packet memory is big-endian: read it as a number */
 		emit(C, BPF_ALU | BPF_END | BPF_TO_BE, rd, 0, 0, f->size * 8);
 	if (f->bpos >= 0) {
@@ -105,6 +105,8 @@ static void member(struct ctx *C, int ctype, int keyref, int64_t keynum, int key
 		bpfc_fail(C, "indexing memory needs a constant index");
 	int esize = 1;
 	int elem = ctype ? ct_elem(C, ctype, &esize) : 0;
+	if (!elem)
+		esize = 1; /* a struct indexed by byte, like a dissector: pkt[23] */
 	memset(f, 0, sizeof(*f));
 	f->bpos = -1;
 	int size = esize;

@@ -72,23 +72,27 @@ static void ct_call(struct ctx *C, const char *fn, int nargs, int nret)
 }
 
 /* Classify a cdata: integers become numbers, the rest stays a Lua value. */
-static bool cdata_int(struct ctx *C, int idx, int64_t *out)
+static bool cdata_int(struct ctx *C, int idx, int64_t *out, bool *isu64)
 {
 	lua_State *L = C->L;
 	lua_pushvalue(L, idx);
-	ct_call(C, "tointeger", 1, 1);
+	ct_call(C, "tointeger", 1, 2);
 	bool ok = false;
-	if (lua_type(L, -1) == 10) { /* a boxed int64: its 8 bytes are the payload */
-		const int64_t *p = lua_topointer(L, -1);
+	*isu64 = lua_toboolean(L, -1);
+	if (lua_type(L, -2) == 10) { /* a boxed int64: its 8 bytes are the payload */
+		const int64_t *p = lua_topointer(L, -2);
 		if (p) {
 			*out = *p;
 			ok = true;
 		}
-	} else if (lua_type(L, -1) == LUA_TNUMBER) {
-		*out = (int64_t)lua_tonumber(L, -1);
-		ok = true;
+	} else if (lua_type(L, -2) == LUA_TNUMBER) {
+		double n = lua_tonumber(L, -2);
+		if (n >= -9.2e18 && n <= 9.2e18) {
+			*out = (int64_t)n;
+			ok = true;
+		}
 	}
-	lua_pop(L, 1);
+	lua_pop(L, 2);
 	return ok;
 }
 
@@ -116,8 +120,9 @@ void v_set_lua(struct ctx *C, int slot, int idx)
 	}
 	case 10: { /* cdata */
 		int64_t n;
-		if (cdata_int(C, idx, &n)) {
-			v_const(C, slot, n);
+		bool isu64;
+		if (cdata_int(C, idx, &n, &isu64)) {
+			v_numconst(C, slot, n, isu64 ? VF_U64 : 0);
 			v->width = 8;
 			return;
 		}

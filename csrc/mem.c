@@ -28,10 +28,12 @@ static void map_reloc(struct ctx *C, int mapref)
 	lua_rawseti(L, C->maps_ref, ++C->nmaps);
 }
 
+/* The map's address: an lddw whose imm the loader fills in (a relocation in
+** the object, the fd for a raw load), so that compiling needs no kernel. */
 void emit_map_fd(struct ctx *C, int reg, int mapref)
 {
 	map_reloc(C, mapref);
-	emit_ld64(C, reg, BPF_PSEUDO_MAP_FD, map_int(C, mapref, "fd"));
+	emit_ld64(C, reg, BPF_PSEUDO_MAP_FD, 0);
 }
 
 static uint8_t size_code(int size)
@@ -136,6 +138,7 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 		hi = v_reg(C, C->tmp + 3);
 		emit(C, BPF_ALU64 | BPF_OR | BPF_X, C->v[dst].reg, hi, 0, 0);
 		C->v[dst].width = 8;
+		C->v[dst].flags = VF_NETORD | VF_U64;
 		v_def(C, C->tmp + 3);
 		return;
 	}
@@ -191,7 +194,7 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 		emit(C, BPF_LD | BPF_ABS | (uint8_t)sz, 0, 0, 0, (int32_t)absoff);
 	}
 	r_clobbered(C);
-	v_rt(C, dst, 0, PK_SCALAR, width, VF_NETORD);
+	v_rt(C, dst, 0, PK_SCALAR, width, VF_NETORD | VF_NONNEG);
 }
 
 /* A layer change: pkt.ip, ip.udp, tcp.data, ... as described in opts.layers. */
@@ -249,7 +252,9 @@ void pk_field(struct ctx *C, int dst, int base, const char *name)
 	}
 	/* the header length comes from the packet: offset += (byte & mask) << shift */
 	int hl = C->tmp + 5;
+	C->keep = v_root(C, base); /* base is read again below, after the load */
 	pk_load(C, hl, base, hdr_off, 1, -1);
+	C->keep = -1;
 	int rh = C->v[hl].reg;
 	if (mask)
 		emit(C, BPF_ALU64 | BPF_AND | BPF_K, rh, 0, 0, mask);
@@ -297,7 +302,8 @@ void mem_load(struct ctx *C, int dst, int base, const struct cfield *f)
 	v_def(C, dst);
 	int rd = v_newreg(C, dst);
 	emit(C, BPF_LDX | BPF_MEM | size_code(f->size), rd, BPF_REG_10, (int16_t)-off, 0);
-	v_rt(C, dst, rd, f->isptr ? PK_PROBE : PK_SCALAR, f->size, f->issigned ? VF_SIGNED : 0);
+	v_rt(C, dst, rd, f->isptr ? PK_PROBE : PK_SCALAR, f->size,
+	     f->issigned || f->isptr ? 0 : f->size == 8 ? VF_U64 : VF_NONNEG);
 	C->v[dst].reg = (uint8_t)rd;
 	if (f->isptr)
 		C->v[dst].ref = f->ctype;

@@ -30,226 +30,51 @@ static int64_t knum(struct ctx *C, int idx)
 	push_k(C, idx);
 	double n = lua_tonumber(C->L, -1);
 	lua_pop(C->L, 1);
-	if (n != (double)(int64_t)n)
-		bpfc_fail(C, "the number %g is not an integer: BPF has no floating point", n);
+	if (!(n >= -9223372036854775808.0 && n < 9223372036854775808.0) || n != (double)(int64_t)n)
+		bpfc_fail(C, "the number %.17g is not an integer (BPF has no floating point: numbers are 64-bit integers)", n);
 	return (int64_t)n;
-}
-
-static bool is_num(struct ctx *C, int slot, int64_t *n)
-{
-	struct var *v = v_src(C, slot);
-	if (v->kind == VK_NUM) {
-		*n = v->num;
-		return true;
-	}
-	if (v->kind == VK_NIL) {
-		*n = 0;
-		return true;
-	}
-	return false;
-}
-
-static bool fits_imm(int64_t n)
-{
-	return n >= INT32_MIN && n <= INT32_MAX;
-}
-
-/* ---- arithmetic ---- */
-
-enum arith { AR_ADD, AR_SUB, AR_MUL, AR_DIV, AR_MOD, AR_POW };
-
-static const uint8_t alu_op[] = {BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, 0};
-
-static int64_t fold(struct ctx *C, enum arith op, int64_t x, int64_t y)
-{
-	switch (op) {
-	case AR_ADD: return (int64_t)((uint64_t)x + (uint64_t)y);
-	case AR_SUB: return (int64_t)((uint64_t)x - (uint64_t)y);
-	case AR_MUL: return (int64_t)((uint64_t)x * (uint64_t)y);
-	case AR_DIV:
-		if (!y)
-			bpfc_fail(C, "division by zero in a constant expression");
-		return x / y;
-	case AR_MOD:
-		if (!y)
-			bpfc_fail(C, "modulo by zero in a constant expression");
-		return ((x % y) + y) % y;
-	case AR_POW: {
-		int64_t r = 1;
-		if (y < 0)
-			bpfc_fail(C, "negative power: BPF has no floating point");
-		while (y-- > 0)
-			r *= x;
-		return r;
-	}
-	}
-	return 0;
-}
-
-/* A packet dissector moved by n bytes: still a dissector. */
-static bool pkt_shift(struct ctx *C, int dst, int a, int bslot, int64_t n, bool sub)
-{
-	struct var *va = v_src(C, a);
-	bool pkt = va->kind == VK_PKT || (va->kind == VK_RT && va->ptr == PK_PKTOFF);
-	bool ptr = va->kind == VK_RT && va->ptr == PK_PKTPTR;
-	if (!pkt && !ptr)
-		return false;
-	struct var keep = *va;
-	if (bslot < 0 && va->kind == VK_PKT) {
-		v_def(C, dst);
-		C->v[dst] = keep;
-		C->v[dst].reg = NOREG;
-		C->v[dst].spill = 0;
-		C->v[dst].shadow = -1;
-		C->v[dst].num = sub ? keep.num - n : keep.num + n;
-		return true;
-	}
-	int rb = -1;
-	if (bslot >= 0) {
-		rb = v_reg(C, bslot);
-		C->locked |= 1u << rb;
-	}
-	int rd = alu_dst(C, dst, a);
-	C->locked = 0;
-	if (rb >= 0)
-		emit(C, BPF_ALU64 | (sub ? BPF_SUB : BPF_ADD) | BPF_X, rd, rb, 0, 0);
-	else
-		emit(C, BPF_ALU64 | (sub ? BPF_SUB : BPF_ADD) | BPF_K, rd, 0, 0, (int32_t)n);
-	struct var *d = &C->v[dst];
-	d->ptr = ptr ? PK_PKTPTR : PK_PKTOFF;
-	d->ref = keep.ref;
-	d->layer = keep.layer;
-	return true;
-}
-
-/* A map value used as a number reads the value (0 when the key is absent),
-** as the 2016 compiler did; returns the slot now holding the number. */
-static int as_number(struct ctx *C, int slot, int tmp)
-{
-	struct var *v = v_src(C, slot);
-	if (!(v->kind == VK_RT && v->ptr == PK_MAPVAL))
-		return slot;
-	tr_index(C, tmp, slot, -1, 0, 0, 2);
-	return tmp;
-}
-
-static void check_scalar(struct ctx *C, int slot, const char *what)
-{
-	struct var *v = v_src(C, slot);
-	if (v->kind == VK_LUA)
-		bpfc_fail(C, "%s: operand is a Lua value, not a number", what);
-	if (v->kind == VK_RT && v->ptr == PK_MAPVAL)
-		bpfc_fail(C, "%s: operand is a map value pointer; index it first (v[0] or v.field)",
-			  what);
-}
-
-/* dst = a op b, where b is a slot (bslot >= 0) or the constant bn; rev: b op a. */
-static void arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arith op, bool rev)
-{
-	int64_t x = 0, y = 0;
-	a = as_number(C, a, C->tmp + 6);
-	if (bslot >= 0)
-		bslot = as_number(C, bslot, C->tmp + 7);
-	bool ak = is_num(C, a, &x), bk = bslot < 0 ? (y = bn, true) : is_num(C, bslot, &y);
-	if (ak && bk) {
-		v_const(C, dst, rev ? fold(C, op, y, x) : fold(C, op, x, y));
-		return;
-	}
-	if (!rev && (op == AR_ADD || op == AR_SUB) && pkt_shift(C, dst, a, bk ? -1 : bslot, y,
-								  op == AR_SUB))
-		return;
-	if (rev && op == AR_ADD && bslot < 0 && pkt_shift(C, dst, a, -1, y, false))
-		return;
-	if (op == AR_POW)
-		bpfc_fail(C, "'^' needs constant operands: BPF has no floating point");
-	check_scalar(C, a, "arithmetic");
-	if (bslot >= 0)
-		check_scalar(C, bslot, "arithmetic");
-	/* constant on the left of a non-commutative op: materialize it */
-	if (rev && (op == AR_SUB || op == AR_DIV || op == AR_MOD)) {
-		int t = C->tmp;
-		v_const(C, t, bn);
-		arith(C, dst, t, a, 0, op, false);
-		return;
-	}
-	if (bk && (op == AR_DIV || op == AR_MOD) && y == 0)
-		bpfc_fail(C, "division by zero");
-	if (bk && !fits_imm(y)) {
-		int t = C->tmp + 1;
-		v_const(C, t, y);
-		v_reg(C, t);
-		bslot = t;
-		bk = false;
-	}
-	if (ak && !bk && (op == AR_ADD || op == AR_MUL)) { /* commutative: swap */
-		int t = a;
-		a = bslot;
-		bslot = t;
-		y = x;
-		bk = true;
-	}
-	struct var *va = v_src(C, a);
-	int flags = va->flags & VF_SIGNED;
-	int width = va->kind == VK_RT ? va->width : 1;
-	int rb = -1;
-	if (!bk) {
-		rb = v_reg(C, bslot);
-		C->locked |= 1u << rb;
-		flags |= v_src(C, bslot)->flags & VF_SIGNED;
-		if (v_src(C, bslot)->width > width)
-			width = v_src(C, bslot)->width;
-	}
-	if (op == AR_MUL || width < 1)
-		width = 8;
-	int rd = alu_dst(C, dst, a);
-	C->locked = 0;
-	if (bk)
-		emit(C, BPF_ALU64 | alu_op[op] | BPF_K, rd, 0, 0, (int32_t)y);
-	else
-		emit(C, BPF_ALU64 | alu_op[op] | BPF_X, rd, rb, 0, 0);
-	struct var *d = &C->v[dst];
-	d->ptr = PK_SCALAR;
-	d->width = (uint8_t)width; /* the width byte-order helpers (ntoh) work on */
-	d->flags = (uint8_t)flags;
 }
 
 /* ---- comparisons ---- */
 
+/* Lua's truth of a value, when it is known at compile time: only nil and
+** false are false, every number (0 included) and every pointer is true;
+** what stays open is a boolean, or a pointer that may be NULL (nil). */
 static bool truthy_const(struct ctx *C, int slot, bool *val)
 {
 	struct var *v = v_src(C, slot);
 	switch (v->kind) {
 	case VK_NIL: *val = false; return true;
-	case VK_NUM: *val = v->num != 0; return true;
+	case VK_NUM: *val = !(v->flags & VF_BOOL) || v->num != 0; return true;
 	case VK_LUA: case VK_PKT: case VK_STACK: *val = true; return true;
-	default: return false;
+	case VK_RT: break;
+	default: bpfc_fail(C, "variable is used before it has a value");
 	}
+	if (v->flags & VF_MIXED)
+		bpfc_fail(C, "this value is a number on one path and nil or false on another, so "
+			     "its truth is not known; give it a value of one kind on every path");
+	if (v->ptr == PK_MAPVAL)
+		return (v->flags & VF_NULL) ? false : (*val = true, true);
+	if (v->ptr == PK_SCALAR && (v->flags & VF_BOOL))
+		return false;
+	*val = true;
+	return true;
 }
 
 static void cmp_set(struct ctx *C, uint8_t jop, int a, int b, int64_t imm)
 {
-	C->cmp = (struct pcmp){.state = 1, .jop = jop, .a = a, .b = b, .imm = imm, .null_slot = -1};
+	C->cmp = (struct pcmp){.state = 1, .jop = jop, .a = a, .b = b, .imm = imm, .null_slot = -1,
+			       .copy_dst = -1};
 }
 
 static void cmp_fold(struct ctx *C, bool taken)
 {
-	C->cmp = (struct pcmp){.state = taken ? CMP_ALWAYS : CMP_NEVER, .null_slot = -1};
+	C->cmp = (struct pcmp){.state = taken ? CMP_ALWAYS : CMP_NEVER, .null_slot = -1,
+			       .copy_dst = -1};
 }
 
-static bool eval(uint8_t jop, int64_t x, int64_t y)
-{
-	switch (jop) {
-	case BPF_JEQ: return x == y;
-	case BPF_JNE: return x != y;
-	case BPF_JSGT: return x > y;
-	case BPF_JSGE: return x >= y;
-	case BPF_JSLT: return x < y;
-	case BPF_JSLE: return x <= y;
-	}
-	return false;
-}
 
-/* Truth test: nil, false and 0 are false (0 differs from Lua: documented). */
+/* Truth test: Lua's (see truthy_const). */
 static void cmp_truth(struct ctx *C, int slot, bool jump_if_true)
 {
 	bool val;
@@ -348,7 +173,7 @@ static void compare(struct ctx *C, int op, int a, int d)
 		return;
 	} else if (op == OP_ISEQN || op == OP_ISNEN) {
 		y = knum(C, d);
-	} else if (op == OP_ISEQP || op == OP_ISNEP) {
+	} else if (op == OP_ISEQP || op == OP_ISNEP) { /* with nil (d 0), false (1), true (2) */
 		struct var *v = v_src(C, a);
 		if (d == 0 && v->kind == VK_RT && v->ptr == PK_MAPVAL) { /* NULL check */
 			cmp_set(C, eq ? BPF_JEQ : BPF_JNE, a, -1, 0);
@@ -356,55 +181,100 @@ static void compare(struct ctx *C, int op, int a, int d)
 			C->cmp.nonnull_on_jump = !eq;
 			return;
 		}
-		y = d == 2 ? 1 : 0;
-		if (v->kind == VK_NIL || (v->kind == VK_NUM && (v->flags & VF_BOOL || d == 0))) {
-			bool same = (v->kind == VK_NIL ? 0 : v->num) == y &&
-				    (d != 0 || v->kind == VK_NIL);
-			cmp_fold(C, same == eq);
+		if (v->kind == VK_NIL) {
+			cmp_fold(C, (d == 0) == eq);
 			return;
 		}
-		if (v->kind == VK_LUA || v->kind == VK_PKT || v->kind == VK_STACK) {
+		bool isbool = (v->kind == VK_NUM || v->kind == VK_RT) && (v->flags & VF_BOOL);
+		if (v->kind == VK_NUM && isbool) {
+			cmp_fold(C, (d != 0 && v->num == (d == 2)) == eq);
+			return;
+		}
+		if (v->kind == VK_RT && (v->flags & VF_MIXED))
+			bpfc_fail(C, "comparing a value that is a number on one path and nil or false "
+				     "on another");
+		if (!isbool || (d == 0 && !(v->flags & VF_BOOL))) { /* a number, pointer, ... */
 			cmp_fold(C, !eq);
 			return;
 		}
+		if (d == 0)
+			bpfc_fail(C, "this value is nil on one path and false on another: compare it "
+				     "with false, or test its truth");
+		cmp_set(C, eq ? BPF_JEQ : BPF_JNE, a, -1, d == 2);
+		return;
 	} else {
 		bslot = d;
 	}
 	a = as_number(C, a, C->tmp + 6);
 	if (bslot >= 0 && v_src(C, bslot)->kind != VK_NIL)
 		bslot = as_number(C, bslot, C->tmp + 7);
-	bool ak = is_num(C, a, &x) || v_src(C, a)->kind == VK_PKT;
-	if (v_src(C, a)->kind == VK_PKT)
-		x = v_src(C, a)->num;
-	if (bslot >= 0 && is_num(C, bslot, &y))
-		bslot = -1;
-	else if (bslot >= 0 && v_src(C, bslot)->kind == VK_PKT) {
-		y = v_src(C, bslot)->num;
-		bslot = -1;
-	}
-	if (bslot < 0 && ak && v_src(C, a)->kind != VK_PKT) {
-		cmp_fold(C, eval(jops[op].s, x, y));
+	struct var *va = v_src(C, a), *vb = bslot >= 0 ? v_src(C, bslot) : NULL;
+	bool ordered = !(op >= OP_ISEQV && op <= OP_ISNEP);
+	if (ordered && (va->kind == VK_NIL || (vb && vb->kind == VK_NIL)))
+		bpfc_fail(C, "comparison with nil (Lua would raise an error here)");
+	int fa = va->flags, fb = vb ? vb->flags : 0;
+	if ((fa | fb) & VF_MIXED)
+		bpfc_fail(C, "comparing a value that is a number on one path and nil or false on "
+			     "another");
+	if (vb && ((fa ^ fb) & VF_BOOL)) { /* a boolean is never equal to a number */
+		if (ordered)
+			bpfc_fail(C, "comparing a boolean with a number (Lua would raise an error)");
+		cmp_fold(C, !eq);
 		return;
 	}
-	if (bslot >= 0) {
-		check_scalar(C, bslot, "comparison");
-		if (v_src(C, bslot)->kind == VK_LUA)
-			bpfc_fail(C, "comparison with a Lua value");
+	if (ordered && (fa & VF_BOOL))
+		bpfc_fail(C, "ordering booleans (Lua would raise an error here)");
+	if (vb && (va->kind == VK_NIL || vb->kind == VK_NIL)) { /* x == nil, nil == x */
+		struct var *o = va->kind == VK_NIL ? vb : va;
+		if (o->kind == VK_NIL) {
+			cmp_fold(C, eq);
+			return;
+		}
+		if (!(o->kind == VK_RT && o->ptr == PK_MAPVAL)) {
+			cmp_fold(C, !eq);
+			return;
+		}
+		int p = va->kind == VK_NIL ? bslot : a;
+		cmp_set(C, eq ? BPF_JEQ : BPF_JNE, p, -1, 0);
+		C->cmp.null_slot = v_root(C, p);
+		C->cmp.nonnull_on_jump = !eq;
+		return;
 	}
+	bool ak = is_num(C, a, &x) || va->kind == VK_PKT;
+	if (va->kind == VK_PKT)
+		x = va->num;
+	if (bslot >= 0 && is_num(C, bslot, &y)) {
+		bslot = -1;
+	} else if (bslot >= 0 && vb->kind == VK_PKT) {
+		y = vb->num;
+		bslot = -1;
+	}
+	/* unsigned for uint64, and for packet pointers (the verifier reads those) */
+	bool uns = ((fa | fb) & VF_U64) ||
+		   (va->kind == VK_RT && (va->ptr == PK_PKTPTR || va->ptr == PK_PKTEND)) ||
+		   (vb && vb->kind == VK_RT && (vb->ptr == PK_PKTPTR || vb->ptr == PK_PKTEND));
+	if (bslot < 0 && ak && va->kind != VK_PKT) {
+		static const uint8_t cmpops[] = {
+			[OP_ISLT] = CMP_LT, [OP_ISGE] = CMP_GE, [OP_ISLE] = CMP_LE,
+			[OP_ISGT] = CMP_GT, [OP_ISEQV] = CMP_EQ, [OP_ISNEV] = CMP_NE,
+			[OP_ISEQN] = CMP_EQ, [OP_ISNEN] = CMP_NE};
+		cmp_fold(C, fold_cmp((enum cmpop)cmpops[op], uns, x, y));
+		return;
+	}
+	if (bslot >= 0)
+		check_scalar(C, bslot, "comparison");
 	check_scalar(C, a, "comparison");
+	uint8_t jop = uns ? jops[op].u : jops[op].s;
 	if (ak && bslot >= 0) { /* constant on the left: swap the operands */
 		static const uint8_t swap[] = {[BPF_JEQ >> 4] = BPF_JEQ, [BPF_JNE >> 4] = BPF_JNE,
 					       [BPF_JSGT >> 4] = BPF_JSLT, [BPF_JSGE >> 4] = BPF_JSLE,
 					       [BPF_JSLT >> 4] = BPF_JSGT, [BPF_JSLE >> 4] = BPF_JSGE,
 					       [BPF_JGT >> 4] = BPF_JLT, [BPF_JGE >> 4] = BPF_JLE,
 					       [BPF_JLT >> 4] = BPF_JGT, [BPF_JLE >> 4] = BPF_JGE};
-		bool sgn = (v_src(C, bslot)->flags & VF_SIGNED) || x < 0;
-		cmp_set(C, swap[(sgn ? jops[op].s : jops[op].u) >> 4], bslot, -1, x);
+		cmp_set(C, swap[jop >> 4], bslot, -1, x);
 		return;
 	}
-	bool sgn = (v_src(C, a)->flags & VF_SIGNED) ||
-		   (bslot >= 0 ? (v_src(C, bslot)->flags & VF_SIGNED) != 0 : y < 0);
-	cmp_set(C, sgn ? jops[op].s : jops[op].u, a, bslot, y);
+	cmp_set(C, jop, a, bslot, y);
 }
 
 /* Memory (stack or map value) == string: XOR the chunks together into one register. */
@@ -453,6 +323,30 @@ static void add_fixup(struct ctx *C, int target)
 	C->fix[C->nfix++] = (struct fixup){C->ninsn - 1, target};
 }
 
+/* ISTC/ISFC then JMP: `A = D` happens on the jump only, so the jump goes
+** through an edge block of its own that makes the copy and the join's moves,
+** and the fallthrough goes on with the state it had:
+**     if not <cond> goto fall;  A = D; <moves>; goto target;  fall: */
+static void jmp_with_copy(struct ctx *C, const struct pcmp *cmp, int target)
+{
+	struct var saved_v[MAX_SLOTS];
+	int8_t saved_owner[11];
+	int ra = v_peek(C, cmp->a, 0);
+	int fall = C->ninsn;
+	emit(C, BPF_JMP | (cmp->jop == BPF_JNE ? BPF_JEQ : BPF_JNE) | BPF_K, ra, 0, 0, 0);
+	memcpy(saved_v, C->v, sizeof(saved_v));
+	memcpy(saved_owner, C->owner, sizeof(saved_owner));
+	if (cmp->null_slot >= 0 && cmp->nonnull_on_jump)
+		C->v[cmp->null_slot].flags &= ~VF_NULL;
+	v_copy(C, cmp->copy_dst, cmp->copy_src);
+	v_join_edge(C, target);
+	emit(C, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+	add_fixup(C, target);
+	memcpy(C->v, saved_v, sizeof(saved_v));
+	memcpy(C->owner, saved_owner, sizeof(saved_owner));
+	C->insn[fall].off = (int16_t)(C->ninsn - fall - 1);
+}
+
 /* JMP: the pending compare (if any) becomes a conditional branch. */
 static void tr_jmp(struct ctx *C, int pc, int target)
 {
@@ -472,6 +366,12 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	/* the NULL check holds on the jump: the target sees a checked pointer */
 	struct var *nv = cmp.null_slot >= 0 ? &C->v[cmp.null_slot] : NULL;
 	uint8_t saved = nv ? nv->flags : 0;
+	if (cmp.copy_dst >= 0) {
+		jmp_with_copy(C, &cmp, target);
+		if (nv && !cmp.nonnull_on_jump)
+			nv->flags &= ~VF_NULL;
+		return;
+	}
 	if (nv && cmp.nonnull_on_jump)
 		nv->flags &= ~VF_NULL;
 	v_join_edge(C, target);
@@ -583,24 +483,22 @@ void tr_ins(struct ctx *C, int pc)
 			C->v[a].flags = VF_BOOL;
 			break;
 		}
+		bool isbool = !(v_src(C, d)->kind == VK_RT && v_src(C, d)->ptr == PK_MAPVAL);
 		int r = alu_dst(C, a, d);
-		emit(C, BPF_JMP | BPF_JNE | BPF_K, r, 0, 2, 0);
-		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, 1);
-		emit(C, BPF_JMP | BPF_JA, 0, 0, 1, 0);
-		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, 0);
+		if (isbool) { /* a boolean: 0 <-> 1 */
+			emit(C, BPF_ALU64 | BPF_XOR | BPF_K, r, 0, 0, 1);
+		} else { /* a pointer that may be NULL: nil is false */
+			emit(C, BPF_JMP | BPF_JNE | BPF_K, r, 0, 2, 0);
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, 1);
+			emit(C, BPF_JMP | BPF_JA, 0, 0, 1, 0);
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, 0);
+		}
 		C->v[a].ptr = PK_SCALAR;
 		C->v[a].flags = VF_BOOL;
 		break;
 	}
 	case OP_UNM:
-		if (is_num(C, d, &n)) {
-			v_const(C, a, -n);
-			break;
-		}
-		check_scalar(C, d, "unary minus");
-		emit(C, BPF_ALU64 | BPF_NEG, alu_dst(C, a, d), 0, 0, 0);
-		C->v[a].flags |= VF_SIGNED;
-		C->v[a].ptr = PK_SCALAR;
+		tr_unm(C, a, d);
 		break;
 	case OP_LEN: {
 		struct var *v = v_src(C, d);
@@ -624,22 +522,22 @@ void tr_ins(struct ctx *C, int pc)
 		v_const(C, a, n);
 		break;
 	}
-	case OP_ADDVN: arith(C, a, b, -1, knum(C, c), AR_ADD, false); break;
-	case OP_SUBVN: arith(C, a, b, -1, knum(C, c), AR_SUB, false); break;
-	case OP_MULVN: arith(C, a, b, -1, knum(C, c), AR_MUL, false); break;
-	case OP_DIVVN: arith(C, a, b, -1, knum(C, c), AR_DIV, false); break;
-	case OP_MODVN: arith(C, a, b, -1, knum(C, c), AR_MOD, false); break;
-	case OP_ADDNV: arith(C, a, b, -1, knum(C, c), AR_ADD, true); break;
-	case OP_SUBNV: arith(C, a, b, -1, knum(C, c), AR_SUB, true); break;
-	case OP_MULNV: arith(C, a, b, -1, knum(C, c), AR_MUL, true); break;
-	case OP_DIVNV: arith(C, a, b, -1, knum(C, c), AR_DIV, true); break;
-	case OP_MODNV: arith(C, a, b, -1, knum(C, c), AR_MOD, true); break;
-	case OP_ADDVV: arith(C, a, b, c, 0, AR_ADD, false); break;
-	case OP_SUBVV: arith(C, a, b, c, 0, AR_SUB, false); break;
-	case OP_MULVV: arith(C, a, b, c, 0, AR_MUL, false); break;
-	case OP_DIVVV: arith(C, a, b, c, 0, AR_DIV, false); break;
-	case OP_MODVV: arith(C, a, b, c, 0, AR_MOD, false); break;
-	case OP_POW: arith(C, a, b, c, 0, AR_POW, false); break;
+	case OP_ADDVN: tr_arith(C, a, b, -1, knum(C, c), AR_ADD, false); break;
+	case OP_SUBVN: tr_arith(C, a, b, -1, knum(C, c), AR_SUB, false); break;
+	case OP_MULVN: tr_arith(C, a, b, -1, knum(C, c), AR_MUL, false); break;
+	case OP_DIVVN: tr_arith(C, a, b, -1, knum(C, c), AR_DIV, false); break;
+	case OP_MODVN: tr_arith(C, a, b, -1, knum(C, c), AR_MOD, false); break;
+	case OP_ADDNV: tr_arith(C, a, b, -1, knum(C, c), AR_ADD, true); break;
+	case OP_SUBNV: tr_arith(C, a, b, -1, knum(C, c), AR_SUB, true); break;
+	case OP_MULNV: tr_arith(C, a, b, -1, knum(C, c), AR_MUL, true); break;
+	case OP_DIVNV: tr_arith(C, a, b, -1, knum(C, c), AR_DIV, true); break;
+	case OP_MODNV: tr_arith(C, a, b, -1, knum(C, c), AR_MOD, true); break;
+	case OP_ADDVV: tr_arith(C, a, b, c, 0, AR_ADD, false); break;
+	case OP_SUBVV: tr_arith(C, a, b, c, 0, AR_SUB, false); break;
+	case OP_MULVV: tr_arith(C, a, b, c, 0, AR_MUL, false); break;
+	case OP_DIVVV: tr_arith(C, a, b, c, 0, AR_DIV, false); break;
+	case OP_MODVV: tr_arith(C, a, b, c, 0, AR_MOD, false); break;
+	case OP_POW: tr_arith(C, a, b, c, 0, AR_POW, false); break;
 	case OP_CAT: {
 		lua_State *L = C->L;
 		for (int s = b; s <= c; s++) {
@@ -662,10 +560,19 @@ void tr_ins(struct ctx *C, int pc)
 		break;
 	case OP_IST: cmp_truth(C, d, true); break;
 	case OP_ISF: cmp_truth(C, d, false); break;
-	case OP_ISTC: case OP_ISFC:
-		v_copy(C, a, d);
-		cmp_truth(C, d, i->op == OP_ISTC);
+	case OP_ISTC: case OP_ISFC: { /* if D is true (ISTC) or false: A = D and jump */
+		bool val, when = i->op == OP_ISTC;
+		if (truthy_const(C, d, &val)) {
+			if (val == when)
+				v_copy(C, a, d);
+			cmp_fold(C, val == when);
+			break;
+		}
+		cmp_truth(C, d, when);
+		C->cmp.copy_dst = a;
+		C->cmp.copy_src = d;
 		break;
+	}
 	case OP_JMP:
 		tr_jmp(C, pc, pc + d - 0x7fff);
 		break;

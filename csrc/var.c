@@ -23,6 +23,7 @@ void v_init(struct ctx *C)
 		C->owner[r] = -1;
 	C->stack_top = 0;
 	C->locked = 0;
+	C->keep = -1;
 }
 
 bool v_isconst(const struct var *v)
@@ -99,7 +100,14 @@ void v_const(struct ctx *C, int slot, int64_t n)
 	C->v[slot].kind = VK_NUM;
 	C->v[slot].num = n;
 	C->v[slot].width = 8;
-	C->v[slot].flags = VF_SIGNED;
+	C->v[slot].flags = n >= 0 ? VF_NONNEG : 0;
+}
+
+/* A number known at compile time, typed by flags (VF_U64 for uint64). */
+void v_numconst(struct ctx *C, int slot, int64_t n, int flags)
+{
+	v_const(C, slot, n);
+	C->v[slot].flags |= (uint8_t)(flags & VF_U64);
 }
 
 void v_copy(struct ctx *C, int dst, int src)
@@ -339,7 +347,7 @@ void r_call_clobber(struct ctx *C, int pc)
 		int s = C->owner[r];
 		if (s < 0)
 			continue;
-		bool needed = s >= C->tmp ? false : bc_live(C, pc, s);
+		bool needed = s == C->keep || (s < C->tmp && bc_live(C, pc, s));
 		for (int t = 0; t < C->nslots && !needed; t++)
 			if (C->v[t].shadow == s && bc_live(C, pc, t))
 				needed = true;
@@ -506,6 +514,8 @@ static void join_record(struct ctx *C, int target)
 			v->reg = (uint8_t)r;
 			C->owner[r] = (int8_t)s;
 			if (v->kind != VK_RT) {
+				if (v->kind == VK_NIL)
+					v->flags = VF_BOOL; /* nil is held as 0, false */
 				v->ptr = v->kind == VK_PKT ? PK_PKTOFF : PK_SCALAR;
 				v->kind = VK_RT;
 			}
@@ -615,6 +625,18 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 	(void)target;
 }
 
+/* Flags of a value that arrives with flags a on one edge and b on another.
+** A boolean (or nil, held as 0) on one edge and a number on the other cannot
+** be told apart at run time: VF_MIXED makes a truth test of it an error. */
+static uint8_t merge_flags(uint8_t a, uint8_t b)
+{
+	uint8_t r = (a | b) & (VF_NULL | VF_U64 | VF_MIXED);
+	r |= a & b & (VF_NONNEG | VF_NETORD | VF_BOOL);
+	if ((a ^ b) & VF_BOOL)
+		r |= VF_MIXED;
+	return r;
+}
+
 /* Check an edge against the recorded layout; conflicts restart the compile. */
 static void join_check(struct ctx *C, struct joinstate *j, int target)
 {
@@ -653,7 +675,9 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 					jv->ptr = cv->ptr;
 			}
 		}
-		jv->flags |= cv->flags & (VF_NULL | VF_SIGNED);
+		/* what a test of its truth or a signed operation may assume: only what holds
+		** on every edge */
+		jv->flags = merge_flags(jv->flags, cv->kind == VK_NIL ? VF_BOOL : cv->flags);
 		if (cv->width > jv->width)
 			jv->width = cv->width;
 	}

@@ -5,8 +5,16 @@ local bit = require('bit')
 
 local M = {}
 
--- Network/host byte order for 16/32-bit values (the core picks the width).
-function M.ntoh(x) return bit.bswap(x) end
+-- Network/host byte order: the bytes of x's low `width` bytes (2, 4 or 8;
+-- 4 by default) swapped.  In a program the width defaults to that of the
+-- field x was read from.
+function M.ntoh(x, width)
+  width = width or 4
+  if width == 8 then return bit.bswap(ffi.cast('uint64_t', x)) end
+  local r = bit.bswap(bit.band(x, 0xffffffff))
+  if width == 2 then r = bit.rshift(r, 16) end
+  return width == 4 and bit.band(r, 0xffffffff) % 0x100000000 or r
+end
 M.hton = M.ntoh
 
 local function kernel_only(name)
@@ -34,7 +42,7 @@ M.names[print] = 'print'
 M.names[ffi.new] = 'new'
 M.names[ffi.cast] = 'cast'
 M.names[ffi.copy] = 'copy'
-for _, name in ipairs({ 'band', 'bor', 'bxor', 'lshift', 'rshift', 'arshift', 'bnot' }) do
+for _, name in ipairs({ 'band', 'bor', 'bxor', 'lshift', 'rshift', 'arshift', 'bnot', 'tobit' }) do
   M.names[bit[name]] = name
 end
 M.names[M.math.log2] = 'log2'

@@ -27,9 +27,11 @@ end
 
 local u64, i64 = ffi.typeof('uint64_t'), ffi.typeof('int64_t')
 
--- 64-bit integer cdata as a boxed int64, other integers as numbers, else nil.
+-- 64-bit integer cdata as a boxed int64 (and true when it is a uint64),
+-- other integers as numbers, else nil.
 function M.tointeger(v)
-  if ffi.istype(u64, v) or ffi.istype(i64, v) then return ffi.cast(i64, v) end
+  if ffi.istype(u64, v) then return ffi.cast(i64, v), true end
+  if ffi.istype(i64, v) then return ffi.cast(i64, v) end
   if tostring(v):sub(1, 6) == 'ctype<' then return nil end -- tonumber() of a ctype is its id
   local ok, n = pcall(tonumber, v)
   if ok and n and n == math.floor(n) then return n end

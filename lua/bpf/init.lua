@@ -88,7 +88,11 @@ function prog_mt:load(prog_type, opts)
     local lopts = {}
     for k, v in pairs(opts) do lopts[k] = v end
     lopts.lines = self:lines()
-    return require('bpf.loader').load(self.insn, self.pc, prog_type, lopts)
+    -- the maps' lddw get their fds here (the object path leaves that to libbpf)
+    local code = insn.array_t(self.pc)
+    ffi.copy(code, self.insn, ffi.sizeof(code))
+    for _, use in ipairs(self.maps or {}) do code[use.insn].imm = use.map.fd end
+    return require('bpf.loader').load(code, self.pc, prog_type, lopts)
   end
   return require('bpf.object').load(self, prog_type, opts)
 end

@@ -1,0 +1,344 @@
+/*
+** Arithmetic on run-time values: + - * / % ^ and unary minus, lowered to
+** instruction sequences that compute what fold.c computes on constants.
+**
+** Numbers are int64 unless typed uint64 (VF_U64).  BPF's own / and % are
+** unsigned, so int64 division is built from them: on magnitudes, with the
+** sign put back and the quotient rounded towards minus infinity (Lua's
+** floor division).  Values known to be non-negative (VF_NONNEG: zero-extended
+** loads) and uint64 values use the plain instruction, which is then exact.
+*/
+#include "core.h"
+
+bool is_num(struct ctx *C, int slot, int64_t *n)
+{
+	struct var *v = v_src(C, slot);
+	if (v->kind == VK_NUM) {
+		*n = v->num;
+		return true;
+	}
+	return false;
+}
+
+bool fits_imm(int64_t n)
+{
+	return n >= INT32_MIN && n <= INT32_MAX;
+}
+
+static const uint8_t alu_op[] = {[AR_ADD] = BPF_ADD, [AR_SUB] = BPF_SUB, [AR_MUL] = BPF_MUL,
+				 [AR_DIV] = BPF_DIV, [AR_MOD] = BPF_MOD};
+
+/* A map value used as a number reads the value (0 when the key is absent),
+** as the 2016 compiler did; returns the slot now holding the number. */
+int as_number(struct ctx *C, int slot, int tmp)
+{
+	struct var *v = v_src(C, slot);
+	if (!(v->kind == VK_RT && v->ptr == PK_MAPVAL))
+		return slot;
+	tr_index(C, tmp, slot, -1, 0, 0, 2);
+	return tmp;
+}
+
+void check_scalar(struct ctx *C, int slot, const char *what)
+{
+	struct var *v = v_src(C, slot);
+	if (v->kind == VK_LUA)
+		bpfc_fail(C, "%s: operand is a Lua value, not a number", what);
+	if (v->kind == VK_NIL)
+		bpfc_fail(C, "%s on nil (Lua would raise an error here)", what);
+	if (v->kind == VK_RT && v->ptr == PK_MAPVAL)
+		bpfc_fail(C, "%s: operand is a map value pointer; index it first (v[0] or v.field)",
+			  what);
+	if (v->flags & VF_MIXED)
+		bpfc_fail(C, "%s on a value that is nil or false on some path", what);
+}
+
+/* A packet dissector moved by n bytes: still a dissector. */
+static bool pkt_shift(struct ctx *C, int dst, int a, int bslot, int64_t n, bool sub)
+{
+	struct var *va = v_src(C, a);
+	bool pkt = va->kind == VK_PKT || (va->kind == VK_RT && va->ptr == PK_PKTOFF);
+	bool ptr = va->kind == VK_RT && va->ptr == PK_PKTPTR;
+	if (!pkt && !ptr)
+		return false;
+	struct var keep = *va;
+	if (bslot < 0 && va->kind == VK_PKT) {
+		v_def(C, dst);
+		C->v[dst] = keep;
+		C->v[dst].reg = NOREG;
+		C->v[dst].spill = 0;
+		C->v[dst].shadow = -1;
+		C->v[dst].num = sub ? keep.num - n : keep.num + n;
+		return true;
+	}
+	if (bslot < 0 && !fits_imm(n))
+		bpfc_fail(C, "packet offset %lld is out of range", (long long)n);
+	int rb = -1;
+	if (bslot >= 0) {
+		rb = v_reg(C, bslot);
+		C->locked |= 1u << rb;
+	}
+	int rd = alu_dst(C, dst, a);
+	C->locked = 0;
+	if (rb >= 0)
+		emit(C, BPF_ALU64 | (sub ? BPF_SUB : BPF_ADD) | BPF_X, rd, rb, 0, 0);
+	else
+		emit(C, BPF_ALU64 | (sub ? BPF_SUB : BPF_ADD) | BPF_K, rd, 0, 0, (int32_t)n);
+	struct var *d = &C->v[dst];
+	d->ptr = ptr ? PK_PKTPTR : PK_PKTOFF;
+	d->ref = keep.ref;
+	d->layer = keep.layer;
+	return true;
+}
+
+/* ---- instruction sequences ---- */
+
+static void alu_k(struct ctx *C, uint8_t op, int r, int32_t k)
+{
+	emit(C, BPF_ALU64 | op | BPF_K, r, 0, 0, k);
+}
+
+static void alu_x(struct ctx *C, uint8_t op, int r, int s)
+{
+	emit(C, BPF_ALU64 | op | BPF_X, r, s, 0, 0);
+}
+
+static void jmp_k(struct ctx *C, uint8_t op, int r, int32_t k, int16_t off)
+{
+	emit(C, BPF_JMP | op | BPF_K, r, 0, off, k);
+}
+
+/* Aim the forward jump at insn `at` to the next instruction emitted. */
+static void land(struct ctx *C, int at)
+{
+	C->insn[at].off = (int16_t)(C->ninsn - at - 1);
+}
+
+/* r = -r when r < 0: its magnitude (INT64_MIN stays 2^63, right as unsigned). */
+static void magnitude(struct ctx *C, int r)
+{
+	jmp_k(C, BPF_JSGE, r, 0, 1);
+	emit(C, BPF_ALU64 | BPF_NEG, r, 0, 0, 0);
+}
+
+/* rd = floor(rd / k) or rd mod k for a constant k > 0 on int64. */
+static void sdiv_const(struct ctx *C, int rd, int64_t k, bool mod)
+{
+	if ((k & (k - 1)) == 0) { /* a power of two: shifts and masks are exact */
+		int sh = __builtin_ctzll((unsigned long long)k);
+		if (mod)
+			alu_k(C, BPF_AND, rd, (int32_t)(k - 1));
+		else if (sh)
+			alu_k(C, BPF_ARSH, rd, sh);
+		return;
+	}
+	int pos = C->ninsn;
+	jmp_k(C, BPF_JSGE, rd, 0, 0);
+	emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
+	int end;
+	if (mod) { /* -a mod k, then k - that unless it is 0 */
+		alu_k(C, BPF_MOD, rd, (int32_t)k);
+		end = C->ninsn;
+		jmp_k(C, BPF_JEQ, rd, 0, 0);
+		emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
+		alu_k(C, BPF_ADD, rd, (int32_t)k);
+	} else { /* -(ceil(|a| / k)) */
+		alu_k(C, BPF_ADD, rd, (int32_t)(k - 1));
+		alu_k(C, BPF_DIV, rd, (int32_t)k);
+		emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
+		end = -1;
+	}
+	int skip = C->ninsn;
+	emit(C, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+	land(C, pos);
+	alu_k(C, mod ? BPF_MOD : BPF_DIV, rd, (int32_t)k);
+	land(C, skip);
+	if (end >= 0)
+		land(C, end);
+}
+
+/* rd = floor(rd / rb) or the floored rd mod rb on int64, rb any value:
+** x / 0 == 0 and x % 0 == x, as the kernel's own division. */
+static void sdiv_reg(struct ctx *C, int rd, int rb, bool mod)
+{
+	unsigned keep = C->locked;
+	C->locked |= 1u << rd | 1u << rb;
+	int ta = r_scratch(C, C->locked);
+	C->locked |= 1u << ta;
+	int tb = r_scratch(C, C->locked);
+	C->locked = keep;
+	int zero = C->ninsn;
+	jmp_k(C, BPF_JEQ, rb, 0, 0);
+	alu_x(C, BPF_MOV, ta, rd); /* ta < 0 when the signs differ */
+	alu_x(C, BPF_XOR, ta, rb);
+	alu_x(C, BPF_MOV, tb, rb);
+	magnitude(C, tb);
+	magnitude(C, rd);
+	if (mod) {
+		alu_x(C, BPF_MOD, rd, tb);
+		int z = C->ninsn;
+		jmp_k(C, BPF_JEQ, rd, 0, 0);
+		jmp_k(C, BPF_JSGE, ta, 0, 2); /* signs differ: |b| - t */
+		emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
+		alu_x(C, BPF_ADD, rd, tb);
+		jmp_k(C, BPF_JSGE, rb, 0, 1); /* the result has the divisor's sign */
+		emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
+		land(C, z);
+		land(C, zero);
+		return;
+	}
+	int pos = C->ninsn;
+	jmp_k(C, BPF_JSGE, ta, 0, 0);
+	alu_x(C, BPF_ADD, rd, tb); /* a negative quotient: -(ceil(|a| / |b|)) */
+	alu_k(C, BPF_SUB, rd, 1);
+	alu_x(C, BPF_DIV, rd, tb);
+	emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
+	int end1 = C->ninsn;
+	emit(C, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+	land(C, pos);
+	alu_x(C, BPF_DIV, rd, tb);
+	int end2 = C->ninsn;
+	emit(C, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+	land(C, zero);
+	alu_k(C, BPF_MOV, rd, 0);
+	land(C, end1);
+	land(C, end2);
+}
+
+/* rd = rd ^ y for a constant y >= 2, by squaring. */
+static void pow_const(struct ctx *C, int rd, uint64_t y)
+{
+	unsigned keep = C->locked;
+	C->locked |= 1u << rd;
+	int base = r_scratch(C, C->locked);
+	C->locked = keep;
+	alu_x(C, BPF_MOV, base, rd);
+	int top = 63 - __builtin_clzll((unsigned long long)y);
+	for (int b = top - 1; b >= 0; b--) {
+		alu_x(C, BPF_MUL, rd, rd);
+		if (y >> b & 1)
+			alu_x(C, BPF_MUL, rd, base);
+	}
+}
+
+static const char *opname(enum arop op)
+{
+	static const char *const names[] = {"addition", "subtraction", "multiplication",
+					    "division", "modulo", "'^'"};
+	return op <= AR_POW ? names[op] : "arithmetic";
+}
+
+/* dst = a op b, where b is a slot (bslot >= 0) or the constant bn; rev: b op a. */
+void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op, bool rev)
+{
+	int64_t x = 0, y = 0;
+	a = as_number(C, a, C->tmp + 6);
+	if (bslot >= 0)
+		bslot = as_number(C, bslot, C->tmp + 7);
+	bool ak = is_num(C, a, &x), bk = bslot < 0 ? (y = bn, true) : is_num(C, bslot, &y);
+	int fa = v_src(C, a)->flags, fb = bslot >= 0 ? v_src(C, bslot)->flags : 0;
+	if (bslot < 0 && bn >= 0)
+		fb |= VF_NONNEG;
+	bool u64 = ((fa | fb) & VF_U64) != 0;
+	if (ak && bk) {
+		int64_t r;
+		int rc = rev ? fold_arith(op, u64, y, x, &r) : fold_arith(op, u64, x, y, &r);
+		if (rc == FOLD_DIV0)
+			bpfc_fail(C, "%s by zero: the divisor is 0 here", opname(op));
+		if (rc == FOLD_NEGPOW)
+			bpfc_fail(C, "'^' with a negative exponent: BPF has no floating point");
+		v_numconst(C, dst, r, u64 ? VF_U64 : 0);
+		return;
+	}
+	if (!rev && (op == AR_ADD || op == AR_SUB) && pkt_shift(C, dst, a, bk ? -1 : bslot, y,
+								  op == AR_SUB))
+		return;
+	if (rev && op == AR_ADD && bslot < 0 && pkt_shift(C, dst, a, -1, y, false))
+		return;
+	check_scalar(C, a, opname(op));
+	if (bslot >= 0)
+		check_scalar(C, bslot, opname(op));
+	/* a constant on the left of a non-commutative op: materialize it */
+	if (rev && op != AR_ADD && op != AR_MUL) {
+		int t = C->tmp;
+		v_numconst(C, t, bn, bn >= 0 ? VF_NONNEG : 0);
+		tr_arith(C, dst, t, a, 0, op, false);
+		return;
+	}
+	if (ak && !bk && (op == AR_ADD || op == AR_MUL)) { /* commutative: constant second */
+		int t = a;
+		a = bslot;
+		bslot = t;
+		y = x;
+		bk = true;
+	}
+	if (op == AR_POW && (!bk || (!u64 && y < 0)))
+		bpfc_fail(C, bk ? "'^' with a negative exponent: BPF has no floating point"
+			       : "the exponent of '^' must be known at compile time");
+	if (bk && (op == AR_DIV || op == AR_MOD) && y == 0)
+		bpfc_fail(C, "%s by zero: the divisor is 0 here", opname(op));
+	bool signed_div = (op == AR_DIV || op == AR_MOD) && !u64 &&
+			  !((fa & VF_NONNEG) && (bk ? y > 0 : (fb & VF_NONNEG)));
+	if (bk && op != AR_POW && (!fits_imm(y) || (signed_div && y < 0))) {
+		int t = C->tmp + 1; /* in a register: too wide for an immediate */
+		v_numconst(C, t, y, u64 ? VF_U64 : 0);
+		v_reg(C, t);
+		bslot = t;
+		bk = false;
+	}
+	struct var *va = v_src(C, a);
+	int width = va->kind == VK_RT ? va->width : 1;
+	int rb = -1;
+	if (!bk) {
+		rb = v_reg(C, bslot);
+		C->locked |= 1u << rb;
+		if (v_src(C, bslot)->width > width)
+			width = v_src(C, bslot)->width;
+	}
+	if (op == AR_MUL || op == AR_POW || width < 1)
+		width = 8;
+	int rd = alu_dst(C, dst, a);
+	if (rb == rd) { /* x op x: the divisor must outlive the dividend's changes */
+		int t = r_scratch(C, C->locked | 1u << rd);
+		alu_x(C, BPF_MOV, t, rb);
+		rb = t;
+	}
+	C->locked |= 1u << rd;
+	if (op == AR_POW) {
+		if (y == 0)
+			alu_k(C, BPF_MOV, rd, 1);
+		else if (y > 1)
+			pow_const(C, rd, (uint64_t)y);
+	} else if (signed_div && bk) {
+		sdiv_const(C, rd, y, op == AR_MOD);
+	} else if (signed_div) {
+		sdiv_reg(C, rd, rb, op == AR_MOD);
+	} else if (bk) {
+		alu_k(C, alu_op[op], rd, (int32_t)y);
+	} else {
+		alu_x(C, alu_op[op], rd, rb);
+	}
+	C->locked = 0;
+	struct var *d = &C->v[dst];
+	d->ptr = PK_SCALAR;
+	d->width = (uint8_t)width; /* the width byte-order helpers (ntoh) work on */
+	d->flags = (uint8_t)(u64 ? VF_U64 : 0);
+	if ((op == AR_DIV || op == AR_MOD) && (fa & VF_NONNEG) && (fb & VF_NONNEG))
+		d->flags |= VF_NONNEG;
+}
+
+void tr_unm(struct ctx *C, int dst, int d)
+{
+	int64_t n;
+	int flags = v_src(C, d)->flags & VF_U64;
+	if (is_num(C, d, &n)) {
+		int64_t r;
+		fold_arith(AR_NEG, false, n, 0, &r);
+		v_numconst(C, dst, r, flags);
+		return;
+	}
+	check_scalar(C, d, "unary minus");
+	emit(C, BPF_ALU64 | BPF_NEG, alu_dst(C, dst, d), 0, 0, 0);
+	C->v[dst].flags = (uint8_t)flags;
+	C->v[dst].ptr = PK_SCALAR;
+}
