@@ -186,7 +186,7 @@ static void bi_print(struct ctx *C, int a, int nargs)
 static void bi_swap(struct ctx *C, int a, int nargs, const char *name)
 {
 	need(C, name, nargs, 1, 2);
-	int x = arg(C, a, 0);
+	int x = as_number(C, arg(C, a, 0), C->tmp + 6);
 	struct var *v = v_src(C, x);
 	int width = v->kind == VK_RT && v->width ? v->width : 4;
 	if (nargs == 2) {
@@ -313,6 +313,8 @@ static void bitop2(struct ctx *C, int dst, int x, int y, enum arop op)
 	static const uint8_t alu[] = {[AR_BAND] = BPF_AND, [AR_BOR] = BPF_OR, [AR_BXOR] = BPF_XOR,
 				      [AR_SHL] = BPF_LSH, [AR_SHR] = BPF_RSH, [AR_SAR] = BPF_ARSH};
 	bool shift = op == AR_SHL || op == AR_SHR || op == AR_SAR;
+	x = as_number(C, x, C->tmp + 6);
+	y = as_number(C, y, C->tmp + 7);
 	struct var *vx = v_src(C, x), *vy = v_src(C, y);
 	int flags = (vx->flags | (shift ? 0 : vy->flags)) & VF_U64;
 	if (vx->kind == VK_NUM && vy->kind == VK_NUM) {
@@ -377,7 +379,7 @@ static void bi_bitop(struct ctx *C, int a, int nargs, const char *name)
 static void bi_tobit(struct ctx *C, int a, int nargs)
 {
 	need(C, "tobit", nargs, 1, 1);
-	int x = arg(C, a, 0);
+	int x = as_number(C, arg(C, a, 0), C->tmp + 6);
 	struct var *v = v_src(C, x);
 	if (v->kind == VK_NUM) {
 		int64_t r;
@@ -397,7 +399,7 @@ static void bi_tobit(struct ctx *C, int a, int nargs)
 static void bi_bnot(struct ctx *C, int a, int nargs)
 {
 	need(C, "bnot", nargs, 1, 1);
-	int x = arg(C, a, 0);
+	int x = as_number(C, arg(C, a, 0), C->tmp + 6);
 	int flags = v_src(C, x)->flags & VF_U64;
 	if (v_src(C, x)->kind == VK_NUM) {
 		v_numconst(C, a, ~v_src(C, x)->num, flags);
@@ -719,6 +721,8 @@ static void fold_call(struct ctx *C, int a, int nargs)
 {
 	lua_State *L = C->L;
 	k_push(C, v_src(C, a)->ref);
+	if (lua_rawequal(L, -1, C->fn))
+		bpfc_fail(C, "the program calls itself: recursion is not supported in a BPF program");
 	for (int i = 0; i < nargs; i++) {
 		struct var *v = v_src(C, arg(C, a, i));
 		switch (v->kind) {

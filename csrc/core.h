@@ -171,7 +171,8 @@ struct ctx {
 	int nhints;
 	bool restart;
 	unsigned locked;	/* registers the current instruction still reads */
-	int keep;		/* slot the current instruction reads again after a call, -1 */
+	int keep[2];		/* slots the current instruction still reads (after a call
+				** or a join's moves), -1 none */
 
 	/* errors */
 	jmp_buf jb;
@@ -229,6 +230,7 @@ int v_peek(struct ctx *C, int slot, unsigned avoid);
 void pmove(struct ctx *C, const uint8_t *dst, const uint8_t *src, int n, unsigned busy);
 unsigned join_regs(struct ctx *C, int target);
 int v_root(struct ctx *C, int slot);
+bool v_kept(const struct ctx *C, int s);
 int alu_dst(struct ctx *C, int dst, int a);
 void v_join_enter(struct ctx *C, int pc);
 void v_rt(struct ctx *C, int slot, int reg, int ptr, int width, int flags);

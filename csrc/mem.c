@@ -252,9 +252,9 @@ void pk_field(struct ctx *C, int dst, int base, const char *name)
 	}
 	/* the header length comes from the packet: offset += (byte & mask) << shift */
 	int hl = C->tmp + 5;
-	C->keep = v_root(C, base); /* base is read again below, after the load */
+	C->keep[0] = v_root(C, base); /* base is read again below, after the load */
 	pk_load(C, hl, base, hdr_off, 1, -1);
-	C->keep = -1;
+	C->keep[0] = -1;
 	int rh = C->v[hl].reg;
 	if (mask)
 		emit(C, BPF_ALU64 | BPF_AND | BPF_K, rh, 0, 0, mask);

@@ -27,13 +27,15 @@ struct module {
 	struct ctx *C;
 };
 
-/* "file.lua:12: why" for the bytecode being translated. */
-static void push_error(struct ctx *C)
+/* Push "file.lua:12: why" for bytecode pc of the function at stack index fn. */
+static void push_located(lua_State *L, int fn, int pc, const char *why)
 {
-	lua_State *L = C->L;
-	lua_getfield(L, C->jitutil, "funcinfo");
-	lua_pushvalue(L, C->fn);
-	lua_pushinteger(L, C->pc > 0 ? C->pc : 0);
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "jit.util");
+	lua_call(L, 1, 1);
+	lua_getfield(L, -1, "funcinfo");
+	lua_pushvalue(L, fn);
+	lua_pushinteger(L, pc > 0 ? pc : 0);
 	lua_call(L, 2, 1);
 	lua_getfield(L, -1, "source");
 	const char *src = lua_tostring(L, -1);
@@ -51,9 +53,14 @@ static void push_error(struct ctx *C)
 	} else {
 		snprintf(chunk, sizeof(chunk), "%s", src);
 	}
-	lua_pushfstring(L, "%s:%d: %s", chunk, line, C->err);
-	lua_replace(L, -4); /* leave only the message */
-	lua_pop(L, 2);
+	lua_pushfstring(L, "%s:%d: %s", chunk, line, why);
+	lua_replace(L, -5); /* leave only the message */
+	lua_pop(L, 3);
+}
+
+static void push_error(struct ctx *C)
+{
+	push_located(C->L, C->fn, C->pc, C->err);
 }
 
 static void compile_once(struct ctx *C)
@@ -107,19 +114,13 @@ static void compile_once(struct ctx *C)
 	pass_run(C);
 }
 
-static int l_compile(lua_State *L)
+/* The compile itself, run under lua_pcall by l_compile: a Lua error raised
+** by anything the compiler calls (a metamethod of an upvalue, a ctype query)
+** then ends this compile only, and the next one starts afresh.
+** Arguments: fn, env, opts, the module (light userdata). */
+static int compile_protected(lua_State *L)
 {
-	struct module *M = lua_touserdata(L, lua_upvalueindex(1));
-	luaL_checktype(L, 1, LUA_TFUNCTION);
-	luaL_checktype(L, 2, LUA_TTABLE);
-	luaL_checktype(L, 3, LUA_TTABLE);
-	if (M->busy)
-		return luaL_error(L, "bpf: a program cannot be compiled while another one is");
-	if (!M->C) {
-		M->C = calloc(1, sizeof(struct ctx));
-		if (!M->C)
-			return luaL_error(L, "bpf: out of memory");
-	}
+	struct module *M = lua_touserdata(L, 4);
 	struct ctx *C = M->C;
 	lua_settop(L, 3);
 	luaL_checkstack(L, 64, "bpf: compiling");
@@ -140,7 +141,6 @@ static int l_compile(lua_State *L)
 	C->fr2 = M->fr2;
 	C->nhints = 0;
 	C->pc = 0;
-	M->busy = true;
 	int rc = setjmp(C->jb);
 	if (rc == 0) {
 		bc_load(C);
@@ -154,7 +154,6 @@ static int l_compile(lua_State *L)
 			break;
 		}
 	}
-	M->busy = false;
 	if (rc == 1) {
 		lua_settop(L, 6);
 		lua_pushnil(L);
@@ -180,6 +179,40 @@ static int l_compile(lua_State *L)
 	lua_pushinteger(L, C->nhints);
 	lua_setfield(L, -2, "restarts");
 	return 1;
+}
+
+static int l_compile(lua_State *L)
+{
+	struct module *M = lua_touserdata(L, lua_upvalueindex(1));
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	luaL_checktype(L, 3, LUA_TTABLE);
+	if (M->busy)
+		return luaL_error(L, "bpf: a program cannot be compiled while another one is "
+				     "(bpf() was called from inside a compile)");
+	if (!M->C) {
+		M->C = calloc(1, sizeof(struct ctx));
+		if (!M->C)
+			return luaL_error(L, "bpf: out of memory");
+	}
+	lua_settop(L, 3);
+	lua_pushvalue(L, 1); /* 4: fn again, to say where a Lua error happened */
+	lua_pushcfunction(L, compile_protected);
+	lua_pushvalue(L, 1);
+	lua_pushvalue(L, 2);
+	lua_pushvalue(L, 3);
+	lua_pushlightuserdata(L, M);
+	M->C->pc = 0;
+	M->busy = true;
+	int rc = lua_pcall(L, 4, LUA_MULTRET, 0);
+	M->busy = false;
+	if (rc != 0) { /* a Lua error inside the compile: say where it was */
+		const char *msg = lua_tostring(L, -1);
+		lua_pushnil(L);
+		push_located(L, 4, M->C->pc, msg ? msg : "error while compiling");
+		return 2;
+	}
+	return lua_gettop(L) - 4;
 }
 
 static int l_gc(lua_State *L)

@@ -374,7 +374,11 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	}
 	if (nv && cmp.nonnull_on_jump)
 		nv->flags &= ~VF_NULL;
+	/* the join's moves must leave the compared values somewhere */
+	C->keep[0] = v_root(C, cmp.a);
+	C->keep[1] = cmp.b >= 0 ? v_root(C, cmp.b) : -1;
 	v_join_edge(C, target);
+	C->keep[0] = C->keep[1] = -1;
 	if (nv)
 		nv->flags = cmp.nonnull_on_jump ? saved : (uint8_t)(saved & ~VF_NULL);
 	unsigned avoid = join_regs(C, target);
@@ -574,6 +578,9 @@ void tr_ins(struct ctx *C, int pc)
 		break;
 	}
 	case OP_JMP:
+		if (pc + d - 0x7fff <= pc)
+			bpfc_fail(C, "loops are not supported yet (a jump back to an earlier line, "
+				     "from a loop or a backward goto): unroll it by hand");
 		tr_jmp(C, pc, pc + d - 0x7fff);
 		break;
 	case OP_GGET: {

@@ -23,7 +23,7 @@ void v_init(struct ctx *C)
 		C->owner[r] = -1;
 	C->stack_top = 0;
 	C->locked = 0;
-	C->keep = -1;
+	C->keep[0] = C->keep[1] = -1;
 }
 
 bool v_isconst(const struct var *v)
@@ -339,6 +339,12 @@ int alu_dst(struct ctx *C, int dst, int a)
 	return rd;
 }
 
+/* Is slot s one the current instruction still reads? */
+bool v_kept(const struct ctx *C, int s)
+{
+	return s >= 0 && (s == C->keep[0] || s == C->keep[1]);
+}
+
 /* Before a helper call: values in R0-R5 that are still needed move to
 ** R6-R9 or the stack. */
 void r_call_clobber(struct ctx *C, int pc)
@@ -347,7 +353,7 @@ void r_call_clobber(struct ctx *C, int pc)
 		int s = C->owner[r];
 		if (s < 0)
 			continue;
-		bool needed = s == C->keep || (s < C->tmp && bc_live(C, pc, s));
+		bool needed = v_kept(C, s) || (s < C->tmp && bc_live(C, pc, s));
 		for (int t = 0; t < C->nslots && !needed; t++)
 			if (C->v[t].shadow == s && bc_live(C, pc, t))
 				needed = true;
@@ -570,7 +576,8 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 				goes_there = true;
 		if (goes_there)
 			continue;
-		bool needed_here = s < C->nslots && (bc_live(C, C->pc, s) || bc_livein(C, target, s));
+		bool needed_here = v_kept(C, s) ||
+				   (s < C->nslots && (bc_live(C, C->pc, s) || bc_livein(C, target, s)));
 		for (int t = 0; t < C->nslots && !needed_here; t++)
 			if (C->v[t].shadow == s && (bc_live(C, C->pc, t) || bc_livein(C, target, t)))
 				needed_here = true;

@@ -8,10 +8,19 @@ local cache = setmetatable({}, { __mode = 'k' })
 local aliases = {}
 
 -- Accept a ctype, a type string or a cdata; return the ctype.
+-- A string is declared once: each ffi.typeof('struct {...}') makes a new
+-- ctype, and LuaJIT holds at most 65536 of them, so a process that compiles
+-- the same program again and again must not make one per compile.
+local declared = {}
 function M.typeof(t, n)
   if type(t) == 'string' then
-    if n then return ffi.typeof(t), n end
-    return ffi.typeof(t)
+    local ct = declared[t]
+    if not ct then
+      ct = ffi.typeof(t)
+      declared[t] = ct
+    end
+    if n then return ct, n end
+    return ct
   end
   return ffi.typeof(t)
 end

@@ -44,6 +44,16 @@ local function program_env(level)
   end })
 end
 
+-- opts.env: the names it gives first, then the helpers and dissectors, then _G.
+local function with_base(names)
+  return setmetatable({}, { __index = function(_, k)
+    local v = names[k]
+    if v == nil then v = base_env[k] end
+    if v == nil then v = rawget(_G, k) end
+    return v
+  end })
+end
+
 local prog_mt = {}
 prog_mt.__index = prog_mt
 
@@ -121,7 +131,7 @@ local function compile(fn, opts, level)
   if type(fn) ~= 'function' then
     return nil, 'bpf: expected a Lua function to compile, got a ' .. type(fn)
   end
-  local env = opts.env or program_env((level or 1) + 1)
+  local env = opts.env and with_base(opts.env) or program_env((level or 1) + 1)
   local copts = {
     builtins = builtins.names, ctype = ctype, layers = proto.layers,
     ctx = opts.ctx or proto.skb,

@@ -144,11 +144,20 @@ function M.rejection(type_name, name, n, err, log, lines, truncated)
   local failing = failing_pc and lines and lines[failing_pc]
   local head = libbpf.message(('bpf: cannot load %s program "%s" (%d instructions)')
     :format(type_name, name, n), err)
+  local processed, too_complex = tonumber((log or ''):match('processed (%d+) insns')), ''
+  if (log or ''):find('BPF program is too large', 1, true) or (processed and processed >= 1000000)
+    or (truncated and err == -errno.ENOSPC) then
+    too_complex = '\nthe verifier gave up: it walks every path through the program and stops' ..
+      ' after 1,000,000 instructions; make the paths fewer (fewer branches one after another,' ..
+      ' or values that do not differ between them) or split the program'
+    failing, failing_pc = nil, nil
+  end
   if failing then
     head = where(failing) .. ': ' .. head
   elseif failing_pc then
     head = head .. (' at instruction %d'):format(failing_pc)
   end
+  head = head .. too_complex
   if truncated then annotated = annotated .. '\n(verifier log cut at the kernel limit)' end
   if annotated ~= '' then head = head .. '\nverifier log:\n' .. annotated end
   return head
@@ -176,7 +185,11 @@ function M.load(insns, n, prog_type, opts)
     -- the fast path: no log unless the kernel says no
     fd = prog_load(type_id, name, license, insns, n, settings, 0, nil, 0)
     if fd < 0 then
+      -- the log explains it; the errno is the first answer's (a log that does not
+      -- fit turns any error into ENOSPC)
+      local first = fd
       fd, log, truncated = load_with_log(type_id, name, license, insns, n, settings, 1)
+      if fd < 0 then fd = first end
     end
   end
 

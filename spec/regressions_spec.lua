@@ -1,0 +1,147 @@
+-- The defects found by comparing the kernel's answers with LuaJIT's on random
+-- programs (issue 6), one spec each, run in the kernel.
+local bpf = require('bpf')
+local loader = require('bpf.loader')
+local pk = require('spec.support.packets')
+
+local udp53 = pk.eth_ip(17, pk.udp(4000, 53, pk.dns_query('example.com', 28)))
+local tcp80 = pk.eth_ip(6, pk.tcp(4000, 80, 'GET / HTTP/1.1\r\n'))
+local L = #udp53
+
+local function compile(src, env)
+  local fn = assert(loadstring(src))()
+  return bpf(fn, env and { env = env } or nil)
+end
+
+-- The program's return value on a packet (as the uint32 the kernel returns).
+local function run(src, packet, env)
+  local prog = assert(compile(src, env))
+  local h = assert(prog:load('sched_cls'))
+  local r = assert(loader.test_run(h, packet or udp53))
+  h:close()
+  return r.retval
+end
+
+local function u32(n) return n % 2 ^ 32 end
+
+-- Ten values at once: more than the callee-saved registers hold.
+local many = 'local a, b, c, d, e, f, g, h, i, j = skb.len + 1, skb.len + 2, skb.len + 3, ' ..
+  'skb.len + 4, skb.len + 5, skb.len + 6, skb.len + 7, skb.len + 8, skb.len + 9, skb.len + 10\n'
+local sum = 'a + b + c + d + e + f + g + h + i + j'
+local total = 10 * L + 55
+
+describe('regressions', function()
+  it('1: a constant index into a dissector reads that byte', function()
+    assert.equals(17, run('return function() return pkt[23] end'))
+    assert.equals(17, run('return function() return pkt.ip[9] end'))
+    assert.equals(53, run('return function() return pkt.ip.udp[3] end'))
+  end)
+
+  it('2: keeps packet values across loads and layers', function()
+    assert.equals(1, run('return function() local d = pkt.ip.tcp.data; return 1 end', tcp80))
+    assert.equals(string.byte('G'), run('return function() local d = pkt.ip.tcp.data; return d[0] end', tcp80))
+    assert.equals(17 + 53, run([[return function(skb)
+      local p = pkt.ip.proto
+      if skb.len > 10 then if pkt.ip.udp.dst_port == 53 then p = p + 53 end end
+      return p end]]))
+  end)
+
+  it('3: a = b or a and a = b and a copy b only when it is chosen', function()
+    assert.equals(L, run('return function(skb) local a = skb.len; local b = skb.len > 1000; a = b or a; return a end'))
+    assert.equals(L, run('return function(skb) local a = skb.len; local b = skb.len < 1000; a = b and a; return a end'))
+    assert.equals(0, run('return function(skb) local a = skb.len; local b = skb.len > 1000; a = b and a; return a end'))
+    assert.equals(1, run('return function(skb) local a = skb.len < 1000; local b = skb.len > 1000; a = b or a; return a end'))
+  end)
+
+  it('4: a 64-bit constant on the left of + and * keeps its 64 bits', function()
+    assert.equals(1, run('return function(skb) return bit.rshift(0x123456789ULL + skb.len, 32) end'))
+    assert.equals(0x123, run('return function(skb) return bit.rshift(0x12345678900ULL * (skb.len - skb.len + 1), 32) end'))
+  end)
+
+  it('5: folded and run-time division, modulo and comparisons agree', function()
+    local folded = run('return function(skb) local a, b = -7, 2; return (a / b) * 10 + a % b end')
+    local rt = run('return function(skb) local a, b = skb.len - skb.len - 7, skb.len - skb.len + 2; return (a / b) * 10 + a % b end')
+    assert.equals(u32(-4 * 10 + 1), folded)
+    assert.equals(folded, rt)
+    assert.equals(1, run('return function(skb) local a = skb.len - skb.len - 1; if a < 1 then return 1 end return 2 end'))
+  end)
+
+  it('6: seven copies of a value, then a branch that reassigns it', function()
+    assert.equals(7 + 7 * L, run([[return function(skb) local a = skb.len
+      local b, c, d, e, f, g, h = a, a, a, a, a, a, a
+      if skb.len > 5 then a = 7 end return a + b + c + d + e + f + g + h end]]))
+  end)
+
+  it('7: a copy of a spilled local keeps its value when the local changes', function()
+    assert.equals(total - (L + 1) + 3 * L + (L + 1) * 100,
+      run('return function(skb) ' .. many .. 'local k = a; a = skb.len * 3; return ' .. sum .. ' + k * 100 end'))
+    assert.equals(total - (L + 10) + 3 * L + (L + 10) * 100,
+      run('return function(skb) ' .. many .. 'local k = j; j = skb.len * 3; return ' .. sum .. ' + k * 100 end'))
+  end)
+
+  it('8: spilled locals given new values on one path', function()
+    assert.equals(total - (L + 1) + 1000, run('return function(skb) ' .. many .. 'if skb.len > 5 then a = 1000 end return ' .. sum .. ' end'))
+    assert.equals(total - (L + 10) + 17, run('return function(skb) ' .. many .. 'if skb.len > 5 then j = pkt.ip.proto end return ' .. sum .. ' end'))
+    assert.equals(total - (L + 1) + 53, run('return function(skb) ' .. many ..
+      'if pkt.ip.proto == 17 then a = pkt.ip.udp.dst_port end return ' .. sum .. ' end'))
+    assert.equals(total + L + 2, run('return function(skb) ' .. many ..
+      'local z = (skb.len > 1000) and 5 or b; return ' .. sum .. ' + z end'))
+  end)
+
+  it('9: folds extreme values without crashing or undefined behaviour', function()
+    assert.equals(0, run('return function() local a, b = 0x8000000000000000ULL, -1; return a / b end'))
+    assert.equals(0, run('return function() local a, b = -0x7fffffffffffffffLL - 1, -1; return a % b end'))
+    assert.equals(0, run('return function() local a, b = -0x7fffffffffffffffLL - 1, -1; return bit.band(a / b, 0xffffffff) end'))
+    assert.equals(0, run('return function() local a = -0x7fffffffffffffffLL - 1; return bit.band(-a, 0xffffffff) end'))
+    assert.equals(u32(3500008393), run('return function() local a, b = 3, 50; return a ^ b end'))
+    assert.equals(0, run('return function() local a, b = 2, 1e12; return a ^ b end'))
+    local prog, err = compile('return function() local a, b = 2, -1; return a ^ b end')
+    assert.is_nil(prog)
+    assert.matches('negative exponent', err)
+  end)
+
+  it('10: ntoh swaps the same width folded, at run time and in Lua', function()
+    local folded = run('return function() return ntoh(0x3500) end')
+    assert.equals(0x350000, folded)
+    assert.equals(folded, run('return function(skb) return ntoh(skb.len - skb.len + 0x3500) end'))
+    assert.equals(folded, bpf.ntoh(0x3500))
+    assert.equals(0x35, run('return function() return ntoh(0x3500, 2) end'))
+    assert.equals(0x35, bpf.ntoh(0x3500, 2))
+    assert.equals(0x3500, run('return function(skb) return ntoh(pkt.ip.udp.dst_port) end'))
+  end)
+
+  it('11: a Lua error inside a compile ends that compile only', function()
+    local bad = setmetatable({}, { __index = function() error('no such thing') end })
+    local prog, err = compile('return function() return anything end', bad)
+    assert.is_nil(prog)
+    assert.matches('no such thing', err)
+    assert.matches('^%[string', err)
+    local f = assert(loadstring('local t = ...; return function() return t.y end'))(bad)
+    prog, err = bpf(f)
+    assert.is_nil(prog)
+    assert.matches('no such thing', err)
+    assert(bpf(function() return 1 end)) -- the next compile works
+  end)
+
+  it('12: ffi.new of a struct written as a string, compiled 20,000 times', function()
+    local fn = function() local s = ffi.new('struct { uint32_t a; uint64_t b; }'); s.a = 1; return s.a end
+    for _ = 1, 20000 do assert(bpf(fn)) end
+    assert.equals(1, run('return function() local s = ffi.new("struct { uint32_t a; uint64_t b; }"); s.a = 1; return s.a end'))
+  end)
+
+  it('13: a backward goto, recursion and a program too complex for the verifier say so', function()
+    local prog, err = compile('return function(skb) local x = 1 ::top:: x = x + 1 if skb.len > x then goto top end return x end')
+    assert.is_nil(prog)
+    assert.matches('loops are not supported', err)
+    local f
+    f = function(skb) if skb.len > 5 then return f(skb) end return 1 end
+    prog, err = bpf(f)
+    assert.is_nil(prog)
+    assert.matches('recursion is not supported', err)
+    local msg = loader.rejection('sched_cls', 'p', 10, -7,
+      'BPF program is too large. Processed 1000001 insn\nprocessed 1000001 insns (limit 1000000)', nil, false)
+    assert.matches('the verifier gave up', msg)
+    msg = loader.rejection('sched_cls', 'p', 10, -28, 'the log ...', nil, true)
+    assert.matches('the verifier gave up', msg)
+  end)
+end)
