@@ -232,8 +232,10 @@ function M.run_steps(case)
       if frame then
         steps[#steps + 1] = { op = 'packet', frame = frame, retval = assert(tonumber(ret), l) }
       elseif name then
-        steps[#steps + 1] = { op = op == '=' and 'set' or 'check', map = name,
-          key = assert(tonumber(key), l), value = value == 'nil' and nil or assert(tonumber(value), l) }
+        local v
+        if value ~= 'nil' then v = assert(tonumber(value), l) end
+        steps[#steps + 1] = { op = op == '=' and 'set' or 'check', map = name, key = assert(tonumber(key), l),
+          value = v }
       elseif l == 'load' then
         steps[#steps + 1] = { op = 'load' }
       else
