@@ -30,9 +30,9 @@ end
 
 -- The file's lines, and whether it ended with a newline.
 local function split(text)
-  local lines = {}
-  for l in (text:gsub('\n?$', '\n')):gmatch('(.-)\n') do lines[#lines + 1] = l end
-  return lines, text:sub(-1) == '\n'
+  local lines, nl = {}, text:sub(-1) == '\n'
+  for l in (nl and text or text .. '\n'):gmatch('(.-)\n') do lines[#lines + 1] = l end
+  return lines, nl
 end
 
 local function header(l)
@@ -111,9 +111,9 @@ local function new_case(name, from)
   if from then src = read(from) else src = io.read('*a') end
   local text
   if src:match('^#') and src:match('\n%-%- source%s*\n') then
-    text = src:gsub('\n*$', '\n')
+    text = src:gsub('%s+$', '') .. '\n'
   else
-    text = '# ' .. name .. '\n-- source\n' .. src:gsub('\n*$', '\n')
+    text = '# ' .. name .. '\n-- source\n' .. src:gsub('%s+$', '') .. '\n'
   end
   local case = data.parse(text, path)
   local prog, err = data.compile(case)

@@ -49,7 +49,7 @@ M.dump_opts = { syntax = 'pseudo-c', source = false }
 function M.parse(text, path)
   local case = { path = path, name = path and path:match('([^/]*)%.data$'), s = {}, line = {} }
   local lines, n = nil, 0
-  for l in (text:gsub('\n?$', '\n')):gmatch('(.-)\n') do
+  for l in (text:sub(-1) == '\n' and text or text .. '\n'):gmatch('(.-)\n') do
     n = n + 1
     local sec = l:match('^%-%- (%a+)%s*$')
     if sec and is_section[sec] then
