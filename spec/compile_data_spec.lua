@@ -27,12 +27,12 @@ local function diff(expected, got)
     if i <= n and j <= m and a[i] == b[j] then
       out[#out + 1] = '  ' .. a[i]
       i, j = i + 1, j + 1
-    elseif j <= m and (i > n or lcs[i][j + 1] >= lcs[i + 1][j]) then
-      out[#out + 1] = '+ ' .. b[j]
-      j = j + 1
-    else
+    elseif i <= n and (j > m or lcs[i + 1][j] >= lcs[i][j + 1]) then
       out[#out + 1] = '- ' .. a[i]
       i = i + 1
+    else
+      out[#out + 1] = '+ ' .. b[j]
+      j = j + 1
     end
   end
   return table.concat(out, '\n')
@@ -72,7 +72,7 @@ describe('compiler data files in the kernel', function()
 
   local uid = io.popen('id -u'):read('*l')
   if uid ~= '0' then
-    print(('compile_data_spec: %d kernel runs left out (uid %s, not root)'):format(#runs, tostring(uid)))
+    print(('\ncompile_data_spec: %d kernel runs left out (uid %s, not root)'):format(#runs, tostring(uid)))
     return
   end
   local loader = require('bpf.loader')
