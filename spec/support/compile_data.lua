@@ -138,7 +138,9 @@ local default_types = {
 }
 
 -- A map the compiler can use without a kernel: the fields the core reads
--- from a map object, fd -1.
+-- from a map object, fd -1.  (While the core still writes the fd into the
+-- map's lddw, the listings show that lddw as invalid: -1 sign-extends into
+-- its second slot.)
 function M.standin_map(spec)
   require('bpf.map') -- declares struct bpf_stacktrace
   local def = default_types[spec.type] or {}
