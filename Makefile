@@ -19,7 +19,7 @@ HDRS := $(wildcard csrc/*.h)
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
-.PHONY: all deps test demo bench lint clean install asan
+.PHONY: all deps test demo bench lint clean install asan check golden
 
 all: $(CORE)
 
@@ -47,6 +47,19 @@ lint:
 
 test: deps all asan
 	@sh tools/run-tests.sh
+
+# What needs neither the kernel nor root (and writes nothing into the tree):
+# lint, the compiler data files (spec/data/compile) and the ISA data files.
+# The specs' kernel runs are left out here; `make test` runs them.
+BUSTED := $(LUAJIT) -e 'require("busted.runner")({ standalone = false })' $(shell command -v busted)
+check: $(CORE)
+	luacheck -q lua spec examples bench tools
+	$(BUSTED) $(BUSTED_OPTS) --filter-out='against the kernel' --filter-out='in the kernel' \
+		spec/compile_data_spec.lua spec/asm_spec.lua spec/disasm_spec.lua
+
+# Rewrite the expected listings of spec/data/compile from the current compiler.
+golden: $(CORE)
+	$(LUAJIT) tools/golden.lua
 
 demo: deps all
 	$(LUAJIT) examples/sock-proto.lua

@@ -31,4 +31,19 @@ function M.dns_query(name, qtype)
     q .. '\0' .. be16(qtype) .. be16(1)
 end
 
+-- Frames the specs and the compiler data files (spec/data/compile, `packet NAME`) run
+-- programs on.
+M.frames = {
+  udp53 = M.eth_ip(17, M.udp(4000, 53, M.dns_query('example.com', 28))),   -- DNS AAAA query
+  udp53_a = M.eth_ip(17, M.udp(4000, 53, M.dns_query('a.b', 1))),         -- DNS A query
+  udp7777 = M.eth_ip(17, M.udp(1234, 7777, 'hello')),
+  udp_opts = M.eth_ip(17, M.udp(1, 7777, 'x'), 7),                         -- IHL 7
+  tcp80 = M.eth_ip(6, M.tcp(4000, 80, 'GET / HTTP/1.1\r\n')),
+  tcp_post = M.eth_ip(6, M.tcp(4000, 80, 'POST / HTTP/1.1\r\n')),
+  icmp = M.eth_ip(1, '\8\0\0\0\0\0\0\0'),                                  -- echo request
+  ip6udp = string.rep('\0', 12) .. be16(0x86dd) .. '\x60\0\0\0' .. be16(8) .. '\17\64' ..
+    string.rep('\0', 32) .. M.udp(1, 853, ''),
+  short = string.rep('\0', 20),                                             -- too short for IPv4
+}
+
 return M
