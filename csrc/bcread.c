@@ -97,9 +97,9 @@ int bc_load(struct ctx *C)
 	lua_getfield(L, -2, "params");
 	C->nparams = (int)lua_tointeger(L, -1);
 	lua_pop(L, 3);
-	if (C->nslots + 8 > MAX_SLOTS)
+	if (C->nslots + NTMP > MAX_SLOTS)
 		bpfc_fail(C, "function uses %d stack slots, at most %d are supported", C->nslots,
-			  MAX_SLOTS - 8);
+			  MAX_SLOTS - NTMP);
 	int pc = 1;
 	while (pc < MAX_BC && fetch(L, C->jitutil, C->fn, pc, C->opmap, &C->bc[pc]))
 		pc++;

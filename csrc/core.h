@@ -21,6 +21,8 @@
 #define MAX_HINTS 64	  /* join conflicts remembered across restarts */
 #define STACK_SIZE 512	  /* BPF stack limit in bytes */
 #define NOREG 0xff
+#define NTMP 8		  /* temporaries after the LuaJIT slots */
+#define V_TOP(C) ((C)->tmp + NTMP) /* slots in use: LuaJIT's, then the temporaries */
 
 /* Our own names for the LuaJIT opcodes we know; numbers come from
 ** jit.vmdef.bcnames at run time, never from a hard-coded table. */
@@ -199,6 +201,8 @@ int k_ref(struct ctx *C, int idx);
 void k_push(struct ctx *C, int ref);
 void v_set_lua(struct ctx *C, int slot, int idx);
 int k_field(struct ctx *C, int ref, const char *name);
+bool k_intfield(struct ctx *C, int ref, const char *name, int64_t *out);
+bool k_ismap(struct ctx *C, int ref);
 bool k_isstring(struct ctx *C, int ref, const char **s, size_t *len);
 const char *k_builtin(struct ctx *C, int ref);
 struct cfield {

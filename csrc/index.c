@@ -40,15 +40,7 @@ static int key_slot(struct ctx *C, int keyslot, int keyref, int64_t keynum, int 
 
 static bool is_map(struct ctx *C, const struct var *v)
 {
-	if (v->kind != VK_LUA)
-		return false;
-	int r = k_field(C, v->ref, "__map");
-	if (!r)
-		return false;
-	k_push(C, r);
-	bool yes = lua_toboolean(C->L, -1);
-	lua_pop(C->L, 1);
-	return yes;
+	return v->kind == VK_LUA && k_ismap(C, v->ref);
 }
 
 /* dst = <value at [reg + off]>, extracting a bitfield when asked. */

@@ -37,6 +37,37 @@ int k_field(struct ctx *C, int ref, const char *name)
 	return r;
 }
 
+/* consts[ref][name] as an integer; false when it is not a number. */
+bool k_intfield(struct ctx *C, int ref, const char *name, int64_t *out)
+{
+	lua_State *L = C->L;
+	k_push(C, ref);
+	bool ok = false;
+	if (lua_istable(L, -1)) {
+		lua_getfield(L, -1, name);
+		if ((ok = lua_type(L, -1) == LUA_TNUMBER))
+			*out = (int64_t)lua_tointeger(L, -1);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	return ok;
+}
+
+/* Is consts[ref] a map object (a table with a true __map)? */
+bool k_ismap(struct ctx *C, int ref)
+{
+	lua_State *L = C->L;
+	k_push(C, ref);
+	bool yes = false;
+	if (lua_istable(L, -1)) {
+		lua_getfield(L, -1, "__map");
+		yes = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	return yes;
+}
+
 bool k_isstring(struct ctx *C, int ref, const char **s, size_t *len)
 {
 	k_push(C, ref);
@@ -153,38 +184,29 @@ void v_set_lua(struct ctx *C, int slot, int idx)
 	v->ref = k_ref(C, idx);
 }
 
+/* A member of a ctype, from one call of ctype.member (offset, size, bit
+** position and size, flags, member ctype). */
 bool ct_field(struct ctx *C, int ctype, const char *name, struct cfield *f)
 {
 	lua_State *L = C->L;
 	k_push(C, ctype);
 	lua_pushstring(L, name);
-	ct_call(C, "field", 2, 1);
-	if (!lua_istable(L, -1)) {
-		lua_pop(L, 1);
+	ct_call(C, "member", 2, 6);
+	if (!lua_isnumber(L, -6)) {
+		lua_pop(L, 6);
 		return false;
 	}
-	int t = lua_gettop(L);
-#define GETI(k, dst)                                                                               \
-	lua_getfield(L, t, k);                                                                     \
-	dst = lua_isnumber(L, -1) ? (int)lua_tointeger(L, -1) : -1;                                \
-	lua_pop(L, 1)
-#define GETB(k, dst)                                                                               \
-	lua_getfield(L, t, k);                                                                     \
-	dst = lua_toboolean(L, -1);                                                                \
-	lua_pop(L, 1)
-	GETI("offset", f->off);
-	GETI("size", f->size);
-	GETI("bpos", f->bpos);
-	GETI("bsize", f->bsize);
-	GETB("pointer", f->isptr);
-	GETB("signed", f->issigned);
-	GETB("float", f->isfloat);
-	GETB("aggregate", f->isagg);
-#undef GETI
-#undef GETB
-	lua_getfield(L, t, "ctype");
+	f->off = (int)lua_tointeger(L, -6);
+	f->size = (int)lua_tointeger(L, -5);
+	f->bpos = lua_isnumber(L, -4) ? (int)lua_tointeger(L, -4) : -1;
+	f->bsize = lua_isnumber(L, -3) ? (int)lua_tointeger(L, -3) : -1;
+	int bits = (int)lua_tointeger(L, -2);
+	f->isptr = bits & 1;
+	f->issigned = bits & 2;
+	f->isfloat = bits & 4;
+	f->isagg = bits & 8;
 	f->ctype = lua_isnil(L, -1) ? 0 : k_ref(C, -1);
-	lua_pop(L, 2);
+	lua_pop(L, 6);
 	return true;
 }
 

@@ -7,13 +7,10 @@
 
 static int map_int(struct ctx *C, int mapref, const char *field)
 {
-	int r = k_field(C, mapref, field);
-	if (!r)
+	int64_t n;
+	if (!k_intfield(C, mapref, field, &n))
 		bpfc_fail(C, "map object has no '%s'", field);
-	k_push(C, r);
-	int n = (int)lua_tointeger(C->L, -1);
-	lua_pop(C->L, 1);
-	return n;
+	return (int)n;
 }
 
 /* Remember which instruction loads which map (for the object writer). */

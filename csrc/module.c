@@ -65,6 +65,7 @@ static void push_error(struct ctx *C)
 
 static void compile_once(struct ctx *C)
 {
+	C->tmp = C->nslots;
 	v_init(C);
 	for (int pc = 0; pc < C->nbc; pc++)
 		C->joinidx[pc] = -1;

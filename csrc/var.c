@@ -15,7 +15,7 @@
 
 void v_init(struct ctx *C)
 {
-	for (int s = 0; s < MAX_SLOTS; s++) {
+	for (int s = 0; s < V_TOP(C); s++) {
 		C->v[s] = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
 		C->spill_off[s] = 0;
 	}
@@ -75,7 +75,7 @@ void v_def(struct ctx *C, int slot)
 {
 	struct var *v = &C->v[slot];
 	int heir = -1;
-	for (int s = 0; s < MAX_SLOTS; s++) {
+	for (int s = 0; s < V_TOP(C); s++) {
 		if (s == slot || C->v[s].shadow != slot)
 			continue;
 		if (heir < 0) {
@@ -314,7 +314,7 @@ int alu_dst(struct ctx *C, int dst, int a)
 	int ra = v_reg(C, a);
 	int root = v_root(C, a);
 	bool shared = false;
-	for (int s = 0; s < MAX_SLOTS; s++)
+	for (int s = 0; s < V_TOP(C); s++)
 		if (s != dst && s != root && C->v[s].shadow == root && C->v[s].kind != VK_UNDEF)
 			shared = true;
 	bool root_needed = root != dst && root < C->nslots && bc_live(C, C->pc, root);
@@ -380,7 +380,7 @@ void r_clobbered(struct ctx *C)
 /* Drop variables that are dead after bytecode pc, and all temporaries. */
 void v_drop_dead(struct ctx *C, int pc)
 {
-	for (int s = 0; s < MAX_SLOTS; s++) {
+	for (int s = 0; s < V_TOP(C); s++) {
 		if (C->v[s].kind == VK_UNDEF)
 			continue;
 		if (s < C->nslots && bc_live(C, pc, s))
@@ -528,7 +528,7 @@ static void join_record(struct ctx *C, int target)
 		}
 	}
 	struct joinstate *j = join_new(C, target);
-	for (int s = 0; s < MAX_SLOTS; s++)
+	for (int s = 0; s < V_TOP(C); s++)
 		j->v[s] = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
 	for (int s = 0; s < C->nslots; s++) {
 		if (!bc_livein(C, target, s) || C->v[s].kind == VK_UNDEF)
@@ -693,7 +693,7 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 /* Adopt the recorded layout as the current one. */
 static void join_adopt(struct ctx *C, struct joinstate *j)
 {
-	for (int s = 0; s < MAX_SLOTS; s++)
+	for (int s = 0; s < V_TOP(C); s++)
 		C->v[s] = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
 	for (int r = 0; r < 11; r++)
 		C->owner[r] = -1;

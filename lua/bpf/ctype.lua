@@ -142,6 +142,24 @@ local function probe_member(ct, name)
   return f
 end
 
+-- The same member as values, for the core: offset, size, bpos, bsize,
+-- flags (1 pointer, 2 signed, 4 float, 8 aggregate), ctype; nil if none.
+local member_cache = setmetatable({}, { __mode = 'k' })
+function M.member(ct, name)
+  local per = member_cache[ct]
+  if not per then per = {}; member_cache[ct] = per end
+  local m = per[name]
+  if m == nil then
+    local f = M.field(ct, name)
+    m = f and { f.offset, f.size, f.bpos, f.bsize,
+      (f.pointer and 1 or 0) + (f.signed and 2 or 0) + (f.float and 4 or 0) + (f.aggregate and 8 or 0),
+      f.ctype } or false
+    per[name] = m
+  end
+  if not m then return nil end
+  return m[1], m[2], m[3], m[4], m[5], m[6]
+end
+
 -- A member: {offset, size, bpos, bsize, pointer, signed, float, aggregate, ctype}.
 function M.field(ct, name)
   ct = ffi.typeof(ct)

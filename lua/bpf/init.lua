@@ -25,23 +25,28 @@ for k, v in pairs(builtins) do
   if type(v) == 'function' then base_env[k] = v end
 end
 
+-- Names not among the caller's locals: the helpers and dissectors, then _G.
+local env_mt = { __index = function(_, k)
+  local v = base_env[k]
+  if v == nil then v = rawget(_G, k) end
+  return v
+end }
+
 local function program_env(level)
   local env = {}
   -- the caller's locals, innermost scope last so it wins
   for lvl = level + 3, level, -1 do
-    local i = 1
-    while true do
-      local ok, name, value = pcall(debug.getlocal, lvl + 1, i)
-      if not ok or not name then break end
-      if name:sub(1, 1) ~= '(' then env[name] = value end
-      i = i + 1
+    if debug.getinfo(lvl + 1, 'l') then
+      local i = 1
+      while true do
+        local name, value = debug.getlocal(lvl + 1, i)
+        if not name then break end
+        if name:byte(1) ~= 40 then env[name] = value end -- not '(temporary)'
+        i = i + 1
+      end
     end
   end
-  return setmetatable(env, { __index = function(_, k)
-    local v = base_env[k]
-    if v == nil then v = rawget(_G, k) end
-    return v
-  end })
+  return setmetatable(env, env_mt)
 end
 
 -- opts.env: the names it gives first, then the helpers and dissectors, then _G.
