@@ -86,23 +86,54 @@ int bc_probe_fr2(lua_State *L, int jitutil, const uint8_t *opmap)
 	return fr2 == 0 || fr2 == 1 ? fr2 : -1;
 }
 
-int bc_load(struct ctx *C)
+/* The reader: one Lua call per compile hands the core the function's
+** bytecode, operand modes and constants (jit.util, as jit/bc.lua reads
+** them), so that translation never calls back into Lua per bytecode. */
+const char bc_reader_src[] =
+	"local util = require('jit.util')\n"
+	"local funcbc, funck, funcinfo = util.funcbc, util.funck, util.funcinfo\n"
+	"return function(fn)\n"
+	"  local info = funcinfo(fn)\n"
+	"  local bc, modes, k = {}, {}, {}\n"
+	"  local pc = 1\n"
+	"  while true do\n"
+	"    local ins, m = funcbc(fn, pc)\n"
+	"    if not ins then break end\n"
+	"    bc[pc], modes[pc] = ins, m\n"
+	"    pc = pc + 1\n"
+	"  end\n"
+	"  for i = 0, (info.nconsts or 0) - 1 do k[i] = funck(fn, i) end\n"
+	"  for i = 1, (info.gcconsts or 0) do k[-i] = funck(fn, -i) end\n"
+	"  return k, bc, modes, info.stackslots, info.params\n"
+	"end\n";
+
+/* Decode what the reader returned: bc and modes tables at bctab, modetab. */
+int bc_load(struct ctx *C, int bctab, int modetab, int nslots, int nparams)
 {
 	lua_State *L = C->L;
-	lua_getfield(L, C->jitutil, "funcinfo");
-	lua_pushvalue(L, C->fn);
-	lua_call(L, 1, 1);
-	lua_getfield(L, -1, "stackslots");
-	C->nslots = (int)lua_tointeger(L, -1);
-	lua_getfield(L, -2, "params");
-	C->nparams = (int)lua_tointeger(L, -1);
-	lua_pop(L, 3);
+	C->nslots = nslots;
+	C->nparams = nparams;
 	if (C->nslots + NTMP > MAX_SLOTS)
 		bpfc_fail(C, "function uses %d stack slots, at most %d are supported", C->nslots,
 			  MAX_SLOTS - NTMP);
 	int pc = 1;
-	while (pc < MAX_BC && fetch(L, C->jitutil, C->fn, pc, C->opmap, &C->bc[pc]))
-		pc++;
+	for (; pc < MAX_BC; pc++) {
+		lua_rawgeti(L, bctab, pc);
+		lua_rawgeti(L, modetab, pc);
+		if (lua_isnil(L, -2)) {
+			lua_pop(L, 2);
+			break;
+		}
+		uint32_t ins = (uint32_t)lua_tonumber(L, -2);
+		struct bcins *out = &C->bc[pc];
+		out->mode = (uint16_t)lua_tointeger(L, -1);
+		lua_pop(L, 2);
+		out->op = C->opmap[ins & 0xff];
+		out->a = (ins >> 8) & 0xff;
+		out->c = (ins >> 16) & 0xff;
+		out->b = ins >> 24;
+		out->d = ins >> 16;
+	}
 	if (pc >= MAX_BC)
 		bpfc_fail(C, "function is too long (more than %d bytecodes)", MAX_BC);
 	C->nbc = pc;
@@ -135,64 +166,38 @@ static bool is_cond(int op)
 	return op <= OP_ISF && op != OP_MOV;
 }
 
-/* Slots an instruction reads (use) and writes (def). */
+/* Operand modes, as lj_bc.h numbers them (BCMnone, BCMdst, ...). */
+enum { BCM_NONE, BCM_DST, BCM_BASE, BCM_VAR, BCM_RBASE };
+
+/* Slots an instruction reads (use) and writes (def): from its operand modes
+** (a `var` operand is read, a `dst` one written), with the few opcodes whose
+** base operands stand for a range of slots said one by one. */
 static void usedef(const struct ctx *C, int pc, uint64_t *use, uint64_t *def)
 {
 	const struct bcins *i = &C->bc[pc];
 	int a = i->a, b = i->b, c = i->c, d = i->d;
+	int ma = i->mode & 7, mb = (i->mode >> 3) & 15, mc = (i->mode >> 7) & 15;
 	memset(use, 0, sizeof(slotset));
 	memset(def, 0, sizeof(slotset));
+	if (mb == BCM_VAR)
+		set_add(use, b);
+	if (mc == BCM_VAR)
+		set_add(use, mb != BCM_NONE ? c : d);
+	if (ma == BCM_VAR)
+		set_add(use, a);
+	if (ma == BCM_DST && i->op != OP_ISTC && i->op != OP_ISFC) /* those write A on the jump only */
+		set_add(def, a);
 	switch (i->op) {
-	case OP_ISLT: case OP_ISGE: case OP_ISLE: case OP_ISGT: case OP_ISEQV: case OP_ISNEV:
-		set_add(use, a);
-		set_add(use, d);
-		break;
-	case OP_ISEQS: case OP_ISNES: case OP_ISEQN: case OP_ISNEN: case OP_ISEQP: case OP_ISNEP:
-	case OP_RET1: case OP_USETV: case OP_USETS: case OP_USETN: case OP_USETP: case OP_GSET:
-		set_add(use, a);
-		break;
-	case OP_ISTC: case OP_ISFC:
-		set_add(use, d); /* A is written only on the jump: not a kill */
-		break;
-	case OP_IST: case OP_ISF:
-		set_add(use, d);
-		break;
-	case OP_MOV: case OP_NOT: case OP_UNM: case OP_LEN:
-		set_add(use, d);
-		set_add(def, a);
-		break;
-	case OP_ADDVN: case OP_SUBVN: case OP_MULVN: case OP_DIVVN: case OP_MODVN: case OP_ADDNV:
-	case OP_SUBNV: case OP_MULNV: case OP_DIVNV: case OP_MODNV: case OP_TGETS: case OP_TGETB:
-		set_add(use, b);
-		set_add(def, a);
-		break;
-	case OP_ADDVV: case OP_SUBVV: case OP_MULVV: case OP_DIVVV: case OP_MODVV: case OP_POW:
-	case OP_TGETV: case OP_TGETR:
-		set_add(use, b);
-		set_add(use, c);
-		set_add(def, a);
-		break;
 	case OP_CAT:
 		for (int s = b; s <= c; s++)
 			set_add(use, s);
-		set_add(def, a);
-		break;
-	case OP_KSTR: case OP_KCDATA: case OP_KSHORT: case OP_KNUM: case OP_KPRI: case OP_UGET:
-	case OP_GGET: case OP_TNEW: case OP_TDUP: case OP_FNEW:
-		set_add(def, a);
 		break;
 	case OP_KNIL:
 		for (int s = a; s <= d; s++)
 			set_add(def, s);
 		break;
-	case OP_TSETV: case OP_TSETR:
+	case OP_RET1:
 		set_add(use, a);
-		set_add(use, b);
-		set_add(use, c);
-		break;
-	case OP_TSETS: case OP_TSETB:
-		set_add(use, a);
-		set_add(use, b);
 		break;
 	case OP_CALL: case OP_CALLT: case OP_CALLM: case OP_CALLMT: {
 		int nargs = (i->op == OP_CALL || i->op == OP_CALLT) ? c - 1 : C->nslots - a;

@@ -51,6 +51,7 @@ struct bcins {
 	uint8_t op;	/* enum bcop */
 	uint8_t a, b, c;
 	uint16_t d;
+	uint16_t mode;	/* operand modes, from jit.util.funcbc */
 };
 
 /* What a variable holds. */
@@ -134,7 +135,7 @@ struct ctx {
 	int opts;		/* stack index: options (builtins, proto, ctype, ...) */
 	int consts;		/* stack index: our constants table (refs) */
 	int nconsts;
-	int jitutil;		/* stack index: jit.util */
+	int ktab;		/* stack index: the function's constants, by funck index */
 	const uint8_t *opmap;	/* LuaJIT opcode number -> enum bcop */
 	int fr2;		/* 1 when a call frame takes two slots (GC64) */
 
@@ -188,7 +189,8 @@ struct ctx {
 __attribute__((noreturn, format(printf, 2, 3))) void bpfc_fail(struct ctx *C, const char *fmt, ...);
 
 /* bcread.c */
-int bc_load(struct ctx *C);
+extern const char bc_reader_src[];
+int bc_load(struct ctx *C, int bctab, int modetab, int nslots, int nparams);
 const char *bc_opname(int op);
 int bc_probe_fr2(lua_State *L, int jitutil, const uint8_t *opmap);
 int bc_opmap_init(lua_State *L, uint8_t *opmap, int max);

@@ -21,6 +21,7 @@ void bpfc_fail(struct ctx *C, const char *fmt, ...)
 }
 
 struct module {
+	int reader;	/* registry ref of the bytecode reader (bcread.c) */
 	uint8_t opmap[256];
 	int fr2;
 	bool busy;
@@ -125,27 +126,32 @@ static int compile_protected(lua_State *L)
 	struct ctx *C = M->C;
 	lua_settop(L, 3);
 	luaL_checkstack(L, 64, "bpf: compiling");
-	lua_getglobal(L, "require");
-	lua_pushliteral(L, "jit.util");
-	lua_call(L, 1, 1);
-	lua_newtable(L); /* 5: consts */
-	lua_newtable(L); /* 6: maps */
+	lua_rawgeti(L, LUA_REGISTRYINDEX, M->reader);
+	lua_pushvalue(L, 1);
+	lua_call(L, 1, 5); /* 4: constants, 5: bytecode, 6: modes, 7: slots, 8: params */
 	C->L = L;
 	C->fn = 1;
 	C->env = 2;
 	C->opts = 3;
-	C->jitutil = 4;
+	C->ktab = 4;
+	C->opmap = M->opmap;
+	C->fr2 = M->fr2;
+	int nslots = (int)lua_tointeger(L, 7), nparams = (int)lua_tointeger(L, 8);
+	int rc = setjmp(C->jb);
+	if (rc == 0)
+		bc_load(C, 5, 6, nslots, nparams);
+	lua_settop(L, 4);
+	lua_newtable(L); /* 5: consts */
+	lua_newtable(L); /* 6: maps */
 	C->consts = 5;
 	C->maps_ref = 6;
 	C->nconsts = 0;
-	C->opmap = M->opmap;
-	C->fr2 = M->fr2;
 	C->nhints = 0;
 	C->pc = 0;
-	int rc = setjmp(C->jb);
 	if (rc == 0) {
-		bc_load(C);
-		bc_liveness(C);
+		rc = setjmp(C->jb);
+		if (rc == 0)
+			bc_liveness(C);
 	}
 	while (rc != 1) {
 		lua_settop(L, 6);
@@ -254,6 +260,10 @@ BPFC_API int luaopen_bpf_core(lua_State *L)
 	lua_setmetatable(L, ud);
 	if (bc_opmap_init(L, M->opmap, 256) <= 0)
 		return luaL_error(L, "bpf: cannot read jit.vmdef (is this LuaJIT?)");
+	if (luaL_loadstring(L, bc_reader_src))
+		return lua_error(L);
+	lua_call(L, 0, 1);
+	M->reader = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_getglobal(L, "require");
 	lua_pushliteral(L, "jit.util");
 	lua_call(L, 1, 1);

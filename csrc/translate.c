@@ -7,13 +7,11 @@
 #include <lauxlib.h>
 #include "core.h"
 
-/* jit.util.funck(fn, idx) pushed on the stack. */
+/* The constant jit.util.funck(fn, idx) pushed on the stack (read once by
+** the reader, bcread.c). */
 static void push_k(struct ctx *C, int idx)
 {
-	lua_getfield(C->L, C->jitutil, "funck");
-	lua_pushvalue(C->L, C->fn);
-	lua_pushinteger(C->L, idx);
-	lua_call(C->L, 2, 1);
+	lua_rawgeti(C->L, C->ktab, idx);
 }
 
 static const char *kstr(struct ctx *C, int d)
