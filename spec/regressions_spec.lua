@@ -2,6 +2,7 @@
 -- programs (issue 6), one spec each, run in the kernel.
 local bpf = require('bpf')
 local loader = require('bpf.loader')
+local ffi = require('ffi')
 local pk = require('spec.support.packets')
 
 local udp53 = pk.eth_ip(17, pk.udp(4000, 53, pk.dns_query('example.com', 28)))
@@ -39,7 +40,8 @@ describe('regressions', function()
 
   it('2: keeps packet values across loads and layers', function()
     assert.equals(1, run('return function() local d = pkt.ip.tcp.data; return 1 end', tcp80))
-    assert.equals(string.byte('G'), run('return function() local d = pkt.ip.tcp.data; return d[0] end', tcp80))
+    assert.equals(string.byte('G'), run('return function() local d = pkt.ip.tcp.data; return d[0] ' ..
+      'end', tcp80))
     assert.equals(17 + 53, run([[return function(skb)
       local p = pkt.ip.proto
       if skb.len > 10 then if pkt.ip.udp.dst_port == 53 then p = p + 53 end end
@@ -47,23 +49,30 @@ describe('regressions', function()
   end)
 
   it('3: a = b or a and a = b and a copy b only when it is chosen', function()
-    assert.equals(L, run('return function(skb) local a = skb.len; local b = skb.len > 1000; a = b or a; return a end'))
-    assert.equals(L, run('return function(skb) local a = skb.len; local b = skb.len < 1000; a = b and a; return a end'))
-    assert.equals(0, run('return function(skb) local a = skb.len; local b = skb.len > 1000; a = b and a; return a end'))
-    assert.equals(1, run('return function(skb) local a = skb.len < 1000; local b = skb.len > 1000; a = b or a; return a end'))
+    assert.equals(L, run('return function(skb) local a = skb.len; local b = skb.len > 1000; a = b or a; ' ..
+      'return a end'))
+    assert.equals(L, run('return function(skb) local a = skb.len; local b = skb.len < 1000; a = b and a; ' ..
+      'return a end'))
+    assert.equals(0, run('return function(skb) local a = skb.len; local b = skb.len > 1000; a = b and a; ' ..
+      'return a end'))
+    assert.equals(1, run('return function(skb) local a = skb.len < 1000; local b = skb.len > 1000; a = b ' ..
+      'or a; return a end'))
   end)
 
   it('4: a 64-bit constant on the left of + and * keeps its 64 bits', function()
     assert.equals(1, run('return function(skb) return bit.rshift(0x123456789ULL + skb.len, 32) end'))
-    assert.equals(0x123, run('return function(skb) return bit.rshift(0x12345678900ULL * (skb.len - skb.len + 1), 32) end'))
+    assert.equals(0x123, run('return function(skb) return bit.rshift(0x12345678900ULL * (skb.len - ' ..
+      'skb.len + 1), 32) end'))
   end)
 
   it('5: folded and run-time division, modulo and comparisons agree', function()
     local folded = run('return function(skb) local a, b = -7, 2; return (a / b) * 10 + a % b end')
-    local rt = run('return function(skb) local a, b = skb.len - skb.len - 7, skb.len - skb.len + 2; return (a / b) * 10 + a % b end')
+    local rt = run('return function(skb) local a, b = skb.len - skb.len - 7, skb.len - skb.len + 2; ' ..
+      'return (a / b) * 10 + a % b end')
     assert.equals(u32(-4 * 10 + 1), folded)
     assert.equals(folded, rt)
-    assert.equals(1, run('return function(skb) local a = skb.len - skb.len - 1; if a < 1 then return 1 end return 2 end'))
+    assert.equals(1, run('return function(skb) local a = skb.len - skb.len - 1; if a < 1 then return 1 ' ..
+      'end return 2 end'))
   end)
 
   it('6: seven copies of a value, then a branch that reassigns it', function()
@@ -74,14 +83,18 @@ describe('regressions', function()
 
   it('7: a copy of a spilled local keeps its value when the local changes', function()
     assert.equals(total - (L + 1) + 3 * L + (L + 1) * 100,
-      run('return function(skb) ' .. many .. 'local k = a; a = skb.len * 3; return ' .. sum .. ' + k * 100 end'))
+      run('return function(skb) ' .. many .. 'local k = a; a = skb.len * 3; return ' ..
+        '' .. sum .. ' + k * 100 end'))
     assert.equals(total - (L + 10) + 3 * L + (L + 10) * 100,
-      run('return function(skb) ' .. many .. 'local k = j; j = skb.len * 3; return ' .. sum .. ' + k * 100 end'))
+      run('return function(skb) ' .. many .. 'local k = j; j = skb.len * 3; return ' ..
+        '' .. sum .. ' + k * 100 end'))
   end)
 
   it('8: spilled locals given new values on one path', function()
-    assert.equals(total - (L + 1) + 1000, run('return function(skb) ' .. many .. 'if skb.len > 5 then a = 1000 end return ' .. sum .. ' end'))
-    assert.equals(total - (L + 10) + 17, run('return function(skb) ' .. many .. 'if skb.len > 5 then j = pkt.ip.proto end return ' .. sum .. ' end'))
+    assert.equals(total - (L + 1) + 1000, run('return function(skb) ' .. many .. 'if skb.len > 5 then a = ' ..
+      '1000 end return ' .. sum .. ' end'))
+    assert.equals(total - (L + 10) + 17, run('return function(skb) ' .. many .. 'if skb.len > 5 then j = ' ..
+      'pkt.ip.proto end return ' .. sum .. ' end'))
     assert.equals(total - (L + 1) + 53, run('return function(skb) ' .. many ..
       'if pkt.ip.proto == 17 then a = pkt.ip.udp.dst_port end return ' .. sum .. ' end'))
     assert.equals(total + L + 2, run('return function(skb) ' .. many ..
@@ -91,8 +104,10 @@ describe('regressions', function()
   it('9: folds extreme values without crashing or undefined behaviour', function()
     assert.equals(0, run('return function() local a, b = 0x8000000000000000ULL, -1; return a / b end'))
     assert.equals(0, run('return function() local a, b = -0x7fffffffffffffffLL - 1, -1; return a % b end'))
-    assert.equals(0, run('return function() local a, b = -0x7fffffffffffffffLL - 1, -1; return bit.band(a / b, 0xffffffff) end'))
-    assert.equals(0, run('return function() local a = -0x7fffffffffffffffLL - 1; return bit.band(-a, 0xffffffff) end'))
+    assert.equals(0, run('return function() local a, b = -0x7fffffffffffffffLL - 1, -1; return bit.band(a ' ..
+      '/ b, 0xffffffff) end'))
+    assert.equals(0, run('return function() local a = -0x7fffffffffffffffLL - 1; return bit.band(-a, ' ..
+      '0xffffffff) end'))
     assert.equals(u32(3500008393), run('return function() local a, b = 3, 50; return a ^ b end'))
     assert.equals(0, run('return function() local a, b = 2, 1e12; return a ^ b end'))
     local prog, err = compile('return function() local a, b = 2, -1; return a ^ b end')
@@ -126,11 +141,13 @@ describe('regressions', function()
   it('12: ffi.new of a struct written as a string, compiled 20,000 times', function()
     local fn = function() local s = ffi.new('struct { uint32_t a; uint64_t b; }'); s.a = 1; return s.a end
     for _ = 1, 20000 do assert(bpf(fn)) end
-    assert.equals(1, run('return function() local s = ffi.new("struct { uint32_t a; uint64_t b; }"); s.a = 1; return s.a end'))
+    assert.equals(1, run('return function() local s = ffi.new("struct { uint32_t a; uint64_t b; }"); s.a ' ..
+      '= 1; return s.a end'))
   end)
 
   it('13: a backward goto, recursion and a program too complex for the verifier say so', function()
-    local prog, err = compile('return function(skb) local x = 1 ::top:: x = x + 1 if skb.len > x then goto top end return x end')
+    local prog, err = compile('return function(skb) local x = 1 ::top:: x = x + 1 if skb.len > x then ' ..
+      'goto top end return x end')
     assert.is_nil(prog)
     assert.matches('loops are not supported', err)
     local f

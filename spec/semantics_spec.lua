@@ -48,6 +48,11 @@ local function run(prog)
   h:close()
 end
 
+-- Note a wrong answer in bad.
+local function mismatch(bad, what, got, want)
+  if got ~= want then bad[#bad + 1] = ('%s = %s, want %s'):format(what, tostring(got), tostring(want)) end
+end
+
 local function expected(op, x, y, unsigned)
   local r = S.arith(op, x, y, unsigned)
   if type(r) == 'boolean' then r = r and 1 or 0 end
@@ -74,9 +79,7 @@ for _, unsigned in ipairs({ false, true }) do
             input[0], input[1] = ffi.cast(t, x), ffi.cast(t, y)
             assert(loader.test_run(h, frame))
             local want = expected(op, x, y, unsigned)
-            if out[0] ~= want then
-              bad[#bad + 1] = ('%s %s %s = %s, want %s'):format(lit(x), op, lit(y), tostring(out[0]), tostring(want))
-            end
+            mismatch(bad, lit(x) .. ' ' .. op .. ' ' .. lit(y), out[0], want)
           end
         end
         h:close()
@@ -95,9 +98,7 @@ for _, unsigned in ipairs({ false, true }) do
               assert(prog, err)
               run(prog)
               local want = expected(op, x, y, unsigned)
-              if out[0] ~= want then
-                bad[#bad + 1] = ('%s %s %s = %s, want %s'):format(lit(x), op, lit(y), tostring(out[0]), tostring(want))
-              end
+              mismatch(bad, lit(x) .. ' ' .. op .. ' ' .. lit(y), out[0], want)
             end
           end
         end
@@ -118,9 +119,7 @@ for _, unsigned in ipairs({ false, true }) do
               input[0] = ffi.cast(t, x)
               assert(loader.test_run(h, frame))
               local want = expected(op, x, y, unsigned)
-              if out[0] ~= want then
-                bad[#bad + 1] = ('%s %s %s = %s, want %s'):format(lit(x), op, lit(y), tostring(out[0]), tostring(want))
-              end
+              mismatch(bad, lit(x) .. ' ' .. op .. ' ' .. lit(y), out[0], want)
             end
             h:close()
           end
@@ -137,9 +136,7 @@ for _, unsigned in ipairs({ false, true }) do
             input[1] = ffi.cast(t, y)
             assert(loader.test_run(h, frame))
             local want = expected(op, x, y, unsigned)
-            if out[0] ~= want then
-              bad[#bad + 1] = ('%s %s %s = %s, want %s'):format(lit(x), op, lit(y), tostring(out[0]), tostring(want))
-            end
+            mismatch(bad, lit(x) .. ' ' .. op .. ' ' .. lit(y), out[0], want)
           end
           h:close()
         end
@@ -156,10 +153,10 @@ for _, unsigned in ipairs({ false, true }) do
           input[0] = ffi.cast(t, x)
           assert(loader.test_run(h, frame))
           local want = expected('^', x, y, unsigned)
-          if out[0] ~= want then bad[#bad + 1] = ('%s ^ %d = %s, want %s'):format(lit(x), y, tostring(out[0]), tostring(want)) end
+          mismatch(bad, lit(x) .. ' ^ ' .. y, out[0], want)
           local folded = assert(compile(source('^', '%s ^ %s', lit(x), tostring(y)), input, out))
           run(folded)
-          if out[0] ~= want then bad[#bad + 1] = ('folded %s ^ %d = %s, want %s'):format(lit(x), y, tostring(out[0]), tostring(want)) end
+          mismatch(bad, 'folded ' .. lit(x) .. ' ^ ' .. y, out[0], want)
         end
         h:close()
       end
@@ -200,12 +197,14 @@ describe('the semantics of values', function()
   end)
 
   it('compares uint64 values unsigned', function()
-    assert.equals(2, value("local x = ffi.cast('uint64_t', skb.len - skb.len - 1); if x < 0 then return 1 end return 2"))
+    assert.equals(2, value("local x = ffi.cast('uint64_t', skb.len - skb.len - 1)\n" ..
+      'if x < 0 then return 1 end return 2'))
     assert.equals(1, value("local x = skb.len - skb.len - 1; if x < 0 then return 1 end return 2"))
   end)
 
   it('refuses to test the truth of a value that is a number or nil depending on the path', function()
-    local prog, err = compile('return function(skb) local x; if skb.len > 10 then x = skb.len end; if x then return 1 end return 2 end', nil, out)
+    local prog, err = compile('return function(skb) local x; if skb.len > 10 then x = skb.len end\n' ..
+      'if x then return 1 end return 2 end', nil, out)
     assert.is_nil(prog)
     assert.matches('number on one path and nil or false on another', err)
   end)
