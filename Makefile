@@ -14,12 +14,12 @@ LDLIBS   += -lbpf -lelf -lz
 
 SRCS := $(wildcard csrc/*.c)
 OBJS := $(SRCS:csrc/%.c=$(BUILD)/obj/%.o)
-HDRS := $(wildcard csrc/*.h)
+HDRS := $(wildcard csrc/*.h csrc/*.def)
 
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
-.PHONY: all deps test demo bench lint clean install asan check golden
+.PHONY: all deps test demo bench lint clean install asan mutants check golden
 
 all: $(CORE)
 
@@ -63,6 +63,9 @@ golden: $(CORE)
 
 demo: deps all
 	$(LUAJIT) examples/sock-proto.lua
+
+mutants: deps all
+	@sh tools/mutants.sh
 
 bench: deps all
 	$(LUAJIT) bench/run.lua

@@ -61,9 +61,9 @@ static void load_args(struct ctx *C, const int *slots, int n)
 	}
 }
 
-static void helper(struct ctx *C, int id)
+static void helper(struct ctx *C, const struct helper *h)
 {
-	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, id);
+	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, h->func);
 	r_clobbered(C);
 }
 
@@ -75,9 +75,9 @@ static bool is_map(struct ctx *C, int slot)
 
 /* ---- the helpers, by name ---- */
 
-static void bi_xadd(struct ctx *C, int a, int nargs)
+void bi_xadd(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, "xadd", nargs, 2, 2);
+	(void)nargs, (void)h;
 	int p = arg(C, a, 0), val = arg(C, a, 1);
 	struct var *pv = v_src(C, p);
 	if (!(pv->kind == VK_RT && pv->ptr == PK_MAPVAL))
@@ -101,17 +101,17 @@ static void bi_xadd(struct ctx *C, int a, int nargs)
 	C->v[a].kind = VK_NIL;
 }
 
-static void bi_noarg(struct ctx *C, int a, int nargs, const char *name, int id, int flags)
+void bi_noarg(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, name, nargs, 0, 0);
+	(void)nargs;
 	call_prepare(C);
-	helper(C, id);
-	result_r0(C, a, 8, flags);
+	helper(C, h);
+	result_r0(C, a, 8, 0);
 }
 
-static void bi_comm(struct ctx *C, int a, int nargs)
+void bi_comm(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, "comm", nargs, 1, 1);
+	(void)nargs;
 	int buf = arg(C, a, 0);
 	struct var *b = v_src(C, buf);
 	if (b->kind != VK_STACK)
@@ -121,13 +121,12 @@ static void bi_comm(struct ctx *C, int a, int nargs)
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, (int32_t)-b->num);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, size);
-	helper(C, BPF_FUNC_get_current_comm);
+	helper(C, h);
 	result_r0(C, a, 8, 0);
 }
 
-static void bi_print(struct ctx *C, int a, int nargs)
+void bi_print(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, "print", nargs, 1, 4);
 	struct var *f = v_src(C, arg(C, a, 0));
 	const char *s;
 	size_t len;
@@ -177,15 +176,15 @@ static void bi_print(struct ctx *C, int a, int nargs)
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, -off);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, (int32_t)len + 1);
-	helper(C, BPF_FUNC_trace_printk);
+	helper(C, h);
 	result_r0(C, a, 8, 0);
 }
 
 /* ntoh(x[, width]) and hton: swap the bytes of x's width: the width given,
 ** or that of the field x was read from, or 4 (as builtins.ntoh does in Lua). */
-static void bi_swap(struct ctx *C, int a, int nargs, const char *name)
+void bi_swap(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, name, nargs, 1, 2);
+	const char *name = h->name;
 	int x = as_number(C, arg(C, a, 0), C->tmp + 6);
 	struct var *v = v_src(C, x);
 	int width = v->kind == VK_RT && v->width ? v->width : 4;
@@ -195,8 +194,10 @@ static void bi_swap(struct ctx *C, int a, int nargs, const char *name)
 			bpfc_fail(C, "%s(x, width): the width is 2, 4 or 8, known at compile time", name);
 		width = (int)w->num;
 	}
-	if (width == 1)
-		width = 2;
+	if (width == 1) { /* one byte reads the same in either order */
+		v_copy(C, a, x);
+		return;
+	}
 	if (v->kind == VK_NUM) {
 		v_const(C, a, fold_bswap(v->num, width));
 		return;
@@ -209,9 +210,9 @@ static void bi_swap(struct ctx *C, int a, int nargs, const char *name)
 	C->v[a].ptr = PK_SCALAR;
 }
 
-static void bi_new(struct ctx *C, int a, int nargs)
+void bi_new(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, "ffi.new", nargs, 1, 2);
+	(void)h;
 	struct var *t = v_src(C, arg(C, a, 0));
 	if (t->kind != VK_LUA)
 		bpfc_fail(C, "ffi.new() needs a C type (a string or ctype) known at compile time");
@@ -247,9 +248,9 @@ static void bi_new(struct ctx *C, int a, int nargs)
 	C->v[a].ref = ct;
 }
 
-static void bi_cast(struct ctx *C, int a, int nargs)
+void bi_cast(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, "ffi.cast", nargs, 2, 2);
+	(void)nargs, (void)h;
 	struct var *t = v_src(C, arg(C, a, 0));
 	int x = arg(C, a, 1);
 	if (t->kind != VK_LUA)
@@ -332,6 +333,7 @@ static void bitop2(struct ctx *C, int dst, int x, int y, enum arop op)
 	}
 	check_scalar(C, x, "a bit operation");
 	check_scalar(C, y, "a bit operation");
+	int bx = vx->bits, by = vy->bits; /* 0 <= x < 2^bx (0: unknown) */
 	int64_t k = vy->kind == VK_NUM ? (shift ? vy->num & 63 : vy->num) : 0;
 	bool imm = vy->kind == VK_NUM && fits_imm(k);
 	int ry = -1;
@@ -354,31 +356,34 @@ static void bitop2(struct ctx *C, int dst, int x, int y, enum arop op)
 	else
 		emit(C, BPF_ALU64 | alu[op] | BPF_X, rd, ry, 0, 0);
 	C->v[dst].ptr = PK_SCALAR;
-	C->v[dst].width = 8;
+	C->v[dst].width = 0;
 	C->v[dst].flags = (uint8_t)flags;
+	C->v[dst].bits = (uint8_t)(op == AR_BAND ? (bx && (!by || bx < by) ? bx : by)
+			 : op == AR_SHR && imm && bx ? (bx > k ? bx - k : 1)
+			 : op == AR_SHL && imm && bx && bx + k <= 62 ? bx + k : 0);
+	if (C->v[dst].bits)
+		C->v[dst].flags |= VF_NONNEG;
 }
 
-static void bi_bitop(struct ctx *C, int a, int nargs, const char *name)
+void bi_bitop(struct ctx *C, int a, int nargs, const struct helper *h)
 {
 	static const struct {
 		const char *name;
 		enum arop op;
-		bool nary;
-	} ops[] = {{"band", AR_BAND, true},  {"bor", AR_BOR, true},	{"bxor", AR_BXOR, true},
-		   {"lshift", AR_SHL, false}, {"rshift", AR_SHR, false}, {"arshift", AR_SAR, false}};
+	} ops[] = {{"band", AR_BAND},	{"bor", AR_BOR},       {"bxor", AR_BXOR},
+		   {"lshift", AR_SHL}, {"rshift", AR_SHR}, {"arshift", AR_SAR}};
 	size_t i = 0;
-	while (strcmp(name, ops[i].name))
+	while (strcmp(h->name, ops[i].name))
 		i++;
-	need(C, name, nargs, 2, ops[i].nary ? 8 : 2);
 	bitop2(C, a, arg(C, a, 0), arg(C, a, 1), ops[i].op);
 	for (int k = 2; k < nargs; k++)
 		bitop2(C, a, a, arg(C, a, k), ops[i].op);
 }
 
 /* bit.tobit: the low 32 bits, sign-extended. */
-static void bi_tobit(struct ctx *C, int a, int nargs)
+void bi_tobit(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, "tobit", nargs, 1, 1);
+	(void)nargs, (void)h;
 	int x = as_number(C, arg(C, a, 0), C->tmp + 6);
 	struct var *v = v_src(C, x);
 	if (v->kind == VK_NUM) {
@@ -392,13 +397,13 @@ static void bi_tobit(struct ctx *C, int a, int nargs)
 	emit(C, BPF_ALU64 | BPF_LSH | BPF_K, rd, 0, 0, 32);
 	emit(C, BPF_ALU64 | BPF_ARSH | BPF_K, rd, 0, 0, 32);
 	C->v[a].ptr = PK_SCALAR;
-	C->v[a].width = 4;
+	C->v[a].width = 0;
 	C->v[a].flags = 0;
 }
 
-static void bi_bnot(struct ctx *C, int a, int nargs)
+void bi_bnot(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, "bnot", nargs, 1, 1);
+	(void)nargs, (void)h;
 	int x = as_number(C, arg(C, a, 0), C->tmp + 6);
 	int flags = v_src(C, x)->flags & VF_U64;
 	if (v_src(C, x)->kind == VK_NUM) {
@@ -412,9 +417,10 @@ static void bi_bnot(struct ctx *C, int a, int nargs)
 }
 
 /* floor(log2(x)) by halving steps; log and log10 scale it (integer result). */
-static void bi_log(struct ctx *C, int a, int nargs, const char *name)
+void bi_log(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, name, nargs, 1, 1);
+	const char *name = h->name;
+	(void)nargs;
 	int x = arg(C, a, 0);
 	struct var *v = v_src(C, x);
 	if (v->kind == VK_NUM) { /* fold with Lua's own math */
@@ -455,9 +461,9 @@ static void bi_log(struct ctx *C, int a, int nargs, const char *name)
 	C->v[a].flags = 0;
 }
 
-static void bi_perf_submit(struct ctx *C, int a, int nargs)
+void bi_perf_submit(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, "perf_submit", nargs, 2, 2);
+	(void)nargs;
 	int m = arg(C, a, 0), d = arg(C, a, 1);
 	if (!is_map(C, m))
 		bpfc_fail(C, "perf_submit(map, data) needs a perf_event_array map first");
@@ -474,13 +480,12 @@ static void bi_perf_submit(struct ctx *C, int a, int nargs)
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 4, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 4, 0, 0, -doff);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 5, 0, 0, size);
-	helper(C, BPF_FUNC_perf_event_output);
+	helper(C, h);
 	result_r0(C, a, 8, 0);
 }
 
-static void bi_stack_id(struct ctx *C, int a, int nargs)
+void bi_stack_id(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, "stack_id", nargs, 1, 2);
 	int m = arg(C, a, 0);
 	if (!is_map(C, m))
 		bpfc_fail(C, "stack_id(map[, flags]) needs a stack_trace map");
@@ -496,13 +501,13 @@ static void bi_stack_id(struct ctx *C, int a, int nargs)
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0);
 	emit_map_fd(C, 2, mapref);
 	emit_mov_imm(C, 3, flags);
-	helper(C, BPF_FUNC_get_stackid);
+	helper(C, h);
 	result_r0(C, a, 8, 0);
 }
 
-static void bi_load_bytes(struct ctx *C, int a, int nargs)
+void bi_load_bytes(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, "load_bytes", nargs, 2, 2);
+	(void)nargs;
 	int off = arg(C, a, 0), buf = arg(C, a, 1);
 	struct var *b = v_src(C, buf);
 	if (b->kind != VK_STACK)
@@ -527,14 +532,13 @@ static void bi_load_bytes(struct ctx *C, int a, int nargs)
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 3, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -boff);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, size);
-	helper(C, BPF_FUNC_skb_load_bytes);
+	helper(C, h);
 	result_r0(C, a, 8, 0);
 }
 
 /* ffi.copy(dst, src[, len]): a constant string is stored, memory is probe-read. */
-static void bi_copy(struct ctx *C, int a, int nargs)
+void bi_copy(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, "ffi.copy", nargs, 2, 3);
 	struct var *d = v_src(C, arg(C, a, 0));
 	int src = arg(C, a, 1);
 	struct var *sv = v_src(C, src);
@@ -573,7 +577,7 @@ static void bi_copy(struct ctx *C, int a, int nargs)
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, len);
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0);
 		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, (int32_t)-v_src(C, dslot)->num);
-		helper(C, BPF_FUNC_probe_read);
+		helper(C, h);
 	}
 	v_def(C, a);
 	C->v[a].kind = VK_NIL;
@@ -597,9 +601,8 @@ static int ctype_arg(struct ctx *C, int slot, const char *who)
 }
 
 /* ringbuf_output(map, data[, flags]): copy a stack struct into a ring buffer. */
-static void bi_ringbuf_output(struct ctx *C, int a, int nargs)
+void bi_ringbuf_output(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, "ringbuf_output", nargs, 2, 3);
 	int m = arg(C, a, 0);
 	struct var *d = v_src(C, arg(C, a, 1));
 	if (!is_map(C, m))
@@ -620,15 +623,15 @@ static void bi_ringbuf_output(struct ctx *C, int a, int nargs)
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -doff);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, size);
 	emit_mov_imm(C, 4, flags);
-	helper(C, BPF_FUNC_ringbuf_output);
+	helper(C, h);
 	result_r0(C, a, 8, 0);
 }
 
 /* ringbuf_reserve(map, ctype): room in the ring, NULL when full; the
 ** program fills it and hands it to ringbuf_submit or ringbuf_discard. */
-static void bi_ringbuf_reserve(struct ctx *C, int a, int nargs)
+void bi_ringbuf_reserve(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, "ringbuf_reserve", nargs, 2, 2);
+	(void)nargs;
 	int m = arg(C, a, 0);
 	if (!is_map(C, m))
 		bpfc_fail(C, "ringbuf_reserve(map, ctype) needs a ringbuf map first");
@@ -638,15 +641,16 @@ static void bi_ringbuf_reserve(struct ctx *C, int a, int nargs)
 	emit_map_fd(C, 1, mapref);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, size);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 0);
-	helper(C, BPF_FUNC_ringbuf_reserve);
+	helper(C, h);
 	v_def(C, a);
 	v_rt(C, a, 0, PK_MAPVAL, 8, VF_NULL);
 	C->v[a].ref = ct;
 }
 
-static void bi_ringbuf_commit(struct ctx *C, int a, int nargs, const char *name, int id)
+void bi_ringbuf_commit(struct ctx *C, int a, int nargs, const struct helper *h)
 {
-	need(C, name, nargs, 1, 1);
+	const char *name = h->name;
+	(void)nargs;
 	int p = arg(C, a, 0);
 	struct var *v = v_src(C, p);
 	if (!(v->kind == VK_RT && v->ptr == PK_MAPVAL))
@@ -657,62 +661,27 @@ static void bi_ringbuf_commit(struct ctx *C, int a, int nargs, const char *name,
 	call_prepare(C);
 	load_args(C, slots, 1);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, 0);
-	helper(C, id);
+	helper(C, h);
 	v_def(C, a);
 	C->v[a].kind = VK_NIL;
 }
 
+/* A helper by the name bpf.builtins gave its function: the row says how
+** many arguments it takes, which program types may call it and what lowers it. */
 bool bi_call(struct ctx *C, const char *name, int a, int nargs)
 {
-	if (!strcmp(name, "xadd"))
-		bi_xadd(C, a, nargs);
-	else if (!strcmp(name, "time"))
-		bi_noarg(C, a, nargs, name, BPF_FUNC_ktime_get_ns, 0);
-	else if (!strcmp(name, "cpu"))
-		bi_noarg(C, a, nargs, name, BPF_FUNC_get_smp_processor_id, 0);
-	else if (!strcmp(name, "pid_tgid"))
-		bi_noarg(C, a, nargs, name, BPF_FUNC_get_current_pid_tgid, 0);
-	else if (!strcmp(name, "uid_gid"))
-		bi_noarg(C, a, nargs, name, BPF_FUNC_get_current_uid_gid, 0);
-	else if (!strcmp(name, "random"))
-		bi_noarg(C, a, nargs, name, BPF_FUNC_get_prandom_u32, 0);
-	else if (!strcmp(name, "comm"))
-		bi_comm(C, a, nargs);
-	else if (!strcmp(name, "print"))
-		bi_print(C, a, nargs);
-	else if (!strcmp(name, "ntoh") || !strcmp(name, "hton"))
-		bi_swap(C, a, nargs, name);
-	else if (!strcmp(name, "new"))
-		bi_new(C, a, nargs);
-	else if (!strcmp(name, "cast"))
-		bi_cast(C, a, nargs);
-	else if (!strcmp(name, "copy"))
-		bi_copy(C, a, nargs);
-	else if (!strcmp(name, "ringbuf_output"))
-		bi_ringbuf_output(C, a, nargs);
-	else if (!strcmp(name, "ringbuf_reserve"))
-		bi_ringbuf_reserve(C, a, nargs);
-	else if (!strcmp(name, "ringbuf_submit"))
-		bi_ringbuf_commit(C, a, nargs, name, BPF_FUNC_ringbuf_submit);
-	else if (!strcmp(name, "ringbuf_discard"))
-		bi_ringbuf_commit(C, a, nargs, name, BPF_FUNC_ringbuf_discard);
-	else if (!strcmp(name, "bnot"))
-		bi_bnot(C, a, nargs);
-	else if (!strcmp(name, "tobit"))
-		bi_tobit(C, a, nargs);
-	else if (!strcmp(name, "log2") || !strcmp(name, "log") || !strcmp(name, "log10"))
-		bi_log(C, a, nargs, name);
-	else if (!strcmp(name, "perf_submit"))
-		bi_perf_submit(C, a, nargs);
-	else if (!strcmp(name, "stack_id"))
-		bi_stack_id(C, a, nargs);
-	else if (!strcmp(name, "load_bytes"))
-		bi_load_bytes(C, a, nargs);
-	else if (!strcmp(name, "band") || !strcmp(name, "bor") || !strcmp(name, "bxor") ||
-		 !strcmp(name, "lshift") || !strcmp(name, "rshift") || !strcmp(name, "arshift"))
-		bi_bitop(C, a, nargs, name);
-	else
+	const struct helper *h = helper_find(name);
+	if (!h)
 		return false;
+	const char *shown = helper_shown(h), *tname = NULL;
+	int t = helper_progtype(C, &tname);
+	if (t >= 0 && !(h->types >> t & 1)) {
+		const char *func = helper_func_name(h);
+		bpfc_fail(C, "%s() cannot be called from a %s program: %s programs have no %s%s",
+			  shown, tname, tname, func ? "bpf_" : "", func ? func : "such helper");
+	}
+	need(C, shown, nargs, h->min, h->max);
+	h->lower(C, a, nargs, h);
 	return true;
 }
 

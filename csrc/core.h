@@ -91,6 +91,7 @@ struct var {
 	uint8_t reg;	/* register or NOREG */
 	uint8_t width;	/* scalar width in bytes (1, 2, 4, 8) */
 	uint8_t flags;	/* enum vflag */
+	uint8_t bits;	/* 0 <= value < 2^bits (a range the packet loads rely on), 0 unknown */
 	int16_t shadow;	/* slot this one is a copy of, or -1 */
 	int16_t spill;	/* value also at fp - spill (0: nowhere) */
 	int64_t num;	/* VK_NUM value, VK_PKT offset, VK_STACK frame offset */
@@ -126,6 +127,7 @@ struct pcmp {
 struct hint {
 	int target_bc; /* join point */
 	int slot;      /* variable that must be in a register there */
+	bool deref;    /* ... holding the number its map value holds */
 };
 
 struct ctx {
@@ -177,6 +179,8 @@ struct ctx {
 	int keep[2];		/* slots the current instruction still reads (after a call
 				** or a join's moves), -1 none */
 
+	unsigned broken;	/* mutation switches on for this compile (BROKEN) */
+
 	/* errors */
 	jmp_buf jb;
 	char err[512];
@@ -184,6 +188,25 @@ struct ctx {
 
 #define CMP_ALWAYS (-2)
 #define CMP_NEVER (-3)
+
+/* Mutation switches: BPFC_BREAK=name turns one safeguard off, so that
+** `make mutants` can show a spec fails without it (tools/mutants.sh). */
+#define BREAKS(_)                                                                                  \
+	_(null_guard)	   /* the NULL check before a map value is read or written */           \
+	_(pkt_bounds)	   /* packet offsets must lie in the packet's range */                   \
+	_(spill_reload)	   /* a spilled value is read back from its stack slot */                \
+	_(join_compensation) /* every edge into a join moves values where the join wants them */ \
+	_(zero_divisor)	   /* a divisor known to be 0 is a compile error */                      \
+	_(ctx_pinning)	   /* r6 keeps the context for classic packet loads and helpers */
+
+enum brk {
+#define BRKENUM(name) BRK_##name,
+	BREAKS(BRKENUM)
+#undef BRKENUM
+	BRK__MAX
+};
+#define BROKEN(C, name) (((C)->broken >> BRK_##name) & 1)
+unsigned bpfc_breaks(void); /* the switches BPFC_BREAK names (module.c) */
 
 /* Raise a compile error naming the construct; never returns. */
 __attribute__((noreturn, format(printf, 2, 3))) void bpfc_fail(struct ctx *C, const char *fmt, ...);
@@ -232,6 +255,7 @@ void r_call_clobber(struct ctx *C, int pc);
 void r_clobbered(struct ctx *C);
 void v_drop_dead(struct ctx *C, int pc);
 void v_join_edge(struct ctx *C, int target);
+bool v_join_needs_deref(struct ctx *C, int target);
 int v_peek(struct ctx *C, int slot, unsigned avoid);
 void pmove(struct ctx *C, const uint8_t *dst, const uint8_t *src, int n, unsigned busy);
 unsigned join_regs(struct ctx *C, int target);
@@ -286,8 +310,45 @@ void check_scalar(struct ctx *C, int slot, const char *what);
 bool is_num(struct ctx *C, int slot, int64_t *n);
 bool fits_imm(int64_t n);
 void v_numconst(struct ctx *C, int slot, int64_t n, int flags);
+int bits_of(int64_t n);
+int bits_add(int a, int b);
 
 /* peephole.c */
 void pass_run(struct ctx *C);
+
+/* helpers.c: the helpers a program calls by name, one row each of helpers.def */
+enum harg { /* what an argument is */
+	HA_NONE, HA_NUM, HA_CONST, HA_MAP, HA_MAPVAL, HA_BUF, HA_CTYPE, HA_STR, HA_NUMBUF,
+	HA_STRPTR, HA_NUMPTR
+};
+enum hres { HR_NONE, HR_NUM, HR_MAPVAL, HR_BUF, HR_NUMPTR }; /* what the call yields */
+enum { HF_SOMETIMES = 1 }; /* the BPF_FUNC is called for some arguments only */
+struct helper {
+	const char *name;	/* what bpf.builtins.names gives and the core looks up */
+	const char *from;	/* where a program reaches it: "xadd", "bit.band", "ffi.new" */
+	int func;		/* BPF_FUNC_* it calls, 0 for none */
+	int min, max;		/* argument count */
+	uint8_t args[4];	/* enum harg per argument, the last one repeating up to max */
+	uint8_t result;		/* enum hres */
+	uint8_t flags;		/* HF_* */
+	uint64_t types;		/* program types that allow it: bit 1 << BPF_PROG_TYPE_* */
+	void (*lower)(struct ctx *C, int a, int nargs, const struct helper *h);
+};
+enum helper_id {
+#define HELPER(name, ...) H_##name,
+#include "helpers.def"
+#undef HELPER
+	H__MAX
+};
+#define HELPER(name, from, func, min, max, args, result, flags, types, lower)                    \
+	void lower(struct ctx *C, int a, int nargs, const struct helper *h);
+#include "helpers.def"
+#undef HELPER
+extern const struct helper helpers[H__MAX];
+const struct helper *helper_find(const char *name);
+const char *helper_shown(const struct helper *h);
+const char *helper_func_name(const struct helper *h);
+int helper_progtype(struct ctx *C, const char **name);
+int helpers_lua(lua_State *L);
 
 #endif

@@ -66,6 +66,8 @@ static void load_scalar(struct ctx *C, int dst, int reg, int off, const struct c
 	}
 	v_rt(C, dst, rd, PK_SCALAR, f->size, flags | (netorder ? VF_NETORD : 0));
 	C->v[dst].reg = (uint8_t)rd;
+	if (!f->issigned && f->size < 8)
+		C->v[dst].bits = (uint8_t)(f->bpos >= 0 ? f->bsize : f->size * 8);
 }
 
 /* A packet header member: bitfields count from the most significant bit. */
@@ -81,9 +83,16 @@ static void pk_member(struct ctx *C, int dst, int base, const struct cfield *f)
 	emit(C, BPF_ALU64 | BPF_AND | BPF_K, rd, 0, 0, (int32_t)((1u << f->bsize) - 1));
 }
 
+/* How an index into memory is checked (member()). */
+enum memkind {
+	MEM_PACKET,  /* a dissector: an index outside the packet reads 0 at run time */
+	MEM_BOUNDED, /* the stack, a map value, the context: inside the object or an error */
+	MEM_POINTER, /* memory behind a pointer: any offset the instruction can hold */
+};
+
 /* A member of a struct held somewhere: what it is and where. */
 static void member(struct ctx *C, int ctype, int keyref, int64_t keynum, int keykind,
-		   struct cfield *f)
+		   struct cfield *f, enum memkind kind)
 {
 	if (keykind == 1) {
 		const char *name;
@@ -117,7 +126,18 @@ static void member(struct ctx *C, int ctype, int keyref, int64_t keynum, int key
 		f->size = 1;
 	}
 	f->ctype = elem;
-	f->off = (int)keynum * esize;
+	bool fits = keynum >= -(1 << 24) && keynum <= (1 << 24); /* so that off fits an int */
+	int64_t off = fits ? keynum * esize : 0;
+	if (kind == MEM_PACKET) {
+		f->off = fits && off >= INT32_MIN && off <= INT32_MAX ? (int)off : INT32_MAX;
+		return;
+	}
+	int total = kind == MEM_BOUNDED && ctype ? ct_sizeof(C, ctype) : -1;
+	if (!fits || (total >= 0 && (off < 0 || off + f->size > total)) ||
+	    off < INT16_MIN || off > INT16_MAX)
+		bpfc_fail(C, "index %lld is outside this %s", (long long)keynum,
+			  total >= 0 ? "object" : "memory the program can reach at once");
+	f->off = (int)off;
 }
 
 /* skb.data and skb.data_end are pointers in a u32's clothing. */
@@ -165,7 +185,7 @@ static void pk_index(struct ctx *C, int dst, int base, int keyslot, int keyref, 
 			return;
 		}
 	} else {
-		member(C, b->ref, keyref, keynum, keykind, &f);
+		member(C, b->ref, keyref, keynum, keykind, &f, MEM_PACKET);
 	}
 	if (f.isagg) {
 		if (b->kind != VK_PKT)
@@ -192,11 +212,21 @@ static int map_key(struct ctx *C, int keyslot, int keyref, int64_t keynum, int k
 	return key_slot(C, keyslot, keyref, keynum, keykind);
 }
 
+/* A key held in a slot but known at compile time is a constant key. */
+static void const_key(struct ctx *C, int keyslot, int64_t *keynum, int *keykind)
+{
+	if (*keykind == 0 && v_src(C, keyslot)->kind == VK_NUM) {
+		*keynum = v_src(C, keyslot)->num;
+		*keykind = 2;
+	}
+}
+
 void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t keynum,
 	      int keykind)
 {
 	struct var *b = v_src(C, base);
 	struct cfield f;
+	const_key(C, keyslot, &keynum, &keykind);
 	if (is_map(C, b)) {
 		map_lookup(C, dst, base, map_key(C, keyslot, keyref, keynum, keykind));
 		return;
@@ -225,7 +255,7 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		pk_index(C, dst, base, keyslot, keyref, keynum, keykind);
 		return;
 	case VK_STACK:
-		member(C, b->ref, keyref, keynum, keykind, &f);
+		member(C, b->ref, keyref, keynum, keykind, &f, MEM_BOUNDED);
 		if (f.isptr)
 			bpfc_fail(C, "pointer members of stack objects are not supported");
 		if (f.isagg) {
@@ -251,7 +281,7 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 	case PK_CTX:
 		if (ctx_packet_ptr(C, dst, base, keyref, keykind))
 			return;
-		member(C, b->ref, keyref, keynum, keykind, &f);
+		member(C, b->ref, keyref, keynum, keykind, &f, MEM_BOUNDED);
 		f.off += (int)b->num; /* inside an array or struct member of the context */
 		if (f.isagg) {
 			/* the verifier refuses moved context pointers: keep R6, add the offset later */
@@ -279,7 +309,7 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		}
 		return;
 	case PK_MAPVAL: {
-		member(C, b->ref, keyref, keynum, keykind, &f);
+		member(C, b->ref, keyref, keynum, keykind, &f, MEM_BOUNDED);
 		if (f.isagg) { /* a pointer to the member, inside the same value */
 			if (b->flags & VF_NULL)
 				bpfc_fail(C, "check the map value for nil before taking a member of it");
@@ -304,11 +334,11 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		return;
 	}
 	case PK_PROBE:
-		member(C, b->ref, keyref, keynum, keykind, &f);
+		member(C, b->ref, keyref, keynum, keykind, &f, MEM_POINTER);
 		mem_load(C, dst, base, &f);
 		return;
 	case PK_PKTPTR:
-		member(C, b->ref, keyref, keynum, keykind, &f);
+		member(C, b->ref, keyref, keynum, keykind, &f, MEM_POINTER);
 		load_scalar(C, dst, v_reg(C, base), f.off, &f, true);
 		return;
 	default:
@@ -341,6 +371,7 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 {
 	struct var *b = v_src(C, base);
 	struct cfield f;
+	const_key(C, keyslot, &keynum, &keykind);
 	if (is_map(C, b)) {
 		int ks = map_key(C, keyslot, keyref, keynum, keykind);
 		if (v_src(C, src)->kind == VK_NIL)
@@ -351,14 +382,14 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 	}
 	switch (b->kind) {
 	case VK_STACK:
-		member(C, b->ref, keyref, keynum, keykind, &f);
+		member(C, b->ref, keyref, keynum, keykind, &f, MEM_BOUNDED);
 		if (f.isagg || f.bpos >= 0)
 			bpfc_fail(C, "cannot assign an aggregate or bitfield member");
 		store(C, BPF_REG_10, (int)-b->num + f.off, f.size, src);
 		return;
 	case VK_RT:
 		if (b->ptr == PK_MAPVAL) {
-			member(C, b->ref, keyref, keynum, keykind, &f);
+			member(C, b->ref, keyref, keynum, keykind, &f, MEM_BOUNDED);
 			if (f.isagg || f.bpos >= 0)
 				bpfc_fail(C, "cannot assign an aggregate or bitfield member");
 			int skip = -1;

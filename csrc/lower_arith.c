@@ -88,6 +88,8 @@ static bool pkt_shift(struct ctx *C, int dst, int a, int bslot, int64_t n, bool 
 	d->ptr = ptr ? PK_PKTPTR : PK_PKTOFF;
 	d->ref = keep.ref;
 	d->layer = keep.layer;
+	int ka = keep.kind == VK_PKT ? bits_of(keep.num) : keep.bits;
+	d->bits = (uint8_t)(sub ? 0 : bits_add(ka, rb >= 0 ? v_src(C, bslot)->bits : bits_of(n)));
 	return true;
 }
 
@@ -161,14 +163,14 @@ static void sdiv_const(struct ctx *C, int rd, int64_t k, bool mod)
 ** x / 0 == 0 and x % 0 == x, as the kernel's own division. */
 static void sdiv_reg(struct ctx *C, int rd, int rb, bool mod)
 {
+	/* No test for b == 0 is needed: the kernel's |a| / 0 == 0 and |a| % 0 == |a|
+	** make both sequences come out at 0 and a (spec/semantics_spec.lua). */
 	unsigned keep = C->locked;
 	C->locked |= 1u << rd | 1u << rb;
 	int ta = r_scratch(C, C->locked);
 	C->locked |= 1u << ta;
 	int tb = r_scratch(C, C->locked);
 	C->locked = keep;
-	int zero = C->ninsn;
-	jmp_k(C, BPF_JEQ, rb, 0, 0);
 	alu_x(C, BPF_MOV, ta, rd); /* ta < 0 when the signs differ */
 	alu_x(C, BPF_XOR, ta, rb);
 	alu_x(C, BPF_MOV, tb, rb);
@@ -184,7 +186,6 @@ static void sdiv_reg(struct ctx *C, int rd, int rb, bool mod)
 		jmp_k(C, BPF_JSGE, rb, 0, 1); /* the result has the divisor's sign */
 		emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
 		land(C, z);
-		land(C, zero);
 		return;
 	}
 	int pos = C->ninsn;
@@ -193,16 +194,11 @@ static void sdiv_reg(struct ctx *C, int rd, int rb, bool mod)
 	alu_k(C, BPF_SUB, rd, 1);
 	alu_x(C, BPF_DIV, rd, tb);
 	emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
-	int end1 = C->ninsn;
+	int end = C->ninsn;
 	emit(C, BPF_JMP | BPF_JA, 0, 0, 0, 0);
 	land(C, pos);
 	alu_x(C, BPF_DIV, rd, tb);
-	int end2 = C->ninsn;
-	emit(C, BPF_JMP | BPF_JA, 0, 0, 0, 0);
-	land(C, zero);
-	alu_k(C, BPF_MOV, rd, 0);
-	land(C, end1);
-	land(C, end2);
+	land(C, end);
 }
 
 /* rd = rd ^ y for a constant y >= 2, by squaring. */
@@ -228,6 +224,20 @@ static const char *opname(enum arop op)
 	return op <= AR_POW ? names[op] : "arithmetic";
 }
 
+/* How many bits the result of a op b needs, from those of a and b (0: unknown). */
+static int arith_bits(enum arop op, int ba, int bb)
+{
+	if (!ba || !bb)
+		return 0;
+	switch (op) {
+	case AR_ADD: return bits_add(ba, bb);
+	case AR_MUL: return ba + bb <= 62 ? ba + bb : 0;
+	case AR_DIV: return ba;
+	case AR_MOD: return ba < bb ? ba : bb;
+	default: return 0;
+	}
+}
+
 /* dst = a op b, where b is a slot (bslot >= 0) or the constant bn; rev: b op a. */
 void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op, bool rev)
 {
@@ -243,8 +253,10 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 	if (ak && bk) {
 		int64_t r;
 		int rc = rev ? fold_arith(op, u64, y, x, &r) : fold_arith(op, u64, x, y, &r);
-		if (rc == FOLD_DIV0)
+		if (rc == FOLD_DIV0 && !BROKEN(C, zero_divisor))
 			bpfc_fail(C, "%s by zero: the divisor is 0 here", opname(op));
+		if (rc == FOLD_DIV0)
+			r = fold_runtime(op, u64, rev ? y : x, rev ? x : y);
 		if (rc == FOLD_NEGPOW)
 			bpfc_fail(C, "'^' with a negative exponent: BPF has no floating point");
 		v_numconst(C, dst, r, u64 ? VF_U64 : 0);
@@ -275,7 +287,7 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 	if (op == AR_POW && (!bk || (!u64 && y < 0)))
 		bpfc_fail(C, bk ? "'^' with a negative exponent: BPF has no floating point"
 			       : "the exponent of '^' must be known at compile time");
-	if (bk && (op == AR_DIV || op == AR_MOD) && y == 0)
+	if (bk && (op == AR_DIV || op == AR_MOD) && y == 0 && !BROKEN(C, zero_divisor))
 		bpfc_fail(C, "%s by zero: the divisor is 0 here", opname(op));
 	bool signed_div = (op == AR_DIV || op == AR_MOD) && !u64 &&
 			  !((fa & VF_NONNEG) && (bk ? y > 0 : (fb & VF_NONNEG)));
@@ -286,17 +298,12 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 		bslot = t;
 		bk = false;
 	}
-	struct var *va = v_src(C, a);
-	int width = va->kind == VK_RT ? va->width : 1;
+	int ba = v_src(C, a)->bits, bb = bk ? bits_of(y) : v_src(C, bslot)->bits;
 	int rb = -1;
 	if (!bk) {
 		rb = v_reg(C, bslot);
 		C->locked |= 1u << rb;
-		if (v_src(C, bslot)->width > width)
-			width = v_src(C, bslot)->width;
 	}
-	if (op == AR_MUL || op == AR_POW || width < 1)
-		width = 8;
 	int rd = alu_dst(C, dst, a);
 	if (rb == rd) { /* x op x: the divisor must outlive the dividend's changes */
 		int t = r_scratch(C, C->locked | 1u << rd);
@@ -321,9 +328,12 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 	C->locked = 0;
 	struct var *d = &C->v[dst];
 	d->ptr = PK_SCALAR;
-	d->width = (uint8_t)width; /* the width byte-order helpers (ntoh) work on */
+	d->width = 0; /* computed, not read from a field: ntoh swaps 4 bytes */
 	d->flags = (uint8_t)(u64 ? VF_U64 : 0);
 	if ((op == AR_DIV || op == AR_MOD) && (fa & VF_NONNEG) && (fb & VF_NONNEG))
+		d->flags |= VF_NONNEG;
+	d->bits = (uint8_t)arith_bits(op, ba, bk ? bits_of(y) : bb);
+	if (d->bits)
 		d->flags |= VF_NONNEG;
 }
 

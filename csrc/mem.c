@@ -111,7 +111,7 @@ void null_guard(struct ctx *C, int slot, int *skip)
 {
 	struct var *v = v_src(C, slot);
 	*skip = -1;
-	if (!(v->kind == VK_RT && v->ptr == PK_MAPVAL && (v->flags & VF_NULL)))
+	if (!(v->kind == VK_RT && v->ptr == PK_MAPVAL && (v->flags & VF_NULL)) || BROKEN(C, null_guard))
 		return;
 	int r = v_reg(C, slot);
 	*skip = C->ninsn;
@@ -153,8 +153,11 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 				v_def(C, t);
 				int rt = v_newreg(C, t);
 				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, ridx, 0, 0);
-				emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rt, 0, 0, (int32_t)b->num);
+				if (b->num)
+					emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rt, 0, 0, (int32_t)b->num);
+				int ib = v_src(C, idxslot)->bits;
 				v_rt(C, t, rt, PK_SCALAR, 8, 0);
+				C->v[t].bits = (uint8_t)bits_add(ib, bits_of(b->num));
 			} else {
 				int rb = v_reg(C, base);
 				C->locked |= 1u << rb;
@@ -162,7 +165,9 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 				int rt = v_newreg(C, t);
 				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, rb, 0, 0);
 				emit(C, BPF_ALU64 | BPF_ADD | BPF_X, rt, ridx, 0, 0);
+				int ib = bits_add(v_src(C, idxslot)->bits, v_src(C, base)->bits);
 				v_rt(C, t, rt, PK_SCALAR, 8, 0);
+				C->v[t].bits = (uint8_t)ib;
 			}
 			C->locked = 0;
 			base = t;
@@ -177,11 +182,29 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 	if (!C->ctx_pinned)
 		bpfc_fail(C, "packet access needs the program context (socket filter or tc)");
 	int64_t absoff = ind ? off : b->num + off;
-	if (absoff < 0 || absoff > INT32_MAX)
-		bpfc_fail(C, "packet offset %lld out of range", (long long)absoff);
+	if (!ind && (absoff < 0 || absoff > INT32_MAX))
+		absoff = INT32_MAX; /* outside any packet: the load fails, the program returns 0 */
+	int obits = ind ? v_src(C, base)->bits : 0;
 	v_def(C, dst);
 	if (ind) {
-		if (ri == 0) { /* r0 is the result: keep the offset elsewhere first */
+		/* The kernel adds the offset register to the immediate as a 32-bit int and
+		** reads negative sums relative to other headers (SKF_NET_OFF, SKF_LL_OFF):
+		** unless the sum is known to lie in [0, 2^31), it is computed and checked
+		** first, so that an offset outside the packet returns 0 as it should. */
+		bool small = obits && obits <= 30 && absoff >= 0 && absoff < (1 << 30);
+		if (!small && !BROKEN(C, pkt_bounds)) {
+			int t = r_scratch(C, 1u | 1u << ri);
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, ri, 0, 0);
+			if (absoff > INT32_MAX || absoff < INT32_MIN)
+				absoff = INT32_MAX; /* the sum is outside whatever the index is */
+			if (absoff)
+				emit(C, BPF_ALU64 | BPF_ADD | BPF_K, t, 0, 0, (int32_t)absoff);
+			emit(C, BPF_JMP | BPF_JLE | BPF_K, t, 0, 2, INT32_MAX);
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+			emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+			ri = t;
+			absoff = 0;
+		} else if (ri == 0) { /* r0 is the result: keep the offset elsewhere first */
 			int t = r_scratch(C, 1u | 1u << ri);
 			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, 0, 0, 0);
 			ri = t;
@@ -192,6 +215,7 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 	}
 	r_clobbered(C);
 	v_rt(C, dst, 0, PK_SCALAR, width, VF_NETORD | VF_NONNEG);
+	C->v[dst].bits = (uint8_t)(8 * width);
 }
 
 /* A layer change: pkt.ip, ip.udp, tcp.data, ... as described in opts.layers. */
@@ -242,6 +266,7 @@ void pk_field(struct ctx *C, int dst, int base, const char *name)
 			int rd = alu_dst(C, dst, base);
 			emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rd, 0, 0, (int32_t)skip);
 			C->v[dst].ptr = PK_PKTOFF;
+			C->v[dst].bits = (uint8_t)bits_add(keep.bits, bits_of(skip));
 		}
 		C->v[dst].ref = ctype;
 		C->v[dst].layer = newlayer;
@@ -269,11 +294,14 @@ void pk_field(struct ctx *C, int dst, int base, const char *name)
 		emit(C, BPF_ALU64 | BPF_ADD | BPF_X, rh, rb, 0, 0);
 	}
 	/* hand hl's register to dst */
+	int hbits = (mask ? bits_of(mask) : 8) + (shift > 0 ? shift : 0);
+	int obits = bits_add(hbits, b->kind == VK_PKT ? bits_of(b->num) : b->bits);
 	C->owner[rh] = -1;
 	C->v[hl].reg = NOREG;
 	v_def(C, hl);
 	v_def(C, dst);
 	v_rt(C, dst, rh, PK_PKTOFF, 8, 0);
+	C->v[dst].bits = (uint8_t)obits;
 	C->v[dst].ref = ctype;
 	C->v[dst].layer = newlayer;
 }

@@ -20,6 +20,28 @@ void bpfc_fail(struct ctx *C, const char *fmt, ...)
 	longjmp(C->jb, 1);
 }
 
+static const char *const break_names[] = {
+#define BRKNAME(name) #name,
+	BREAKS(BRKNAME)
+#undef BRKNAME
+};
+
+/* BPFC_BREAK=name[,name...]: read at each compile, so a test can set it. */
+unsigned bpfc_breaks(void)
+{
+	const char *env = getenv("BPFC_BREAK");
+	unsigned mask = 0;
+	if (!env || !*env)
+		return 0;
+	for (int i = 0; i < BRK__MAX; i++) {
+		size_t n = strlen(break_names[i]);
+		for (const char *p = strstr(env, break_names[i]); p; p = strstr(p + 1, break_names[i]))
+			if ((p == env || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+				mask |= 1u << i;
+	}
+	return mask;
+}
+
 struct module {
 	int reader;	/* registry ref of the bytecode reader (bcread.c) */
 	uint8_t opmap[256];
@@ -83,7 +105,8 @@ static void compile_once(struct ctx *C)
 	lua_replace(C->L, C->maps_ref);
 
 	/* R6 keeps the context: classic packet loads and some helpers need it */
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);
+	if (!BROKEN(C, ctx_pinning))
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);
 	C->ctx_pinned = true;
 	if (C->nparams > 0) {
 		v_rt(C, 0, NOREG, PK_CTX, 8, 0);
@@ -146,6 +169,7 @@ static int compile_protected(lua_State *L)
 	C->consts = 5;
 	C->maps_ref = 6;
 	C->nconsts = 0;
+	C->broken = bpfc_breaks();
 	C->nhints = 0;
 	C->pc = 0;
 	if (rc == 0) {
@@ -245,6 +269,12 @@ static int l_info(lua_State *L)
 		known += M->opmap[i] != OP_UNKNOWN;
 	lua_pushinteger(L, known);
 	lua_setfield(L, -2, "opcodes");
+	lua_createtable(L, BRK__MAX, 0); /* the mutation switches, for tools/mutants.sh */
+	for (int i = 0; i < BRK__MAX; i++) {
+		lua_pushstring(L, break_names[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "breaks");
 	return 1;
 }
 
@@ -278,5 +308,7 @@ BPFC_API int luaopen_bpf_core(lua_State *L)
 	lua_pushvalue(L, ud);
 	lua_pushcclosure(L, l_info, 1);
 	lua_setfield(L, -2, "info");
+	lua_pushcfunction(L, helpers_lua);
+	lua_setfield(L, -2, "helpers");
 	return 1;
 }

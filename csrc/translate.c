@@ -321,22 +321,62 @@ static void add_fixup(struct ctx *C, int target)
 	C->fix[C->nfix++] = (struct fixup){C->ninsn - 1, target};
 }
 
-/* ISTC/ISFC then JMP: `A = D` happens on the jump only, so the jump goes
-** through an edge block of its own that makes the copy and the join's moves,
-** and the fallthrough goes on with the state it had:
-**     if not <cond> goto fall;  A = D; <moves>; goto target;  fall: */
-static void jmp_with_copy(struct ctx *C, const struct pcmp *cmp, int target)
+/* The conditional branch of a pending compare (inverted: taken when it
+** fails), its operands read where they are now; returns its index. */
+static int emit_branch(struct ctx *C, const struct pcmp *cmp, unsigned avoid, bool invert)
+{
+	static const uint8_t inverse[16] = {
+		[BPF_JEQ >> 4] = BPF_JNE, [BPF_JNE >> 4] = BPF_JEQ, [BPF_JGT >> 4] = BPF_JLE,
+		[BPF_JLE >> 4] = BPF_JGT, [BPF_JGE >> 4] = BPF_JLT, [BPF_JLT >> 4] = BPF_JGE,
+		[BPF_JSGT >> 4] = BPF_JSLE, [BPF_JSLE >> 4] = BPF_JSGT, [BPF_JSGE >> 4] = BPF_JSLT,
+		[BPF_JSLT >> 4] = BPF_JSGE};
+	uint8_t jop = invert ? inverse[cmp->jop >> 4] : cmp->jop;
+	if (cmp->strref) {
+		C->cmp = *cmp;
+		int acc = cmp_memstr(C, avoid);
+		emit(C, BPF_JMP | jop | BPF_K, acc, 0, 0, 0);
+		return C->ninsn - 1;
+	}
+	int ra = v_peek(C, cmp->a, avoid);
+	if (cmp->b >= 0) {
+		int rb = v_peek(C, cmp->b, avoid | 1u << ra);
+		emit(C, BPF_JMP | jop | BPF_X, ra, rb, 0, 0);
+	} else if (fits_imm(cmp->imm)) {
+		emit(C, BPF_JMP | jop | BPF_K, ra, 0, 0, (int32_t)cmp->imm);
+	} else {
+		int rb = r_scratch(C, avoid | 1u << ra);
+		emit_mov_imm(C, rb, cmp->imm);
+		emit(C, BPF_JMP | jop | BPF_X, ra, rb, 0, 0);
+	}
+	return C->ninsn - 1;
+}
+
+/* A jump whose edge needs work of its own: ISTC/ISFC's `A = D` (on the jump
+** only), or a map value read because the join holds a number there.  The
+** jump goes through an edge block that does that and the join's moves, and
+** the fallthrough goes on with the state it had:
+**     if not <cond> goto fall;  <edge work>; <moves>; goto target;  fall: */
+static void jmp_edge_block(struct ctx *C, const struct pcmp *cmp, int target)
 {
 	struct var saved_v[MAX_SLOTS];
 	int8_t saved_owner[11];
-	int ra = v_peek(C, cmp->a, 0);
-	int fall = C->ninsn;
-	emit(C, BPF_JMP | (cmp->jop == BPF_JNE ? BPF_JEQ : BPF_JNE) | BPF_K, ra, 0, 0, 0);
+	int fall = emit_branch(C, cmp, 0, true);
 	memcpy(saved_v, C->v, sizeof(saved_v));
 	memcpy(saved_owner, C->owner, sizeof(saved_owner));
 	if (cmp->null_slot >= 0 && cmp->nonnull_on_jump)
 		C->v[cmp->null_slot].flags &= ~VF_NULL;
-	v_copy(C, cmp->copy_dst, cmp->copy_src);
+	if (cmp->copy_dst >= 0)
+		v_copy(C, cmp->copy_dst, cmp->copy_src);
+	if (cmp->null_slot >= 0 && !cmp->nonnull_on_jump) { /* NULL on this edge: it is nil */
+		int root = cmp->null_slot, same[MAX_SLOTS], n = 0;
+		for (int s = 0; s < V_TOP(C); s++)
+			if (C->v[s].kind != VK_UNDEF && v_root(C, s) == root)
+				same[n++] = s;
+		for (int i = 0; i < n; i++) {
+			v_def(C, same[i]);
+			C->v[same[i]].kind = VK_NIL;
+		}
+	}
 	v_join_edge(C, target);
 	emit(C, BPF_JMP | BPF_JA, 0, 0, 0, 0);
 	add_fixup(C, target);
@@ -364,8 +404,13 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	/* the NULL check holds on the jump: the target sees a checked pointer */
 	struct var *nv = cmp.null_slot >= 0 ? &C->v[cmp.null_slot] : NULL;
 	uint8_t saved = nv ? nv->flags : 0;
-	if (cmp.copy_dst >= 0) {
-		jmp_with_copy(C, &cmp, target);
+	if (nv && cmp.nonnull_on_jump)
+		nv->flags &= ~VF_NULL;
+	bool block = cmp.copy_dst >= 0 || v_join_needs_deref(C, target);
+	if (nv)
+		nv->flags = saved;
+	if (block) {
+		jmp_edge_block(C, &cmp, target);
 		if (nv && !cmp.nonnull_on_jump)
 			nv->flags &= ~VF_NULL;
 		return;
@@ -379,24 +424,7 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	C->keep[0] = C->keep[1] = -1;
 	if (nv)
 		nv->flags = cmp.nonnull_on_jump ? saved : (uint8_t)(saved & ~VF_NULL);
-	unsigned avoid = join_regs(C, target);
-	if (cmp.strref) {
-		C->cmp = cmp;
-		int acc = cmp_memstr(C, avoid);
-		emit(C, BPF_JMP | cmp.jop | BPF_K, acc, 0, 0, 0);
-	} else {
-		int ra = v_peek(C, cmp.a, avoid);
-		if (cmp.b >= 0) {
-			int rb = v_peek(C, cmp.b, avoid | 1u << ra);
-			emit(C, BPF_JMP | cmp.jop | BPF_X, ra, rb, 0, 0);
-		} else if (fits_imm(cmp.imm)) {
-			emit(C, BPF_JMP | cmp.jop | BPF_K, ra, 0, 0, (int32_t)cmp.imm);
-		} else {
-			int rb = r_scratch(C, avoid | 1u << ra);
-			emit_mov_imm(C, rb, cmp.imm);
-			emit(C, BPF_JMP | cmp.jop | BPF_X, ra, rb, 0, 0);
-		}
-	}
+	emit_branch(C, &cmp, join_regs(C, target), false);
 	add_fixup(C, target);
 	if (nv && !cmp.nonnull_on_jump)
 		nv->flags &= ~VF_NULL;

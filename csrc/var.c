@@ -89,8 +89,14 @@ void v_def(struct ctx *C, int slot)
 			C->v[s].shadow = (int16_t)heir;
 		}
 	}
-	if (heir < 0)
+	if (heir < 0) {
 		r_release(C, slot);
+	} else if (v->spill && C->spill_off[slot] == v->spill) {
+		/* the heir's value is in slot's stack slot now: slot spills elsewhere */
+		if (!C->spill_off[heir])
+			C->spill_off[heir] = v->spill;
+		C->spill_off[slot] = 0;
+	}
 	*v = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
 }
 
@@ -101,6 +107,20 @@ void v_const(struct ctx *C, int slot, int64_t n)
 	C->v[slot].num = n;
 	C->v[slot].width = 8;
 	C->v[slot].flags = n >= 0 ? VF_NONNEG : 0;
+	C->v[slot].bits = (uint8_t)bits_of(n);
+}
+
+/* The bits a non-negative number needs (at least 1), 0 for a negative one. */
+int bits_of(int64_t n)
+{
+	return n < 0 ? 0 : n == 0 ? 1 : 64 - __builtin_clzll((unsigned long long)n);
+}
+
+/* Bits of the sum of two values of a and b bits; 0 (unknown) past 62. */
+int bits_add(int a, int b)
+{
+	int r = (a > b ? a : b) + 1;
+	return a && b && r <= 62 ? r : 0;
 }
 
 /* A number known at compile time, typed by flags (VF_U64 for uint64). */
@@ -232,7 +252,7 @@ static void load_into(struct ctx *C, const struct var *v, int r)
 	if (v->reg != NOREG) {
 		if (v->reg != r)
 			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, r, v->reg, 0, 0);
-	} else if (v->spill) {
+	} else if (v->spill && !BROKEN(C, spill_reload)) {
 		emit(C, BPF_LDX | BPF_MEM | BPF_DW, r, BPF_REG_10, (int16_t)-v->spill, 0);
 	} else if (v->kind == VK_NUM) {
 		emit_mov_imm(C, r, v->num);
@@ -457,21 +477,81 @@ static struct joinstate *join_new(struct ctx *C, int pc)
 	return &C->jpool[C->njoin++];
 }
 
-static bool hinted(struct ctx *C, int target, int slot)
+static bool hinted_as(struct ctx *C, int target, int slot, bool deref)
 {
 	for (int i = 0; i < C->nhints; i++)
-		if (C->hints[i].target_bc == target && C->hints[i].slot == slot)
+		if (C->hints[i].target_bc == target && C->hints[i].slot == slot &&
+		    C->hints[i].deref == deref)
 			return true;
 	return false;
 }
 
-__attribute__((noreturn)) static void conflict(struct ctx *C, int target, int slot)
+static bool hinted(struct ctx *C, int target, int slot)
 {
-	if (C->nhints >= MAX_HINTS || hinted(C, target, slot))
+	return hinted_as(C, target, slot, false);
+}
+
+/* The edges into target cannot agree on slot: compile again, this time
+** putting it in a register (or reading its map value: deref) on every edge. */
+__attribute__((noreturn)) static void conflict_as(struct ctx *C, int target, int slot, bool deref)
+{
+	if (C->nhints >= MAX_HINTS || hinted_as(C, target, slot, deref))
 		bpfc_fail(C, "cannot agree on where variable %d lives where control flow joins", slot);
-	C->hints[C->nhints++] = (struct hint){target, slot};
+	C->hints[C->nhints++] = (struct hint){target, slot, deref};
 	C->restart = true;
 	longjmp(C->jb, 2);
+}
+
+__attribute__((noreturn)) static void conflict(struct ctx *C, int target, int slot)
+{
+	conflict_as(C, target, slot, false);
+}
+
+static bool is_mapval(const struct var *v)
+{
+	return v->kind == VK_RT && v->ptr == PK_MAPVAL;
+}
+
+static bool is_number(const struct var *v)
+{
+	return !(v->flags & VF_BOOL) &&
+	       (v->kind == VK_NUM || (v->kind == VK_RT && v->ptr == PK_SCALAR));
+}
+
+/* Must slot s, a map value here, be read into a number on this edge into
+** target?  When the join holds a number there (a map value on one path and
+** a number on another: `m[k] or 0`). */
+static bool deref_wanted(struct ctx *C, int target, int s)
+{
+	if (!bc_livein(C, target, s) || !is_mapval(v_src(C, s)))
+		return false;
+	struct joinstate *j = join_get(C, target);
+	if (j)
+		return j->v[s].kind != VK_UNDEF && !is_mapval(&j->v[s]);
+	return hinted_as(C, target, s, true);
+}
+
+bool v_join_needs_deref(struct ctx *C, int target)
+{
+	for (int s = 0; s < C->nslots; s++)
+		if (deref_wanted(C, target, s))
+			return true;
+	return false;
+}
+
+/* Read those map values: the slot then holds the number (0 if it is NULL). */
+static void join_deref(struct ctx *C, int target)
+{
+	for (int s = 0; s < C->nslots; s++) {
+		if (!deref_wanted(C, target, s))
+			continue;
+		if (v_src(C, s)->flags & VF_NULL)
+			bpfc_fail(C, "this value is a map value that may be nil on one path and a "
+				     "number on another; test it (if v then ... end) or read it (v[0])");
+		int t = C->tmp + 5;
+		as_number(C, s, t);
+		v_copy(C, s, t);
+	}
 }
 
 /* Registers the recorded layout at target uses. */
@@ -619,6 +699,8 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 			ms[nm++] = cv->reg;
 		}
 	}
+	if (BROKEN(C, join_compensation))
+		return;
 	pmove(C, md, ms, nm, 0);
 	/* fills and constants */
 	for (int s = 0; s < C->nslots; s++) {
@@ -668,6 +750,8 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 		/* both sides carry a run-time value now: merge what we know */
 		if (cv->kind == VK_LUA)
 			conflict(C, target, s);
+		if (is_mapval(jv) && is_number(cv)) /* the first edge must read its map value */
+			conflict_as(C, target, s, true);
 		if (jv->kind != VK_RT || !same_const(jv, cv)) {
 			if (jv->kind == VK_PKT || cv->kind == VK_PKT ||
 			    (jv->kind == VK_RT && jv->ptr == PK_PKTOFF)) {
@@ -685,6 +769,7 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 		/* what a test of its truth or a signed operation may assume: only what holds
 		** on every edge */
 		jv->flags = merge_flags(jv->flags, cv->kind == VK_NIL ? VF_BOOL : cv->flags);
+		jv->bits = jv->bits && cv->bits ? (jv->bits > cv->bits ? jv->bits : cv->bits) : 0;
 		if (cv->width > jv->width)
 			jv->width = cv->width;
 	}
@@ -707,6 +792,7 @@ static void join_adopt(struct ctx *C, struct joinstate *j)
 /* An edge from here to bytecode target (the branch is emitted by the caller). */
 void v_join_edge(struct ctx *C, int target)
 {
+	join_deref(C, target);
 	struct joinstate *j = join_get(C, target);
 	if (!j) {
 		join_record(C, target);
@@ -740,6 +826,7 @@ void v_join_enter(struct ctx *C, int pc)
 	struct joinstate *j = join_get(C, pc);
 	if (j) {
 		if (C->reachable) {
+			join_deref(C, pc);
 			join_check(C, j, pc);
 			join_match(C, j, pc);
 		}

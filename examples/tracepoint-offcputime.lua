@@ -19,7 +19,9 @@ local BPF_F_FAST_STACK_CMP = bit.lshift(1, 9) -- compare stacks by hash only
 local key_t = 'struct { char name[16]; int32_t stack_id; }'
 
 function example.build()
-  local left_at = assert(bpf.map('hash', 128, 'uint32_t', 'uint64_t'))  -- pid -> ns
+  -- pid -> ns, signed: the idle tasks of all CPUs share pid 0, so one CPU can
+  -- read a time another CPU noted later, and that delta must come out negative
+  local left_at = assert(bpf.map('hash', 128, 'uint32_t', 'int64_t'))
   local away = assert(bpf.map('hash', 128, key_t, 'uint64_t'))          -- key -> us
   local stacks = assert(bpf.map('stack_trace', 16))
   local prog, err = bpf(function(arg)

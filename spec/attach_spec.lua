@@ -443,13 +443,21 @@ describe('bpf.kprobe', function()
   end)
 
   it('reports a program the verifier refuses before anything about kprobes', function()
-    local link, err = bpf.kprobe('ksys_write', function()
+    local function packet_helper()
       local buf = ffi.new('char[8]')
       load_bytes(0, buf) -- a packet helper: no kprobe program may call it
-    end)
+    end
+    -- compiled for no program type in particular, the verifier is the one to refuse it
+    local prog = assert(bpf(packet_helper, { ctx = bpf.proto.pt_regs }))
+    local link, err = bpf.kprobe('ksys_write', prog)
     assert.is_nil(link)
     assert.matches('cannot load kprobe program', err)
     assert.matches('cannot use helper bpf_skb_load_bytes', err)
+    assert.not_matches('no kprobes', err)
+    -- a function is compiled as a kprobe program: then the compiler refuses it
+    link, err = bpf.kprobe('ksys_write', packet_helper)
+    assert.is_nil(link)
+    assert.matches('load_bytes%(%) cannot be called from a kprobe program', err)
     assert.not_matches('no kprobes', err)
   end)
 end)

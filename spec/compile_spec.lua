@@ -176,7 +176,7 @@ describe('compiler', function()
   it('calls helpers', function()
     local r = run(function() local t = time(); if t > 0 then return 1 end return 0 end, icmp)
     assert.equals(1, r)
-    assert.equals(0x3412, (run(function() return ntoh(pkt.ip.udp.crc + 0x1234) end,
+    assert.equals(0x34120000, (run(function() return ntoh(pkt.ip.udp.crc + 0x1234) end,
       pk.eth_ip(17, pk.udp(1, 2, '')))))
   end)
 

@@ -145,6 +145,18 @@ describe('regressions', function()
       '= 1; return s.a end'))
   end)
 
+  it('reads outside the packet return 0, whatever the index', function()
+    assert.equals(0, run('return function() return pkt[-1] end'))
+    assert.equals(0, run('return function() local p = pkt.ip - 20; return p[0] end'))
+    assert.equals(0, run('return function() return pkt[100000] end'))
+    -- offsets the kernel would read relative to the network header (SKF_NET_OFF)
+    assert.equals(0, run('return function(skb) local k = skb.len - skb.len - 0x100000 + 9; ' ..
+      'return pkt[k] end'))
+    assert.equals(0, run('return function(skb) return pkt[skb.len + 0x100000000] end'))
+    -- a negative index that still lands in the packet
+    assert.equals(17, run('return function(skb) local k = skb.len - skb.len - 1; return pkt.ip[k + 10] end'))
+  end)
+
   it('13: a backward goto, recursion and a program too complex for the verifier say so', function()
     local prog, err = compile('return function(skb) local x = 1 ::top:: x = x + 1 if skb.len > x then ' ..
       'goto top end return x end')

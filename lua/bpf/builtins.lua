@@ -1,7 +1,12 @@
 -- The helpers a compiled program may call, by the name the core knows them
--- under.  Outside a program, the ones that make sense in Lua work there too.
+-- under.  The core's helper table (core.helpers(), csrc/helpers.def) says
+-- which there are and where a program reaches each one (a global like
+-- `xadd`, or `bit.band`, `ffi.new`, `math.log2`); this module gives each one
+-- its Lua value.  Outside a program, the ones that make sense in Lua work
+-- there too; the others raise an error.
 local ffi = require('ffi')
 local bit = require('bit')
+local core = require('bpf.core')
 
 local M = {}
 
@@ -15,40 +20,39 @@ function M.ntoh(x, width)
   if width == 2 then r = bit.rshift(r, 16) end
   return width == 4 and bit.band(r, 0xffffffff) % 0x100000000 or r
 end
-M.hton = M.ntoh
-
-local function kernel_only(name)
-  return function() error('bpf: ' .. name .. '() works only inside a compiled program', 2) end
-end
-
-local kernel_helpers = { 'xadd', 'time', 'cpu', 'pid_tgid', 'uid_gid', 'comm', 'perf_submit',
-  'stack_id', 'load_bytes', 'random', 'ringbuf_output', 'ringbuf_reserve', 'ringbuf_submit',
-  'ringbuf_discard' }
-for _, name in ipairs(kernel_helpers) do
-  M[name] = kernel_only(name)
-end
+-- the same swap, as a function of its own so that it compiles under its own name
+function M.hton(x, width) return M.ntoh(x, width) end
 
 -- math with log2, which LuaJIT's math lacks (integer results on the kernel side)
 M.math = setmetatable({ log2 = function(x) return math.log(x) / math.log(2) end,
   log10 = math.log10, log = math.log }, { __index = math })
 
+local function kernel_only(name)
+  return function() error('bpf: ' .. name .. '() works only inside a compiled program', 2) end
+end
+
+-- The tables a dotted `from` names, and the globals Lua has itself.
+local libs = { ffi = ffi, bit = bit, math = M.math }
+local lua_globals = { print = print }
+
 -- function value -> name the core dispatches on
 M.names = {}
-for _, name in ipairs(kernel_helpers) do
-  M.names[M[name]] = name
+M.helpers = core.helpers()
+for _, h in ipairs(M.helpers) do
+  local lib, field = h.from:match('^([%a_][%w_]*)%.([%a_][%w_]*)$')
+  local fn
+  if lib then
+    fn = assert(libs[lib], 'bpf.builtins: no library ' .. lib .. ' for ' .. h.from)[field]
+    assert(type(fn) == 'function', 'bpf.builtins: ' .. h.from .. ' is not a function here')
+  else
+    fn = M[h.from] or lua_globals[h.from]
+    if fn == nil then -- only the kernel has it
+      fn = kernel_only(h.from)
+      M[h.from] = fn
+    end
+  end
+  assert(M.names[fn] == nil, 'bpf.builtins: ' .. h.from .. ' is the function of two helpers')
+  M.names[fn] = h.name
 end
-M.names[M.ntoh], M.names[M.hton] = 'ntoh', 'hton'
-M.names[print] = 'print'
-M.names[ffi.new] = 'new'
-M.names[ffi.cast] = 'cast'
-M.names[ffi.copy] = 'copy'
-for _, name in ipairs({ 'band', 'bor', 'bxor', 'lshift', 'rshift', 'arshift', 'bnot', 'tobit' }) do
-  M.names[bit[name]] = name
-end
-M.names[M.math.log2] = 'log2'
-M.names[M.math.log10] = 'log10'
-M.names[M.math.log] = 'log'
-M.names[math.log] = 'log'
-M.names[math.log10] = 'log10'
 
 return M

@@ -125,7 +125,8 @@ prog_mt.__tostring = function(self)
 end
 
 -- Compile fn. opts.ctx: the dissector of its first parameter (default skb);
--- opts.type: the program type it is meant for.
+-- opts.type: the program type it is meant for (a helper that type may not call is a
+-- compile error; without it every helper compiles).
 local function compile(fn, opts, level)
   opts = opts or {}
   if type(fn) == 'string' then
@@ -139,7 +140,7 @@ local function compile(fn, opts, level)
   local env = opts.env and with_base(opts.env) or program_env((level or 1) + 1)
   local copts = {
     builtins = builtins.names, ctype = ctype, layers = proto.layers,
-    ctx = opts.ctx or proto.skb,
+    ctx = opts.ctx or proto.skb, type = opts.type,
   }
   local out, err = core.compile(fn, env, copts)
   if not out then return nil, err end

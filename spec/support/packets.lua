@@ -41,6 +41,7 @@ M.frames = {
   tcp80 = M.eth_ip(6, M.tcp(4000, 80, 'GET / HTTP/1.1\r\n')),
   tcp_post = M.eth_ip(6, M.tcp(4000, 80, 'POST / HTTP/1.1\r\n')),
   icmp = M.eth_ip(1, '\8\0\0\0\0\0\0\0'),                                  -- echo request
+  proto_x = M.eth_ip(120, ''),                                             -- IPv4, protocol 120 ('x')
   ip6udp = string.rep('\0', 12) .. be16(0x86dd) .. '\x60\0\0\0' .. be16(8) .. '\17\64' ..
     string.rep('\0', 32) .. M.udp(1, 853, ''),
   short = string.rep('\0', 20),                                             -- too short for IPv4
