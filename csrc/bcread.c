@@ -200,12 +200,15 @@ static void usedef(const struct ctx *C, int pc, uint64_t *use, uint64_t *def)
 		set_add(use, a);
 		break;
 	case OP_CALL: case OP_CALLT: case OP_CALLM: case OP_CALLMT: {
+		/* CALLM's last arguments are the results of the call before it
+		** (MULTRES): they are read from its base up */
 		int nargs = (i->op == OP_CALL || i->op == OP_CALLT) ? c - 1 : C->nslots - a;
 		set_add(use, a);
 		for (int s = a + 1 + C->fr2; s < a + 1 + C->fr2 + nargs && s < C->nslots; s++)
 			set_add(use, s);
+		/* B results from A on; B == 0: all of them (MULTRES), from A up */
 		if (i->op == OP_CALL || i->op == OP_CALLM)
-			for (int s = a; s < a + b - 1; s++)
+			for (int s = a; s < (b ? a + b - 1 : C->nslots); s++)
 				set_add(def, s);
 		break;
 	}

@@ -215,8 +215,10 @@ static int map_key(struct ctx *C, int keyslot, int keyref, int64_t keynum, int k
 /* A key held in a slot but known at compile time is a constant key. */
 static void const_key(struct ctx *C, int keyslot, int64_t *keynum, int *keykind)
 {
-	if (*keykind == 0 && v_src(C, keyslot)->kind == VK_NUM) {
-		*keynum = v_src(C, keyslot)->num;
+	struct var *k = *keykind == 0 ? v_src(C, keyslot) : NULL;
+	if (k && k->kind == VK_NUM) {
+		/* a uint64 past 2^63 is a huge index, not a negative one */
+		*keynum = (k->flags & VF_U64) && k->num < 0 ? INT64_MAX : k->num;
 		*keykind = 2;
 	}
 }

@@ -61,6 +61,11 @@ static bool truthy_const(struct ctx *C, int slot, bool *val)
 
 static void cmp_set(struct ctx *C, uint8_t jop, int a, int b, int64_t imm)
 {
+	if (b < 0 && !fits_imm(imm)) { /* in a register now: the join's moves come before the jump */
+		b = C->tmp + 1;
+		v_numconst(C, b, imm, 0);
+		v_reg(C, b);
+	}
 	C->cmp = (struct pcmp){.state = 1, .jop = jop, .a = a, .b = b, .imm = imm, .null_slot = -1,
 			       .copy_dst = -1};
 }

@@ -677,6 +677,27 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 				to = q;
 		r_move(C, s, r, to);
 	}
+	/* A value kept in a stack slot that a store below overwrites (the slot
+	** once belonged to the variable stored there) goes to a register first. */
+	for (int s = 0; s < C->nslots; s++) {
+		struct var *jv = &j->v[s];
+		if (jv->kind == VK_UNDEF || jv->shadow >= 0 || !jv->spill || jv->reg != NOREG ||
+		    v_src(C, s)->spill == jv->spill)
+			continue;
+		for (int t = 0; t < V_TOP(C); t++) {
+			struct var *o = &C->v[t];
+			if (o->kind == VK_UNDEF || o->shadow >= 0 || o->spill != jv->spill ||
+			    t == v_root(C, s))
+				continue;
+			if (o->reg == NOREG) {
+				int r = r_alloc(C, want, false);
+				emit(C, BPF_LDX | BPF_MEM | BPF_DW, r, BPF_REG_10, (int16_t)-o->spill, 0);
+				o->reg = (uint8_t)r;
+				C->owner[r] = (int8_t)t;
+			}
+			o->spill = 0;
+		}
+	}
 	/* stores: the target expects a value in its spill slot */
 	for (int s = 0; s < C->nslots; s++) {
 		struct var *jv = &j->v[s];
@@ -768,6 +789,9 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 		}
 		/* what a test of its truth or a signed operation may assume: only what holds
 		** on every edge */
+		/* a stack copy counts at the join only if every edge has it there */
+		if (jv->reg != NOREG && jv->spill && cv->spill != jv->spill)
+			jv->spill = 0;
 		jv->flags = merge_flags(jv->flags, cv->kind == VK_NIL ? VF_BOOL : cv->flags);
 		jv->bits = jv->bits && cv->bits ? (jv->bits > cv->bits ? jv->bits : cv->bits) : 0;
 		if (cv->width > jv->width)
