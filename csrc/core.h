@@ -281,6 +281,7 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 		 int src);
 bool bi_call(struct ctx *C, const char *name, int a, int nargs);
 void pk_field(struct ctx *C, int dst, int base, const char *name);
+int pk_clamp(struct ctx *C, int r, bool u64, unsigned avoid);
 void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxslot);
 void mem_load(struct ctx *C, int dst, int base, const struct cfield *f);
 void mem_store(struct ctx *C, int base, const struct cfield *f, int src);

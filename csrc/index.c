@@ -228,7 +228,8 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 {
 	struct var *b = v_src(C, base);
 	struct cfield f;
-	const_key(C, keyslot, &keynum, &keykind);
+	if (!is_map(C, b) && b->kind != VK_LUA) /* memory: a constant index is an offset */
+		const_key(C, keyslot, &keynum, &keykind);
 	if (is_map(C, b)) {
 		map_lookup(C, dst, base, map_key(C, keyslot, keyref, keynum, keykind));
 		return;
@@ -373,7 +374,8 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 {
 	struct var *b = v_src(C, base);
 	struct cfield f;
-	const_key(C, keyslot, &keynum, &keykind);
+	if (!is_map(C, b) && b->kind != VK_LUA) /* memory: a constant index is an offset */
+		const_key(C, keyslot, &keynum, &keykind);
 	if (is_map(C, b)) {
 		int ks = map_key(C, keyslot, keyref, keynum, keykind);
 		if (v_src(C, src)->kind == VK_NIL)

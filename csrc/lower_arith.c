@@ -79,6 +79,13 @@ static bool pkt_shift(struct ctx *C, int dst, int a, int bslot, int64_t n, bool 
 		C->locked |= 1u << rb;
 	}
 	int rd = alu_dst(C, dst, a);
+	if (rb >= 0 && !(v_src(C, bslot)->bits && v_src(C, bslot)->bits <= 30)) {
+		/* an amount of unknown range: clamped first, so the offset cannot wrap */
+		int t = r_scratch(C, C->locked | 1u << rd);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, rb, 0, 0);
+		C->locked |= 1u << rd | 1u << t;
+		rb = pk_clamp(C, t, v_src(C, bslot)->flags & VF_U64, C->locked);
+	}
 	C->locked = 0;
 	if (rb >= 0)
 		emit(C, BPF_ALU64 | (sub ? BPF_SUB : BPF_ADD) | BPF_X, rd, rb, 0, 0);

@@ -120,6 +120,24 @@ void null_guard(struct ctx *C, int slot, int *skip)
 
 /* ---- packet ---- */
 
+/* A run-time packet offset (or index) in register r, of unknown range, made
+** safe to add to: kept when it lies in [-2^31, 2^31) (uint64: [0, 2^31)), else
+** replaced by 2^31 - 1, which is past the end of any packet, so that a sum
+** cannot wrap around into the packet.  Returns the register that holds it. */
+int pk_clamp(struct ctx *C, int r, bool u64, unsigned avoid)
+{
+	if (BROKEN(C, pkt_bounds))
+		return r;
+	int t = r_scratch(C, avoid | 1u << r);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, r, 0, 0);
+	if (!u64)
+		emit(C, BPF_ALU64 | BPF_SUB | BPF_K, t, 0, 0, INT32_MIN);
+	emit(C, BPF_ALU64 | BPF_RSH | BPF_K, t, 0, 0, u64 ? 31 : 32);
+	emit(C, BPF_JMP | BPF_JEQ | BPF_K, t, 0, 1, 0);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, INT32_MAX);
+	return r;
+}
+
 /* dst = packet bytes at base's offset + off (+ the run-time index in idxslot). */
 void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxslot)
 {
@@ -149,10 +167,13 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 			int t = C->tmp + 4;
 			int ridx = v_reg(C, idxslot);
 			C->locked |= 1u << ridx;
+			bool known = v_src(C, idxslot)->bits && v_src(C, idxslot)->bits <= 30;
 			if (b->kind == VK_PKT) {
 				v_def(C, t);
 				int rt = v_newreg(C, t);
 				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, ridx, 0, 0);
+				if (!known)
+					pk_clamp(C, rt, v_src(C, idxslot)->flags & VF_U64, C->locked);
 				if (b->num)
 					emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rt, 0, 0, (int32_t)b->num);
 				int ib = v_src(C, idxslot)->bits;
@@ -163,8 +184,15 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 				C->locked |= 1u << rb;
 				v_def(C, t);
 				int rt = v_newreg(C, t);
-				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, rb, 0, 0);
-				emit(C, BPF_ALU64 | BPF_ADD | BPF_X, rt, ridx, 0, 0);
+				if (!known) {
+					emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, ridx, 0, 0);
+					pk_clamp(C, rt, v_src(C, idxslot)->flags & VF_U64,
+						 C->locked | 1u << rt);
+					emit(C, BPF_ALU64 | BPF_ADD | BPF_X, rt, rb, 0, 0);
+				} else {
+					emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, rb, 0, 0);
+					emit(C, BPF_ALU64 | BPF_ADD | BPF_X, rt, ridx, 0, 0);
+				}
 				int ib = bits_add(v_src(C, idxslot)->bits, v_src(C, base)->bits);
 				v_rt(C, t, rt, PK_SCALAR, 8, 0);
 				C->v[t].bits = (uint8_t)ib;

@@ -571,7 +571,9 @@ static bool same_const(const struct var *a, const struct var *b)
 	if (a->kind != b->kind)
 		return false;
 	switch (a->kind) {
-	case VK_NUM: case VK_PKT: case VK_STACK:
+	case VK_NUM: /* false is not 0, a uint64 not an int64 */
+		return a->num == b->num && !((a->flags ^ b->flags) & (VF_BOOL | VF_U64));
+	case VK_PKT: case VK_STACK:
 		return a->num == b->num && a->ref == b->ref;
 	case VK_LUA:
 		return a->ref == b->ref;
