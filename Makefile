@@ -19,7 +19,7 @@ HDRS := $(wildcard csrc/*.h)
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
-.PHONY: all deps test demo bench lint clean install asan
+.PHONY: all deps test demo bench lint clean install asan fuzz
 
 all: $(CORE)
 
@@ -53,6 +53,12 @@ demo: deps all
 
 bench: deps all
 	$(LUAJIT) bench/run.lua
+
+# The differential fuzzer (tools/fuzz): random programs, kernel against oracle.
+N    ?= 1000
+SEED ?= 1
+fuzz: all
+	$(LUAJIT) tools/fuzz/main.lua --n=$(N) --seed=$(SEED)
 
 install: all
 	luarocks make rockspec/luajit-bpf-scm-1.rockspec

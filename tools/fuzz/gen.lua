@@ -9,6 +9,7 @@ local O = require('tools.fuzz.oracle')
 
 local M = {}
 local i64, u64, is_u = O.i64, O.u64, O.is_u
+M.is_u = is_u
 
 ------------------------------------------------------------------- the PRNG
 
@@ -170,7 +171,7 @@ local function is_zero(v) return type(v) == 'cdata' and v == 0 end
 local Check = {}
 Check.__index = Check
 
-local function bad(why, node) error({ why = why, node = node }, 0) end
+local function bad(why, node, t) error({ why = why, node = node, t = t }, 0) end
 
 -- Type and constant value of an expression; `cond` allows a map value
 -- pointer (a value only tested for truth).
@@ -234,7 +235,7 @@ function Check:expr1(e)
     local tb, vb = self:num(e.b)
     if plainlit(e.a) and plainlit(e.b) then bad('two plain literals (folded by the parser)', e) end
     local t = (ta == TU or tb == TU) and TU or TI
-    if (e.op == '/' or e.op == '%') and is_zero(vb) and not self.typing then bad('divzero', e) end
+    if (e.op == '/' or e.op == '%') and is_zero(vb) and not self.typing then bad('divzero', e, tb) end
     if va ~= RT and vb ~= RT then return t, fold_arith(e.op, va, vb) end
     -- what a folder may know without knowing both operands
     if (e.op == '*' and (is_zero(va) or is_zero(vb))) or (e.op ~= '+' and e.op ~= '-' and is_zero(va)) then
@@ -309,11 +310,12 @@ function Check:expr1(e)
     local ct = const_truth(va)
     if ct == nil then
       -- a number is never false: `x and y` is y, `x or y` is x
-      if falsy(ta) == 0 then return t, k == 'and' and vb or RT end
+      if falsy(ta) == 0 and k == 'and' then return t, vb end
       return t, RT
     end
-    if k == 'and' then return t, ct and vb or va end
-    return t, ct and va or vb
+    -- (not `ct and vb or va`: vb may be false)
+    if (k == 'and') == ct then return t, vb end
+    return t, va
   elseif k == 'not' then
     local ta, va = self:expr(e.a, true)
     local ct = const_truth(va)
@@ -477,7 +479,7 @@ function M.check(prog)
   end)
   if ok then return true end
   if type(err) ~= 'table' then error(err, 0) end
-  return nil, err.why, err.node
+  return nil, err.why, err.node, err.t
 end
 
 -- The type of an expression in a program at a point is what the checker
@@ -648,7 +650,7 @@ function G:num(nt, d)
     end
     local ta, tb = self:operand_types(nt)
     local args = { self:num(ta, d - 1), self:num(tb, d - 1) }
-    if r:chance(0.1) then args[3] = self:num(nt, d - 1) end
+    if r:chance(0.04) then args[3] = self:num(nt, d - 1) end
     return { k = 'bit', f = fn, args = args }
   elseif which == 'tobit' then
     return { k = 'bit', f = 'tobit', args = { self:num(f.u64 and r:chance(0.3) and TU or TI, d - 1) } }
@@ -761,10 +763,8 @@ end
 -- The type of a freshly built expression, from the generator's variables.
 function G:type_of(e)
   -- typing only: a zero divisor is repaired once the program is whole
-  local c = setmetatable({ vars = {}, const = {}, declared = {}, nlocals = 0, in_look = 0, typing = true }, Check)
-  for _, v in ipairs(self.vars) do
-    c.vars[v.name] = { t = v.t, kind = v.kind, map = v.map, live = v.kind == 'ref' }
-  end
+  local c = setmetatable({ vars = self.byname, const = {}, declared = {}, nlocals = 0, in_look = 0, typing = true },
+    Check)
   local ok, t = pcall(c.expr, c, e)
   if not ok then
     if type(t) == 'table' then return nil, t.why end
@@ -802,7 +802,19 @@ function G:key()
   return self:num(self:numtype(), 2)
 end
 
-function G:push(v) self.vars[#self.vars + 1] = v end
+-- The generator's variables in scope: a list (to pick from) and by name
+-- (the checker's view, for typing new expressions).
+function G:push(v)
+  self.vars[#self.vars + 1] = v
+  self.byname[v.name] = v
+end
+
+function G:pop_to(mark)
+  for i = #self.vars, mark + 1, -1 do
+    self.byname[self.vars[i].name] = nil
+    self.vars[i] = nil
+  end
+end
 
 function G:declare(out, e)
   local t, why = self:type_of(e)
@@ -881,18 +893,18 @@ function G:look(out, depth)
   local d = r:pick(self:maps('lookup'))
   local s = { k = 'look', map = d.name, key = self:key(), name = self:fresh('v') }
   s.form = r:weighted({ { 5, 'plain' }, { 3, 'and' }, { 2, 'not' } })
-  local ref = { name = s.name, kind = 'ref', map = d, t = TP + TN }
+  local ref = { name = s.name, kind = 'ref', map = d, t = TP + TN, live = true } -- live while in scope
   if s.form == 'and' then
     self:push(ref)
     s.c = self:bool(2) or { k = 'bool', v = true }
-    self.vars[#self.vars] = nil
+    self:pop_to(#self.vars - 1)
   end
   local mark = #self.vars
   self:push(ref)
   self.in_look = self.in_look + 1
   s.body = self:block(depth + 1, r:range(1, 4), true)
   self.in_look = self.in_look - 1
-  for i = #self.vars, mark + 1, -1 do self.vars[i] = nil end
+  self:pop_to(mark)
   if r:chance(0.4) then s.els = self:block(depth + 1, r:range(1, 2), true) end
   out[#out + 1] = s
 end
@@ -902,7 +914,7 @@ function G:block(depth, n, allow_ret)
   local out = {}
   for _ = 1, n do self:stmt(out, depth) end
   if allow_ret and self.rng:chance(0.15) then out[#out + 1] = { k = 'ret', e = self:value(2) } end
-  for i = #self.vars, mark + 1, -1 do self.vars[i] = nil end
+  self:pop_to(mark)
   return out
 end
 
@@ -961,30 +973,17 @@ end
 -- them) by non-zero literals until the program checks.
 local function repair(prog, rng)
   for _ = 1, 200 do
-    local ok, why, node = M.check(prog)
+    local ok, why, node, tb = M.check(prog)
     if ok then return prog end
     if why ~= 'divzero' then
-      error('fuzz: the generator made an invalid program (' .. why .. '):\n' .. M.render(prog), 0)
+      local where = node and node.k and (node.e or node.a) and M.render({ body = { { k = 'ret', e = node.e or node } } }) or ''
+      error('fuzz: the generator made an invalid program (' .. why .. '):\n' .. M.render(prog) .. '\nat: ' .. where, 0)
     end
-    local tb = M.type_of_num(node.b)
+    -- a literal of the divisor's type, so that the division keeps its type
     local v = rng:range(1, 9)
-    if plainlit(node.a) then node.b = G.cdata_lit(nil, tb, v) else node.b = num(ffi.cast(tb == TU and u64 or i64, v),
-      tb == TU and 'ULL' or 'n') end
+    if tb == TU or plainlit(node.a) then node.b = G.cdata_lit(nil, tb, v) else node.b = plain(v) end
   end
   error('fuzz: could not repair a program:\n' .. M.render(prog), 0)
-end
-
--- The type of a number expression without variables' help: good enough
--- for a divisor being replaced (uint64 when anything in it says so).
-function M.type_of_num(e)
-  local found = false
-  local function walk(x)
-    if type(x) ~= 'table' then return end
-    if (x.k == 'num' and is_u(x.v)) or (x.k == 'cast' and x.ct == 'uint64_t') then found = true end
-    for _, v in pairs(x) do if type(v) == 'table' then walk(v) end end
-  end
-  walk(e)
-  return found and TU or TI
 end
 
 -- A program for (seed, index) under the feature set.  With swarm, each
@@ -999,7 +998,7 @@ function M.program(seed, index, feat, swarm)
       if feat[name] and rng:chance(0.7) then f[name] = true end
     end
   end
-  local g = setmetatable({ rng = rng, f = f, vars = {}, nvar = 0, in_look = 0, leafdepth = 0 }, G)
+  local g = setmetatable({ rng = rng, f = f, vars = {}, byname = {}, nvar = 0, in_look = 0, leafdepth = 0 }, G)
   return repair(g:program(), rng)
 end
 
@@ -1130,16 +1129,31 @@ function M.render(prog, oracle)
   return table.concat(r.out, '\n') .. '\n'
 end
 
--- Which maps a program names (so a run knows to reset and compare them).
-function M.maps_used(prog)
-  local used = {}
+-- What a (shrunk) program is made of, as a short sorted list: groups
+-- result mismatches, which have no message, by the constructs left in them.
+function M.shape(prog)
+  local seen = {}
+  local function note(x) seen[x] = true end
   local function walk(x)
     if type(x) ~= 'table' then return end
-    if x.map and type(x.map) == 'string' then used[x.map] = true end
+    local k = x.k
+    if k == 'num' then note(x.lit == 'n' and 'num' or x.lit)
+    elseif k == 'bin' or k == 'cmp' then note(x.op)
+    elseif k == 'bit' then note('bit.' .. x.f)
+    elseif k == 'cast' then note('cast ' .. x.ct)
+    elseif k == 'pf' then note('pkt field')
+    elseif k == 'pb' then note('pkt[const]')
+    elseif k == 'pi' then note('pkt[run-time]')
+    elseif k == 'skb' or k == 'cb' then note('skb')
+    elseif k == 'look' then note('lookup')
+    elseif k and k ~= 'var' and k ~= 'local' and k ~= 'set' and k ~= 'ret' then note(k) end
     for _, v in pairs(x) do if type(v) == 'table' then walk(v) end end
   end
   walk(prog.body)
-  return used
+  local out = {}
+  for name in pairs(seen) do out[#out + 1] = name end
+  table.sort(out)
+  return table.concat(out, ' ')
 end
 
 return M

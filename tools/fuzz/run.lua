@@ -175,8 +175,7 @@ local function write_file(path, text)
 end
 
 -- The compiled program, or nil and a failure.
-function Runner:compile(prog, src)
-  src = src or gen.render(prog)
+function Runner:compile(src)
   if self.current then write_file(self.current, src) end
   local chunk, err = loadstring(src, '=fuzz')
   if not chunk then return nil, { class = 'invalid', msg = 'does not parse: ' .. err } end
@@ -187,9 +186,9 @@ function Runner:compile(prog, src)
   return p
 end
 
--- The oracle's function and its environment.
-function M.oracle(prog)
-  local chunk, err = loadstring(gen.render(prog, true), '=oracle')
+-- The oracle's function and its environment, from the oracle's rendering.
+function M.oracle(src)
+  local chunk, err = loadstring(src, '=oracle')
   if not chunk then return nil, err end
   local env = O.env()
   setfenv(chunk, env)
@@ -274,10 +273,15 @@ end
 -- { class, msg, sig, input = index, expected, got }.  opts.only = an input
 -- index (the shrinker re-checks the one that failed).
 function Runner:check(prog, inputs, opts)
+  return self:check_source(gen.render(prog), gen.render(prog, true), inputs, opts)
+end
+
+-- The same from the two renderings (a failure file holds them).
+function Runner:check_source(src, osrc, inputs, opts)
   opts = opts or {}
-  local p, fail = self:compile(prog)
+  local p, fail = self:compile(src)
   if not p then return fail end
-  local ofn, oenv = M.oracle(prog)
+  local ofn, oenv = M.oracle(osrc)
   if not ofn then return { class = 'invalid', msg = 'the oracle does not parse: ' .. tostring(oenv) } end
   if not self.kernel then
     -- no kernel: the oracle still runs, so an invalid program shows up
@@ -290,7 +294,10 @@ function Runner:check(prog, inputs, opts)
   local ok, handle, err = pcall(p.load, p, 'sched_cls', { raw = self.raw })
   if not ok then return { class = 'error', msg = tostring(handle), sig = 'error: load: ' .. normalise(handle) } end
   if not handle then return { class = 'verifier', msg = tostring(err), sig = 'verifier: ' .. verifier_reason(err) } end
-  local used = gen.maps_used(prog)
+  local used = {}
+  for _, d in ipairs(O.maps) do
+    if src:find(d.name, 1, true) then used[d.name] = true end
+  end
   for i, input in ipairs(inputs) do
     if not opts.only or opts.only == i then
       fail = self:run_input(handle, ofn, oenv, input, used)
