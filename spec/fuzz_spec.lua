@@ -153,8 +153,9 @@ describe('fuzz oracle', function()
   end)
 
   it('keeps map changes made before a read past the end', function()
-    local r, maps = oracle(body("O.set(arr32, 0LL, 9LL)\nlocal x = P:index('eth', 500LL)\nO.set(arr32, 1LL, 9LL)\nreturn x"),
-      udp53)
+    local src = body("O.set(arr32, 0LL, 9LL)\nlocal x = P:index('eth', 500LL)\n" ..
+      "O.set(arr32, 1LL, 9LL)\nreturn x")
+    local r, maps = oracle(src, udp53)
     assert.equals(0, r)
     assert.equals(9ULL, maps.arr32:list()[1][2])
     assert.equals(1ULL, maps.arr32:list()[2][2])
@@ -164,7 +165,8 @@ describe('fuzz oracle', function()
     local prog = { upv = { { name = 'u1', e = gen.plain(-7) } }, body = {
       { k = 'local', name = 'x2', e = { k = 'pf', f = 'pkt.ip.proto' } },
       { k = 'if', arms = { { c = gen.plain(0), body = {
-        { k = 'set', name = 'x2', e = { k = 'bin', op = '%', a = { k = 'var', name = 'u1' }, b = { k = 'var', name = 'x2' } } },
+        { k = 'set', name = 'x2',
+          e = { k = 'bin', op = '%', a = { k = 'var', name = 'u1' }, b = { k = 'var', name = 'x2' } } },
       } } } },
       { k = 'ret', e = { k = 'bin', op = '/', a = { k = 'var', name = 'x2' }, b = gen.plain(-2) } },
     } }
@@ -187,10 +189,11 @@ describe('fuzz oracle', function()
       { k = 'ret', e = { k = 'bin', op = '%', a = len, b = { k = 'var', name = 'z' } } } } }))
     -- arithmetic on a boolean, a map value pointer returned, a path-dependent type
     assert.is_nil(gen.check(ret({ k = 'bin', op = '+', a = len, b = { k = 'bool', v = true } })))
-    assert.is_nil(gen.check({ body = { { k = 'look', name = 'v', map = 'arr32', key = gen.plain(1), form = 'plain',
-      body = { { k = 'ret', e = { k = 'ref', name = 'v' } } } } } }))
-    assert.is_nil(gen.check(ret({ k = 'or', a = { k = 'and', a = { k = 'cmp', op = '<', a = len, b = gen.plain(5) },
-      b = len }, b = gen.num(ffi.cast('uint64_t', 1), 'ULL') })))
+    assert.is_nil(gen.check({ body = { { k = 'look', name = 'v', map = 'arr32', key = gen.plain(1),
+      form = 'plain', body = { { k = 'ret', e = { k = 'ref', name = 'v' } } } } } }))
+    local small = { k = 'cmp', op = '<', a = len, b = gen.plain(5) }
+    assert.is_nil(gen.check(ret({ k = 'or', a = { k = 'and', a = small, b = len },
+      b = gen.num(ffi.cast('uint64_t', 1), 'ULL') })))
     assert.equals(T.I, bit.band(T.I, T.I + T.F)) -- (types are sets)
   end)
 
@@ -244,10 +247,12 @@ describe('fuzz against the kernel', function()
     campaign({ seed = 2, n = 500, without = { 'pow', 'tobit' } })
   end)
   it('agrees with the oracle: seed 3, arithmetic, logic and branches on the context, 450 programs', function()
-    campaign({ seed = 3, n = 450, features = { 'arith', 'div', 'cmp', 'logic', 'branch', 'spill', 'ctx', 'k64' } })
+    campaign({ seed = 3, n = 450,
+      features = { 'arith', 'div', 'cmp', 'logic', 'branch', 'spill', 'ctx', 'k64' } })
   end)
   it('agrees with the oracle: seed 4, packets and maps, 450 programs', function()
-    campaign({ seed = 4, n = 450, features = { 'arith', 'cmp', 'logic', 'branch', 'packet', 'pktidx', 'map', 'bit' } })
+    campaign({ seed = 4, n = 450,
+      features = { 'arith', 'cmp', 'logic', 'branch', 'packet', 'pktidx', 'map', 'bit' } })
   end)
 end)
 

@@ -289,13 +289,11 @@ function Check:expr1(e)
     return t, RT
   elseif k == 'cmp' then
     if not cmp_ops[e.op] then bad('bad comparison', e) end
-    local ta, va, tb, vb
+    local va, vb
     if e.op == '==' or e.op == '~=' then
-      ta, va = self:expr(e.a)
-      tb, vb = self:expr(e.b)
+      va, vb = select(2, self:expr(e.a)), select(2, self:expr(e.b))
     else
-      ta, va = self:num(e.a)
-      tb, vb = self:num(e.b)
+      va, vb = select(2, self:num(e.a)), select(2, self:num(e.b))
     end
     if va ~= RT and vb ~= RT then
       if va == NILV then va = nil end
@@ -333,10 +331,6 @@ local function copy(t)
   local c = {}
   for k, v in pairs(t) do c[k] = v end
   return c
-end
-
-local function ends_in_return(block)
-  return #block > 0 and block[#block].k == 'ret'
 end
 
 function Check:declare(name, ent, node)
@@ -537,7 +531,7 @@ function G:lit(nt)
 end
 
 -- A literal of type nt that the parser does not fold with another one.
-function G:cdata_lit(nt, x)
+local function cdata_lit(nt, x)
   if nt == TU then return num(ffi.cast(u64, x), 'ULL') end
   return num(ffi.cast(i64, x), 'LL')
 end
@@ -565,7 +559,7 @@ function G:num_leaf(nt, nolit)
   elseif f.u64 and self.leafdepth < 2 and (f.ctx or f.packet) then
     opts[#opts + 1] = { 2, 'widen' }
   end
-  if #opts == 0 then return self:cdata_lit(nt, r:pick(small)) end
+  if #opts == 0 then return cdata_lit(nt, r:pick(small)) end
   local which = r:weighted(opts)
   if which == 'lit' then return self:lit(nt) end
   if which == 'var' then return { k = 'var', name = r:pick(vs).name } end
@@ -633,7 +627,7 @@ function G:num(nt, d)
     local op = which == 'bin' and r:pick({ '+', '-', '*', '+', '-' }) or r:pick({ '/', '%' })
     local a = self:num(ta, d - 1)
     local b = self:num(tb, d - 1)
-    if which == 'div' and b.k == 'num' and b.v == 0 then b = self:cdata_lit(tb, r:range(1, 9)) end
+    if which == 'div' and b.k == 'num' and b.v == 0 then b = cdata_lit(tb, r:range(1, 9)) end
     return { k = 'bin', op = op, a = a, b = self:unfold(a, b, tb) }
   elseif which == 'unm' then
     return { k = 'unm', a = self:num(nt, d - 1) }
@@ -645,7 +639,7 @@ function G:num(nt, d)
     local fn = r:pick({ 'band', 'bor', 'bxor', 'band', 'lshift', 'rshift', 'arshift', 'bnot' })
     if fn == 'bnot' then return { k = 'bit', f = fn, args = { self:num(nt, d - 1) } } end
     if fn == 'lshift' or fn == 'rshift' or fn == 'arshift' then
-      local n = r:chance(0.6) and plain(r:pick(shifts)) or self:num(f.u64 and r:chance(0.2) and TU or TI, d - 1)
+      local n = r:chance(0.6) and plain(r:pick(shifts)) or self:num(self:numtype(), d - 1)
       return { k = 'bit', f = fn, args = { self:num(nt, d - 1), n } }
     end
     local ta, tb = self:operand_types(nt)
@@ -655,10 +649,12 @@ function G:num(nt, d)
   elseif which == 'tobit' then
     return { k = 'bit', f = 'tobit', args = { self:num(f.u64 and r:chance(0.3) and TU or TI, d - 1) } }
   elseif which == 'cast64' then
-    if nt == TU then return { k = 'cast', ct = 'uint64_t', a = self:num(r:chance(0.7) and TI or TU, d - 1) } end
+    if nt == TU then
+      return { k = 'cast', ct = 'uint64_t', a = self:num(r:chance(0.7) and TI or TU, d - 1) }
+    end
     return { k = 'cast', ct = 'int64_t', a = self:num(r:chance(0.7) and TU or TI, d - 1) }
   elseif which == 'castn' then
-    return { k = 'cast', ct = r:pick(narrow_types), a = self:num(f.u64 and r:chance(0.2) and TU or TI, d - 1) }
+    return { k = 'cast', ct = r:pick(narrow_types), a = self:num(self:numtype(), d - 1) }
   elseif which == 'tern' then
     -- c and x or y: x is a number, never false, so this is x when c holds
     return { k = 'or', a = { k = 'and', a = self:cond(d - 1), b = self:num(nt, d - 1) },
@@ -666,7 +662,7 @@ function G:num(nt, d)
   end
   -- andor: a number is true, so `x or y` is x and `x and y` is y
   if r:chance(0.5) then return { k = 'or', a = self:num(nt, d - 1), b = self:value(d - 1) } end
-  return { k = 'and', a = self:num(r:chance(0.8) and TI or (f.u64 and TU or TI), d - 1), b = self:num(nt, d - 1) }
+  return { k = 'and', a = self:num(self:numtype(), d - 1), b = self:num(nt, d - 1) }
 end
 
 function G:numtype()
@@ -718,8 +714,10 @@ function G:value(d)
   if c < 65 then return self:num(self:numtype(), d) end
   if c < 85 then return self:bool(d) or self:num(TI, d) end
   if not f.logic then return self:num(TI, d) end
-  if c < 92 then return { k = 'and', a = self:bool(d - 1) or self:cond(d - 1), b = self:num(self:numtype(), d - 1) } end
-  if c < 98 then return { k = 'or', a = self:bool(d - 1) or self:cond(d - 1), b = self:num(self:numtype(), d - 1) } end
+  if c < 98 then
+    local test = self:bool(d - 1) or self:cond(d - 1)
+    return { k = c < 92 and 'and' or 'or', a = test, b = self:num(self:numtype(), d - 1) }
+  end
   return r:chance(0.5) and { k = 'nil' } or { k = 'bool', v = false }
 end
 
@@ -763,8 +761,8 @@ end
 -- The type of a freshly built expression, from the generator's variables.
 function G:type_of(e)
   -- typing only: a zero divisor is repaired once the program is whole
-  local c = setmetatable({ vars = self.byname, const = {}, declared = {}, nlocals = 0, in_look = 0, typing = true },
-    Check)
+  local c = setmetatable({ vars = self.byname, const = {}, declared = {}, nlocals = 0, in_look = 0,
+    typing = true }, Check)
   local ok, t = pcall(c.expr, c, e)
   if not ok then
     if type(t) == 'table' then return nil, t.why end
@@ -793,7 +791,7 @@ function G:key()
   local c = r:below(100)
   if c < 35 then
     local k = r:pick(keys)
-    if k > 0x7fffffff then return self:cdata_lit(TI, k) end
+    if k > 0x7fffffff then return cdata_lit(TI, k) end
     return plain(k)
   end
   if c < 75 and f.bit then
@@ -819,7 +817,8 @@ end
 function G:declare(out, e)
   local t, why = self:type_of(e)
   if not t then
-    error('fuzz: the generator made an invalid expression (' .. why .. '): ' .. M.render({ body = { { k = 'ret', e = e } } }), 0)
+    error(('fuzz: the generator made an invalid expression (%s): %s'):format(why,
+      M.render({ body = { { k = 'ret', e = e } } })), 0)
   end
   local name = self:fresh('x')
   out[#out + 1] = { k = 'local', name = name, e = e }
@@ -879,7 +878,8 @@ function G:stmt(out, depth)
     local d = r:pick(ds)
     local s = { k = which, map = d.name, key = self:key() }
     if which ~= 'mdel' then
-      s.e = which == 'xadd' and r:chance(0.5) and plain(r:pick({ 1, 1, 2, -1, 0x7fffffff })) or self:num(self:numtype(), 2)
+      if which == 'xadd' and r:chance(0.5) then s.e = plain(r:pick({ 1, 1, 2, -1, 0x7fffffff }))
+      else s.e = self:num(self:numtype(), 2) end
     end
     out[#out + 1] = s
   elseif which == 'vwr' then
@@ -941,8 +941,8 @@ function G:final()
   for i = 2, #nums do combine({ k = 'var', name = nums[i].name }) end
   if f.logic then
     for _, v in ipairs(others) do
-      combine({ k = 'or', a = { k = 'and', a = { k = 'var', name = v.name }, b = self:cdata_lit(TI, r:range(1, 99)) },
-        b = self:cdata_lit(TI, r:range(100, 199)) })
+      local test = { k = 'and', a = { k = 'var', name = v.name }, b = cdata_lit(TI, r:range(1, 99)) }
+      combine({ k = 'or', a = test, b = cdata_lit(TI, r:range(100, 199)) })
     end
   end
   return { k = 'ret', e = e }
@@ -976,12 +976,13 @@ local function repair(prog, rng)
     local ok, why, node, tb = M.check(prog)
     if ok then return prog end
     if why ~= 'divzero' then
-      local where = node and node.k and (node.e or node.a) and M.render({ body = { { k = 'ret', e = node.e or node } } }) or ''
-      error('fuzz: the generator made an invalid program (' .. why .. '):\n' .. M.render(prog) .. '\nat: ' .. where, 0)
+      local at = node and node.k and M.render({ body = { { k = 'ret', e = node.e or node } } }) or ''
+      error(('fuzz: the generator made an invalid program (%s):\n%s\nat: %s'):format(why, M.render(prog), at),
+        0)
     end
     -- a literal of the divisor's type, so that the division keeps its type
     local v = rng:range(1, 9)
-    if tb == TU or plainlit(node.a) then node.b = G.cdata_lit(nil, tb, v) else node.b = plain(v) end
+    if tb == TU or plainlit(node.a) then node.b = cdata_lit(tb, v) else node.b = plain(v) end
   end
   error('fuzz: could not repair a program:\n' .. M.render(prog), 0)
 end
@@ -998,7 +999,8 @@ function M.program(seed, index, feat, swarm)
       if feat[name] and rng:chance(0.7) then f[name] = true end
     end
   end
-  local g = setmetatable({ rng = rng, f = f, vars = {}, byname = {}, nvar = 0, in_look = 0, leafdepth = 0 }, G)
+  local g = setmetatable({ rng = rng, f = f, vars = {}, byname = {}, nvar = 0, in_look = 0, leafdepth = 0 },
+    G)
   return repair(g:program(), rng)
 end
 

@@ -75,7 +75,8 @@ local function failure_file(o, f)
       f.input and (', input ' .. f.input) or '', f.path),
     '-- ' .. (f.msg or ''):gsub('\n.*', ''),
     'return {',
-    ('  class = %q, seed = %d, program = %d, signature = %q,'):format(f.class, o.seed, f.index, f.sig or f.class),
+    ('  class = %q, seed = %d, program = %d, signature = %q,'):format(f.class, o.seed, f.index,
+      f.sig or f.class),
     '  source = ' .. long_string(f.source) .. ',',
     '  oracle_source = ' .. long_string(f.oracle_source) .. ',',
     ('  packet = %q, -- %d bytes'):format(hex(input.packet), #input.packet),
@@ -95,7 +96,8 @@ local function replay(o)
   local runner = run.new({ kernel = true, raw = o.raw })
   local cb = {}
   for i = 1, 5 do cb[i] = f.ctx.cb[i] end
-  local inputs = { { packet = unhex(f.packet), ctx = { mark = f.ctx.mark, priority = f.ctx.priority, cb = cb } } }
+  local ctx = { mark = f.ctx.mark, priority = f.ctx.priority, cb = cb }
+  local inputs = { { packet = unhex(f.packet), ctx = ctx } }
   io.write(f.source)
   local fail = runner:check_source(f.source, f.oracle_source, inputs)
   if not fail then
@@ -145,12 +147,13 @@ local function fuzz(o)
         f.msg, f.expected, f.got = g.msg, g.expected, g.got
       end
       f.source, f.oracle_source = gen.render(best), gen.render(best, true)
+      -- mismatches have no message: the constructs left after shrinking name them
+      local sig = f.sig or (f.tries and (f.class .. ': ' .. gen.shape(best))) or f.class
+      f.sig = sig
       f.path = ('%s/%s-%d-%d.lua'):format(o.out, f.class, o.seed, i)
       local fh = assert(io.open(f.path, 'w'))
       fh:write(failure_file(o, f))
       fh:close()
-      -- mismatches have no message: the constructs left after shrinking name them
-      local sig = f.sig or (f.tries and (f.class .. ': ' .. gen.shape(best))) or f.class
       local s = sigs[sig]
       if not s then
         s = { sig = sig, n = 0 }
@@ -159,7 +162,8 @@ local function fuzz(o)
       end
       s.n = s.n + 1
       if not s.source or (f.tries and (not s.tries or #f.source < #s.source)) then
-        s.path, s.source, s.msg, s.expected, s.got, s.tries = f.path, f.source, f.msg, f.expected, f.got, f.tries
+        s.path, s.source, s.msg, s.tries = f.path, f.source, f.msg, f.tries
+        s.expected, s.got = f.expected, f.got
       end
       if not o.quiet then
         print(('fuzz: program %d: %s: %s -> %s'):format(i, f.class, (f.msg or ''):match('^[^\n]*'), f.path))
@@ -183,8 +187,8 @@ end
 -- The last line of a campaign.
 local function summary(r)
   local c = r.counts
-  return ('fuzz: %d programs, %d failures (mismatch=%d refused=%d verifier=%d error=%d)'):format(r.done, r.total,
-    c.mismatch + c.mapdiff, c.refused, c.verifier, c.error + c.invalid)
+  return ('fuzz: %d programs, %d failures (mismatch=%d refused=%d verifier=%d error=%d)'):format(r.done,
+    r.total, c.mismatch + c.mapdiff, c.refused, c.verifier, c.error + c.invalid)
 end
 
 local function main(argv)

@@ -26,13 +26,12 @@ local ports = { 53, 80, 443, 0, 1, 65535, 4000, 8080 }
 
 local function l4_header(rng, proto, payload)
   if proto == 17 then
-    return be16(rng:chance(0.5) and rng:pick(ports) or rng:below(65536)) ..
-      be16(rng:chance(0.5) and rng:pick(ports) or rng:below(65536)) .. be16(8 + #payload) .. be16(rng:below(65536))
+    local function port() return rng:chance(0.5) and rng:pick(ports) or rng:below(65536) end
+    return be16(port()) .. be16(port()) .. be16(8 + #payload) .. be16(rng:below(65536))
   elseif proto == 6 then
     local off = rng:range(5, 8) -- data offset in words: options stretch the header
     return be16(rng:pick(ports)) .. be16(rng:below(65536)) .. be32(rng:u32()) .. be32(rng:u32()) ..
-      string.char(off * 16 + rng:below(16), rng:below(256)) .. be16(rng:below(65536)) .. be16(rng:below(65536)) ..
-      be16(rng:below(65536)) .. bytes(rng, (off - 5) * 4)
+      string.char(off * 16 + rng:below(16), rng:below(256)) .. bytes(rng, 6) .. bytes(rng, (off - 5) * 4)
   end
   return string.char(rng:pick({ 0, 8, 3, 11 }), rng:below(16)) .. be16(rng:below(65536)) .. bytes(rng, 4)
 end
@@ -44,7 +43,7 @@ local function frame(rng)
   local payload = bytes(rng, rng:range(0, 48))
   if rng:chance(0.15) then
     local l4 = l4_header(rng, 17, payload) .. payload
-    return eth .. be16(0x86dd) .. string.char(0x60 + rng:below(16), rng:below(256)) .. be16(rng:below(65536)) ..
+    return eth .. be16(0x86dd) .. string.char(0x60 + rng:below(16), rng:below(256)) .. bytes(rng, 2) ..
       be16(#l4) .. string.char(17, rng:range(1, 255)) .. bytes(rng, 32) .. l4
   end
   local proto = rng:pick({ 17, 17, 6, 6, 1 })
@@ -127,8 +126,8 @@ end
 -- instructions instead of a BPF object).
 function M.new(opts)
   local bpf = require('bpf')
-  local r = setmetatable({ kernel = opts.kernel, current = opts.current, raw = opts.raw, maps = {}, dirty = {},
-    bpf = bpf }, Runner)
+  local r = setmetatable({ kernel = opts.kernel, current = opts.current, raw = opts.raw, maps = {},
+    dirty = {}, bpf = bpf }, Runner)
   local builtins = require('bpf.builtins')
   r.env = { pkt = bpf.proto.pkt, eth = bpf.proto.eth, bit = bit, ffi = ffi, xadd = builtins.xadd }
   for _, d in ipairs(O.maps) do
@@ -182,7 +181,9 @@ function Runner:compile(src)
   local fn = chunk()
   local ok, p, cerr = pcall(self.bpf.compile, fn, { env = self.env })
   if not ok then return nil, { class = 'error', msg = tostring(p), sig = 'error: ' .. normalise(p) } end
-  if not p then return nil, { class = 'refused', msg = tostring(cerr), sig = 'refused: ' .. normalise(cerr) } end
+  if not p then
+    return nil, { class = 'refused', msg = tostring(cerr), sig = 'refused: ' .. normalise(cerr) }
+  end
   return p
 end
 
@@ -232,7 +233,8 @@ end
 
 local function list_text(l)
   local parts = {}
-  for i, kv in ipairs(l) do parts[i] = ('[%s]=%s'):format(tostring(kv[1]):gsub('ULL', ''), tostring(kv[2]):gsub('ULL', '')) end
+  local function n(x) return (tostring(x):gsub('ULL', '')) end
+  for i, kv in ipairs(l) do parts[i] = ('[%s]=%s'):format(n(kv[1]), n(kv[2])) end
   return '{ ' .. table.concat(parts, ', ') .. ' }'
 end
 M.list_text = list_text
@@ -254,7 +256,8 @@ function Runner:run_input(handle, ofn, oenv, input, used)
   local got = tonumber(res.retval)
   local fail
   if got ~= expected then
-    fail = { class = 'mismatch', expected = expected, got = got, msg = ('returned %d, expected %d'):format(got, expected) }
+    fail = { class = 'mismatch', expected = expected, got = got,
+      msg = ('returned %d, expected %d'):format(got, expected) }
   end
   for _, d in ipairs(O.maps) do
     if used[d.name] then
@@ -292,8 +295,12 @@ function Runner:check_source(src, osrc, inputs, opts)
     return nil
   end
   local ok, handle, err = pcall(p.load, p, 'sched_cls', { raw = self.raw })
-  if not ok then return { class = 'error', msg = tostring(handle), sig = 'error: load: ' .. normalise(handle) } end
-  if not handle then return { class = 'verifier', msg = tostring(err), sig = 'verifier: ' .. verifier_reason(err) } end
+  if not ok then
+    return { class = 'error', msg = tostring(handle), sig = 'error: load: ' .. normalise(handle) }
+  end
+  if not handle then
+    return { class = 'verifier', msg = tostring(err), sig = 'verifier: ' .. verifier_reason(err) }
+  end
   local used = {}
   for _, d in ipairs(O.maps) do
     if src:find(d.name, 1, true) then used[d.name] = true end

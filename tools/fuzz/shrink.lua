@@ -90,8 +90,8 @@ end
 -- it has to compile).
 local function simple_values()
   return { gen.plain(0), gen.plain(1), gen.num(ffi.cast('uint64_t', 0), 'ULL'),
-    gen.num(ffi.cast('uint64_t', 1), 'ULL'), { k = 'bool', v = false }, { k = 'bool', v = true }, { k = 'nil' },
-    { k = 'skb', f = 'len' } }
+    gen.num(ffi.cast('uint64_t', 1), 'ULL'), { k = 'bool', v = false }, { k = 'bool', v = true },
+    { k = 'nil' }, { k = 'skb', f = 'len' } }
 end
 
 -- Each candidate is a function making the changed copy; the list goes
@@ -174,8 +174,8 @@ local function candidates(prog)
         x.k, x.i, x.e = 'pb', 0, nil
       end)
     end
-    local is_small = (e.k == 'num' and e.lit == 'n' and (e.v == 0 or e.v == 1)) or e.k == 'bool' or e.k == 'nil'
-      or (e.k == 'skb' and e.f == 'len')
+    local is_small = (e.k == 'num' and e.lit == 'n' and (e.v == 0 or e.v == 1)) or e.k == 'bool'
+      or e.k == 'nil' or (e.k == 'skb' and e.f == 'len')
     if not is_small then
       for _, c in ipairs(simple_values()) do
         add(function(p)
