@@ -244,6 +244,10 @@ function Check:expr1(e)
     if e.op == '-' and e.a.k == 'var' and e.b.k == 'var' and e.a.name == e.b.name then
       return t, t == TU and 0ULL or 0LL
     end
+    -- x % 1 (and x % -1 on int64) is 0 whatever x is
+    if e.op == '%' and vb ~= RT and (vb == 1 or (t == TI and vb == -1)) then
+      return t, t == TU and 0ULL or 0LL
+    end
     return t, RT
   elseif k == 'pow' then
     local t, va = self:num(e.a)
