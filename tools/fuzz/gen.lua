@@ -557,9 +557,11 @@ function G:num_leaf(nt, nolit)
   local refs = self:refs(nt)
   if #refs > 0 then opts[#opts + 1] = { 4, 'vrd' } end
   if nt == TI then
+    -- every packet read may be past the end, and one such read makes the
+    -- run return 0: a program reads a few, so that most runs finish
     if f.ctx then opts[#opts + 1] = { 3, 'ctx' } end
-    if f.packet then opts[#opts + 1] = { 3, 'pkt' } end
-    if f.pktidx and self.leafdepth < 2 then opts[#opts + 1] = { 2, 'pidx' } end
+    if f.packet and self.npkt < 4 then opts[#opts + 1] = { 3, 'pkt' } end
+    if f.pktidx and self.leafdepth < 2 and self.npidx < 2 then opts[#opts + 1] = { 2, 'pidx' } end
   elseif f.u64 and self.leafdepth < 2 and (f.ctx or f.packet) then
     opts[#opts + 1] = { 2, 'widen' }
   end
@@ -573,27 +575,36 @@ function G:num_leaf(nt, nolit)
     return { k = 'skb', f = r:pick({ 'len', 'mark', 'priority' }) }
   end
   if which == 'pkt' then
+    self.npkt = self.npkt + 1
     if r:chance(0.6) then return { k = 'pf', f = r:pick(field_names) } end
-    local layer = r:pick(layer_names)
-    local i = r:chance(0.8) and r:below(24) or r:range(24, 120)
+    local layer = self:layer()
+    local i = r:chance(0.85) and r:below(layer == 'eth' and 40 or 16) or r:range(16, 120)
     return { k = 'pb', layer = layer, i = i }
   end
   self.leafdepth = self.leafdepth + 1
   local e
   if which == 'pidx' then
     -- an index near the layer (often in the packet), or anything at all
+    self.npidx = self.npidx + 1
     local idx
-    if r:chance(0.6) and f.bit then
-      idx = { k = 'bit', f = 'band', args = { self:num(TI, 1), plain(r:pick({ 15, 31, 63, 127 })) } }
+    if r:chance(0.85) and f.bit then
+      idx = { k = 'bit', f = 'band', args = { self:num(TI, 1), plain(r:pick({ 7, 15, 15, 31, 63 })) } }
     else
       idx = self:num(r:chance(0.85) and TI or (f.u64 and TU or TI), 1)
     end
-    e = { k = 'pi', layer = r:pick(layer_names), e = idx }
+    e = { k = 'pi', layer = self:layer(), e = idx }
   else -- widen: a run-time uint64
     e = { k = 'cast', ct = 'uint64_t', a = self:num_leaf(TI, true) }
   end
   self.leafdepth = self.leafdepth - 1
   return e
+end
+
+-- A layer to index: mostly the ones most packets reach.
+function G:layer()
+  local r = self.rng
+  if r:chance(0.75) then return r:pick({ 'eth', 'eth', 'ip', 'ip', 'l4', 'tcp', 'udpdata' }) end
+  return r:pick(layer_names)
 end
 
 -- Operand types of a binary operation whose result is nt.
@@ -1003,8 +1014,8 @@ function M.program(seed, index, feat, swarm)
       if feat[name] and rng:chance(0.7) then f[name] = true end
     end
   end
-  local g = setmetatable({ rng = rng, f = f, vars = {}, byname = {}, nvar = 0, in_look = 0, leafdepth = 0 },
-    G)
+  local g = setmetatable({ rng = rng, f = f, vars = {}, byname = {}, nvar = 0, in_look = 0, leafdepth = 0,
+    npkt = 0, npidx = 0 }, G)
   return repair(g:program(), rng)
 end
 

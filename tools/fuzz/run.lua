@@ -40,7 +40,7 @@ end
 -- then UDP, TCP or ICMP and some payload.
 local function frame(rng)
   local eth = bytes(rng, 12)
-  local payload = bytes(rng, rng:range(0, 48))
+  local payload = bytes(rng, rng:chance(0.2) and rng:range(0, 16) or rng:range(16, 64))
   if rng:chance(0.15) then
     local l4 = l4_header(rng, 17, payload) .. payload
     return eth .. be16(0x86dd) .. string.char(0x60 + rng:below(16), rng:below(256)) .. bytes(rng, 2) ..
@@ -81,8 +81,8 @@ function M.inputs(rng, n)
   for i = 1, n do
     local pkt
     local c = (i == 1) and 0 or rng:below(10)
-    if c < 6 then pkt = frame(rng)
-    elseif c < 8 then
+    if c < 7 then pkt = frame(rng)
+    elseif c < 9 then
       pkt = frame(rng)
       pkt = pkt:sub(1, rng:range(14, #pkt))
     else
