@@ -220,7 +220,7 @@ local function campaign(o)
   defaults.out = defaults.out .. '/spec-' .. defaults.seed
   -- a few failures are shrunk, the first of each kind: the spec stays
   -- fast (make fuzz shrinks them all)
-  defaults.shrink, defaults.max_shrinks, defaults.budget = 1, 8, 300
+  defaults.shrink, defaults.max_shrinks, defaults.budget = 1, 5, 250
   local r = fuzz(defaults)
   if r.total == 0 then return end
   local lines = { summary(r) }
