@@ -1,12 +1,15 @@
 -- The differential fuzzer's command line (make fuzz N=... SEED=...):
 --   luajit tools/fuzz/main.lua [--n=1000] [--seed=1] [--features=a,b] [--without=a,b]
 --     [--compile-only] [--out=fuzz-failures] [--runs=5] [--shrink=N] [--budget=1500]
---     [--no-swarm] [--only=I] [--raw] [--replay=FILE]
+--     [--no-swarm] [--only=I] [--from=I] [--raw] [--replay=FILE]
 -- Generates programs, compiles, loads and test-runs each against the
 -- oracle, shrinks every failure and writes it to a file under --out.
 -- --compile-only needs no kernel: it generates and compiles (stand-in maps).
 -- --shrink=N shrinks at most N failures of each signature (default all).
--- --only=I runs program I alone; --replay=FILE runs a failure file again.
+-- --only=I runs program I alone, --from=I programs I to N; --replay=FILE
+-- runs a failure file again.  A crash of the core kills the process: the
+-- program it was compiling is left in <out>/current.lua (renamed to
+-- crash-<seed>-<index>.lua by the next run).
 local ffi = require('ffi')
 local gen = require('tools.fuzz.gen')
 local run = require('tools.fuzz.run')
@@ -37,12 +40,14 @@ local function defaults()
   return { n = 1000, seed = 1, out = 'fuzz-failures', runs = 5, budget = 1500, swarm = true }
 end
 
+local numeric = { n = true, seed = true, runs = true, shrink = true, budget = true, only = true, from = true }
+
 local function parse(argv)
   local o = defaults()
   for _, a in ipairs(argv) do
     local k, v = a:match('^%-%-([%w-]+)=(.*)$')
     if not k then k = a:match('^%-%-([%w-]+)$') end
-    if k == 'n' or k == 'seed' or k == 'runs' or k == 'shrink' or k == 'budget' or k == 'only' then
+    if numeric[k] then
       o[k] = tonumber(v) or usage('--' .. k .. ' wants a number')
     elseif k == 'features' then o.features = list(v)
     elseif k == 'without' then o.without = list(v)
@@ -109,22 +114,35 @@ local function replay(o)
 end
 
 -- A fuzzing campaign: o = { n, seed, features, without, compile_only, out,
--- runs, shrink, max_shrinks, budget, swarm, only, raw, quiet, progress }.  Writes a
+-- runs, shrink, max_shrinks, budget, swarm, only, from, raw, quiet, progress }.  Writes a
 -- file per failure and returns { done, total, counts, sigs }, sigs a list
 -- of { sig, n, path, source, msg, expected, got } (the smallest example).
 local function campaign(o)
   local feat = gen.features(#(o.features or {}) > 0 and o.features or nil, o.without)
   os.execute('mkdir -p ' .. o.out)
-  local runner = run.new({ kernel = not o.compile_only, current = o.out .. '/current.lua', raw = o.raw })
+  local current = o.out .. '/current.lua'
+  -- left behind: the last run died compiling it (the core crashed)
+  local left = io.open(current)
+  if left then
+    local text = left:read('*a')
+    left:close()
+    local seed, index = text:match('^%-%- fuzz: seed (%d+), program (%d+)')
+    local path = ('%s/crash-%s-%s.lua'):format(o.out, seed or 'x', index or 'x')
+    os.rename(current, path)
+    print(('fuzz: the last run crashed compiling a program, kept as %s'):format(path))
+  end
+  local runner = run.new({ kernel = not o.compile_only, current = current, raw = o.raw })
   local counts, total = {}, 0
   for _, c in ipairs(run.classes) do counts[c] = 0 end
   local sigs, sig_list, shrunk_per_sig, shrinks = {}, {}, {}, 0
   local t0 = now()
   local last = t0
-  local first, last_index = o.only or 1, o.only or o.n
+  local first, last_index = o.only or o.from or 1, o.only or o.n
   local done = 0
   for i = first, last_index do
     local prog = gen.program(o.seed, i, feat, o.swarm)
+    runner.label = ('-- fuzz: seed %d, program %d: if this file is left behind, compiling it crashed the\n'
+      .. '-- process; go on with --from=%d\n'):format(o.seed, i, i + 1)
     local inputs = run.inputs(gen.rng(o.seed * 31 + 17, i), o.runs)
     local f = runner:check(prog, inputs)
     if f then
@@ -204,6 +222,7 @@ local function summary(r)
 end
 
 local function main(argv)
+  io.stdout:setvbuf('line') -- a crash of the core must not eat the lines before it
   local o = parse(argv)
   if o.replay then return replay(o) end
   local r = fuzz(o)

@@ -122,8 +122,8 @@ function M.standin(d)
 end
 
 -- opts: kernel (load and run; else compile only), current (a file each
--- program is written to before it is compiled), raw (load the bare
--- instructions instead of a BPF object).
+-- program is written to before it is compiled, after runner.label), raw
+-- (load the bare instructions instead of a BPF object).
 function M.new(opts)
   local bpf = require('bpf')
   local r = setmetatable({ kernel = opts.kernel, current = opts.current, raw = opts.raw, maps = {},
@@ -175,7 +175,7 @@ end
 
 -- The compiled program, or nil and a failure.
 function Runner:compile(src)
-  if self.current then write_file(self.current, src) end
+  if self.current then write_file(self.current, (self.label or '') .. src) end
   local chunk, err = loadstring(src, '=fuzz')
   if not chunk then return nil, { class = 'invalid', msg = 'does not parse: ' .. err } end
   local fn = chunk()
