@@ -19,7 +19,7 @@ HDRS := $(wildcard csrc/*.h csrc/*.def)
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
-.PHONY: all deps test demo bench lint clean install asan mutants check golden
+.PHONY: all deps test demo bench lint clean install asan mutants check golden fuzz
 
 all: $(CORE)
 
@@ -69,6 +69,12 @@ mutants: deps all
 
 bench: deps all
 	$(LUAJIT) bench/run.lua
+
+# The differential fuzzer (tools/fuzz): random programs, kernel against oracle.
+N    ?= 1000
+SEED ?= 1
+fuzz: all
+	$(LUAJIT) tools/fuzz/main.lua --n=$(N) --seed=$(SEED)
 
 install: all
 	luarocks make rockspec/luajit-bpf-scm-1.rockspec
