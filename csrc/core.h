@@ -83,6 +83,8 @@ enum vflag {
 	VF_NETORD = 8,	  /* bitfields count from the most significant bit */
 	VF_NONNEG = 16,	  /* known >= 0 (zero-extended loads): unsigned ops are exact */
 	VF_MIXED = 32,	  /* a number on one path, nil or false on another */
+	VF_MAYBENIL = 64, /* with VF_BOOL: nil (held as 0) on some path */
+	VF_TRUE = 128,	  /* never nil or false (true, or a number): its truth is known */
 };
 
 struct var {
@@ -180,6 +182,7 @@ struct ctx {
 				** or a join's moves), -1 none */
 
 	unsigned broken;	/* mutation switches on for this compile (BROKEN) */
+	struct edge_snapshot *snap; /* for tr_jmp to undo a tried edge (var.c) */
 
 	/* errors */
 	jmp_buf jb;
@@ -256,6 +259,11 @@ void r_clobbered(struct ctx *C);
 void v_drop_dead(struct ctx *C, int pc);
 void v_join_edge(struct ctx *C, int target);
 bool v_join_needs_deref(struct ctx *C, int target);
+struct edge_snapshot;
+struct edge_snapshot *v_edge_snapshot_new(void);
+void v_edge_try(struct ctx *C, int target, struct edge_snapshot *s);
+void v_edge_undo(struct ctx *C, int target, const struct edge_snapshot *s);
+int r_available(const struct ctx *C, unsigned avoid);
 int v_peek(struct ctx *C, int slot, unsigned avoid);
 void pmove(struct ctx *C, const uint8_t *dst, const uint8_t *src, int n, unsigned busy);
 unsigned join_regs(struct ctx *C, int target);

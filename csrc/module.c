@@ -223,7 +223,9 @@ static int l_compile(lua_State *L)
 				     "(bpf() was called from inside a compile)");
 	if (!M->C) {
 		M->C = calloc(1, sizeof(struct ctx));
-		if (!M->C)
+		if (M->C)
+			M->C->snap = v_edge_snapshot_new();
+		if (!M->C || !M->C->snap)
 			return luaL_error(L, "bpf: out of memory");
 	}
 	lua_settop(L, 3);
@@ -250,6 +252,7 @@ static int l_gc(lua_State *L)
 {
 	struct module *M = luaL_checkudata(L, 1, CTX_MT);
 	if (M->C) {
+		free(M->C->snap);
 		free(M->C->jpool);
 		free(M->C);
 		M->C = NULL;

@@ -48,6 +48,10 @@ static bool truthy_const(struct ctx *C, int slot, bool *val)
 	case VK_RT: break;
 	default: bpfc_fail(C, "variable is used before it has a value");
 	}
+	if (v->flags & VF_TRUE) {
+		*val = true;
+		return true;
+	}
 	if (v->flags & VF_MIXED)
 		bpfc_fail(C, "this value is a number on one path and nil or false on another, so "
 			     "its truth is not known; give it a value of one kind on every path");
@@ -176,6 +180,11 @@ static void compare(struct ctx *C, int op, int a, int d)
 		return;
 	} else if (op == OP_ISEQN || op == OP_ISNEN) {
 		y = knum(C, d);
+		struct var *v = v_src(C, a);
+		if (v->kind == VK_NIL || (v->kind == VK_NUM && (v->flags & VF_BOOL))) {
+			cmp_fold(C, !eq); /* nil and booleans are never equal to a number */
+			return;
+		}
 	} else if (op == OP_ISEQP || op == OP_ISNEP) { /* with nil (d 0), false (1), true (2) */
 		struct var *v = v_src(C, a);
 		if (d == 0 && v->kind == VK_RT && v->ptr == PK_MAPVAL) { /* NULL check */
@@ -200,9 +209,13 @@ static void compare(struct ctx *C, int op, int a, int d)
 			cmp_fold(C, !eq);
 			return;
 		}
-		if (d == 0)
-			bpfc_fail(C, "this value is nil on one path and false on another: compare it "
-				     "with false, or test its truth");
+		if (d == 0 && !(v->flags & VF_MAYBENIL)) { /* a boolean is never nil */
+			cmp_fold(C, !eq);
+			return;
+		}
+		if (v->flags & VF_MAYBENIL)
+			bpfc_fail(C, "this value is nil on one path and a boolean on another, and both "
+				     "are held as 0: test its truth instead of comparing it");
 		cmp_set(C, eq ? BPF_JEQ : BPF_JNE, a, -1, d == 2);
 		return;
 	} else {
@@ -422,14 +435,47 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	}
 	if (nv && cmp.nonnull_on_jump)
 		nv->flags &= ~VF_NULL;
-	/* the join's moves must leave the compared values somewhere */
+	/* the compared values in registers before the join's moves take the free
+	** ones, and those moves must leave them somewhere */
+	if (!cmp.strref) {
+		int ra = v_reg(C, cmp.a);
+		if (cmp.b >= 0) {
+			C->locked |= 1u << ra;
+			v_reg(C, cmp.b);
+			C->locked = 0;
+		}
+	}
 	C->keep[0] = v_root(C, cmp.a);
 	C->keep[1] = cmp.b >= 0 ? v_root(C, cmp.b) : -1;
+	v_edge_try(C, target, C->snap);
 	v_join_edge(C, target);
 	C->keep[0] = C->keep[1] = -1;
+	unsigned avoid = join_regs(C, target);
+	int need = cmp.strref ? 2 : 0;
+	unsigned inreg = 0; /* the operands' own registers are not free for the other */
+	for (int k = 0; k < 2; k++) {
+		int slot = k ? cmp.b : cmp.a;
+		if (slot < 0)
+			continue;
+		if (v_src(C, slot)->reg == NOREG)
+			need++;
+		else
+			inreg |= 1u << v_src(C, slot)->reg;
+	}
+	if (r_available(C, avoid | inreg) < need) {
+		/* the join wants the registers the compare needs: compare first, then
+		** make the moves on the jump only */
+		v_edge_undo(C, target, C->snap);
+		if (nv)
+			nv->flags = saved;
+		jmp_edge_block(C, &cmp, target);
+		if (nv && !cmp.nonnull_on_jump)
+			nv->flags &= ~VF_NULL;
+		return;
+	}
 	if (nv)
 		nv->flags = cmp.nonnull_on_jump ? saved : (uint8_t)(saved & ~VF_NULL);
-	emit_branch(C, &cmp, join_regs(C, target), false);
+	emit_branch(C, &cmp, avoid, false);
 	add_fixup(C, target);
 	if (nv && !cmp.nonnull_on_jump)
 		nv->flags &= ~VF_NULL;

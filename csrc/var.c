@@ -92,9 +92,8 @@ void v_def(struct ctx *C, int slot)
 	if (heir < 0) {
 		r_release(C, slot);
 	} else if (v->spill && C->spill_off[slot] == v->spill) {
-		/* the heir's value is in slot's stack slot now: slot spills elsewhere */
-		if (!C->spill_off[heir])
-			C->spill_off[heir] = v->spill;
+		/* the heir's value is in slot's stack slot now: that stack slot belongs
+		** to the value (no slot spills there again), slot spills elsewhere */
 		C->spill_off[slot] = 0;
 	}
 	*v = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
@@ -205,6 +204,51 @@ static int r_alloc(struct ctx *C, unsigned avoid, bool prefer_scratch)
 		}
 	}
 	bpfc_fail(C, "ran out of registers: too many values are in use at once");
+}
+
+/* How many registers r_alloc could hand out outside avoid (free or evictable). */
+int r_available(const struct ctx *C, unsigned avoid)
+{
+	int n = 0;
+	for (int r = 0; r < 10; r++)
+		if (!((avoid | C->locked) >> r & 1) && !(r == 6 && C->ctx_pinned))
+			n++;
+	return n;
+}
+
+/* The variable state an edge may change, kept to undo a tried edge. */
+struct edge_snapshot {
+	struct var v[MAX_SLOTS];
+	int16_t spill_off[MAX_SLOTS];
+	int8_t owner[11];
+	int ninsn, stack_top, njoin, joinidx;
+};
+
+void v_edge_try(struct ctx *C, int target, struct edge_snapshot *s)
+{
+	memcpy(s->v, C->v, sizeof(s->v[0]) * (size_t)V_TOP(C));
+	memcpy(s->spill_off, C->spill_off, sizeof(s->spill_off[0]) * (size_t)V_TOP(C));
+	memcpy(s->owner, C->owner, sizeof(s->owner));
+	s->ninsn = C->ninsn;
+	s->stack_top = C->stack_top;
+	s->njoin = C->njoin;
+	s->joinidx = C->joinidx[target];
+}
+
+void v_edge_undo(struct ctx *C, int target, const struct edge_snapshot *s)
+{
+	memcpy(C->v, s->v, sizeof(s->v[0]) * (size_t)V_TOP(C));
+	memcpy(C->spill_off, s->spill_off, sizeof(s->spill_off[0]) * (size_t)V_TOP(C));
+	memcpy(C->owner, s->owner, sizeof(s->owner));
+	C->ninsn = s->ninsn;
+	C->stack_top = s->stack_top;
+	C->njoin = s->njoin;
+	C->joinidx[target] = (int16_t)s->joinidx;
+}
+
+struct edge_snapshot *v_edge_snapshot_new(void)
+{
+	return malloc(sizeof(struct edge_snapshot));
 }
 
 int r_scratch(struct ctx *C, unsigned avoid)
@@ -321,8 +365,8 @@ int v_peek(struct ctx *C, int slot, unsigned avoid)
 			r = i;
 			break;
 		}
-	if (r < 0)
-		bpfc_fail(C, "ran out of registers: too many values are in use at once");
+	if (r < 0) /* none free: one outside avoid goes to its stack slot */
+		r = r_alloc(C, avoid, true);
 	load_into(C, v, r);
 	return r;
 }
@@ -603,7 +647,9 @@ static void join_record(struct ctx *C, int target)
 			C->owner[r] = (int8_t)s;
 			if (v->kind != VK_RT) {
 				if (v->kind == VK_NIL)
-					v->flags = VF_BOOL; /* nil is held as 0, false */
+					v->flags = VF_BOOL | VF_MAYBENIL; /* nil is held as 0, false */
+				else if (v->kind == VK_NUM && (v->flags & VF_BOOL) && v->num)
+					v->flags |= VF_TRUE;
 				v->ptr = v->kind == VK_PKT ? PK_PKTOFF : PK_SCALAR;
 				v->kind = VK_RT;
 			}
@@ -708,8 +754,30 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 		struct var *cv = v_src(C, s);
 		if (cv->spill == jv->spill)
 			continue;
-		int r = v_peek(C, s, want);
-		emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, r, (int16_t)-jv->spill, 0);
+		int16_t at = (int16_t)-jv->spill;
+		if (cv->reg == NOREG && cv->kind == VK_NUM && cv->num >= INT32_MIN && cv->num <= INT32_MAX) {
+			emit(C, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, at, (int32_t)cv->num);
+			continue;
+		}
+		if (cv->reg != NOREG) {
+			emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, cv->reg, at, 0);
+			continue;
+		}
+		int r = -1; /* a free register, or one borrowed and given back */
+		for (int q = 0; q < 10 && r < 0; q++)
+			if (r_free(C, q) && !((want | C->locked) >> q & 1))
+				r = q;
+		if (r >= 0) {
+			load_into(C, cv, r);
+			emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, r, at, 0);
+			continue;
+		}
+		r = 0;
+		int save = stack_alloc(C, 8);
+		emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, r, (int16_t)-save, 0);
+		load_into(C, cv, r);
+		emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, r, at, 0);
+		emit(C, BPF_LDX | BPF_MEM | BPF_DW, r, BPF_REG_10, (int16_t)-save, 0);
 	}
 	/* register moves, as one parallel move */
 	for (int s = 0; s < C->nslots; s++) {
@@ -740,12 +808,19 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 /* Flags of a value that arrives with flags a on one edge and b on another.
 ** A boolean (or nil, held as 0) on one edge and a number on the other cannot
 ** be told apart at run time: VF_MIXED makes a truth test of it an error. */
+static bool always_true(uint8_t f)
+{
+	return (f & VF_TRUE) || !(f & (VF_BOOL | VF_MIXED));
+}
+
 static uint8_t merge_flags(uint8_t a, uint8_t b)
 {
-	uint8_t r = (a | b) & (VF_NULL | VF_U64 | VF_MIXED);
+	uint8_t r = (a | b) & (VF_NULL | VF_U64 | VF_MIXED | VF_MAYBENIL);
 	r |= a & b & (VF_NONNEG | VF_NETORD | VF_BOOL);
 	if ((a ^ b) & VF_BOOL)
 		r |= VF_MIXED;
+	if ((r & (VF_BOOL | VF_MIXED)) && always_true(a) && always_true(b))
+		r |= VF_TRUE; /* true on one path, a number on another: true all the same */
 	return r;
 }
 
@@ -794,7 +869,10 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 		/* a stack copy counts at the join only if every edge has it there */
 		if (jv->reg != NOREG && jv->spill && cv->spill != jv->spill)
 			jv->spill = 0;
-		jv->flags = merge_flags(jv->flags, cv->kind == VK_NIL ? VF_BOOL : cv->flags);
+		uint8_t cf = cv->kind == VK_NIL ? VF_BOOL | VF_MAYBENIL
+			     : cv->kind == VK_NUM && (cv->flags & VF_BOOL) && cv->num ? cv->flags | VF_TRUE
+			     : cv->flags;
+		jv->flags = merge_flags(jv->flags, cf);
 		jv->bits = jv->bits && cv->bits ? (jv->bits > cv->bits ? jv->bits : cv->bits) : 0;
 		if (cv->width > jv->width)
 			jv->width = cv->width;

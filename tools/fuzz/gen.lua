@@ -182,6 +182,36 @@ function Check:expr(e, cond)
   return t, v
 end
 
+-- Values the compiler refuses to test or compare at run time (README: a value
+-- that is a number on one path and nil or false on another, or nil on one
+-- and a boolean on another, is held in one register where those look alike).
+local function mixed(t)
+  local num = band(t, TI + TU) ~= 0
+  return num and (band(t, TF + TN) ~= 0 or band(t, TP) ~= 0)
+end
+
+-- The values LuaJIT tests one by one where e's truth is tested: `and`,
+-- `or` and `not` compile to jumps, so their operands are tested on their
+-- own paths (`c and x or y` tests x only where c held).
+function Check:test_leaves(e)
+  if e.k == 'and' or e.k == 'or' then
+    self:test_leaves(e.a)
+    self:test_leaves(e.b)
+  elseif e.k == 'not' then
+    self:test_leaves(e.a)
+  else
+    local t, v = self:expr(e, true)
+    if v == RT and mixed(t) then bad('mixed', e) end
+  end
+end
+
+-- The type and value of e where its truth is tested.
+function Check:tested(e)
+  local t, v = self:expr(e, true)
+  if v == RT and not self.typing then self:test_leaves(e) end
+  return t, v
+end
+
 function Check:num(e)
   local t, v = self:expr(e)
   if not isnum(t) then bad('arithmetic on a non-number', e) end
@@ -295,7 +325,16 @@ function Check:expr1(e)
     if not cmp_ops[e.op] then bad('bad comparison', e) end
     local va, vb
     if e.op == '==' or e.op == '~=' then
-      va, vb = select(2, self:expr(e.a)), select(2, self:expr(e.b))
+      local ta, tb
+      ta, va = self:expr(e.a)
+      tb, vb = self:expr(e.b)
+      for i, x in ipairs({ { ta, va, e.a }, { tb, vb, e.b } }) do
+        local _ = i
+        local tx, vx = x[1], x[2]
+        if vx == RT and not self.typing and (mixed(tx) or (band(tx, TN) ~= 0 and band(tx, TT + TF) ~= 0)) then
+          bad('mixed', x[3])
+        end
+      end
     else
       va, vb = select(2, self:num(e.a)), select(2, self:num(e.b))
     end
@@ -306,20 +345,22 @@ function Check:expr1(e)
     end
     return TT + TF, RT
   elseif k == 'and' or k == 'or' then
-    local ta, va = self:expr(e.a, true)
+    local ta, va = self:tested(e.a)
     local tb, vb = self:expr(e.b, true)
     local t = k == 'and' and and_type(ta, tb) or or_type(ta, tb)
     local ct = const_truth(va)
     if ct == nil then
       -- a number is never false: `x and y` is y, `x or y` is x
       if falsy(ta) == 0 and k == 'and' then return t, vb end
+      -- x and false is false (or nil) whatever x is: the branch it guards is dead
+      if k == 'and' and (vb == false or vb == NILV) then return t, false end
       return t, RT
     end
     -- (not `ct and vb or va`: vb may be false)
     if (k == 'and') == ct then return t, vb end
     return t, va
   elseif k == 'not' then
-    local ta, va = self:expr(e.a, true)
+    local ta, va = self:tested(e.a)
     local ct = const_truth(va)
     if ct == nil then
       if falsy(ta) == 0 then return TF, false end
@@ -397,7 +438,9 @@ function Check:stmt(s)
     if #s.arms == 0 then bad('if without arms', s) end
     local outs, live, names = {}, true, copy(self.const)
     for _, arm in ipairs(s.arms) do
-      local _, v = self:expr(arm.c, true)
+      local tc, v = self:tested(arm.c)
+      -- a number is true whatever it is: the compiler removes the other arms
+      if v == RT and band(tc, TP) == 0 and falsy(tc) == 0 then v = true end
       local ct = const_truth(v)
       local arm_live = live and ct ~= false
       local out = self:block(arm.body, copy(self.const))
@@ -715,9 +758,17 @@ function G:bool(d)
   elseif which == 'lit' then
     return { k = 'bool', v = r:chance(0.5) }
   end
-  -- eqmix: values of different kinds are never equal in Lua
-  local a = self:value(d - 1)
-  return { k = 'cmp', op = r:pick({ '==', '~=' }), a = a, b = self:value(d - 1) }
+  -- eqmix: values of different kinds are never equal in Lua (each side of
+  -- one kind: the compiler cannot compare a number-or-false, README)
+  return { k = 'cmp', op = r:pick({ '==', '~=' }), a = self:plainvalue(d - 1), b = self:plainvalue(d - 1) }
+end
+
+-- A value of one kind: a number, a boolean, nil or false.
+function G:plainvalue(d)
+  local c = self.rng:below(100)
+  if c < 60 then return self:num(self:numtype(), d) end
+  if c < 85 then return self:bool(d) or self:num(TI, d) end
+  return self.rng:chance(0.5) and { k = 'nil' } or { k = 'bool', v = false }
 end
 
 -- Any value a variable may hold or a function return: numbers, booleans,
@@ -753,7 +804,7 @@ function G:cond(d)
     if b then return b end
   end
   if c < 88 then return self:num(self:numtype(), d) end
-  return self:value(d)
+  return self:plainvalue(d)
 end
 
 -- An expression whose type fits in t (the declared type of a variable).
@@ -990,14 +1041,17 @@ local function repair(prog, rng)
   for _ = 1, 200 do
     local ok, why, node, tb = M.check(prog)
     if ok then return prog end
+    if why == 'mixed' then return nil end -- a program the compiler refuses by design
     if why ~= 'divzero' then
       local at = node and node.k and M.render({ body = { { k = 'ret', e = node.e or node } } }) or ''
       error(('fuzz: the generator made an invalid program (%s):\n%s\nat: %s'):format(why, M.render(prog), at),
         0)
     end
-    -- a literal of the divisor's type, so that the division keeps its type
-    local v = rng:range(1, 9)
-    if tb == TU or plainlit(node.a) then node.b = cdata_lit(tb, v) else node.b = plain(v) end
+    if why == 'divzero' then
+      -- a literal of the divisor's type, so that the division keeps its type
+      local v = rng:range(1, 9)
+      if tb == TU or plainlit(node.a) then node.b = cdata_lit(tb, v) else node.b = plain(v) end
+    end
   end
   error('fuzz: could not repair a program:\n' .. M.render(prog), 0)
 end
@@ -1014,9 +1068,15 @@ function M.program(seed, index, feat, swarm)
       if feat[name] and rng:chance(0.7) then f[name] = true end
     end
   end
-  local g = setmetatable({ rng = rng, f = f, vars = {}, byname = {}, nvar = 0, in_look = 0, leafdepth = 0,
-    npkt = 0, npidx = 0 }, G)
-  return repair(g:program(), rng)
+  -- programs that test values the compiler cannot test (README) are made
+  -- again, from where the generator's random numbers are
+  for _ = 1, 100 do
+    local g = setmetatable({ rng = rng, f = f, vars = {}, byname = {}, nvar = 0, in_look = 0,
+      leafdepth = 0, npkt = 0, npidx = 0 }, G)
+    local prog = repair(g:program(), rng)
+    if prog then return prog end
+  end
+  error('fuzz: no program without a mixed-type test after 100 tries', 0)
 end
 
 ----------------------------------------------------------------- rendering
