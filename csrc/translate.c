@@ -383,8 +383,17 @@ static void jmp_edge_block(struct ctx *C, const struct pcmp *cmp, int target)
 	memcpy(saved_owner, C->owner, sizeof(saved_owner));
 	if (cmp->null_slot >= 0 && cmp->nonnull_on_jump)
 		C->v[cmp->null_slot].flags &= ~VF_NULL;
-	if (cmp->copy_dst >= 0)
+	if (cmp->copy_dst >= 0) {
 		v_copy(C, cmp->copy_dst, cmp->copy_src);
+		/* a boolean tested on the way here: on this edge it is that constant */
+		struct var *cv = v_src(C, cmp->copy_dst);
+		if (cv->kind == VK_RT && cv->ptr == PK_SCALAR && (cv->flags & VF_BOOL) &&
+		    !(cv->flags & (VF_MAYBENIL | VF_MIXED)) && cmp->b < 0 && cmp->imm == 0 &&
+		    (cmp->jop == BPF_JNE || cmp->jop == BPF_JEQ)) {
+			v_const(C, cmp->copy_dst, cmp->jop == BPF_JNE);
+			C->v[cmp->copy_dst].flags = VF_BOOL;
+		}
+	}
 	if (cmp->null_slot >= 0 && !cmp->nonnull_on_jump) { /* NULL on this edge: it is nil */
 		int root = cmp->null_slot, same[MAX_SLOTS], n = 0;
 		for (int s = 0; s < V_TOP(C); s++)

@@ -458,13 +458,17 @@ void v_drop_dead(struct ctx *C, int pc)
 /* Emit dst[i] = src[i] for all i as if at once; busy: registers to keep. */
 void pmove(struct ctx *C, const uint8_t *dst, const uint8_t *src, int n, unsigned busy)
 {
+	enum { PARKED = 0xfe }; /* a source held on the stack, at fp - parked */
 	uint8_t d[16] = {0}, s[16] = {0};
-	int m = 0;
-	for (int i = 0; i < n; i++)
+	int m = 0, parked = 0;
+	unsigned all = busy; /* every register the moves write or read: no temporary there */
+	for (int i = 0; i < n; i++) {
+		all |= 1u << dst[i] | 1u << src[i];
 		if (dst[i] != src[i]) {
 			d[m] = dst[i];
 			s[m++] = src[i];
 		}
+	}
 	while (m > 0) {
 		bool progress = false;
 		for (int i = 0; i < m; i++) {
@@ -474,7 +478,10 @@ void pmove(struct ctx *C, const uint8_t *dst, const uint8_t *src, int n, unsigne
 					blocked = true;
 			if (blocked)
 				continue;
-			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, d[i], s[i], 0, 0);
+			if (s[i] == PARKED)
+				emit(C, BPF_LDX | BPF_MEM | BPF_DW, d[i], BPF_REG_10, (int16_t)-parked, 0);
+			else
+				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, d[i], s[i], 0, 0);
 			d[i] = d[m - 1];
 			s[i] = s[m - 1];
 			m--;
@@ -484,18 +491,24 @@ void pmove(struct ctx *C, const uint8_t *dst, const uint8_t *src, int n, unsigne
 		if (progress)
 			continue;
 		/* a cycle: park one source in a scratch register */
-		unsigned used = busy;
+		unsigned used = all;
 		for (int i = 0; i < m; i++)
-			used |= 1u << d[i] | 1u << s[i];
+			used |= 1u << d[i] | (s[i] == PARKED ? 0 : 1u << s[i]);
 		int t = -1;
 		for (int r = 0; r < 10 && t < 0; r++)
 			if (!(used >> r & 1) && C->owner[r] < 0)
 				t = r;
-		if (t < 0)
-			bpfc_fail(C, "ran out of registers while joining control flow");
-		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, s[0], 0, 0);
+		uint8_t from = s[0];
+		if (t >= 0) {
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, from, 0, 0);
+		} else { /* no register to spare: the stack holds it meanwhile */
+			if (!parked)
+				parked = stack_alloc(C, 8);
+			emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, from, (int16_t)-parked, 0);
+			t = PARKED;
+		}
 		for (int j = 0; j < m; j++)
-			if (s[j] == s[0])
+			if (s[j] == from)
 				s[j] = (uint8_t)t;
 	}
 }
@@ -737,13 +750,25 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 			if (o->kind == VK_UNDEF || o->shadow >= 0 || o->spill != jv->spill ||
 			    t == v_root(C, s))
 				continue;
-			if (o->reg == NOREG) {
-				int r = r_alloc(C, want, false);
+			int r = -1;
+			for (int q = 0; q < 10 && r < 0 && o->reg == NOREG; q++)
+				if (r_free(C, q) && !((want | C->locked) >> q & 1))
+					r = q;
+			if (o->reg != NOREG) {
+				o->spill = 0;
+			} else if (r >= 0) {
 				emit(C, BPF_LDX | BPF_MEM | BPF_DW, r, BPF_REG_10, (int16_t)-o->spill, 0);
 				o->reg = (uint8_t)r;
 				C->owner[r] = (int8_t)t;
+				o->spill = 0;
+			} else { /* no register either: to a stack slot of its own, through r0 */
+				int save = stack_alloc(C, 8), to = stack_alloc(C, 8);
+				emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)-save, 0);
+				emit(C, BPF_LDX | BPF_MEM | BPF_DW, 0, BPF_REG_10, (int16_t)-o->spill, 0);
+				emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)-to, 0);
+				emit(C, BPF_LDX | BPF_MEM | BPF_DW, 0, BPF_REG_10, (int16_t)-save, 0);
+				o->spill = (int16_t)to;
 			}
-			o->spill = 0;
 		}
 	}
 	/* stores: the target expects a value in its spill slot */

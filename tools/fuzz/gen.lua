@@ -354,6 +354,11 @@ function Check:expr1(e)
       if falsy(ta) == 0 and k == 'and' then return t, vb end
       -- x and false is false (or nil) whatever x is: the branch it guards is dead
       if k == 'and' and (vb == false or vb == NILV) then return t, false end
+      -- c and K or K is K, a number either way
+      if k == 'or' and e.a.k == 'and' and type(vb) == 'cdata' then
+        local _, vk = self:expr(e.a.b, true)
+        if same_const(vk, vb) then return t, vb end
+      end
       return t, RT
     end
     -- (not `ct and vb or va`: vb may be false)
