@@ -240,7 +240,7 @@ static int arith_bits(enum arop op, int ba, int bb)
 	case AR_ADD: return bits_add(ba, bb);
 	case AR_MUL: return ba + bb <= 62 ? ba + bb : 0;
 	case AR_DIV: return ba;
-	case AR_MOD: return ba < bb ? ba : bb;
+	case AR_MOD: return ba; /* below b, but x % 0 is x */
 	default: return 0;
 	}
 }

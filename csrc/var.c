@@ -916,6 +916,17 @@ static void join_adopt(struct ctx *C, struct joinstate *j)
 		if (j->v[s].kind != VK_UNDEF && j->v[s].shadow < 0 && j->v[s].reg != NOREG)
 			C->owner[j->v[s].reg] = (int8_t)s;
 	}
+	/* A stack slot that holds another variable's value now (a copy took over
+	** its root's value at the join) is no longer where its slot spills. */
+	for (int t = 0; t < V_TOP(C); t++) {
+		if (!C->spill_off[t] || (t < C->nslots && C->v[t].spill == C->spill_off[t]))
+			continue;
+		for (int s = 0; s < C->nslots; s++)
+			if (s != t && C->v[s].kind != VK_UNDEF && C->v[s].spill == C->spill_off[t]) {
+				C->spill_off[t] = 0;
+				break;
+			}
+	}
 }
 
 /* An edge from here to bytecode target (the branch is emitted by the caller). */

@@ -142,6 +142,8 @@ end
 -- no arithmetic may have two of them as operands.
 local function plainlit(e)
   if e.k == 'num' then return e.lit == 'n' end
+  -- `0 and -33` is folded by the parser too: it is the literal -33
+  if (e.k == 'and' or e.k == 'or') and e.a and e.b then return plainlit(e.a) and plainlit(e.b) end
   return e.k == 'unm' and plainlit(e.a)
 end
 M.plainlit = plainlit
@@ -267,17 +269,8 @@ function Check:expr1(e)
     local t = (ta == TU or tb == TU) and TU or TI
     if (e.op == '/' or e.op == '%') and is_zero(vb) and not self.typing then bad('divzero', e, tb) end
     if va ~= RT and vb ~= RT then return t, fold_arith(e.op, va, vb) end
-    -- what a folder may know without knowing both operands
-    if (e.op == '*' and (is_zero(va) or is_zero(vb))) or (e.op ~= '+' and e.op ~= '-' and is_zero(va)) then
-      return t, t == TU and 0ULL or 0LL
-    end
-    if e.op == '-' and e.a.k == 'var' and e.b.k == 'var' and e.a.name == e.b.name then
-      return t, t == TU and 0ULL or 0LL
-    end
-    -- x % 1 (and x % -1 on int64) is 0 whatever x is
-    if e.op == '%' and vb ~= RT and (vb == 1 or (t == TI and vb == -1)) then
-      return t, t == TU and 0ULL or 0LL
-    end
+    -- (the compiler folds only what it knows both operands of: x * 0 or x - x
+    -- stay run-time values, as here)
     return t, RT
   elseif k == 'pow' then
     local t, va = self:num(e.a)
@@ -296,11 +289,10 @@ function Check:expr1(e)
       or (e.f ~= 'band' and e.f ~= 'bor' and e.f ~= 'bxor' and #e.args ~= n) then
       bad('bad bit call', e)
     end
-    local ts, vs, allconst, anyzero = {}, {}, true, false
+    local ts, vs, allconst = {}, {}, true
     for i, a in ipairs(e.args) do
       ts[i], vs[i] = self:num(a)
       if vs[i] == RT then allconst = false end
-      if is_zero(vs[i]) then anyzero = true end
     end
     local t = ts[1]
     if e.f == 'tobit' then t = TI
@@ -310,9 +302,6 @@ function Check:expr1(e)
     if allconst then
       if e.f == 'tobit' then return t, O.tobit(vs[1]) end
       return t, bit[e.f](unpack(vs))
-    end
-    if (e.f == 'band' and anyzero) or ((e.f == 'lshift' or e.f == 'rshift') and is_zero(vs[1])) then
-      return t, t == TU and 0ULL or 0LL
     end
     return t, RT
   elseif k == 'cast' then

@@ -26,10 +26,21 @@ end
 -- Divisions by zero the oracle has done (the compiler refuses a divisor it
 -- knows to be 0: run.lua accepts that refusal when the oracle meets one).
 M.zero_divisions = 0
+M.ended_early = 0 -- runs a read past the packet's end stopped (M.run)
+-- Per line of the oracle's source: { zero = n, other = n } divisions there.
+M.divisions = {}
+
+local function count_division(b)
+  local line = debug.getinfo(3, 'l').currentline
+  local d = M.divisions[line] or { zero = 0, other = 0 }
+  M.divisions[line] = d
+  if b == 0 then d.zero = d.zero + 1 else d.other = d.other + 1 end
+end
 
 function M.div(a, b)
   local unsigned
   a, b, unsigned = both(a, b)
+  count_division(b)
   if b == 0 then
     M.zero_divisions = M.zero_divisions + 1
     return unsigned and 0ULL or 0LL
@@ -45,6 +56,7 @@ end
 function M.mod(a, b)
   local unsigned
   a, b, unsigned = both(a, b)
+  count_division(b)
   if b == 0 then
     M.zero_divisions = M.zero_divisions + 1
     return a
@@ -117,7 +129,8 @@ M.fields = {
   ['pkt.ip.tcp.rcv_wnd'] = { 'l4', 14, 2 },
   ['pkt.ip.icmp.type'] = { 'l4', 0, 1 }, ['pkt.ip.icmp.code'] = { 'l4', 1, 1 },
   ['pkt.ip.icmp.checksum'] = { 'l4', 2, 2 },
-  ['pkt.ip6.flow_label'] = { 'ip6', 0, 4, 0, 20 }, ['pkt.ip6.priority'] = { 'ip6', 0, 4, 20, 8 },
+  ['pkt.ip6.flow_label'] = { 'ip6', 0, 4, 0, 20 },
+  ['pkt.ip6.priority'] = { 'ip6', 0, 2, 4, 8 }, -- it lies in the header's first two bytes
   ['pkt.ip6.payload_len'] = { 'ip6', 4, 2 }, ['pkt.ip6.next_header'] = { 'ip6', 6, 1 },
   ['pkt.ip6.hop_limit'] = { 'ip6', 7, 1 }, ['pkt.ip6.udp.dst_port'] = { 'ip6l4', 2, 2 },
 }
@@ -318,7 +331,10 @@ function M.run(fn, env, input)
   for name, m in pairs(maps) do env[name] = m end
   local ok, v = pcall(fn, M.context(#input.packet, input.ctx))
   if not ok then
-    if v == M.past_end then return 0, maps end
+    if v == M.past_end then
+      M.ended_early = M.ended_early + 1
+      return 0, maps
+    end
     return nil, tostring(v)
   end
   return M.retval(v), maps
