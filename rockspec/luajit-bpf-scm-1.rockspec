@@ -7,25 +7,33 @@ description = {
 }
 dependencies = { 'lua == 5.1' }
 external_dependencies = { LIBBPF = { header = 'bpf/libbpf.h', library = 'bpf' } }
+-- spec/rockspec_spec.lua checks that every csrc/*.c and lua/bpf/*.lua is listed here
 build = {
   type = 'builtin',
   modules = {
     ['bpf.core'] = {
-      sources = { 'csrc/bcread.c', 'csrc/call.c', 'csrc/emit.c', 'csrc/index.c', 'csrc/luaval.c',
-        'csrc/mem.c', 'csrc/module.c', 'csrc/peephole.c', 'csrc/translate.c', 'csrc/var.c',
-        'csrc/isa.c', 'csrc/disasm.c', 'csrc/asm.c' },
+      sources = { 'csrc/asm.c', 'csrc/bcread.c', 'csrc/call.c', 'csrc/disasm.c', 'csrc/emit.c',
+        'csrc/fold.c', 'csrc/helpers.c', 'csrc/index.c', 'csrc/isa.c', 'csrc/lower_arith.c',
+        'csrc/luaval.c', 'csrc/mem.c', 'csrc/module.c', 'csrc/obj.c', 'csrc/peephole.c',
+        'csrc/translate.c', 'csrc/var.c' },
       libraries = { 'bpf', 'elf', 'z' },
       defines = { '_GNU_SOURCE' },
     },
-    ['bpf'] = 'lua/bpf/init.lua',
+    ['bpf.attach'] = 'lua/bpf/attach.lua',
     ['bpf.builtins'] = 'lua/bpf/builtins.lua',
     ['bpf.ctype'] = 'lua/bpf/ctype.lua',
     ['bpf.disasm'] = 'lua/bpf/disasm.lua',
+    ['bpf.elf'] = 'lua/bpf/elf.lua',
     ['bpf.ffi_core'] = 'lua/bpf/ffi_core.lua',
+    ['bpf'] = 'lua/bpf/init.lua',
     ['bpf.insn'] = 'lua/bpf/insn.lua',
+    ['bpf.ksym'] = 'lua/bpf/ksym.lua',
     ['bpf.libbpf'] = 'lua/bpf/libbpf.lua',
     ['bpf.loader'] = 'lua/bpf/loader.lua',
     ['bpf.map'] = 'lua/bpf/map.lua',
+    ['bpf.object'] = 'lua/bpf/object.lua',
     ['bpf.proto'] = 'lua/bpf/proto.lua',
+    ['bpf.reader'] = 'lua/bpf/reader.lua',
+    ['bpf.tracepoint'] = 'lua/bpf/tracepoint.lua',
   },
 }

@@ -47,8 +47,23 @@ function M.tointeger(v)
   return nil
 end
 
+-- Answers per ctype (the core asks the same questions at every compile).
+local scalar_cache, elem_cache = setmetatable({}, { __mode = 'k' }), setmetatable({}, { __mode = 'k' })
+local NONE = {}
+
 -- size and signedness of a scalar ctype, or nil.
+local scalar_of
 function M.scalar(ct)
+  local c = scalar_cache[ct]
+  if not c then
+    local size, signed = scalar_of(ct)
+    c = size and { size, signed } or NONE
+    scalar_cache[ct] = c
+  end
+  return c[1], c[2]
+end
+
+function scalar_of(ct)
   ct = ffi.typeof(ct)
   local ok, v = pcall(ffi.new, ct, -1)
   if not ok then return nil end
@@ -69,7 +84,18 @@ local function ptr_target(s)
 end
 
 -- Element ctype of a pointer or array ctype and its size, or nil.
+local elem_of
 function M.elem(ct)
+  local c = elem_cache[ct]
+  if not c then
+    local e, size = elem_of(ct)
+    c = e and { e, size } or NONE
+    elem_cache[ct] = c
+  end
+  return c[1], c[2]
+end
+
+function elem_of(ct)
   ct = ffi.typeof(ct)
   local s = tostring(ct)
   local p = ptr_target(s)
