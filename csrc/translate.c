@@ -181,7 +181,11 @@ static void compare(struct ctx *C, int op, int a, int d)
 	} else if (op == OP_ISEQN || op == OP_ISNEN) {
 		y = knum(C, d);
 		struct var *v = v_src(C, a);
-		if (v->kind == VK_NIL || (v->kind == VK_NUM && (v->flags & VF_BOOL))) {
+		if ((v->kind == VK_RT && (v->flags & VF_MIXED)) && !(v->flags & VF_TRUE))
+			bpfc_fail(C, "comparing a value that is a number on one path and nil or false "
+				     "on another");
+		if (v->kind == VK_NIL || ((v->kind == VK_NUM || v->kind == VK_RT) &&
+					  (v->flags & VF_BOOL) && !(v->flags & VF_MIXED))) {
 			cmp_fold(C, !eq); /* nil and booleans are never equal to a number */
 			return;
 		}

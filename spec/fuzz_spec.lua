@@ -217,12 +217,19 @@ local function campaign(o)
   local defaults = require('tools.fuzz.main').defaults()
   for k, v in pairs(o) do defaults[k] = v end
   defaults.quiet, defaults.progress = true, false
-  defaults.out = defaults.out .. '/spec-' .. defaults.seed
+  -- failures go to a directory of this run's own (make check runs unprivileged
+  -- in a tree it may not write to)
+  local dir = os.tmpname()
+  os.remove(dir)
+  defaults.out = dir .. '-fuzz-spec-' .. defaults.seed
   -- a few failures are shrunk, the first of each kind: the spec stays
   -- fast (make fuzz shrinks them all)
   defaults.shrink, defaults.max_shrinks, defaults.budget = 1, 5, 250
   local r = fuzz(defaults)
-  if r.total == 0 then return end
+  if r.total == 0 then
+    os.execute('rm -rf ' .. defaults.out) -- only current.lua is there
+    return
+  end
   local lines = { summary(r) }
   for _, s in ipairs(r.sigs) do
     if s.tries then

@@ -107,7 +107,7 @@ local function load_with_log(type_id, name, license, insns, n, opts, log_level)
   while true do
     local buf = ffi.new('char[?]', size)
     local fd = prog_load(type_id, name, license, insns, n, opts, log_level, buf, size)
-    if fd ~= -errno.ENOSPC or size >= max_log_size then
+    if fd ~= -errno.ENOSPC or size >= max_log_size or M.gave_up(ffi.string(buf)) then
       return fd, ffi.string(buf), fd == -errno.ENOSPC
     end
     size = math.min(size * 4, max_log_size)
@@ -135,6 +135,15 @@ local function instruction_count(insns, n)
       :format(tostring(n), capacity)
   end
   return n
+end
+
+-- Did the verifier stop at its instruction limit?  Then a longer log would
+-- only repeat the same walk: the end of the log (the kernel keeps its tail)
+-- says all there is.
+function M.gave_up(log)
+  log = log or ''
+  local processed = tonumber(log:match('processed (%d+) insns'))
+  return log:find('BPF program is too large', 1, true) ~= nil or (processed or 0) >= 1000000
 end
 
 -- The message for a program the kernel refused: the Lua line of the failing

@@ -492,7 +492,7 @@ function M.load(prog, prog_type, opts)
   local obj, lprog, ret, log, truncated
   while true do
     obj, lprog, ret, log, truncated = open_and_load(bytes, info, type_id, attach_id, opts, log_size)
-    if obj or not truncated or log_size >= max_log_size then break end
+    if obj or not truncated or log_size >= max_log_size or require('bpf.loader').gave_up(log) then break end
     log_size = math.min(log_size * 16, max_log_size)
   end
   if old_print then lib.libbpf_set_print(old_print) end

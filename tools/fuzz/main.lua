@@ -233,6 +233,10 @@ local function main(argv)
   if r.counts.invalid > 0 then
     print(('fuzz: %d programs the oracle could not run: a bug of the fuzzer'):format(r.counts.invalid))
   end
+  if (run.too_complex or 0) > 0 then
+    print(('fuzz: %d programs had more paths than the verifier walks (not counted as failures)')
+      :format(run.too_complex))
+  end
   print(('fuzz: %.1f ms a program (%.1f s)'):format(r.elapsed / math.max(r.done, 1) * 1000, r.elapsed))
   print(summary(r))
   os.exit(r.total > 0 and 1 or 0)

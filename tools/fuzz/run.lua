@@ -285,14 +285,14 @@ function Runner:check_source(src, osrc, inputs, opts)
   local p, fail = self:compile(src)
   local ofn, oenv = M.oracle(osrc)
   if not p and fail.class == 'refused' and fail.msg:find('by zero: the divisor is 0', 1, true) and ofn then
-    -- refused by the table's rule: right unless the oracle, on these inputs,
-    -- divides by something else than 0 on that line (the two renderings keep
+    -- refused by the table's rule: right when the oracle, on these inputs,
+    -- divides by 0 on that line or never gets there (the two renderings keep
     -- the lines of the AST)
     local line = tonumber(fail.msg:match('^fuzz:(%d+):'))
     O.divisions = {}
     for _, input in ipairs(inputs) do O.run(ofn, oenv, input) end
     local d = line and O.divisions[line]
-    if line and (not d or d.other == 0) then return nil end
+    if line and (not d or d.zero > 0) then return nil end
   end
   if not p then return fail end
   if not ofn then return { class = 'invalid', msg = 'the oracle does not parse: ' .. tostring(oenv) } end
@@ -309,6 +309,12 @@ function Runner:check_source(src, osrc, inputs, opts)
     return { class = 'error', msg = tostring(handle), sig = 'error: load: ' .. normalise(handle) }
   end
   if not handle then
+    -- a program with more paths than the verifier walks (1M instructions) is
+    -- the program's limit, not the compiler's: not a failure
+    if tostring(err):find('the verifier gave up', 1, true) then
+      M.too_complex = (M.too_complex or 0) + 1
+      return nil
+    end
     return { class = 'verifier', msg = tostring(err), sig = 'verifier: ' .. verifier_reason(err) }
   end
   local used = {}
