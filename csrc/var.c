@@ -875,7 +875,7 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 			conflict(C, target, s);
 		if (is_mapval(jv) && is_number(cv)) /* the first edge must read its map value */
 			conflict_as(C, target, s, true);
-		if (jv->kind != VK_RT || !same_const(jv, cv)) {
+		if (!same_const(jv, cv)) { /* the same constant on both edges stays one */
 			if (jv->kind == VK_PKT || cv->kind == VK_PKT ||
 			    (jv->kind == VK_RT && jv->ptr == PK_PKTOFF)) {
 				jv->kind = VK_RT;
