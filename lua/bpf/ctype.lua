@@ -47,23 +47,24 @@ function M.tointeger(v)
   return nil
 end
 
--- Answers per ctype (the core asks the same questions at every compile).
-local scalar_cache, elem_cache = setmetatable({}, { __mode = 'k' }), setmetatable({}, { __mode = 'k' })
+-- fn's two answers about a ctype, asked once per ctype (the core asks the
+-- same questions at every compile).
 local NONE = {}
-
--- size and signedness of a scalar ctype, or nil.
-local scalar_of
-function M.scalar(ct)
-  local c = scalar_cache[ct]
-  if not c then
-    local size, signed = scalar_of(ct)
-    c = size and { size, signed } or NONE
-    scalar_cache[ct] = c
+local function per_ctype(fn)
+  local answers = setmetatable({}, { __mode = 'k' })
+  return function(ct)
+    local c = answers[ct]
+    if not c then
+      local a, b = fn(ct)
+      c = a and { a, b } or NONE
+      answers[ct] = c
+    end
+    return c[1], c[2]
   end
-  return c[1], c[2]
 end
 
-function scalar_of(ct)
+-- size and signedness of a scalar ctype, or nil (M.scalar, cached below).
+local function scalar_of(ct)
   ct = ffi.typeof(ct)
   local ok, v = pcall(ffi.new, ct, -1)
   if not ok then return nil end
@@ -83,19 +84,8 @@ local function ptr_target(s)
   end
 end
 
--- Element ctype of a pointer or array ctype and its size, or nil.
-local elem_of
-function M.elem(ct)
-  local c = elem_cache[ct]
-  if not c then
-    local e, size = elem_of(ct)
-    c = e and { e, size } or NONE
-    elem_cache[ct] = c
-  end
-  return c[1], c[2]
-end
-
-function elem_of(ct)
+-- Element ctype of a pointer or array ctype and its size, or nil (M.elem).
+local function elem_of(ct)
   ct = ffi.typeof(ct)
   local s = tostring(ct)
   local p = ptr_target(s)
@@ -202,5 +192,7 @@ function M.field(ct, name)
   end
   return f or nil
 end
+
+M.scalar, M.elem = per_ctype(scalar_of), per_ctype(elem_of)
 
 return M
