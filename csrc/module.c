@@ -260,6 +260,82 @@ static int l_gc(lua_State *L)
 	return 0;
 }
 
+/* The decode stage as data, for bpf.dump(prog, {stage = 'bytecode'}):
+** core.decode(fn) is a list of { pc =, op =, a =, b =, c =, d =, live = {slots} },
+** what the translation starts from (the live slots are those read later). */
+static int decode_protected(lua_State *L)
+{
+	struct module *M = lua_touserdata(L, 2);
+	struct ctx *C = M->C;
+	lua_settop(L, 1);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, M->reader);
+	lua_pushvalue(L, 1);
+	lua_call(L, 1, 5); /* 2: constants, 3: bytecode, 4: modes, 5: slots, 6: params */
+	C->L = L;
+	C->fn = 1;
+	C->opmap = M->opmap;
+	C->fr2 = M->fr2;
+	C->pc = 0;
+	if (setjmp(C->jb)) {
+		lua_pushnil(L);
+		lua_pushstring(L, C->err);
+		return 2;
+	}
+	bc_load(C, 3, 4, (int)lua_tointeger(L, 5), (int)lua_tointeger(L, 6));
+	bc_liveness(C);
+	lua_createtable(L, C->nbc, 0);
+	for (int pc = 1; pc < C->nbc; pc++) {
+		const struct bcins *i = &C->bc[pc];
+		lua_createtable(L, 0, 7);
+		lua_pushinteger(L, pc);
+		lua_setfield(L, -2, "pc");
+		lua_pushstring(L, bc_opname(i->op));
+		lua_setfield(L, -2, "op");
+		lua_pushinteger(L, i->a);
+		lua_setfield(L, -2, "a");
+		lua_pushinteger(L, i->b);
+		lua_setfield(L, -2, "b");
+		lua_pushinteger(L, i->c);
+		lua_setfield(L, -2, "c");
+		lua_pushinteger(L, i->d);
+		lua_setfield(L, -2, "d");
+		lua_newtable(L);
+		for (int s = 0, n = 0; s < C->nslots; s++)
+			if (bc_live(C, pc, s)) {
+				lua_pushinteger(L, s);
+				lua_rawseti(L, -2, ++n);
+			}
+		lua_setfield(L, -2, "live");
+		lua_rawseti(L, -2, pc);
+	}
+	return 1;
+}
+
+static int l_decode(lua_State *L)
+{
+	struct module *M = lua_touserdata(L, lua_upvalueindex(1));
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	if (M->busy)
+		return luaL_error(L, "bpf: cannot decode while a program is being compiled");
+	if (!M->C && !(M->C = calloc(1, sizeof(struct ctx))))
+		return luaL_error(L, "bpf: out of memory");
+	if (!M->C->snap && !(M->C->snap = v_edge_snapshot_new()))
+		return luaL_error(L, "bpf: out of memory");
+	lua_settop(L, 1);
+	lua_pushcfunction(L, decode_protected);
+	lua_insert(L, 1);
+	lua_pushlightuserdata(L, M);
+	M->busy = true;
+	int rc = lua_pcall(L, 2, 2, 0);
+	M->busy = false;
+	if (rc != 0) {
+		lua_pushnil(L);
+		lua_insert(L, -2);
+		return 2;
+	}
+	return 2;
+}
+
 /* What the module learnt about this LuaJIT: opcode numbering and frame layout. */
 static int l_info(lua_State *L)
 {
@@ -311,6 +387,9 @@ BPFC_API int luaopen_bpf_core(lua_State *L)
 	lua_pushvalue(L, ud);
 	lua_pushcclosure(L, l_info, 1);
 	lua_setfield(L, -2, "info");
+	lua_pushvalue(L, ud);
+	lua_pushcclosure(L, l_decode, 1);
+	lua_setfield(L, -2, "decode");
 	lua_pushcfunction(L, helpers_lua);
 	lua_setfield(L, -2, "helpers");
 	return 1;

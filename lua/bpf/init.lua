@@ -153,9 +153,27 @@ local function compile(fn, opts, level)
 end
 M.compile = compile
 
+-- The decode stage: each bytecode with its operands, its line and the
+-- slots still read after it (what the translation starts from).
+local function dump_bytecode(prog)
+  local list, err = core.decode(prog.fn)
+  if not list then return nil, err end
+  local out = {}
+  for _, b in ipairs(list) do
+    local line = jutil.funcinfo(prog.fn, b.pc).currentline
+    out[#out + 1] = ('%04d  %-6s %3d %3d %3d %5d  line %-4d live {%s}'):format(b.pc, b.op, b.a, b.b,
+      b.c, b.d, line, table.concat(b.live, ' '))
+  end
+  return table.concat(out, '\n')
+end
+
 function M.dump_string(prog, opts)
   local disasm = require('bpf.disasm')
   opts = opts or {}
+  if opts.stage == 'bytecode' then return assert(dump_bytecode(prog)) end
+  if opts.stage and opts.stage ~= 'insns' then
+    error(("bpf.dump: unknown stage '%s' (bytecode or insns)"):format(tostring(opts.stage)), 2)
+  end
   local dopts = {}
   for k, v in pairs(opts) do dopts[k] = v end
   if dopts.source ~= false and getmetatable(prog) == prog_mt then dopts.lines = prog:lines() end
