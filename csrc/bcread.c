@@ -177,8 +177,9 @@ static void usedef(const struct ctx *C, int pc, uint64_t *use, uint64_t *def)
 	const struct bcins *i = &C->bc[pc];
 	int a = i->a, b = i->b, c = i->c, d = i->d;
 	int ma = i->mode & 7, mb = (i->mode >> 3) & 15, mc = (i->mode >> 7) & 15;
-	memset(use, 0, sizeof(slotset));
-	memset(def, 0, sizeof(slotset));
+	size_t wbytes = (size_t)((C->nslots + 63) / 64) * sizeof(uint64_t);
+	memset(use, 0, wbytes);
+	memset(def, 0, wbytes);
 	if (mb == BCM_VAR)
 		set_add(use, b);
 	if (mc == BCM_VAR)
@@ -225,6 +226,8 @@ static void usedef(const struct ctx *C, int pc, uint64_t *use, uint64_t *def)
 void bc_liveness(struct ctx *C)
 {
 	int n = C->nbc;
+	int words = (C->nslots + 63) / 64; /* the slots in use: the rest stay 0 */
+	size_t wbytes = (size_t)words * sizeof(uint64_t);
 	for (int pc = 0; pc < n; pc++) {
 		memset(C->live[pc], 0, sizeof(slotset));
 		memset(C->livein[pc], 0, sizeof(slotset));
@@ -248,30 +251,30 @@ void bc_liveness(struct ctx *C)
 			bool ends = i->op == OP_RET0 || i->op == OP_RET1 || i->op == OP_RET ||
 				    i->op == OP_RETM || i->op == OP_CALLT || i->op == OP_CALLMT;
 			if (!ends && i->op != OP_JMP && pc + 1 < n)
-				memcpy(out, C->livein[pc + 1], sizeof(slotset));
+				memcpy(out, C->livein[pc + 1], wbytes);
 			/* A comparison goes on to its JMP when true, past it when false. */
 			if (is_cond(i->op) && pc + 2 < n) {
 				if (i->op == OP_ISTC || i->op == OP_ISFC)
 					set_del(out, i->a);
-				for (int w = 0; w < MAX_SLOTS / 64; w++)
+				for (int w = 0; w < words; w++)
 					out[w] |= C->livein[pc + 2][w];
 			}
 			if (i->op == OP_JMP) {
 				int t = jump_target(pc, i->d);
 				if (t > 0 && t < n)
-					memcpy(out, C->livein[t], sizeof(slotset));
+					memcpy(out, C->livein[t], wbytes);
 				/* after a comparison the JMP is taken only when it holds */
 				if (pc > 1 && is_cond(C->bc[pc - 1].op) && pc + 1 < n)
-					for (int w = 0; w < MAX_SLOTS / 64; w++)
+					for (int w = 0; w < words; w++)
 						out[w] |= C->livein[pc + 1][w];
 			}
 			usedef(C, pc, use, def);
-			for (int w = 0; w < MAX_SLOTS / 64; w++)
+			for (int w = 0; w < words; w++)
 				in[w] = (out[w] & ~def[w]) | use[w];
-			if (memcmp(in, C->livein[pc], sizeof(slotset)) ||
-			    memcmp(out, C->live[pc], sizeof(slotset))) {
-				memcpy(C->livein[pc], in, sizeof(slotset));
-				memcpy(C->live[pc], out, sizeof(slotset));
+			if (memcmp(in, C->livein[pc], wbytes) ||
+			    memcmp(out, C->live[pc], wbytes)) {
+				memcpy(C->livein[pc], in, wbytes);
+				memcpy(C->live[pc], out, wbytes);
 				changed = true;
 			}
 		}

@@ -580,7 +580,7 @@ static bool is_number(const struct var *v)
 ** a number on another: `m[k] or 0`). */
 static bool deref_wanted(struct ctx *C, int target, int s)
 {
-	if (!bc_livein(C, target, s) || !is_mapval(v_src(C, s)))
+	if (!is_mapval(v_src(C, s)) || !bc_livein(C, target, s))
 		return false;
 	struct joinstate *j = join_get(C, target);
 	if (j)
