@@ -114,7 +114,8 @@ M.fields = {
   ['pkt.ip.ver'] = { 'ip', 0, 1, 4, 4 }, ['pkt.ip.hlen'] = { 'ip', 0, 1, 0, 4 },
   ['pkt.ip.tos'] = { 'ip', 1, 1 }, ['pkt.ip.tlen'] = { 'ip', 2, 2 },
   ['pkt.ip.identification'] = { 'ip', 4, 2 },
-  ['pkt.ip.df'] = { 'ip', 6, 2, 14, 1 }, ['pkt.ip.mf'] = { 'ip', 6, 2, 13, 1 },
+  -- a bitfield is read from the bytes it lies in: df and mf from one
+  ['pkt.ip.df'] = { 'ip', 6, 1, 6, 1 }, ['pkt.ip.mf'] = { 'ip', 6, 1, 5, 1 },
   ['pkt.ip.foffset'] = { 'ip', 6, 2, 0, 13 },
   ['pkt.ip.ttl'] = { 'ip', 8, 1 }, ['pkt.ip.proto'] = { 'ip', 9, 1 },
   ['pkt.ip.hchecksum'] = { 'ip', 10, 2 }, ['pkt.ip.src'] = { 'ip', 12, 4 },
