@@ -648,16 +648,20 @@ static void join_record(struct ctx *C, int target)
 		struct var *v = &C->v[s];
 		if (v->kind == VK_UNDEF)
 			continue;
-		if (v->shadow >= 0 || v->reg == NOREG) { /* give it a register of its own */
-			int r = r_alloc(C, 0, false);
-			load_into(C, v_src(C, s), r);
-			if (v->shadow >= 0) {
-				*v = *v_src(C, s);
-				v->shadow = -1;
-				v->spill = 0;
+		if (v->shadow >= 0 || v->reg == NOREG || v->kind != VK_RT) { /* a register of its own */
+			if (v->shadow >= 0 || v->reg == NOREG) {
+				int r = r_alloc(C, 0, false);
+				load_into(C, v_src(C, s), r);
+				if (v->shadow >= 0) {
+					*v = *v_src(C, s);
+					v->shadow = -1;
+					v->spill = 0;
+				}
+				v->reg = (uint8_t)r;
+				C->owner[r] = (int8_t)s;
 			}
-			v->reg = (uint8_t)r;
-			C->owner[r] = (int8_t)s;
+			/* a constant already in a register stays there, now as a run-time value
+			** (it could otherwise lose the register to the next one) */
 			if (v->kind != VK_RT) {
 				if (v->kind == VK_NIL)
 					v->flags = VF_BOOL | VF_MAYBENIL; /* nil is held as 0, false */
