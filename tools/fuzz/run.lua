@@ -291,8 +291,8 @@ function Runner:check_source(src, osrc, inputs, opts)
     local line = tonumber(fail.msg:match('^fuzz:(%d+):'))
     O.divisions = {}
     for _, input in ipairs(inputs) do O.run(ofn, oenv, input) end
-    local d = line and O.divisions[line]
-    if line and (not d or d.zero > 0) then return nil end
+    local d, tail = line and O.divisions[line], O.divisions.tail
+    if line and (not d or d.zero > 0 or (tail and tail.zero > 0)) then return nil end
   end
   if not p then return fail end
   if not ofn then return { class = 'invalid', msg = 'the oracle does not parse: ' .. tostring(oenv) } end
