@@ -294,6 +294,10 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 	if (op == AR_POW && (!bk || (!u64 && y < 0)))
 		bpfc_fail(C, bk ? "'^' with a negative exponent: BPF has no floating point"
 			       : "the exponent of '^' must be known at compile time");
+	if (op == AR_POW && y == 0) { /* x ^ 0 is 1 whatever x is */
+		v_numconst(C, dst, 1, u64 ? VF_U64 : 0);
+		return;
+	}
 	if (bk && (op == AR_DIV || op == AR_MOD) && y == 0 && !BROKEN(C, zero_divisor))
 		bpfc_fail(C, "%s by zero: the divisor is 0 here", opname(op));
 	bool signed_div = (op == AR_DIV || op == AR_MOD) && !u64 &&
@@ -319,9 +323,7 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 	}
 	C->locked |= 1u << rd;
 	if (op == AR_POW) {
-		if (y == 0)
-			alu_k(C, BPF_MOV, rd, 1);
-		else if (y > 1)
+		if (y > 1)
 			pow_const(C, rd, (uint64_t)y);
 	} else if (signed_div && bk) {
 		sdiv_const(C, rd, y, op == AR_MOD);

@@ -496,7 +496,7 @@ void pmove(struct ctx *C, const uint8_t *dst, const uint8_t *src, int n, unsigne
 			used |= 1u << d[i] | (s[i] == PARKED ? 0 : 1u << s[i]);
 		int t = -1;
 		for (int r = 0; r < 10 && t < 0; r++)
-			if (!(used >> r & 1) && C->owner[r] < 0)
+			if (!(used >> r & 1) && r_free(C, r)) /* r6 may hold the context */
 				t = r;
 		uint8_t from = s[0];
 		if (t >= 0) {
@@ -765,12 +765,19 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 				o->reg = (uint8_t)r;
 				C->owner[r] = (int8_t)t;
 				o->spill = 0;
-			} else { /* no register either: to a stack slot of its own, through r0 */
+			} else { /* no register either: to a stack slot of its own, through a
+				** register borrowed from a value (set, so the verifier lets it be saved) */
+				int b = 0;
+				for (int q = 0; q < 10; q++)
+					if (C->owner[q] >= 0 || (q == 6 && C->ctx_pinned)) {
+						b = q;
+						break;
+					}
 				int save = stack_alloc(C, 8), to = stack_alloc(C, 8);
-				emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)-save, 0);
-				emit(C, BPF_LDX | BPF_MEM | BPF_DW, 0, BPF_REG_10, (int16_t)-o->spill, 0);
-				emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, 0, (int16_t)-to, 0);
-				emit(C, BPF_LDX | BPF_MEM | BPF_DW, 0, BPF_REG_10, (int16_t)-save, 0);
+				emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, b, (int16_t)-save, 0);
+				emit(C, BPF_LDX | BPF_MEM | BPF_DW, b, BPF_REG_10, (int16_t)-o->spill, 0);
+				emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, b, (int16_t)-to, 0);
+				emit(C, BPF_LDX | BPF_MEM | BPF_DW, b, BPF_REG_10, (int16_t)-save, 0);
 				o->spill = (int16_t)to;
 			}
 		}
@@ -788,6 +795,13 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 			emit(C, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, at, (int32_t)cv->num);
 			continue;
 		}
+		if (cv->reg == NOREG && cv->kind == VK_NUM) { /* 64 bits: two 32-bit halves */
+			uint64_t u = (uint64_t)cv->num;
+			emit(C, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, at, (int32_t)(uint32_t)u);
+			emit(C, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, (int16_t)(at + 4),
+			     (int32_t)(uint32_t)(u >> 32));
+			continue;
+		}
 		if (cv->reg != NOREG) {
 			emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, cv->reg, at, 0);
 			continue;
@@ -801,7 +815,12 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 			emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, r, at, 0);
 			continue;
 		}
-		r = 0;
+		r = 0; /* borrowed: one that holds a value (the verifier refuses to save an unset one) */
+		for (int q = 0; q < 10; q++)
+			if (C->owner[q] >= 0 || (q == 6 && C->ctx_pinned)) {
+				r = q;
+				break;
+			}
 		int save = stack_alloc(C, 8);
 		emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, r, (int16_t)-save, 0);
 		load_into(C, cv, r);
