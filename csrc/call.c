@@ -303,7 +303,7 @@ void bi_cast(struct ctx *C, int a, int nargs, const struct helper *h)
 	}
 	C->v[a].ptr = PK_SCALAR;
 	C->v[a].width = (uint8_t)size;
-	C->v[a].flags = (uint8_t)tflags;
+	C->v[a].flags = (uint16_t)tflags;
 }
 
 /* dst = x op y for one of LuaJIT's bit operations on 64-bit values: the
@@ -357,7 +357,7 @@ static void bitop2(struct ctx *C, int dst, int x, int y, enum arop op)
 		emit(C, BPF_ALU64 | alu[op] | BPF_X, rd, ry, 0, 0);
 	C->v[dst].ptr = PK_SCALAR;
 	C->v[dst].width = 0;
-	C->v[dst].flags = (uint8_t)flags;
+	C->v[dst].flags = (uint16_t)flags;
 	C->v[dst].bits = (uint8_t)(op == AR_BAND ? (bx && (!by || bx < by) ? bx : by)
 			 : op == AR_SHR && imm && bx ? (bx > k ? bx - k : 1)
 			 : op == AR_SHL && imm && bx && bx + k <= 62 ? bx + k : 0);
@@ -413,7 +413,7 @@ void bi_bnot(struct ctx *C, int a, int nargs, const struct helper *h)
 	check_scalar(C, x, "bit.bnot");
 	emit(C, BPF_ALU64 | BPF_XOR | BPF_K, alu_dst(C, a, x), 0, 0, -1);
 	C->v[a].ptr = PK_SCALAR;
-	C->v[a].flags = (uint8_t)flags;
+	C->v[a].flags = (uint16_t)flags;
 }
 
 /* floor(log2(x)) by halving steps; log and log10 scale it (integer result). */

@@ -85,6 +85,7 @@ enum vflag {
 	VF_MIXED = 32,	  /* a number on one path, nil or false on another */
 	VF_MAYBENIL = 64, /* with VF_BOOL: nil (held as 0) on some path */
 	VF_TRUE = 128,	  /* never nil or false (true, or a number): its truth is known */
+	VF_FALSE = 256,	  /* only ever nil or false: its truth is known */
 };
 
 struct var {
@@ -92,7 +93,7 @@ struct var {
 	uint8_t ptr;	/* enum ptrkind */
 	uint8_t reg;	/* register or NOREG */
 	uint8_t width;	/* scalar width in bytes (1, 2, 4, 8) */
-	uint8_t flags;	/* enum vflag */
+	uint16_t flags;	/* enum vflag */
 	uint8_t bits;	/* 0 <= value < 2^bits (a range the packet loads rely on), 0 unknown */
 	int16_t shadow;	/* slot this one is a copy of, or -1 */
 	int16_t spill;	/* value also at fp - spill (0: nowhere) */

@@ -321,7 +321,7 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 			if (f.off)
 				emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rd, 0, 0, f.off);
 			C->v[dst].ptr = PK_MAPVAL;
-			C->v[dst].flags = (uint8_t)flags;
+			C->v[dst].flags = (uint16_t)flags;
 			C->v[dst].ref = f.ctype;
 			return;
 		}

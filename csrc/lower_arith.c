@@ -338,7 +338,7 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 	struct var *d = &C->v[dst];
 	d->ptr = PK_SCALAR;
 	d->width = 0; /* computed, not read from a field: ntoh swaps 4 bytes */
-	d->flags = (uint8_t)(u64 ? VF_U64 : 0);
+	d->flags = (uint16_t)(u64 ? VF_U64 : 0);
 	if ((op == AR_DIV || op == AR_MOD) && (fa & VF_NONNEG) && (fb & VF_NONNEG))
 		d->flags |= VF_NONNEG;
 	d->bits = (uint8_t)arith_bits(op, ba, bk ? bits_of(y) : bb);
@@ -358,6 +358,6 @@ void tr_unm(struct ctx *C, int dst, int d)
 	}
 	check_scalar(C, d, "unary minus");
 	emit(C, BPF_ALU64 | BPF_NEG, alu_dst(C, dst, d), 0, 0, 0);
-	C->v[dst].flags = (uint8_t)flags;
+	C->v[dst].flags = (uint16_t)flags;
 	C->v[dst].ptr = PK_SCALAR;
 }

@@ -48,8 +48,8 @@ static bool truthy_const(struct ctx *C, int slot, bool *val)
 	case VK_RT: break;
 	default: bpfc_fail(C, "variable is used before it has a value");
 	}
-	if (v->flags & VF_TRUE) {
-		*val = true;
+	if (v->flags & (VF_TRUE | VF_FALSE)) {
+		*val = (v->flags & VF_TRUE) != 0;
 		return true;
 	}
 	if (v->flags & VF_MIXED)
@@ -434,7 +434,7 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	}
 	/* the NULL check holds on the jump: the target sees a checked pointer */
 	struct var *nv = cmp.null_slot >= 0 ? &C->v[cmp.null_slot] : NULL;
-	uint8_t saved = nv ? nv->flags : 0;
+	uint16_t saved = nv ? nv->flags : 0;
 	if (nv && cmp.nonnull_on_jump)
 		nv->flags &= ~VF_NULL;
 	bool block = cmp.copy_dst >= 0 || v_join_needs_deref(C, target);
@@ -487,7 +487,7 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 		return;
 	}
 	if (nv)
-		nv->flags = cmp.nonnull_on_jump ? saved : (uint8_t)(saved & ~VF_NULL);
+		nv->flags = cmp.nonnull_on_jump ? saved : (uint16_t)(saved & ~VF_NULL);
 	emit_branch(C, &cmp, avoid, false);
 	add_fixup(C, target);
 	if (nv && !cmp.nonnull_on_jump)

@@ -126,7 +126,7 @@ int bits_add(int a, int b)
 void v_numconst(struct ctx *C, int slot, int64_t n, int flags)
 {
 	v_const(C, slot, n);
-	C->v[slot].flags |= (uint8_t)(flags & VF_U64);
+	C->v[slot].flags |= (uint16_t)(flags & VF_U64);
 }
 
 void v_copy(struct ctx *C, int dst, int src)
@@ -154,7 +154,7 @@ void v_rt(struct ctx *C, int slot, int reg, int ptr, int width, int flags)
 	if (v->kind != VK_UNDEF)
 		v_def(C, slot);
 	*v = (struct var){.kind = VK_RT, .ptr = (uint8_t)ptr, .reg = (uint8_t)reg,
-			  .width = (uint8_t)width, .flags = (uint8_t)flags, .shadow = -1};
+			  .width = (uint8_t)width, .flags = (uint16_t)flags, .shadow = -1};
 	if (reg != NOREG) {
 		if (C->owner[reg] >= 0 && C->owner[reg] != slot)
 			bpfc_fail(C, "internal: register r%d already holds slot %d", reg,
@@ -663,10 +663,10 @@ static void join_record(struct ctx *C, int target)
 			/* a constant already in a register stays there, now as a run-time value
 			** (it could otherwise lose the register to the next one) */
 			if (v->kind != VK_RT) {
-				if (v->kind == VK_NIL)
-					v->flags = VF_BOOL | VF_MAYBENIL; /* nil is held as 0, false */
-				else if (v->kind == VK_NUM && (v->flags & VF_BOOL) && v->num)
-					v->flags |= VF_TRUE;
+				if (v->kind == VK_NIL) /* nil is held as 0, false */
+					v->flags = VF_BOOL | VF_MAYBENIL | VF_FALSE;
+				else if (v->kind == VK_NUM && (v->flags & VF_BOOL))
+					v->flags |= v->num ? VF_TRUE : VF_FALSE;
 				v->ptr = v->kind == VK_PKT ? PK_PKTOFF : PK_SCALAR;
 				v->kind = VK_RT;
 			}
@@ -856,15 +856,15 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 /* Flags of a value that arrives with flags a on one edge and b on another.
 ** A boolean (or nil, held as 0) on one edge and a number on the other cannot
 ** be told apart at run time: VF_MIXED makes a truth test of it an error. */
-static bool always_true(uint8_t f)
+static bool always_true(uint16_t f)
 {
 	return (f & VF_TRUE) || !(f & (VF_BOOL | VF_MIXED));
 }
 
-static uint8_t merge_flags(uint8_t a, uint8_t b)
+static uint16_t merge_flags(uint16_t a, uint16_t b)
 {
-	uint8_t r = (a | b) & (VF_NULL | VF_U64 | VF_MIXED | VF_MAYBENIL);
-	r |= a & b & (VF_NONNEG | VF_NETORD | VF_BOOL);
+	uint16_t r = (a | b) & (VF_NULL | VF_U64 | VF_MIXED | VF_MAYBENIL);
+	r |= a & b & (VF_NONNEG | VF_NETORD | VF_BOOL | VF_FALSE); /* false and nil: false */
 	if ((a ^ b) & VF_BOOL)
 		r |= VF_MIXED;
 	if ((r & (VF_BOOL | VF_MIXED)) && always_true(a) && always_true(b))
@@ -917,9 +917,9 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 		/* a stack copy counts at the join only if every edge has it there */
 		if (jv->reg != NOREG && jv->spill && cv->spill != jv->spill)
 			jv->spill = 0;
-		uint8_t cf = cv->kind == VK_NIL ? VF_BOOL | VF_MAYBENIL
-			     : cv->kind == VK_NUM && (cv->flags & VF_BOOL) && cv->num ? cv->flags | VF_TRUE
-			     : cv->flags;
+		uint16_t cf = cv->kind == VK_NIL ? VF_BOOL | VF_MAYBENIL | VF_FALSE
+			      : cv->kind == VK_NUM && (cv->flags & VF_BOOL) ? cv->flags | (cv->num ? VF_TRUE : VF_FALSE)
+			      : cv->flags;
 		jv->flags = merge_flags(jv->flags, cf);
 		jv->bits = jv->bits && cv->bits ? (jv->bits > cv->bits ? jv->bits : cv->bits) : 0;
 		if (cv->width > jv->width)
