@@ -173,7 +173,22 @@ void v_set_lua(struct ctx *C, int slot, int idx)
 				return;
 			}
 			lua_pop(L, 3);
-			bpfc_fail(C, "a dissector needs a packet offset");
+			/* the program's context by name (skb in a function without
+			** parameters): r6 holds it from the first instruction on */
+			lua_getfield(L, C->opts, "ctx");
+			bool is_ctx = lua_rawequal(L, -1, idx);
+			lua_pop(L, 1);
+			if (is_ctx && C->ctx_pinned) {
+				v->kind = VK_RT;
+				v->ptr = PK_CTX;
+				v->reg = 6;
+				v->width = 8;
+				v->num = 0;
+				v->layer = 0;
+				return;
+			}
+			bpfc_fail(C, "a dissector needs a packet offset (or, for the context, a "
+				     "parameter: function(skb) ... end)");
 		}
 		lua_pop(L, 1);
 		break;
