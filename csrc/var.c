@@ -700,6 +700,16 @@ static void join_record(struct ctx *C, int target)
 	}
 }
 
+/* A register to borrow (saved to the stack and given back) when none is
+** free: one that holds a value, since the verifier refuses to save an unset one. */
+static int r_borrowable(const struct ctx *C)
+{
+	for (int q = 0; q < 10; q++)
+		if (C->owner[q] >= 0 || (q == 6 && C->ctx_pinned))
+			return q;
+	return 6;
+}
+
 /* Make the current layout match the one recorded at target. */
 static void join_match(struct ctx *C, struct joinstate *j, int target)
 {
@@ -767,12 +777,7 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 				o->spill = 0;
 			} else { /* no register either: to a stack slot of its own, through a
 				** register borrowed from a value (set, so the verifier lets it be saved) */
-				int b = 0;
-				for (int q = 0; q < 10; q++)
-					if (C->owner[q] >= 0 || (q == 6 && C->ctx_pinned)) {
-						b = q;
-						break;
-					}
+				int b = r_borrowable(C);
 				int save = stack_alloc(C, 8), to = stack_alloc(C, 8);
 				emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, b, (int16_t)-save, 0);
 				emit(C, BPF_LDX | BPF_MEM | BPF_DW, b, BPF_REG_10, (int16_t)-o->spill, 0);
@@ -815,12 +820,7 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 			emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, r, at, 0);
 			continue;
 		}
-		r = 0; /* borrowed: one that holds a value (the verifier refuses to save an unset one) */
-		for (int q = 0; q < 10; q++)
-			if (C->owner[q] >= 0 || (q == 6 && C->ctx_pinned)) {
-				r = q;
-				break;
-			}
+		r = r_borrowable(C);
 		int save = stack_alloc(C, 8);
 		emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, r, (int16_t)-save, 0);
 		load_into(C, cv, r);
