@@ -67,7 +67,8 @@ LUA_CPATH="$(pwd)/build/asan/?.so;;" ASAN_OPTIONS=detect_leaks=0 \
 LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" \
 	luajit -e 'require("busted.runner")({ standalone = false })' /usr/bin/busted \
 	-o spec/support/counting_output.lua spec/compile_spec.lua spec/disasm_spec.lua spec/asm_spec.lua \
-	spec/object_spec.lua spec/compile_data_spec.lua spec/regressions_spec.lua spec/semantics_spec.lua
+	spec/object_spec.lua spec/compile_data_spec.lua spec/regressions_spec.lua spec/semantics_spec.lua \
+	spec/fuzz_findings_spec.lua
 if [ "$(wc -l < "$COUNTS")" = "$before" ]; then
 	echo "the sanitizer run did not finish" >&2
 	echo "0 1" >> "$COUNTS"
