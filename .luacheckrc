@@ -1,5 +1,7 @@
 std = 'luajit'
 max_line_length = 110
+-- the fuzzer's findings are data: programs as the fuzzer wrote them
+exclude_files = { 'spec/data/fuzz/*.lua' }
 -- Compiled BPF programs name helpers and dissectors as globals that the
 -- compiler resolves at compile time, not at run time.
 local program_globals = { 'pkt', 'eth', 'xadd', 'time', 'cpu', 'pid_tgid', 'uid_gid', 'comm',
