@@ -308,7 +308,6 @@ enum arop {
 enum cmpop { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
 enum { FOLD_DIV0 = 1, FOLD_NEGPOW, FOLD_UNKNOWN };
 int fold_arith(enum arop op, bool u64, int64_t x, int64_t y, int64_t *out);
-int64_t fold_runtime(enum arop op, bool u64, int64_t x, int64_t y);
 bool fold_cmp(enum cmpop op, bool u64, int64_t x, int64_t y);
 int64_t fold_bswap(int64_t x, int width);
 

@@ -65,16 +65,12 @@ int fold_arith(enum arop op, bool u64, int64_t x, int64_t y, int64_t *out)
 	case AR_ADD: *out = wrap(a + b); return 0;
 	case AR_SUB: *out = wrap(a - b); return 0;
 	case AR_MUL: *out = wrap(a * b); return 0;
-	case AR_DIV:
-		if (y == 0)
-			return FOLD_DIV0;
-		*out = u64 ? wrap(a / b) : floor_div(x, y);
-		return 0;
+	case AR_DIV: /* a zero divisor: the kernel's answer in *out, and FOLD_DIV0 */
+		*out = y == 0 ? 0 : u64 ? wrap(a / b) : floor_div(x, y);
+		return y == 0 ? FOLD_DIV0 : 0;
 	case AR_MOD:
-		if (y == 0)
-			return FOLD_DIV0;
-		*out = u64 ? wrap(a % b) : floor_mod(x, y);
-		return 0;
+		*out = y == 0 ? x : u64 ? wrap(a % b) : floor_mod(x, y);
+		return y == 0 ? FOLD_DIV0 : 0;
 	case AR_POW:
 		if (!u64 && y < 0)
 			return FOLD_NEGPOW;
@@ -93,17 +89,6 @@ int fold_arith(enum arop op, bool u64, int64_t x, int64_t y, int64_t *out)
 	case AR_TOBIT: *out = (int64_t)(int32_t)(uint32_t)a; return 0;
 	}
 	return FOLD_UNKNOWN;
-}
-
-/* Run-time division semantics for a value the kernel computes: the divisor
-** 0 is not an error there.  Used by specs through bpfc_fold (module.c). */
-int64_t fold_runtime(enum arop op, bool u64, int64_t x, int64_t y)
-{
-	int64_t r = 0;
-	if ((op == AR_DIV || op == AR_MOD) && y == 0)
-		return op == AR_DIV ? 0 : x;
-	fold_arith(op, u64, x, y, &r);
-	return r;
 }
 
 bool fold_cmp(enum cmpop op, bool u64, int64_t x, int64_t y)

@@ -262,8 +262,6 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 		int rc = rev ? fold_arith(op, u64, y, x, &r) : fold_arith(op, u64, x, y, &r);
 		if (rc == FOLD_DIV0 && !BROKEN(C, zero_divisor))
 			bpfc_fail(C, "%s by zero: the divisor is 0 here", opname(op));
-		if (rc == FOLD_DIV0)
-			r = fold_runtime(op, u64, rev ? y : x, rev ? x : y);
 		if (rc == FOLD_NEGPOW)
 			bpfc_fail(C, "'^' with a negative exponent: BPF has no floating point");
 		v_numconst(C, dst, r, u64 ? VF_U64 : 0);

@@ -21,33 +21,27 @@ local function both(a, b)
   return ffi.cast(i64, a), ffi.cast(i64, b), false
 end
 
--- Floor division; unsigned on uint64; x / 0 == 0; INT64_MIN / -1 wraps.
--- LuaJIT's own cdata / truncates, so it is only used where that agrees.
--- Divisions by zero the oracle has done (the compiler refuses a divisor it
--- knows to be 0: run.lua accepts that refusal when the oracle meets one).
-M.zero_divisions = 0
-M.ended_early = 0 -- runs a read past the packet's end stopped (M.run)
--- Per line of the oracle's source: { zero = n, other = n } divisions there.
+-- Per line of the oracle's source: { zero = n, other = n } divisions there
+-- (the compiler refuses a divisor it knows to be 0: run.lua accepts that
+-- refusal when the oracle divides by 0 on that line, or never gets there).
 M.divisions = {}
 
 local function count_division(b)
   local info = debug.getinfo(3, 'Sl')
   -- a division in `return a / b` is a tail call: its line is gone
   local line = info and info.source == '=oracle' and info.currentline or 'tail'
-
   local d = M.divisions[line] or { zero = 0, other = 0 }
   M.divisions[line] = d
   if b == 0 then d.zero = d.zero + 1 else d.other = d.other + 1 end
 end
 
+-- Floor division; unsigned on uint64; x / 0 == 0; INT64_MIN / -1 wraps.
+-- LuaJIT's own cdata / truncates, so it is only used where that agrees.
 function M.div(a, b)
   local unsigned
   a, b, unsigned = both(a, b)
   count_division(b)
-  if b == 0 then
-    M.zero_divisions = M.zero_divisions + 1
-    return unsigned and 0ULL or 0LL
-  end
+  if b == 0 then return unsigned and 0ULL or 0LL end
   if unsigned then return a / b end
   if b == -1 then return -a end -- wraps for INT64_MIN
   local q = a / b
@@ -60,10 +54,7 @@ function M.mod(a, b)
   local unsigned
   a, b, unsigned = both(a, b)
   count_division(b)
-  if b == 0 then
-    M.zero_divisions = M.zero_divisions + 1
-    return a
-  end
+  if b == 0 then return a end
   if unsigned then return a % b end
   if b == -1 then return 0LL end
   local r = a % b
@@ -335,10 +326,7 @@ function M.run(fn, env, input)
   for name, m in pairs(maps) do env[name] = m end
   local ok, v = pcall(fn, M.context(#input.packet, input.ctx))
   if not ok then
-    if v == M.past_end then
-      M.ended_early = M.ended_early + 1
-      return 0, maps
-    end
+    if v == M.past_end then return 0, maps end
     return nil, tostring(v)
   end
   return M.retval(v), maps
