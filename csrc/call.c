@@ -63,7 +63,7 @@ static void load_args(struct ctx *C, const int *slots, int n)
 
 static void helper(struct ctx *C, const struct helper *h)
 {
-	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, h->func);
+	emit_call(C, h->func, (int)(h - helpers));
 	r_clobbered(C);
 }
 
@@ -88,15 +88,14 @@ void bi_xadd(struct ctx *C, int a, int nargs, const struct helper *h)
 		bpfc_fail(C, "xadd() needs a map whose value is a number");
 	if (size != 4 && size != 8)
 		bpfc_fail(C, "xadd() works on 4 or 8 byte values, this map's are %d", size);
-	int skip;
-	null_guard(C, p, &skip);
+	int skip = null_guard(C, p);
 	int rp = v_reg(C, p);
 	C->locked |= 1u << rp;
 	int rv = v_peek(C, val, C->locked);
 	C->locked = 0;
 	emit(C, BPF_STX | BPF_ATOMIC | (size == 8 ? BPF_DW : BPF_W), rp, rv, 0, BPF_ADD);
 	if (skip >= 0)
-		C->insn[skip].off = (int16_t)(C->ninsn - skip - 1);
+		emit_label(C, skip);
 	v_def(C, a);
 	C->v[a].kind = VK_NIL;
 }
@@ -445,9 +444,11 @@ void bi_log(struct ctx *C, int a, int nargs, const struct helper *h)
 	for (int s = 32; s >= 1; s >>= 1) {
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, rx, 0, 0);
 		emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rt, 0, 0, s);
-		emit(C, BPF_JMP | BPF_JEQ | BPF_K, rt, 0, 2, 0);
+		int next = label_new(C);
+		emit_jmp(C, BPF_JMP | BPF_JEQ | BPF_K, rt, 0, 0, next);
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rx, rt, 0, 0);
 		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rr, 0, 0, s);
+		emit_label(C, next);
 	}
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rx, rr, 0, 0);
 	if (!strcmp(name, "log10")) { /* log10(x) ~ log2(x) * 1233 / 4096 */
@@ -476,7 +477,7 @@ void bi_perf_submit(struct ctx *C, int a, int nargs, const struct helper *h)
 	call_prepare(C);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0);
 	emit_map_fd(C, 2, mapref);
-	emit_ld64(C, 3, 0, 0xffffffffll); /* BPF_F_CURRENT_CPU */
+	emit_ld64(C, 3, 0xffffffffll); /* BPF_F_CURRENT_CPU */
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 4, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 4, 0, 0, -doff);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 5, 0, 0, size);

@@ -1,7 +1,9 @@
 /*
 ** The compiler's shared state: one context per compilation, passed around.
-** Data flows one way: bytecode (bcread) -> variables (var) -> instructions
-** (emit, translate, builtins, dissect) -> passes (peephole) -> the caller.
+** Data flows one way: bytecode (bcread) -> translation over variables
+** (translate, var, index, mem, call, lower_arith) appending IR (emit, ir.h)
+** -> passes over the IR (passes) -> instructions and relocations (encode)
+** -> the caller.
 */
 #ifndef BPFC_CORE_H
 #define BPFC_CORE_H
@@ -13,9 +15,13 @@
 #include <linux/bpf.h>
 #include <lua.h>
 
+#include "ir.h"
+
 #define BPFC_API __attribute__((visibility("default")))
 
 #define MAX_INSNS 4096	  /* program size limit for one compile */
+#define MAX_IR (2 * MAX_INSNS) /* IR instructions: the program's, labels, deleted ones */
+#define MAX_MAPS 64	  /* distinct maps one program uses */
 #define MAX_SLOTS 256	  /* LuaJIT frame slots + our temporaries */
 #define MAX_BC 8192	  /* bytecodes in one function */
 #define MAX_HINTS 64	  /* join conflicts remembered across restarts */
@@ -107,10 +113,9 @@ struct joinstate {
 	struct var v[MAX_SLOTS];
 };
 
-/* Forward-jump fixups: BPF instructions whose offset waits for a bytecode pc. */
-struct fixup {
-	int insn;
-	int target_bc;
+/* A map relocation of the encoded program: instruction insn loads map number map. */
+struct reloc {
+	int insn, map;
 };
 
 /* A comparison waiting for its JMP: emitted only after the join's moves. */
@@ -164,15 +169,27 @@ struct ctx {
 	bool reachable;
 	bool ctx_pinned;	/* R6 holds the context */
 
-	/* output */
+	/* the IR (ir.h): what translation appends, passes rewrite, encode reads */
+	struct ir_ins ir[MAX_IR];
+	int nir;
+	int nlabels;		/* the next label id (below nbc: bytecode pcs) */
+	bool jumped[MAX_BC];	/* some jump goes to this bytecode pc */
+	struct ir_func funcs[IR_MAX_FUNCS];
+	int nfuncs;
+	struct ir_block blk[MAX_IR];	/* the last ir_cfg */
+	int nblk;
+	int lab2blk[MAX_IR];
+	struct pcmp cmp;
+	int maps_ref;		/* stack index: the program's maps, by map number */
+	int nmaps;
+
+	/* encoded (encode.c) */
 	struct bpf_insn insn[MAX_INSNS];
 	uint16_t insn_bc[MAX_INSNS];	/* bytecode pc each instruction came from */
 	int ninsn;
-	struct fixup fix[MAX_INSNS];
-	int nfix;
-	struct pcmp cmp;
-	int maps_ref;		/* stack index: table of map relocations */
-	int nmaps;
+	int label_pos[MAX_IR];		/* label id -> instruction index */
+	struct reloc reloc[MAX_INSNS / 2]; /* an lddw takes two slots */
+	int nreloc;
 
 	/* restarts on join conflicts */
 	struct hint hints[MAX_HINTS];
@@ -277,10 +294,24 @@ int v_spill_off(struct ctx *C, int slot);
 bool v_isconst(const struct var *v);
 int stack_alloc(struct ctx *C, int size);
 
-/* emit.c */
+/* emit.c: appending IR */
 void emit(struct ctx *C, uint8_t code, int dst, int src, int16_t off, int32_t imm);
-void emit_ld64(struct ctx *C, int dst, int src, int64_t imm);
+void emit_jmp(struct ctx *C, uint8_t code, int dst, int src, int32_t imm, int label);
+void emit_ja(struct ctx *C, int label);
+int label_new(struct ctx *C);
+void emit_label(struct ctx *C, int label);
+void emit_call(struct ctx *C, int func, int helper);
+void emit_map(struct ctx *C, int dst, int index);
+void emit_ld64(struct ctx *C, int dst, int64_t imm);
 void emit_mov_imm(struct ctx *C, int dst, int64_t imm);
+
+/* ir.c: the control-flow graph, and printing */
+void ir_cfg(struct ctx *C, const struct ir_func *f);
+void ir_compact(struct ctx *C);
+void ir_push(struct ctx *C);
+
+/* encode.c: IR to instructions and relocations */
+void encode(struct ctx *C);
 
 /* translate.c, builtins.c, dissect.c */
 void tr_ins(struct ctx *C, int pc);
@@ -297,7 +328,7 @@ void mem_store(struct ctx *C, int base, const struct cfield *f, int src);
 void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot);
 void map_update(struct ctx *C, int mapslot, int keyslot, int valslot);
 void map_delete(struct ctx *C, int mapslot, int keyslot);
-void null_guard(struct ctx *C, int slot, int *skip_insn);
+int null_guard(struct ctx *C, int slot);
 void emit_map_fd(struct ctx *C, int reg, int mapref);
 
 /* fold.c: the one semantics of each operation */
@@ -322,8 +353,8 @@ void v_numconst(struct ctx *C, int slot, int64_t n, int flags);
 int bits_of(int64_t n);
 int bits_add(int a, int b);
 
-/* peephole.c */
-void pass_run(struct ctx *C);
+/* passes.c: the passes over the IR, in order */
+void passes_run(struct ctx *C);
 
 /* helpers.c: the helpers a program calls by name, one row each of helpers.def */
 enum harg { /* what an argument is */

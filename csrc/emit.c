@@ -1,26 +1,94 @@
 /*
-** Appending instructions, each tagged with the bytecode it came from.
+** Appending IR instructions (ir.h), each tagged with the bytecode it came
+** from.  Jumps name labels; emit_label places one where the next
+** instruction goes.
 */
 #include "core.h"
 
-void emit(struct ctx *C, uint8_t code, int dst, int src, int16_t off, int32_t imm)
+static struct ir_ins *ir_add(struct ctx *C, uint8_t kind)
 {
-	if (C->ninsn >= MAX_INSNS)
+	if (C->nir >= MAX_IR)
 		bpfc_fail(C, "program is too long (more than %d instructions)", MAX_INSNS);
-	struct bpf_insn *i = &C->insn[C->ninsn];
-	i->code = code;
-	i->dst_reg = dst & 0xf;
-	i->src_reg = src & 0xf;
-	i->off = off;
-	i->imm = imm;
-	C->insn_bc[C->ninsn++] = (uint16_t)C->pc;
+	struct ir_ins *i = &C->ir[C->nir++];
+	*i = (struct ir_ins){.kind = kind, .helper = -1, .pc = (uint16_t)C->pc, .label = -1};
+	return i;
 }
 
-/* lddw: a 64-bit immediate in two slots (src may be BPF_PSEUDO_MAP_FD). */
-void emit_ld64(struct ctx *C, int dst, int src, int64_t imm)
+/* Any instruction but a jump: exit and calls become IR_EXIT and IR_CALL. */
+void emit(struct ctx *C, uint8_t code, int dst, int src, int16_t off, int32_t imm)
 {
-	emit(C, BPF_LD | BPF_DW | BPF_IMM, dst, src, 0, (int32_t)(uint32_t)imm);
-	emit(C, 0, 0, 0, 0, (int32_t)(uint32_t)((uint64_t)imm >> 32));
+	uint8_t cls = BPF_CLASS(code), op = BPF_OP(code);
+	uint8_t kind = IR_OP;
+	if (cls == BPF_JMP || cls == BPF_JMP32) {
+		if (op == BPF_EXIT)
+			kind = IR_EXIT;
+		else if (op == BPF_CALL)
+			kind = IR_CALL;
+		else
+			bpfc_fail(C, "internal: a jump emitted without a label");
+	}
+	struct ir_ins *i = ir_add(C, kind);
+	i->code = code;
+	i->dst = (uint8_t)(dst & 0xf);
+	i->src = (uint8_t)(src & 0xf);
+	i->off = off;
+	i->imm = imm;
+}
+
+/* A jump to label (code: BPF_JMP | op | BPF_K or BPF_X, or BPF_JMP | BPF_JA). */
+void emit_jmp(struct ctx *C, uint8_t code, int dst, int src, int32_t imm, int label)
+{
+	struct ir_ins *i = ir_add(C, IR_JMP);
+	i->code = code;
+	i->dst = (uint8_t)(dst & 0xf);
+	i->src = (uint8_t)(src & 0xf);
+	i->imm = imm;
+	i->label = label;
+	if (label < C->nbc)
+		C->jumped[label] = true;
+}
+
+void emit_ja(struct ctx *C, int label)
+{
+	emit_jmp(C, BPF_JMP | BPF_JA, 0, 0, 0, label);
+}
+
+/* A fresh label, placed later with emit_label. */
+int label_new(struct ctx *C)
+{
+	return C->nlabels++;
+}
+
+void emit_label(struct ctx *C, int label)
+{
+	ir_add(C, IR_LABEL)->label = label;
+}
+
+void emit_call(struct ctx *C, int func, int helper)
+{
+	struct ir_ins *i = ir_add(C, IR_CALL);
+	i->code = BPF_JMP | BPF_CALL;
+	i->imm = func;
+	i->helper = (int16_t)helper;
+}
+
+/* dst = the address of the program's map number index. */
+void emit_map(struct ctx *C, int dst, int index)
+{
+	struct ir_ins *i = ir_add(C, IR_MAP);
+	i->code = BPF_LD | BPF_DW | BPF_IMM;
+	i->dst = (uint8_t)dst;
+	i->src = BPF_PSEUDO_MAP_FD;
+	i->imm = index;
+}
+
+/* lddw: a 64-bit immediate. */
+void emit_ld64(struct ctx *C, int dst, int64_t imm)
+{
+	struct ir_ins *i = ir_add(C, IR_LD64);
+	i->code = BPF_LD | BPF_DW | BPF_IMM;
+	i->dst = (uint8_t)dst;
+	i->imm = imm;
 }
 
 /* The shortest load of a constant: sign-extended imm32, zero-extended
@@ -32,5 +100,5 @@ void emit_mov_imm(struct ctx *C, int dst, int64_t imm)
 	else if (imm >= 0 && imm <= UINT32_MAX)
 		emit(C, BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, (int32_t)(uint32_t)imm);
 	else
-		emit_ld64(C, dst, 0, imm);
+		emit_ld64(C, dst, imm);
 }

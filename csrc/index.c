@@ -325,14 +325,15 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 			C->v[dst].ref = f.ctype;
 			return;
 		}
-		int skip = -1;
-		null_guard(C, base, &skip);
+		int skip = null_guard(C, base);
 		int rb = v_reg(C, base);
 		load_scalar(C, dst, rb, f.off, &f, false);
 		if (skip >= 0) { /* when NULL the result is 0 */
-			emit(C, BPF_JMP | BPF_JA, 0, 0, 1, 0);
-			C->insn[skip].off = (int16_t)(C->ninsn - skip - 1);
+			int done = label_new(C);
+			emit_ja(C, done);
+			emit_label(C, skip);
 			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, C->v[dst].reg, 0, 0, 0);
+			emit_label(C, done);
 		}
 		return;
 	}
@@ -396,11 +397,10 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 			member(C, b->ref, keyref, keynum, keykind, &f, MEM_BOUNDED);
 			if (f.isagg || f.bpos >= 0)
 				bpfc_fail(C, "cannot assign an aggregate or bitfield member");
-			int skip = -1;
-			null_guard(C, base, &skip);
+			int skip = null_guard(C, base);
 			store(C, v_reg(C, base), f.off, f.size, src);
 			if (skip >= 0)
-				C->insn[skip].off = (int16_t)(C->ninsn - skip - 1);
+				emit_label(C, skip);
 			return;
 		}
 		break;

@@ -112,22 +112,18 @@ static void alu_x(struct ctx *C, uint8_t op, int r, int s)
 	emit(C, BPF_ALU64 | op | BPF_X, r, s, 0, 0);
 }
 
-static void jmp_k(struct ctx *C, uint8_t op, int r, int32_t k, int16_t off)
+static void jmp_k(struct ctx *C, uint8_t op, int r, int32_t k, int label)
 {
-	emit(C, BPF_JMP | op | BPF_K, r, 0, off, k);
-}
-
-/* Aim the forward jump at insn `at` to the next instruction emitted. */
-static void land(struct ctx *C, int at)
-{
-	C->insn[at].off = (int16_t)(C->ninsn - at - 1);
+	emit_jmp(C, BPF_JMP | op | BPF_K, r, 0, k, label);
 }
 
 /* r = -r when r < 0: its magnitude (INT64_MIN stays 2^63, right as unsigned). */
 static void magnitude(struct ctx *C, int r)
 {
-	jmp_k(C, BPF_JSGE, r, 0, 1);
+	int done = label_new(C);
+	jmp_k(C, BPF_JSGE, r, 0, done);
 	emit(C, BPF_ALU64 | BPF_NEG, r, 0, 0, 0);
+	emit_label(C, done);
 }
 
 /* rd = floor(rd / k) or rd mod k for a constant k > 0 on int64. */
@@ -141,29 +137,23 @@ static void sdiv_const(struct ctx *C, int rd, int64_t k, bool mod)
 			alu_k(C, BPF_ARSH, rd, sh);
 		return;
 	}
-	int pos = C->ninsn;
-	jmp_k(C, BPF_JSGE, rd, 0, 0);
+	int pos = label_new(C), done = label_new(C);
+	jmp_k(C, BPF_JSGE, rd, 0, pos);
 	emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
-	int end;
 	if (mod) { /* -a mod k, then k - that unless it is 0 */
 		alu_k(C, BPF_MOD, rd, (int32_t)k);
-		end = C->ninsn;
-		jmp_k(C, BPF_JEQ, rd, 0, 0);
+		jmp_k(C, BPF_JEQ, rd, 0, done);
 		emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
 		alu_k(C, BPF_ADD, rd, (int32_t)k);
 	} else { /* -(ceil(|a| / k)) */
 		alu_k(C, BPF_ADD, rd, (int32_t)(k - 1));
 		alu_k(C, BPF_DIV, rd, (int32_t)k);
 		emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
-		end = -1;
 	}
-	int skip = C->ninsn;
-	emit(C, BPF_JMP | BPF_JA, 0, 0, 0, 0);
-	land(C, pos);
+	emit_ja(C, done);
+	emit_label(C, pos);
 	alu_k(C, mod ? BPF_MOD : BPF_DIV, rd, (int32_t)k);
-	land(C, skip);
-	if (end >= 0)
-		land(C, end);
+	emit_label(C, done);
 }
 
 /* rd = floor(rd / rb) or the floored rd mod rb on int64, rb any value:
@@ -185,27 +175,27 @@ static void sdiv_reg(struct ctx *C, int rd, int rb, bool mod)
 	magnitude(C, rd);
 	if (mod) {
 		alu_x(C, BPF_MOD, rd, tb);
-		int z = C->ninsn;
-		jmp_k(C, BPF_JEQ, rd, 0, 0);
-		jmp_k(C, BPF_JSGE, ta, 0, 2); /* signs differ: |b| - t */
+		int z = label_new(C), same = label_new(C);
+		jmp_k(C, BPF_JEQ, rd, 0, z);
+		jmp_k(C, BPF_JSGE, ta, 0, same); /* signs differ: |b| - t */
 		emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
 		alu_x(C, BPF_ADD, rd, tb);
-		jmp_k(C, BPF_JSGE, rb, 0, 1); /* the result has the divisor's sign */
+		emit_label(C, same);
+		jmp_k(C, BPF_JSGE, rb, 0, z); /* the result has the divisor's sign */
 		emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
-		land(C, z);
+		emit_label(C, z);
 		return;
 	}
-	int pos = C->ninsn;
-	jmp_k(C, BPF_JSGE, ta, 0, 0);
+	int pos = label_new(C), end = label_new(C);
+	jmp_k(C, BPF_JSGE, ta, 0, pos);
 	alu_x(C, BPF_ADD, rd, tb); /* a negative quotient: -(ceil(|a| / |b|)) */
 	alu_k(C, BPF_SUB, rd, 1);
 	alu_x(C, BPF_DIV, rd, tb);
 	emit(C, BPF_ALU64 | BPF_NEG, rd, 0, 0, 0);
-	int end = C->ninsn;
-	emit(C, BPF_JMP | BPF_JA, 0, 0, 0, 0);
-	land(C, pos);
+	emit_ja(C, end);
+	emit_label(C, pos);
 	alu_x(C, BPF_DIV, rd, tb);
-	land(C, end);
+	emit_label(C, end);
 }
 
 /* rd = rd ^ y for a constant y >= 2, by squaring. */

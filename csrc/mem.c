@@ -13,24 +13,31 @@ static int map_int(struct ctx *C, int mapref, const char *field)
 	return (int)n;
 }
 
-/* Remember which instruction loads which map (for the object writer). */
-static void map_reloc(struct ctx *C, int mapref)
+/* The program's number for a map (0, 1, ... in order of first use). */
+static int map_index(struct ctx *C, int mapref)
 {
 	lua_State *L = C->L;
-	lua_createtable(L, 0, 2);
-	lua_pushinteger(L, C->ninsn);
-	lua_setfield(L, -2, "insn");
 	k_push(C, mapref);
-	lua_setfield(L, -2, "map");
+	for (int m = 1; m <= C->nmaps; m++) {
+		lua_rawgeti(L, C->maps_ref, m);
+		bool same = lua_rawequal(L, -1, -2);
+		lua_pop(L, 1);
+		if (same) {
+			lua_pop(L, 1);
+			return m - 1;
+		}
+	}
+	if (C->nmaps == MAX_MAPS)
+		bpfc_fail(C, "a program can use at most %d maps", MAX_MAPS);
 	lua_rawseti(L, C->maps_ref, ++C->nmaps);
+	return C->nmaps - 1;
 }
 
-/* The map's address: an lddw whose imm the loader fills in (a relocation in
-** the object, the fd for a raw load), so that compiling needs no kernel. */
+/* The map's address: a relocation (encode makes it an lddw whose imm the
+** loader fills in), so that compiling needs no kernel. */
 void emit_map_fd(struct ctx *C, int reg, int mapref)
 {
-	map_reloc(C, mapref);
-	emit_ld64(C, reg, BPF_PSEUDO_MAP_FD, 0);
+	emit_map(C, reg, map_index(C, mapref));
 }
 
 static uint8_t size_code(int size)
@@ -77,7 +84,7 @@ void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot)
 {
 	int mapref = v_src(C, mapslot)->ref;
 	map_args(C, mapref, stage(C, keyslot, map_int(C, mapref, "key_size"), "key"));
-	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	emit_call(C, BPF_FUNC_map_lookup_elem, -1);
 	r_clobbered(C);
 	v_def(C, dst);
 	v_rt(C, dst, BPF_REG_0, PK_MAPVAL, 8, VF_NULL);
@@ -93,7 +100,7 @@ void map_update(struct ctx *C, int mapslot, int keyslot, int valslot)
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -voff);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, BPF_ANY);
-	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_update_elem);
+	emit_call(C, BPF_FUNC_map_update_elem, -1);
 	r_clobbered(C);
 }
 
@@ -101,21 +108,21 @@ void map_delete(struct ctx *C, int mapslot, int keyslot)
 {
 	int mapref = v_src(C, mapslot)->ref;
 	map_args(C, mapref, stage(C, keyslot, map_int(C, mapref, "key_size"), "key"));
-	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_delete_elem);
+	emit_call(C, BPF_FUNC_map_delete_elem, -1);
 	r_clobbered(C);
 }
 
-/* A map value not yet checked for NULL gets a jump over the access;
-** *skip is that jump's index, for the caller to aim once the access is out. */
-void null_guard(struct ctx *C, int slot, int *skip)
+/* A map value not yet checked for NULL gets a jump over the access; returns
+** its label, for the caller to place once the access is out (-1: no jump). */
+int null_guard(struct ctx *C, int slot)
 {
 	struct var *v = v_src(C, slot);
-	*skip = -1;
 	if (!(v->kind == VK_RT && v->ptr == PK_MAPVAL && (v->flags & VF_NULL)) || BROKEN(C, null_guard))
-		return;
+		return -1;
 	int r = v_reg(C, slot);
-	*skip = C->ninsn;
-	emit(C, BPF_JMP | BPF_JEQ | BPF_K, r, 0, 0, 0);
+	int skip = label_new(C);
+	emit_jmp(C, BPF_JMP | BPF_JEQ | BPF_K, r, 0, 0, skip);
+	return skip;
 }
 
 /* ---- packet ---- */
@@ -133,8 +140,10 @@ int pk_clamp(struct ctx *C, int r, bool u64, unsigned avoid)
 	if (!u64)
 		emit(C, BPF_ALU64 | BPF_SUB | BPF_K, t, 0, 0, INT32_MIN);
 	emit(C, BPF_ALU64 | BPF_RSH | BPF_K, t, 0, 0, u64 ? 31 : 32);
-	emit(C, BPF_JMP | BPF_JEQ | BPF_K, t, 0, 1, 0);
+	int in_range = label_new(C);
+	emit_jmp(C, BPF_JMP | BPF_JEQ | BPF_K, t, 0, 0, in_range);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, INT32_MAX);
+	emit_label(C, in_range);
 	return r;
 }
 
@@ -227,9 +236,11 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 				absoff = INT32_MAX; /* the sum is outside whatever the index is */
 			if (absoff)
 				emit(C, BPF_ALU64 | BPF_ADD | BPF_K, t, 0, 0, (int32_t)absoff);
-			emit(C, BPF_JMP | BPF_JLE | BPF_K, t, 0, 2, INT32_MAX);
+			int in_range = label_new(C);
+			emit_jmp(C, BPF_JMP | BPF_JLE | BPF_K, t, 0, INT32_MAX, in_range);
 			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
 			emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+			emit_label(C, in_range);
 			ri = t;
 			absoff = 0;
 		} else if (ri == 0) { /* r0 is the result: keep the offset elsewhere first */
@@ -350,7 +361,7 @@ void mem_load(struct ctx *C, int dst, int base, const struct cfield *f)
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, f->size);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_1, 0, 0, -off);
-	emit(C, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read);
+	emit_call(C, BPF_FUNC_probe_read, -1);
 	r_clobbered(C);
 	v_def(C, dst);
 	int rd = v_newreg(C, dst);

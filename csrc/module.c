@@ -93,8 +93,11 @@ static void compile_once(struct ctx *C)
 	for (int pc = 0; pc < C->nbc; pc++)
 		C->joinidx[pc] = -1;
 	C->njoin = 0;
-	C->ninsn = 0;
-	C->nfix = 0;
+	C->nir = 0;
+	C->nlabels = C->nbc; /* labels below nbc are bytecode pcs */
+	memset(C->jumped, 0, sizeof(C->jumped[0]) * (size_t)C->nbc);
+	C->nfuncs = 1;
+	C->funcs[0] = (struct ir_func){.name = "main", .first = 0, .nbc = C->nbc};
 	C->nmaps = 0;
 	C->tmp = C->nslots;
 	C->reachable = true;
@@ -134,9 +137,9 @@ static void compile_once(struct ctx *C)
 		if (C->cmp.state == 0)
 			v_drop_dead(C, pc);
 	}
-	if (C->nfix)
-		bpfc_fail(C, "internal: %d jumps were never resolved", C->nfix);
-	pass_run(C);
+	C->funcs[0].n = C->nir;
+	passes_run(C);
+	encode(C);
 }
 
 /* The compile itself, run under lua_pcall by l_compile: a Lua error raised
@@ -203,8 +206,25 @@ static int compile_protected(lua_State *L)
 		lua_rawseti(L, -2, i);
 	}
 	lua_setfield(L, -2, "bcpos");
-	lua_pushvalue(L, 6);
+	lua_createtable(L, C->nreloc, 0); /* { insn =, map = (the object), index = } */
+	for (int r = 0; r < C->nreloc; r++) {
+		lua_createtable(L, 0, 3);
+		lua_pushinteger(L, C->reloc[r].insn);
+		lua_setfield(L, -2, "insn");
+		lua_pushinteger(L, C->reloc[r].map);
+		lua_setfield(L, -2, "index");
+		lua_rawgeti(L, 6, C->reloc[r].map + 1);
+		lua_setfield(L, -2, "map");
+		lua_rawseti(L, -2, r + 1);
+	}
 	lua_setfield(L, -2, "maps");
+	lua_getfield(L, 3, "ir"); /* opts.ir: the IR too, as the passes left it */
+	bool want_ir = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	if (want_ir) {
+		ir_push(C);
+		lua_setfield(L, -2, "ir");
+	}
 	lua_pushinteger(L, C->stack_top);
 	lua_setfield(L, -2, "stack");
 	lua_pushinteger(L, C->nhints);

@@ -338,14 +338,10 @@ static int cmp_memstr(struct ctx *C, unsigned avoid)
 	return acc;
 }
 
-static void add_fixup(struct ctx *C, int target)
-{
-	C->fix[C->nfix++] = (struct fixup){C->ninsn - 1, target};
-}
-
-/* The conditional branch of a pending compare (inverted: taken when it
-** fails), its operands read where they are now; returns its index. */
-static int emit_branch(struct ctx *C, const struct pcmp *cmp, unsigned avoid, bool invert)
+/* The conditional branch of a pending compare to label (inverted: taken
+** when it fails), its operands read where they are now. */
+static void emit_branch(struct ctx *C, const struct pcmp *cmp, unsigned avoid, bool invert,
+			int label)
 {
 	static const uint8_t inverse[16] = {
 		[BPF_JEQ >> 4] = BPF_JNE, [BPF_JNE >> 4] = BPF_JEQ, [BPF_JGT >> 4] = BPF_JLE,
@@ -356,21 +352,20 @@ static int emit_branch(struct ctx *C, const struct pcmp *cmp, unsigned avoid, bo
 	if (cmp->strref) {
 		C->cmp = *cmp;
 		int acc = cmp_memstr(C, avoid);
-		emit(C, BPF_JMP | jop | BPF_K, acc, 0, 0, 0);
-		return C->ninsn - 1;
+		emit_jmp(C, BPF_JMP | jop | BPF_K, acc, 0, 0, label);
+		return;
 	}
 	int ra = v_peek(C, cmp->a, avoid);
 	if (cmp->b >= 0) {
 		int rb = v_peek(C, cmp->b, avoid | 1u << ra);
-		emit(C, BPF_JMP | jop | BPF_X, ra, rb, 0, 0);
+		emit_jmp(C, BPF_JMP | jop | BPF_X, ra, rb, 0, label);
 	} else if (fits_imm(cmp->imm)) {
-		emit(C, BPF_JMP | jop | BPF_K, ra, 0, 0, (int32_t)cmp->imm);
+		emit_jmp(C, BPF_JMP | jop | BPF_K, ra, 0, (int32_t)cmp->imm, label);
 	} else {
 		int rb = r_scratch(C, avoid | 1u << ra);
 		emit_mov_imm(C, rb, cmp->imm);
-		emit(C, BPF_JMP | jop | BPF_X, ra, rb, 0, 0);
+		emit_jmp(C, BPF_JMP | jop | BPF_X, ra, rb, 0, label);
 	}
-	return C->ninsn - 1;
 }
 
 /* A jump whose edge needs work of its own: ISTC/ISFC's `A = D` (on the jump
@@ -382,7 +377,8 @@ static void jmp_edge_block(struct ctx *C, const struct pcmp *cmp, int target)
 {
 	struct var saved_v[MAX_SLOTS];
 	int8_t saved_owner[11];
-	int fall = emit_branch(C, cmp, 0, true);
+	int fall = label_new(C);
+	emit_branch(C, cmp, 0, true, fall);
 	memcpy(saved_v, C->v, sizeof(saved_v));
 	memcpy(saved_owner, C->owner, sizeof(saved_owner));
 	if (cmp->null_slot >= 0 && cmp->nonnull_on_jump)
@@ -409,11 +405,10 @@ static void jmp_edge_block(struct ctx *C, const struct pcmp *cmp, int target)
 		}
 	}
 	v_join_edge(C, target);
-	emit(C, BPF_JMP | BPF_JA, 0, 0, 0, 0);
-	add_fixup(C, target);
+	emit_ja(C, target);
 	memcpy(C->v, saved_v, sizeof(saved_v));
 	memcpy(C->owner, saved_owner, sizeof(saved_owner));
-	C->insn[fall].off = (int16_t)(C->ninsn - fall - 1);
+	emit_label(C, fall);
 }
 
 /* JMP: the pending compare (if any) becomes a conditional branch. */
@@ -427,8 +422,7 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 		if (target == pc + 1)
 			return;
 		v_join_edge(C, target);
-		emit(C, BPF_JMP | BPF_JA, 0, 0, 0, 0);
-		add_fixup(C, target);
+		emit_ja(C, target);
 		C->reachable = false;
 		return;
 	}
@@ -488,8 +482,7 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	}
 	if (nv)
 		nv->flags = cmp.nonnull_on_jump ? saved : (uint16_t)(saved & ~VF_NULL);
-	emit_branch(C, &cmp, avoid, false);
-	add_fixup(C, target);
+	emit_branch(C, &cmp, avoid, false, target);
 	if (nv && !cmp.nonnull_on_jump)
 		nv->flags &= ~VF_NULL;
 }
@@ -513,9 +506,11 @@ static void tr_ret(struct ctx *C, int slot)
 			if (v->ref)
 				ct_scalar(C, v->ref, &size, &sg);
 			uint8_t sz = size == 8 ? BPF_DW : size == 2 ? BPF_H : size == 1 ? BPF_B : BPF_W;
-			if (v->flags & VF_NULL)
-				emit(C, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1, 0);
+			int null = label_new(C);
+			if (v->flags & VF_NULL) /* NULL returns 0 */
+				emit_jmp(C, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0, null);
 			emit(C, BPF_LDX | BPF_MEM | sz, 0, 0, 0, 0);
+			emit_label(C, null);
 		} else if (v->reg == 0) {
 			/* already there */
 		} else if (v->reg != NOREG || v->spill) {
@@ -582,10 +577,13 @@ void tr_ins(struct ctx *C, int pc)
 		if (isbool) { /* a boolean: 0 <-> 1 */
 			emit(C, BPF_ALU64 | BPF_XOR | BPF_K, r, 0, 0, 1);
 		} else { /* a pointer that may be NULL: nil is false */
-			emit(C, BPF_JMP | BPF_JNE | BPF_K, r, 0, 2, 0);
+			int set = label_new(C), done = label_new(C);
+			emit_jmp(C, BPF_JMP | BPF_JNE | BPF_K, r, 0, 0, set);
 			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, 1);
-			emit(C, BPF_JMP | BPF_JA, 0, 0, 1, 0);
+			emit_ja(C, done);
+			emit_label(C, set);
 			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, 0);
+			emit_label(C, done);
 		}
 		C->v[a].ptr = PK_SCALAR;
 		C->v[a].flags = VF_BOOL;

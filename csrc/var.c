@@ -221,7 +221,7 @@ struct edge_snapshot {
 	struct var v[MAX_SLOTS];
 	int16_t spill_off[MAX_SLOTS];
 	int8_t owner[11];
-	int ninsn, stack_top, njoin, joinidx;
+	int nir, stack_top, njoin, joinidx;
 };
 
 void v_edge_try(struct ctx *C, int target, struct edge_snapshot *s)
@@ -229,7 +229,7 @@ void v_edge_try(struct ctx *C, int target, struct edge_snapshot *s)
 	memcpy(s->v, C->v, sizeof(s->v[0]) * (size_t)V_TOP(C));
 	memcpy(s->spill_off, C->spill_off, sizeof(s->spill_off[0]) * (size_t)V_TOP(C));
 	memcpy(s->owner, C->owner, sizeof(s->owner));
-	s->ninsn = C->ninsn;
+	s->nir = C->nir;
 	s->stack_top = C->stack_top;
 	s->njoin = C->njoin;
 	s->joinidx = C->joinidx[target];
@@ -240,7 +240,7 @@ void v_edge_undo(struct ctx *C, int target, const struct edge_snapshot *s)
 	memcpy(C->v, s->v, sizeof(s->v[0]) * (size_t)V_TOP(C));
 	memcpy(C->spill_off, s->spill_off, sizeof(s->spill_off[0]) * (size_t)V_TOP(C));
 	memcpy(C->owner, s->owner, sizeof(s->owner));
-	C->ninsn = s->ninsn;
+	C->nir = s->nir;
 	C->stack_top = s->stack_top;
 	C->njoin = s->njoin;
 	C->joinidx[target] = (int16_t)s->joinidx;
@@ -995,19 +995,9 @@ void v_join_enter(struct ctx *C, int pc)
 		}
 		join_adopt(C, j);
 	}
-	bool any = false;
-	for (int i = 0; i < C->nfix; i++) {
-		if (C->fix[i].target_bc != pc)
-			continue;
-		int at = C->fix[i].insn;
-		int off = C->ninsn - at - 1;
-		if (off > INT16_MAX)
-			bpfc_fail(C, "jump too far");
-		C->insn[at].off = (int16_t)off;
-		C->fix[i] = C->fix[--C->nfix];
-		i--;
-		any = true;
-	}
+	bool any = C->jumped[pc]; /* jumps only go forward: all are emitted by now */
+	if (any)
+		emit_label(C, pc);
 	if (any || j)
 		C->reachable = true;
 }

@@ -148,7 +148,7 @@ local function compile(fn, opts, level)
   ffi.copy(arr, out.insns, #out.insns)
   return setmetatable({
     insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, maps = out.maps,
-    stack = out.stack, type = opts.type,
+    stack = out.stack, type = opts.type, _env = env, _copts = copts,
   }, prog_mt)
 end
 M.compile = compile
@@ -167,12 +167,48 @@ local function dump_bytecode(prog)
   return table.concat(out, '\n')
 end
 
+-- The IR stage: the same function compiled again with the IR kept, printed
+-- as blocks (their edges, back edges marked) over instructions that name
+-- labels and maps by number, each with its Lua line.
+local function dump_ir(prog, opts)
+  if not prog._copts then return nil, 'bpf.dump: the IR stage needs a program bpf(fn) compiled' end
+  local copts = {}
+  for k, v in pairs(prog._copts) do copts[k] = v end
+  copts.ir = true
+  local out, err = core.compile(prog.fn, prog._env, copts)
+  if not out then return nil, err end
+  local text = {}
+  if opts.source ~= false and jutil.funcinfo(prog.fn).source:sub(1, 1) == '@' then
+    local f = io.open(jutil.funcinfo(prog.fn).source:sub(2), 'r')
+    if f then
+      for l in f:lines() do text[#text + 1] = l:match('^%s*(.-)%s*$') end
+      f:close()
+    end
+  end
+  local rows, last = {}, nil
+  for _, row in ipairs(out.ir) do
+    if row.pc then
+      local line = jutil.funcinfo(prog.fn, row.pc).currentline
+      local note = ''
+      if opts.source ~= false and line and line ~= last then
+        note = ('  -- line %d%s'):format(line, text[line] and (': ' .. text[line]) or '')
+        last = line
+      end
+      rows[#rows + 1] = note == '' and '    ' .. row.text or ('    %-36s%s'):format(row.text, note)
+    else
+      rows[#rows + 1] = row.text
+    end
+  end
+  return table.concat(rows, '\n')
+end
+
 function M.dump_string(prog, opts)
   local disasm = require('bpf.disasm')
   opts = opts or {}
   if opts.stage == 'bytecode' then return assert(dump_bytecode(prog)) end
+  if opts.stage == 'ir' then return assert(dump_ir(prog, opts)) end
   if opts.stage and opts.stage ~= 'insns' then
-    error(("bpf.dump: unknown stage '%s' (bytecode or insns)"):format(tostring(opts.stage)), 2)
+    error(("bpf.dump: unknown stage '%s' (bytecode, ir or insns)"):format(tostring(opts.stage)), 2)
   end
   local dopts = {}
   for k, v in pairs(opts) do dopts[k] = v end

@@ -1,0 +1,154 @@
+/*
+** The IR's control-flow graph, compaction after passes, and its printed
+** form (bpf.dump(prog, {stage = 'ir'})).
+*/
+#include <stdio.h>
+#include <string.h>
+#include "core.h"
+#include "disasm.h"
+
+static bool ends_block(const struct ir_ins *i)
+{
+	return i->kind == IR_JMP || i->kind == IR_EXIT;
+}
+
+/* Cut f into blocks: C->blk[0 .. C->nblk), C->lab2blk maps each label to
+** its block.  Consecutive labels open one block. */
+void ir_cfg(struct ctx *C, const struct ir_func *f)
+{
+	struct ir_block *b = C->blk;
+	int *lab2blk = C->lab2blk;
+	int nb = 0;
+	bool open = false, body = false;
+	for (int i = f->first; i < f->first + f->n; i++) {
+		const struct ir_ins *in = &C->ir[i];
+		if (in->kind == IR_NOP)
+			continue;
+		if (!open || (in->kind == IR_LABEL && body)) {
+			b[nb++] = (struct ir_block){.first = i, .label = -1, .succ = {-1, -1}};
+			open = true;
+			body = false;
+		}
+		struct ir_block *cur = &b[nb - 1];
+		cur->last = i;
+		if (in->kind == IR_LABEL) {
+			lab2blk[in->label] = nb - 1;
+			if (cur->label < 0)
+				cur->label = in->label;
+			continue;
+		}
+		body = true;
+		if (ends_block(in))
+			open = false;
+	}
+	for (int k = 0; k < nb; k++) {
+		const struct ir_ins *last = &C->ir[b[k].last];
+		bool falls = last->kind != IR_EXIT &&
+			     !(last->kind == IR_JMP && last->code == (BPF_JMP | BPF_JA));
+		if (falls && k + 1 < nb)
+			b[k].succ[0] = k + 1;
+		if (last->kind == IR_JMP)
+			b[k].succ[1] = lab2blk[last->label];
+		for (int e = 0; e < 2; e++) {
+			if (b[k].succ[e] < 0)
+				continue;
+			b[k].back[e] = b[k].succ[e] <= k;
+			b[b[k].succ[e]].npred++;
+		}
+	}
+	C->nblk = nb;
+}
+
+/* Drop the instructions passes deleted (IR_NOP). */
+void ir_compact(struct ctx *C)
+{
+	for (int f = 0; f < C->nfuncs; f++) {
+		struct ir_func *fn = &C->funcs[f];
+		int out = f ? C->funcs[f - 1].first + C->funcs[f - 1].n : 0;
+		int first = out;
+		for (int i = fn->first; i < fn->first + fn->n; i++)
+			if (C->ir[i].kind != IR_NOP)
+				C->ir[out++] = C->ir[i];
+		fn->first = first;
+		fn->n = out - first;
+	}
+	struct ir_func *last = &C->funcs[C->nfuncs - 1];
+	C->nir = last->first + last->n;
+}
+
+/* One instruction as pseudo-C, jumps naming their target block. */
+static void ins_text(const struct ir_ins *in, int target_blk, char *buf, size_t size)
+{
+	struct bpf_insn e[2] = {{0}};
+	e[0].code = in->code;
+	e[0].dst_reg = in->dst;
+	e[0].src_reg = in->src;
+	e[0].off = in->off;
+	e[0].imm = (int32_t)in->imm;
+	e[1].imm = (int32_t)((uint64_t)in->imm >> 32);
+	if (in->kind == IR_MAP) {
+		e[0].src_reg = BPF_PSEUDO_MAP_IDX;
+		e[1].imm = 0;
+	}
+	if (in->kind == IR_CALL && in->helper >= 0) {
+		snprintf(buf, size, "call %s", helpers[in->helper].name);
+		return;
+	}
+	if (bpfc_disasm_insn(e, 2, 0, BPFC_SYNTAX_PSEUDOC, buf, size) < 0)
+		return;
+	if (in->kind == IR_JMP) { /* "... goto +0" */
+		size_t n = strlen(buf);
+		if (n >= 2 && !strcmp(buf + n - 2, "+0"))
+			snprintf(buf + n - 2, size - (n - 2), "b%d", target_blk);
+	}
+}
+
+/* Push the IR as a list of { text =, pc = } rows: a header per block
+** (its number, label, predecessors count and successors), then its
+** instructions. */
+void ir_push(struct ctx *C)
+{
+	lua_State *L = C->L;
+	const struct ir_block *b = C->blk;
+	lua_newtable(L);
+	int row = 0;
+	for (int f = 0; f < C->nfuncs; f++) {
+		const struct ir_func *fn = &C->funcs[f];
+		ir_cfg(C, fn);
+		int nb = C->nblk;
+		char buf[160];
+		snprintf(buf, sizeof(buf), "function %s", fn->name);
+		lua_createtable(L, 0, 2);
+		lua_pushstring(L, buf);
+		lua_setfield(L, -2, "text");
+		lua_rawseti(L, -2, ++row);
+		for (int k = 0; k < nb; k++) {
+			int n = snprintf(buf, sizeof(buf), "b%d:", k);
+			if (b[k].label >= 0 && b[k].label < fn->nbc)
+				n += snprintf(buf + n, sizeof(buf) - (size_t)n, " (bytecode %d)", b[k].label);
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n, " preds %d ->", b[k].npred);
+			for (int e = 0; e < 2; e++)
+				if (b[k].succ[e] >= 0)
+					n += snprintf(buf + n, sizeof(buf) - (size_t)n, " b%d%s", b[k].succ[e],
+						      b[k].back[e] ? " (back)" : "");
+			if (b[k].succ[0] < 0 && b[k].succ[1] < 0)
+				snprintf(buf + n, sizeof(buf) - (size_t)n, " exit");
+			lua_createtable(L, 0, 2);
+			lua_pushstring(L, buf);
+			lua_setfield(L, -2, "text");
+			lua_rawseti(L, -2, ++row);
+			for (int i = b[k].first; i <= b[k].last; i++) {
+				const struct ir_ins *in = &C->ir[i];
+				if (in->kind == IR_LABEL || in->kind == IR_NOP)
+					continue;
+				ins_text(in, in->kind == IR_JMP ? C->lab2blk[in->label] : -1, buf, sizeof(buf));
+				lua_createtable(L, 0, 2);
+				lua_pushstring(L, buf);
+				lua_setfield(L, -2, "text");
+				lua_pushinteger(L, in->pc);
+				lua_setfield(L, -2, "pc");
+				lua_rawseti(L, -2, ++row);
+			}
+		}
+	}
+}
