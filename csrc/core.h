@@ -218,7 +218,8 @@ struct ctx {
 	_(spill_reload)	   /* a spilled value is read back from its stack slot */                \
 	_(join_compensation) /* every edge into a join moves values where the join wants them */ \
 	_(zero_divisor)	   /* a divisor known to be 0 is a compile error */                      \
-	_(ctx_pinning)	   /* r6 keeps the context for classic packet loads and helpers */
+	_(ctx_pinning)	   /* r6 keeps the context for classic packet loads and helpers */  \
+	_(call_clobbers)   /* register allocation knows a call overwrites r0-r5 */
 
 enum brk {
 #define BRKENUM(name) BRK_##name,
@@ -355,6 +356,9 @@ int bits_add(int a, int b);
 
 /* passes.c: the passes over the IR, in order */
 void passes_run(struct ctx *C);
+
+/* regalloc.c: webs of each register's values coloured again */
+void regalloc(struct ctx *C, const struct ir_func *f);
 
 /* helpers.c: the helpers a program calls by name, one row each of helpers.def */
 enum harg { /* what an argument is */

@@ -110,4 +110,38 @@ describe('the IR', function()
     assert.has_error(function() bpf.dump_string(prog, { stage = 'regs' }) end,
       "bpf.dump: unknown stage 'regs' (bytecode, ir or insns)")
   end)
+
+  describe('register allocation', function()
+    it('lets a copy disappear when both sides can share a register', function()
+      local prog = compile([[return function(skb)
+        local x = skb.len
+        return x > 40 and 1 or 0
+      end]])
+      local text = bpf.dump_string(prog, { syntax = 'pseudo-c', source = false })
+      assert.is_nil(text:find('r0 = r%d'), text) -- each branch writes r0 itself
+      assert.equals(1, run(prog))
+    end)
+
+    it('keeps a value a helper reads and the program reads after it out of r0-r5', function()
+      local prog = compile([[return function(skb)
+        local n = skb.len
+        print('len %d', n)
+        return n
+      end]])
+      assert.equals(#udp53, run(prog))
+      local text = bpf.dump_string(prog, { syntax = 'pseudo-c', source = false })
+      local after = text:match('trace_printk\n(.*)$')
+      assert.matches('r0 = r[6-9]', after)
+    end)
+
+    it('keeps the context in r6 for packet loads across helper calls', function()
+      local prog = compile([[return function(skb)
+        local a = pkt.ip[9]
+        local t = time()
+        local b = pkt.ip.udp[3]
+        return a + b + (t - t)
+      end]])
+      assert.equals(17 + 53, run(prog))
+    end)
+  end)
 end)

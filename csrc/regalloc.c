@@ -1,0 +1,533 @@
+/*
+** Register allocation over the IR: every value gets a virtual register (a
+** web), and the webs are coloured again with BPF's registers so that copies
+** disappear where the two sides can share one.
+**
+** The invariants it lives by:
+**
+**  1. A web is the set of definitions and uses of one register that reach
+**     each other (a use joins every definition that reaches it).  An
+**     instruction that reads and writes its dst (`r1 += 2`: BPF is
+**     two-address) keeps both in one web.  So a web names one value, and any
+**     register may hold it as long as no web it interferes with has the same.
+**  2. The ISA's implicit operands are fixed: a call reads r1-r5 and writes
+**     r0-r5 (its clobbers are definitions nobody reads), LD_ABS/LD_IND read
+**     r6 and write r0-r5, exit reads r0, the program starts with the context
+**     in r1.  A web with such an operand keeps its register (precoloured);
+**     r10 is never renamed.
+**  3. Two webs interfere when one is defined where the other is live, except
+**     for a copy `rd = rs`, whose two sides may share a register.
+**  4. The translation's own assignment is a valid colouring (each web keeps
+**     the register it had).  The new colouring is greedy and prefers a copy
+**     partner's register, then the old one; when it finds no register for a
+**     web it gives up and the program keeps the old assignment.  So the pass
+**     can make a program shorter, never wrong.
+**
+** Back edges are handled by iterating the reaching and liveness sets to a
+** fixed point; today's programs have none.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include "core.h"
+
+#define NREG 10		  /* r0..r9: r10 is the frame pointer */
+#define MAX_WEBS 2048	  /* more and the pass leaves the program as it is */
+#define CALLER_SAVED 0x3f /* r0..r5: what a call or LD_ABS writes */
+
+/* How many of r1-r5 a helper reads (its kernel prototype); all five for
+** one not listed. */
+static int call_args(int func)
+{
+	switch (func) {
+	case BPF_FUNC_ktime_get_ns:
+	case BPF_FUNC_get_prandom_u32:
+	case BPF_FUNC_get_smp_processor_id:
+	case BPF_FUNC_get_current_pid_tgid:
+	case BPF_FUNC_get_current_uid_gid:
+		return 0;
+	case BPF_FUNC_map_lookup_elem:
+	case BPF_FUNC_map_delete_elem:
+	case BPF_FUNC_get_current_comm:
+	case BPF_FUNC_ringbuf_submit:
+	case BPF_FUNC_ringbuf_discard:
+		return 2;
+	case BPF_FUNC_probe_read:
+	case BPF_FUNC_get_stackid:
+	case BPF_FUNC_ringbuf_reserve:
+		return 3;
+	case BPF_FUNC_map_update_elem:
+	case BPF_FUNC_skb_load_bytes:
+	case BPF_FUNC_ringbuf_output:
+		return 4;
+	default: /* trace_printk, perf_event_output, ... */
+		return 5;
+	}
+}
+
+/* The registers an instruction reads and writes, explicit or implicit. */
+struct operands {
+	uint16_t uses, defs;	/* register masks */
+	bool use_dst, use_src;	/* explicit operands read */
+	bool def_dst, def_src;	/* explicit operands written */
+	bool rmw;		/* dst read and written: one web */
+	bool copy;		/* rd = rs (64-bit, no sign extension) */
+};
+
+static bool is_reg(int r)
+{
+	return r >= 0 && r < NREG;
+}
+
+static struct operands operands_of(const struct ir_ins *in, bool broken_clobbers)
+{
+	struct operands o = {0};
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code), mode = BPF_MODE(in->code);
+	bool x = BPF_SRC(in->code) == BPF_X;
+	switch (in->kind) {
+	case IR_OP:
+		if (cls == BPF_ALU || cls == BPF_ALU64) {
+			o.def_dst = true;
+			o.use_dst = op != BPF_MOV;
+			o.rmw = o.use_dst;
+			o.use_src = x && op != BPF_NEG && op != BPF_END;
+			o.copy = cls == BPF_ALU64 && op == BPF_MOV && x && in->off == 0;
+		} else if (cls == BPF_LDX) {
+			o.def_dst = o.use_src = true;
+		} else if (cls == BPF_ST) {
+			o.use_dst = true;
+		} else if (cls == BPF_STX) {
+			o.use_dst = o.use_src = true;
+			if (mode == BPF_ATOMIC) {
+				o.def_src = (in->imm & BPF_FETCH) != 0;
+				if (in->imm == BPF_CMPXCHG) {
+					o.uses |= 1u;
+					o.defs |= 1u;
+				}
+			}
+		} else if (cls == BPF_LD && (mode == BPF_ABS || mode == BPF_IND)) {
+			o.uses |= 1u << 6;
+			o.use_src = mode == BPF_IND;
+			o.defs |= CALLER_SAVED;
+		}
+		break;
+	case IR_JMP:
+		if (op != BPF_JA) {
+			o.use_dst = true;
+			o.use_src = x;
+		}
+		break;
+	case IR_LD64:
+	case IR_MAP:
+		o.def_dst = true;
+		break;
+	case IR_CALL:
+		o.uses = (uint16_t)(((1u << call_args((int)in->imm)) - 1) << 1); /* r1.. */
+		o.defs = broken_clobbers ? 1u : CALLER_SAVED;
+		break;
+	case IR_EXIT:
+		o.uses = 1u;
+		break;
+	default:
+		break;
+	}
+	if (!is_reg(in->dst))
+		o.use_dst = o.def_dst = o.rmw = o.copy = false;
+	if (!is_reg(in->src))
+		o.use_src = o.def_src = o.copy = false;
+	return o;
+}
+
+/* Per-compile working memory, malloc'ed so that a large program does not
+** grow the context. */
+struct ra {
+	int nins;
+	struct operands *ops;	/* per IR instruction */
+	int *def_dst, *def_src;	/* definition ids of the explicit defs, -1 none */
+	int *use_dst, *use_src;	/* definition (web) each explicit use reads, -1 none */
+	int *def_first;		/* first implicit definition id of instruction i */
+	int *imp;		/* [k * NREG + r]: definition an implicit read of r reads, -1 */
+	int ndefs;
+	int *parent;		/* union-find over definition ids */
+	uint8_t *def_reg;
+	bool *def_fixed;	/* an implicit operand: the register stays */
+	int *web;		/* definition id -> web */
+	int nwebs;
+	uint8_t *orig, *color;
+	bool *fixed;
+	uint64_t *adj;		/* nwebs x nwebs interference bits */
+	int words;		/* uint64 words of one web set */
+	uint16_t *forbid;	/* registers a web may not take */
+};
+
+static int find(struct ra *a, int d)
+{
+	while (a->parent[d] != d) {
+		a->parent[d] = a->parent[a->parent[d]];
+		d = a->parent[d];
+	}
+	return d;
+}
+
+/* Returns true when something changed. */
+static bool unite(struct ra *a, int x, int y)
+{
+	x = find(a, x);
+	y = find(a, y);
+	if (x == y)
+		return false;
+	a->parent[y] = x;
+	return true;
+}
+
+static void ra_free(struct ra *a)
+{
+	free(a->ops);
+	free(a->def_dst);
+	free(a->def_src);
+	free(a->use_dst);
+	free(a->use_src);
+	free(a->def_first);
+	free(a->imp);
+	free(a->parent);
+	free(a->def_reg);
+	free(a->def_fixed);
+	free(a->web);
+	free(a->orig);
+	free(a->color);
+	free(a->fixed);
+	free(a->adj);
+	free(a->forbid);
+}
+
+/* Number every definition: the entry's r1 is 0, then each instruction's
+** explicit ones and implicit ones in order. */
+static bool number_defs(struct ctx *C, const struct ir_func *f, struct ra *a)
+{
+	int n = a->nins = f->n;
+	a->ops = calloc((size_t)n, sizeof(*a->ops));
+	a->def_dst = malloc(sizeof(int) * (size_t)n);
+	a->def_src = malloc(sizeof(int) * (size_t)n);
+	a->use_dst = malloc(sizeof(int) * (size_t)n);
+	a->use_src = malloc(sizeof(int) * (size_t)n);
+	a->def_first = malloc(sizeof(int) * (size_t)n);
+	a->imp = malloc(sizeof(int) * (size_t)n * NREG);
+	int maxdefs = 1 + n * (2 + NREG);
+	a->parent = malloc(sizeof(int) * (size_t)maxdefs);
+	a->def_reg = malloc((size_t)maxdefs);
+	a->def_fixed = calloc((size_t)maxdefs, sizeof(bool));
+	if (!a->ops || !a->def_dst || !a->def_src || !a->use_dst || !a->use_src || !a->def_first ||
+	    !a->imp || !a->parent || !a->def_reg || !a->def_fixed)
+		return false;
+	int d = 0;
+	a->def_reg[d] = 1;
+	a->def_fixed[d++] = true;
+	for (int k = 0; k < n; k++) {
+		const struct ir_ins *in = &C->ir[f->first + k];
+		struct operands o = a->ops[k] = operands_of(in, BROKEN(C, call_clobbers));
+		a->def_dst[k] = a->def_src[k] = a->use_dst[k] = a->use_src[k] = -1;
+		for (int r = 0; r < NREG; r++) /* instructions no block holds read nothing */
+			a->imp[k * NREG + r] = -1;
+		if (o.def_dst) {
+			a->def_reg[d] = in->dst;
+			a->def_dst[k] = d++;
+		}
+		if (o.def_src) {
+			a->def_reg[d] = in->src;
+			a->def_src[k] = d++;
+		}
+		a->def_first[k] = d;
+		for (int r = 0; r < NREG; r++)
+			if (o.defs >> r & 1) {
+				a->def_reg[d] = (uint8_t)r;
+				a->def_fixed[d++] = true;
+			}
+	}
+	a->ndefs = d;
+	for (int i = 0; i < d; i++)
+		a->parent[i] = i;
+	return true;
+}
+
+/* One walk of block b from the definitions reaching its entry (cur):
+** record what each use reads, join the webs, leave cur as what leaves b.
+** Returns false for an explicit use nothing defines. */
+static bool walk_block(struct ctx *C, const struct ir_func *f, struct ra *a,
+		       const struct ir_block *b, int *cur, bool *changed)
+{
+	for (int i = b->first; i <= b->last; i++) {
+		int k = i - f->first;
+		const struct ir_ins *in = &C->ir[i];
+		const struct operands *o = &a->ops[k];
+		if (o->use_dst && (a->use_dst[k] = cur[in->dst]) < 0)
+			return false;
+		if (o->use_src && (a->use_src[k] = cur[in->src]) < 0)
+			return false;
+		for (int r = 0; r < NREG; r++) /* an implicit read: nothing may be undefined */
+			a->imp[k * NREG + r] = o->uses >> r & 1 ? cur[r] : -1;
+		if (o->rmw)
+			*changed |= unite(a, a->use_dst[k], a->def_dst[k]);
+		if (o->def_dst)
+			cur[in->dst] = a->def_dst[k];
+		if (o->def_src)
+			cur[in->src] = a->def_src[k];
+		int d = a->def_first[k];
+		for (int r = 0; r < NREG; r++)
+			if (o->defs >> r & 1)
+				cur[r] = d++;
+	}
+	return true;
+}
+
+/* Webs: definitions joined through the uses they reach, to a fixed point. */
+static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
+{
+	int nb = C->nblk;
+	int (*out)[NREG] = malloc(sizeof(*out) * (size_t)nb);
+	bool *done = calloc((size_t)nb, sizeof(bool));
+	if (!out || !done) {
+		free(out);
+		free(done);
+		return false;
+	}
+	bool changed = true, ok = true;
+	for (int round = 0; changed && ok; round++) {
+		changed = false;
+		for (int k = 0; k < nb && ok; k++) {
+			int cur[NREG];
+			for (int r = 0; r < NREG; r++)
+				cur[r] = -1;
+			if (k == 0)
+				cur[1] = 0; /* the context */
+			for (int p = 0; p < nb; p++) /* what each predecessor leaves */
+				for (int e = 0; e < 2; e++) {
+					if (C->blk[p].succ[e] != k || !done[p])
+						continue;
+					for (int r = 0; r < NREG; r++) {
+						int u = out[p][r];
+						if (u < 0)
+							continue;
+						if (cur[r] < 0)
+							cur[r] = u;
+						else
+							changed |= unite(a, cur[r], u);
+					}
+				}
+			ok = walk_block(C, f, a, &C->blk[k], cur, &changed);
+			bool same = done[k] && !memcmp(out[k], cur, sizeof(cur));
+			memcpy(out[k], cur, sizeof(cur));
+			changed |= !same;
+			done[k] = true;
+		}
+		if (round > 2 * nb + 4)
+			ok = false; /* cannot happen: unions only merge */
+	}
+	free(out);
+	free(done);
+	return ok;
+}
+
+static void web_sets(struct ra *a)
+{
+	a->web = malloc(sizeof(int) * (size_t)a->ndefs);
+	a->orig = malloc(MAX_WEBS);
+	a->color = malloc(MAX_WEBS);
+	a->fixed = calloc(MAX_WEBS, sizeof(bool));
+	a->nwebs = 0;
+	if (!a->web || !a->orig || !a->color || !a->fixed) {
+		a->nwebs = MAX_WEBS + 1;
+		return;
+	}
+	for (int d = 0; d < a->ndefs; d++)
+		a->web[d] = -1;
+	for (int d = 0; d < a->ndefs; d++) {
+		int root = find(a, d);
+		if (a->web[root] < 0) {
+			if (a->nwebs == MAX_WEBS) {
+				a->nwebs = MAX_WEBS + 1;
+				return;
+			}
+			a->web[root] = a->nwebs;
+			a->orig[a->nwebs] = a->def_reg[root];
+			a->fixed[a->nwebs] = false;
+			a->nwebs++;
+		}
+		int w = a->web[d] = a->web[root];
+		if (a->def_fixed[d])
+			a->fixed[w] = true;
+	}
+	for (int k = 0; k < a->nins * NREG; k++) /* what an implicit read reads stays */
+		if (a->imp[k] >= 0)
+			a->fixed[a->web[a->imp[k]]] = true;
+}
+
+#define SET_HAS(s, w) ((s)[(w) >> 6] >> ((w) & 63) & 1)
+#define SET_ADD(s, w) ((s)[(w) >> 6] |= 1ull << ((w) & 63))
+#define SET_DEL(s, w) ((s)[(w) >> 6] &= ~(1ull << ((w) & 63)))
+
+static void interfere(struct ra *a, int x, int y)
+{
+	if (x == y)
+		return;
+	SET_ADD(a->adj + (size_t)x * (size_t)a->words, y);
+	SET_ADD(a->adj + (size_t)y * (size_t)a->words, x);
+}
+
+/* The webs an instruction defines and reads, into defs[] and uses[]. */
+static void webs_at(const struct ra *a, int k, int *defs, int *nd, int *uses, int *nu)
+{
+	const struct operands *o = &a->ops[k];
+	*nd = *nu = 0;
+	if (a->def_dst[k] >= 0)
+		defs[(*nd)++] = a->web[a->def_dst[k]];
+	if (a->def_src[k] >= 0)
+		defs[(*nd)++] = a->web[a->def_src[k]];
+	int d = a->def_first[k];
+	for (int r = 0; r < NREG; r++)
+		if (o->defs >> r & 1)
+			defs[(*nd)++] = a->web[d++];
+	if (a->use_dst[k] >= 0)
+		uses[(*nu)++] = a->web[a->use_dst[k]];
+	if (a->use_src[k] >= 0)
+		uses[(*nu)++] = a->web[a->use_src[k]];
+	for (int r = 0; r < NREG; r++)
+		if (a->imp[k * NREG + r] >= 0)
+			uses[(*nu)++] = a->web[a->imp[k * NREG + r]];
+}
+
+/* Walk b backwards from live (what is live at its end), adding the
+** interferences when add is set; leaves live as what is live at its start. */
+static void live_block(const struct ir_func *f, struct ra *a, const struct ir_block *b,
+		       uint64_t *live, bool add)
+{
+	for (int i = b->last; i >= b->first; i--) {
+		int k = i - f->first;
+		int defs[2 + NREG], uses[2 + NREG], nd, nu;
+		webs_at(a, k, defs, &nd, uses, &nu);
+		int copy_src = a->ops[k].copy ? a->web[a->use_src[k]] : -1;
+		for (int j = 0; j < nd; j++) {
+			if (add)
+				for (int w = 0; w < a->nwebs; w++)
+					if (SET_HAS(live, w) && w != copy_src)
+						interfere(a, defs[j], w);
+			SET_DEL(live, defs[j]);
+		}
+		for (int j = 0; j < nu; j++)
+			SET_ADD(live, uses[j]);
+	}
+}
+
+/* Liveness to a fixed point, then the interference graph. */
+static bool build_interference(struct ctx *C, const struct ir_func *f, struct ra *a)
+{
+	int nb = C->nblk, W = a->words = (a->nwebs + 63) / 64;
+	uint64_t *in = calloc((size_t)nb * (size_t)W, sizeof(uint64_t));
+	uint64_t *live = calloc((size_t)W, sizeof(uint64_t));
+	a->adj = calloc((size_t)a->nwebs * (size_t)W, sizeof(uint64_t));
+	if (!in || !live || !a->adj) {
+		free(in);
+		free(live);
+		return false;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		bool changed = true;
+		while (changed) {
+			changed = false;
+			for (int k = nb - 1; k >= 0; k--) {
+				memset(live, 0, sizeof(uint64_t) * (size_t)W);
+				for (int e = 0; e < 2; e++) {
+					int s = C->blk[k].succ[e];
+					if (s >= 0)
+						for (int j = 0; j < W; j++)
+							live[j] |= in[(size_t)s * (size_t)W + (size_t)j];
+				}
+				live_block(f, a, &C->blk[k], live, pass == 1);
+				uint64_t *mine = in + (size_t)k * (size_t)W;
+				if (memcmp(mine, live, sizeof(uint64_t) * (size_t)W)) {
+					memcpy(mine, live, sizeof(uint64_t) * (size_t)W);
+					changed = pass == 0;
+				}
+			}
+		}
+	}
+	free(in);
+	free(live);
+	return true;
+}
+
+/* Greedy colouring: fixed webs keep their register; the others, in order,
+** take a copy partner's register, else their own, else the lowest free. */
+static bool color_webs(struct ra *a)
+{
+	bool *done = calloc((size_t)a->nwebs, sizeof(bool));
+	if (!done)
+		return false;
+	for (int w = 0; w < a->nwebs; w++)
+		if (a->fixed[w]) {
+			a->color[w] = a->orig[w];
+			done[w] = true;
+		}
+	bool ok = true;
+	for (int w = 0; w < a->nwebs && ok; w++) {
+		if (done[w])
+			continue;
+		uint16_t taken = 0;
+		const uint64_t *row = a->adj + (size_t)w * (size_t)a->words;
+		for (int v = 0; v < a->nwebs; v++)
+			if (done[v] && SET_HAS(row, v))
+				taken |= (uint16_t)(1u << a->color[v]);
+		int pick = -1;
+		for (int k = 0; k < a->nins && pick < 0; k++) { /* a copy partner's */
+			if (!a->ops[k].copy)
+				continue;
+			int d = a->web[a->def_dst[k]], s = a->web[a->use_src[k]];
+			int other = d == w ? s : s == w ? d : -1;
+			if (other >= 0 && done[other] && !(taken >> a->color[other] & 1))
+				pick = a->color[other];
+		}
+		if (pick < 0 && !(taken >> a->orig[w] & 1))
+			pick = a->orig[w];
+		for (int r = 0; r < NREG && pick < 0; r++)
+			if (!(taken >> r & 1))
+				pick = r;
+		if (pick < 0)
+			ok = false;
+		else {
+			a->color[w] = (uint8_t)pick;
+			done[w] = true;
+		}
+	}
+	free(done);
+	return ok;
+}
+
+/* Rename every explicit operand; a copy into its own register goes. */
+static void rewrite(struct ctx *C, const struct ir_func *f, struct ra *a)
+{
+	for (int k = 0; k < a->nins; k++) {
+		struct ir_ins *in = &C->ir[f->first + k];
+		if (a->def_dst[k] >= 0)
+			in->dst = a->color[a->web[a->def_dst[k]]];
+		else if (a->use_dst[k] >= 0)
+			in->dst = a->color[a->web[a->use_dst[k]]];
+		if (a->def_src[k] >= 0)
+			in->src = a->color[a->web[a->def_src[k]]];
+		else if (a->use_src[k] >= 0)
+			in->src = a->color[a->web[a->use_src[k]]];
+		if (a->ops[k].copy && in->dst == in->src)
+			in->kind = IR_NOP;
+	}
+}
+
+void regalloc(struct ctx *C, const struct ir_func *f)
+{
+	if (f->n == 0)
+		return;
+	ir_cfg(C, f);
+	struct ra a = {0};
+	if (number_defs(C, f, &a) && build_webs(C, f, &a)) {
+		web_sets(&a);
+		if (a.nwebs <= MAX_WEBS && build_interference(C, f, &a) && color_webs(&a))
+			rewrite(C, f, &a);
+	}
+	ra_free(&a);
+}
