@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <linux/bpf.h>
 #include <lua.h>
+#include "facts.h"
 
 #define BPFC_API __attribute__((visibility("default")))
 
@@ -99,7 +100,13 @@ struct var {
 	int16_t spill;	/* value also at fp - spill (0: nowhere) */
 	int64_t num;	/* VK_NUM value, VK_PKT offset, VK_STACK frame offset */
 	int ref;	/* index in the constants table: Lua value or ctype, 0 if none */
-	int layer;	/* constants-table index of the dissector layer name, 0 if none */
+	int layer;	/* the dissector's layer in facts.layer, 0 if none */
+};
+
+/* A map's address to fill in at load: the lddw at insn, the map at consts[map]. */
+struct reloc {
+	int insn;
+	int map;
 };
 
 /* A join point's agreed variable layout, recorded by the first edge. */
@@ -137,7 +144,7 @@ struct ctx {
 	lua_State *L;
 	int fn;			/* stack index of the function being compiled */
 	int env;		/* stack index: compile-time environment table */
-	int opts;		/* stack index: options (builtins, proto, ctype, ...) */
+	int opts;		/* stack index: the facts object (lua/bpf/facts.lua) */
 	int consts;		/* stack index: our constants table (refs) */
 	int nconsts;
 	int ktab;		/* stack index: the function's constants, by funck index */
@@ -171,8 +178,9 @@ struct ctx {
 	struct fixup fix[MAX_INSNS];
 	int nfix;
 	struct pcmp cmp;
-	int maps_ref;		/* stack index: table of map relocations */
+	struct reloc reloc[MAX_INSNS / 2]; /* the lddw of each map use: one per two insns */
 	int nmaps;
+	struct facts facts;	/* what Lua told us, for this compile (facts.c) */
 
 	/* restarts on join conflicts */
 	struct hint hints[MAX_HINTS];
@@ -228,21 +236,9 @@ bool bc_livein(const struct ctx *C, int pc, int slot);
 /* luaval.c: constants and Lua values */
 int k_ref(struct ctx *C, int idx);
 void k_push(struct ctx *C, int ref);
+int k_dup(struct ctx *C, int ref);
 void v_set_lua(struct ctx *C, int slot, int idx);
-int k_field(struct ctx *C, int ref, const char *name);
-bool k_intfield(struct ctx *C, int ref, const char *name, int64_t *out);
-bool k_ismap(struct ctx *C, int ref);
 bool k_isstring(struct ctx *C, int ref, const char **s, size_t *len);
-const char *k_builtin(struct ctx *C, int ref);
-struct cfield {
-	int off, size, bpos, bsize; /* bpos < 0: not a bitfield */
-	bool isptr, issigned, isfloat, isagg; /* isagg: struct, union or array */
-	int ctype;			      /* ref: member ctype (pointee for pointers) */
-};
-bool ct_field(struct ctx *C, int ctype, const char *name, struct cfield *f);
-int ct_sizeof(struct ctx *C, int ctype);
-bool ct_scalar(struct ctx *C, int ctype, int *size, bool *issigned);
-int ct_elem(struct ctx *C, int ctype, int *esize);
 
 /* var.c: variables, registers, spills, joins */
 void v_init(struct ctx *C);

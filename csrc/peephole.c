@@ -34,18 +34,9 @@ static void delete_insn(struct ctx *C, int k)
 		(size_t)(C->ninsn - k - 1) * sizeof(C->insn_bc[0]));
 	C->ninsn--;
 	/* map relocations point at instruction indexes too */
-	lua_State *L = C->L;
-	for (int m = 1; m <= C->nmaps; m++) {
-		lua_rawgeti(L, C->maps_ref, m);
-		lua_getfield(L, -1, "insn");
-		int at = (int)lua_tointeger(L, -1);
-		lua_pop(L, 1);
-		if (at > k) {
-			lua_pushinteger(L, at - 1);
-			lua_setfield(L, -2, "insn");
-		}
-		lua_pop(L, 1);
-	}
+	for (int m = 0; m < C->nmaps; m++)
+		if (C->reloc[m].insn > k)
+			C->reloc[m].insn--;
 }
 
 static bool reads_r6(const struct bpf_insn *i)

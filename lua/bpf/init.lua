@@ -12,7 +12,7 @@ local core = require('bpf.core')
 local insn = require('bpf.insn')
 local proto = require('bpf.proto')
 local builtins = require('bpf.builtins')
-local ctype = require('bpf.ctype')
+local facts = require('bpf.facts')
 
 local M = {}
 
@@ -138,11 +138,11 @@ local function compile(fn, opts, level)
     return nil, 'bpf: expected a Lua function to compile, got a ' .. type(fn)
   end
   local env = opts.env and with_base(opts.env) or program_env((level or 1) + 1)
-  local copts = {
-    builtins = builtins.names, ctype = ctype, layers = proto.layers,
-    ctx = opts.ctx or proto.skb, type = opts.type,
+  -- what the core may ask about Lua values, all through one object (bpf/facts.lua)
+  local F = facts.new{
+    builtins = builtins.names, layers = proto.layers, ctx = opts.ctx or proto.skb, type = opts.type,
   }
-  local out, err = core.compile(fn, env, copts)
+  local out, err = core.compile(fn, env, F)
   if not out then return nil, err end
   local arr = insn.array_t(out.n)
   ffi.copy(arr, out.insns, #out.insns)
