@@ -1,7 +1,9 @@
 /*
 ** The compiler's shared state: one context per compilation, passed around.
 ** Data flows one way: bytecode (bcread) -> variables (var) -> instructions
-** (emit, translate, builtins, dissect) -> passes (peephole) -> the caller.
+** (emit, translate, builtins, dissect) -> passes (peephole) -> the caller;
+** what the Lua values met on the way are (maps, dissectors, ctypes, helpers)
+** comes from facts.c alone.
 */
 #ifndef BPFC_CORE_H
 #define BPFC_CORE_H
