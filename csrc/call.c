@@ -70,7 +70,7 @@ static void helper(struct ctx *C, const struct helper *h)
 static bool is_map(struct ctx *C, int slot)
 {
 	struct var *v = v_src(C, slot);
-	return v->kind == VK_LUA && k_field(C, v->ref, "__map");
+	return v->kind == VK_LUA && fact_map(C, v->ref);
 }
 
 /* ---- the helpers, by name ---- */
@@ -84,7 +84,7 @@ void bi_xadd(struct ctx *C, int a, int nargs, const struct helper *h)
 		bpfc_fail(C, "xadd() adds to a map value: xadd(map[key], n)");
 	int size = 8;
 	bool sg;
-	if (pv->ref && !ct_scalar(C, pv->ref, &size, &sg))
+	if (pv->ref && !fact_scalar(C, pv->ref, &size, &sg))
 		bpfc_fail(C, "xadd() needs a map whose value is a number");
 	if (size != 4 && size != 8)
 		bpfc_fail(C, "xadd() works on 4 or 8 byte values, this map's are %d", size);
@@ -115,7 +115,7 @@ void bi_comm(struct ctx *C, int a, int nargs, const struct helper *h)
 	struct var *b = v_src(C, buf);
 	if (b->kind != VK_STACK)
 		bpfc_fail(C, "comm(buf) needs a buffer from ffi.new('char[16]')");
-	int size = b->ref ? ct_sizeof(C, b->ref) : 16;
+	int size = b->ref ? fact_sizeof(C, b->ref) : 16;
 	call_prepare(C);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, (int32_t)-b->num);
@@ -215,21 +215,15 @@ void bi_new(struct ctx *C, int a, int nargs, const struct helper *h)
 	struct var *t = v_src(C, arg(C, a, 0));
 	if (t->kind != VK_LUA)
 		bpfc_fail(C, "ffi.new() needs a C type (a string or ctype) known at compile time");
-	lua_State *L = C->L;
-	lua_getfield(L, C->opts, "ctype");
-	lua_getfield(L, -1, "typeof");
-	k_push(C, t->ref);
+	int64_t len = 0;
 	if (nargs == 2) {
 		struct var *n = v_src(C, arg(C, a, 1));
 		if (n->kind != VK_NUM)
 			bpfc_fail(C, "ffi.new() of a variable-length array needs a constant length");
-		lua_pushnumber(L, (lua_Number)n->num);
+		len = n->num;
 	}
-	if (lua_pcall(L, nargs, 1, 0))
-		bpfc_fail(C, "ffi.new(): %s", lua_tostring(L, -1));
-	int ct = k_ref(C, -1);
-	lua_pop(L, 2);
-	int size = ct_sizeof(C, ct);
+	int ct = fact_typeof(C, t->ref, nargs == 2, len, "ffi.new()");
+	int size = fact_sizeof(C, ct);
 	if (size <= 0)
 		bpfc_fail(C, "ffi.new() of a type with no size");
 	int off = stack_alloc(C, size);
@@ -254,16 +248,9 @@ void bi_cast(struct ctx *C, int a, int nargs, const struct helper *h)
 	int x = arg(C, a, 1);
 	if (t->kind != VK_LUA)
 		bpfc_fail(C, "ffi.cast() needs a C type known at compile time");
-	lua_State *L = C->L;
-	lua_getfield(L, C->opts, "ctype");
-	lua_getfield(L, -1, "typeof");
-	k_push(C, t->ref);
-	if (lua_pcall(L, 1, 1, 0))
-		bpfc_fail(C, "ffi.cast(): %s", lua_tostring(L, -1));
-	int ct = k_ref(C, -1);
-	lua_pop(L, 2);
+	int ct = fact_typeof(C, t->ref, false, 0, "ffi.cast()");
 	int esize;
-	int pointee = ct_elem(C, ct, &esize);
+	int pointee = fact_elem(C, ct, &esize);
 	int size;
 	bool sg;
 	struct var *v = v_src(C, x);
@@ -279,7 +266,7 @@ void bi_cast(struct ctx *C, int a, int nargs, const struct helper *h)
 		C->v[a].ref = pointee;
 		return;
 	}
-	if (!ct_scalar(C, ct, &size, &sg))
+	if (!fact_scalar(C, ct, &size, &sg))
 		bpfc_fail(C, "ffi.cast() to a type that is neither a number nor a pointer");
 	int tflags = sg ? 0 : size == 8 ? VF_U64 : VF_NONNEG;
 	if (v->kind == VK_NUM) {
@@ -423,13 +410,7 @@ void bi_log(struct ctx *C, int a, int nargs, const struct helper *h)
 	int x = arg(C, a, 0);
 	struct var *v = v_src(C, x);
 	if (v->kind == VK_NUM) { /* fold with Lua's own math */
-		lua_State *L = C->L;
-		lua_getglobal(L, "math");
-		lua_getfield(L, -1, "log");
-		lua_pushnumber(L, (lua_Number)v->num);
-		lua_call(L, 1, 1);
-		double ln = lua_tonumber(L, -1);
-		lua_pop(L, 2);
+		double ln = fact_log(C, (double)v->num);
 		double r = !strcmp(name, "log2") ? ln / 0.6931471805599453
 			   : !strcmp(name, "log10") ? ln / 2.302585092994046 : ln;
 		v_const(C, a, (int64_t)r);
@@ -471,7 +452,7 @@ void bi_perf_submit(struct ctx *C, int a, int nargs, const struct helper *h)
 	struct var *dv = v_src(C, d);
 	if (dv->kind != VK_STACK)
 		bpfc_fail(C, "perf_submit() sends a struct made with ffi.new");
-	int size = ct_sizeof(C, dv->ref);
+	int size = fact_sizeof(C, dv->ref);
 	int mapref = v_src(C, m)->ref;
 	int doff = (int)dv->num;
 	call_prepare(C);
@@ -513,7 +494,7 @@ void bi_load_bytes(struct ctx *C, int a, int nargs, const struct helper *h)
 	struct var *b = v_src(C, buf);
 	if (b->kind != VK_STACK)
 		bpfc_fail(C, "load_bytes(off, buf) needs a buffer made with ffi.new");
-	int size = ct_sizeof(C, b->ref);
+	int size = fact_sizeof(C, b->ref);
 	int boff = (int)b->num;
 	int slots[2] = {off, off};
 	call_prepare(C);
@@ -545,7 +526,7 @@ void bi_copy(struct ctx *C, int a, int nargs, const struct helper *h)
 	struct var *sv = v_src(C, src);
 	if (d->kind != VK_STACK)
 		bpfc_fail(C, "ffi.copy() copies into a buffer made with ffi.new");
-	int size = ct_sizeof(C, d->ref);
+	int size = fact_sizeof(C, d->ref);
 	int len = size;
 	if (nargs == 3) {
 		struct var *n = v_src(C, arg(C, a, 2));
@@ -590,15 +571,7 @@ static int ctype_arg(struct ctx *C, int slot, const char *who)
 	struct var *t = v_src(C, slot);
 	if (t->kind != VK_LUA)
 		bpfc_fail(C, "%s needs a C type known at compile time", who);
-	lua_State *L = C->L;
-	lua_getfield(L, C->opts, "ctype");
-	lua_getfield(L, -1, "typeof");
-	k_push(C, t->ref);
-	if (lua_pcall(L, 1, 1, 0))
-		bpfc_fail(C, "%s: %s", who, lua_tostring(L, -1));
-	int ct = k_ref(C, -1);
-	lua_pop(L, 2);
-	return ct;
+	return fact_typeof(C, t->ref, false, 0, who);
 }
 
 /* ringbuf_output(map, data[, flags]): copy a stack struct into a ring buffer. */
@@ -617,7 +590,7 @@ void bi_ringbuf_output(struct ctx *C, int a, int nargs, const struct helper *h)
 			bpfc_fail(C, "ringbuf_output() flags must be a constant");
 		flags = f->num;
 	}
-	int size = ct_sizeof(C, d->ref), doff = (int)d->num, mapref = v_src(C, m)->ref;
+	int size = fact_sizeof(C, d->ref), doff = (int)d->num, mapref = v_src(C, m)->ref;
 	call_prepare(C);
 	emit_map_fd(C, 1, mapref);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 2, BPF_REG_10, 0, 0);
@@ -637,7 +610,7 @@ void bi_ringbuf_reserve(struct ctx *C, int a, int nargs, const struct helper *h)
 	if (!is_map(C, m))
 		bpfc_fail(C, "ringbuf_reserve(map, ctype) needs a ringbuf map first");
 	int ct = ctype_arg(C, arg(C, a, 1), "ringbuf_reserve()");
-	int size = ct_sizeof(C, ct), mapref = v_src(C, m)->ref;
+	int size = fact_sizeof(C, ct), mapref = v_src(C, m)->ref;
 	call_prepare(C);
 	emit_map_fd(C, 1, mapref);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, size);
@@ -709,8 +682,7 @@ static void fold_call(struct ctx *C, int a, int nargs)
 				     "time (argument %d is not)", i + 1);
 		}
 	}
-	if (lua_pcall(L, nargs, 1, 0))
-		bpfc_fail(C, "calling a Lua function at compile time failed: %s", lua_tostring(L, -1));
+	fact_call(C, nargs);
 	v_set_lua(C, a, -1);
 	lua_pop(L, 1);
 }
@@ -732,7 +704,7 @@ void tr_call(struct ctx *C, int a, int nres, int nargs)
 	}
 	if (f->kind != VK_LUA)
 		bpfc_fail(C, "calling a value that is not a function");
-	const char *name = k_builtin(C, f->ref);
+	const char *name = fact_helper(C, f->ref);
 	if (name && bi_call(C, name, a, nargs))
 		return;
 	k_push(C, f->ref);

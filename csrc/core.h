@@ -2,8 +2,9 @@
 ** The compiler's shared state: one context per compilation, passed around.
 ** Data flows one way: bytecode (bcread) -> translation over variables
 ** (translate, var, index, mem, call, lower_arith) appending IR (emit, ir.h)
-** -> passes over the IR (passes) -> instructions and relocations (encode)
-** -> the caller.
+** -> passes over the IR (passes, regalloc) -> instructions and relocations
+** (encode) -> the caller.  What the Lua values met on the way are (maps,
+** dissectors, ctypes, helpers) comes from facts.c alone.
 */
 #ifndef BPFC_CORE_H
 #define BPFC_CORE_H
@@ -14,6 +15,7 @@
 #include <setjmp.h>
 #include <linux/bpf.h>
 #include <lua.h>
+#include "facts.h"
 
 #include "ir.h"
 
@@ -105,7 +107,7 @@ struct var {
 	int16_t spill;	/* value also at fp - spill (0: nowhere) */
 	int64_t num;	/* VK_NUM value, VK_PKT offset, VK_STACK frame offset */
 	int ref;	/* index in the constants table: Lua value or ctype, 0 if none */
-	int layer;	/* constants-table index of the dissector layer name, 0 if none */
+	int layer;	/* the dissector's layer in facts.layer, 0 if none */
 };
 
 /* A join point's agreed variable layout, recorded by the first edge. */
@@ -142,7 +144,7 @@ struct ctx {
 	lua_State *L;
 	int fn;			/* stack index of the function being compiled */
 	int env;		/* stack index: compile-time environment table */
-	int opts;		/* stack index: options (builtins, proto, ctype, ...) */
+	int opts;		/* stack index: the facts object (lua/bpf/facts.lua) */
 	int consts;		/* stack index: our constants table (refs) */
 	int nconsts;
 	int ktab;		/* stack index: the function's constants, by funck index */
@@ -180,7 +182,7 @@ struct ctx {
 	int nblk;
 	int lab2blk[MAX_IR];
 	struct pcmp cmp;
-	int maps_ref;		/* stack index: the program's maps, by map number */
+	int map_ref[MAX_MAPS];	/* the program's maps by map number (constants refs) */
 	int nmaps;
 
 	/* encoded (encode.c) */
@@ -190,6 +192,7 @@ struct ctx {
 	int label_pos[MAX_IR];		/* label id -> instruction index */
 	struct reloc reloc[MAX_INSNS / 2]; /* an lddw takes two slots */
 	int nreloc;
+	struct facts facts;	/* what Lua told us, for this compile (facts.c) */
 
 	/* restarts on join conflicts */
 	struct hint hints[MAX_HINTS];
@@ -246,21 +249,9 @@ bool bc_livein(const struct ctx *C, int pc, int slot);
 /* luaval.c: constants and Lua values */
 int k_ref(struct ctx *C, int idx);
 void k_push(struct ctx *C, int ref);
+int k_dup(struct ctx *C, int ref);
 void v_set_lua(struct ctx *C, int slot, int idx);
-int k_field(struct ctx *C, int ref, const char *name);
-bool k_intfield(struct ctx *C, int ref, const char *name, int64_t *out);
-bool k_ismap(struct ctx *C, int ref);
 bool k_isstring(struct ctx *C, int ref, const char **s, size_t *len);
-const char *k_builtin(struct ctx *C, int ref);
-struct cfield {
-	int off, size, bpos, bsize; /* bpos < 0: not a bitfield */
-	bool isptr, issigned, isfloat, isagg; /* isagg: struct, union or array */
-	int ctype;			      /* ref: member ctype (pointee for pointers) */
-};
-bool ct_field(struct ctx *C, int ctype, const char *name, struct cfield *f);
-int ct_sizeof(struct ctx *C, int ctype);
-bool ct_scalar(struct ctx *C, int ctype, int *size, bool *issigned);
-int ct_elem(struct ctx *C, int ctype, int *esize);
 
 /* var.c: variables, registers, spills, joins */
 void v_init(struct ctx *C);

@@ -84,31 +84,25 @@ static int progtype_find(const char *name)
 	return -1;
 }
 
-/* The program type the compile is for (opts.type: a name or a number), or
-** -1 when none was given; *name is how the caller spelt it. */
+/* The program type the compile is for (opts.type: a name or a number, read
+** with the program's facts), or -1 when none was given; *name is how the
+** caller spelt it. */
 int helper_progtype(struct ctx *C, const char **name)
 {
-	lua_State *L = C->L;
+	const struct facts *F = &C->facts;
 	int t = -1;
-	lua_getfield(L, C->opts, "type");
-	if (lua_type(L, -1) == LUA_TSTRING) {
-		*name = lua_tostring(L, -1); /* opts holds it */
-		if ((t = progtype_find(*name)) < 0) {
-			lua_pop(L, 1);
+	if (F->type_kind == LUA_TSTRING) {
+		*name = F->type_name;
+		if ((t = progtype_find(*name)) < 0)
 			bpfc_fail(C, "unknown program type '%s'", *name);
-		}
-	} else if (lua_type(L, -1) == LUA_TNUMBER) {
-		t = (int)lua_tointeger(L, -1);
-		if (t <= 0 || t >= PTI__MAX) {
-			lua_pop(L, 1);
+	} else if (F->type_kind == LUA_TNUMBER) {
+		t = (int)F->type_num;
+		if (t <= 0 || t >= PTI__MAX)
 			bpfc_fail(C, "unknown program type %d", t);
-		}
 		*name = progtype_names[t];
-	} else if (!lua_isnil(L, -1)) {
-		lua_pop(L, 1);
+	} else if (F->type_kind != LUA_TNIL) {
 		bpfc_fail(C, "the program type (opts.type) is a name like 'socket_filter'");
 	}
-	lua_pop(L, 1);
 	return t;
 }
 

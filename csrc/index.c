@@ -16,12 +16,6 @@ static uint8_t size_code(struct ctx *C, int size)
 	bpfc_fail(C, "a load or store of %d bytes: only 1, 2, 4 and 8 can be done at once", size);
 }
 
-static int gettable(lua_State *L)
-{
-	lua_gettable(L, 1);
-	return 1;
-}
-
 /* The key as a slot: constants get a temporary. */
 static int key_slot(struct ctx *C, int keyslot, int keyref, int64_t keynum, int keykind)
 {
@@ -40,7 +34,7 @@ static int key_slot(struct ctx *C, int keyslot, int keyref, int64_t keynum, int 
 
 static bool is_map(struct ctx *C, const struct var *v)
 {
-	return v->kind == VK_LUA && k_ismap(C, v->ref);
+	return v->kind == VK_LUA && fact_map(C, v->ref);
 }
 
 /* dst = <value at [reg + off]>, extracting a bitfield when asked. */
@@ -98,24 +92,24 @@ static void member(struct ctx *C, int ctype, int keyref, int64_t keynum, int key
 		const char *name;
 		size_t len;
 		k_isstring(C, keyref, &name, &len);
-		if (!ctype || !ct_field(C, ctype, name, f))
+		if (!ctype || !fact_member(C, ctype, name, f))
 			bpfc_fail(C, "no field '%s' in this type", name);
 		return;
 	}
 	if (keykind != 2)
 		bpfc_fail(C, "indexing memory needs a constant index");
 	int esize = 1;
-	int elem = ctype ? ct_elem(C, ctype, &esize) : 0;
+	int elem = ctype ? fact_elem(C, ctype, &esize) : 0;
 	if (!elem)
 		esize = 1; /* a struct indexed by byte, like a dissector: pkt[23] */
 	memset(f, 0, sizeof(*f));
 	f->bpos = -1;
 	int size = esize;
 	bool sg = false;
-	if (elem && ct_scalar(C, elem, &size, &sg)) {
+	if (elem && fact_scalar(C, elem, &size, &sg)) {
 		f->size = size;
 		f->issigned = sg;
-	} else if (!elem && ctype && ct_scalar(C, ctype, &size, &sg)) {
+	} else if (!elem && ctype && fact_scalar(C, ctype, &size, &sg)) {
 		f->size = size; /* v[0] on a scalar value */
 		f->issigned = sg;
 		esize = size;
@@ -132,7 +126,7 @@ static void member(struct ctx *C, int ctype, int keyref, int64_t keynum, int key
 		f->off = fits && off >= INT32_MIN && off <= INT32_MAX ? (int)off : INT32_MAX;
 		return;
 	}
-	int total = kind == MEM_BOUNDED && ctype ? ct_sizeof(C, ctype) : -1;
+	int total = kind == MEM_BOUNDED && ctype ? fact_sizeof(C, ctype) : -1;
 	if (!fits || (total >= 0 && (off < 0 || off + f->size > total)) ||
 	    off < INT16_MIN || off > INT16_MAX)
 		bpfc_fail(C, "index %lld is outside this %s", (long long)keynum,
@@ -152,7 +146,7 @@ static bool ctx_packet_ptr(struct ctx *C, int dst, int base, int keyref, int key
 	if (strcmp(name, "data") && !end)
 		return false;
 	struct cfield f;
-	if (!ct_field(C, v_src(C, base)->ref, name, &f))
+	if (!fact_member(C, v_src(C, base)->ref, name, &f))
 		return false;
 	int rb = v_reg(C, base);
 	C->locked |= 1u << rb;
@@ -180,7 +174,7 @@ static void pk_index(struct ctx *C, int dst, int base, int keyslot, int keyref, 
 		const char *name;
 		size_t len;
 		k_isstring(C, keyref, &name, &len);
-		if (!b->ref || !ct_field(C, b->ref, name, &f)) {
+		if (!b->ref || !fact_member(C, b->ref, name, &f)) {
 			pk_field(C, dst, base, name);
 			return;
 		}
@@ -239,7 +233,6 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		lua_State *L = C->L;
 		int ks = key_slot(C, keyslot, keyref, keynum, keykind);
 		struct var *kv = v_src(C, ks);
-		lua_pushcfunction(L, gettable);
 		k_push(C, b->ref);
 		if (kv->kind == VK_NUM)
 			lua_pushnumber(L, (lua_Number)kv->num);
@@ -248,8 +241,7 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		else
 			bpfc_fail(C, "a Lua table (or other Lua value) is indexed with a run-time "
 				     "key; use a map instead");
-		if (lua_pcall(L, 2, 1, 0)) /* metamethods included, as Lua would */
-			bpfc_fail(C, "%s", lua_tostring(L, -1));
+		fact_index(C, "indexing a Lua value at compile time"); /* with its metamethods */
 		v_set_lua(C, dst, -1);
 		lua_pop(L, 1);
 		return;

@@ -5,32 +5,48 @@
 #include <string.h>
 #include "core.h"
 
-static int map_int(struct ctx *C, int mapref, const char *field)
+static const struct mapfacts *map_facts(struct ctx *C, int mapref)
 {
-	int64_t n;
-	if (!k_intfield(C, mapref, field, &n))
-		bpfc_fail(C, "map object has no '%s'", field);
-	return (int)n;
+	const struct mapfacts *m = fact_map(C, mapref);
+	if (!m)
+		bpfc_fail(C, "internal: a map operation on a value that is not a map");
+	return m;
+}
+
+static int key_size(struct ctx *C, int mapref)
+{
+	const struct mapfacts *m = map_facts(C, mapref);
+	if (!m->has_key_size)
+		bpfc_fail(C, "map object has no 'key_size'");
+	return m->key_size;
+}
+
+static int val_size(struct ctx *C, int mapref)
+{
+	const struct mapfacts *m = map_facts(C, mapref);
+	if (!m->has_val_size)
+		bpfc_fail(C, "map object has no 'val_size'");
+	return m->val_size;
 }
 
 /* The program's number for a map (0, 1, ... in order of first use). */
 static int map_index(struct ctx *C, int mapref)
 {
-	lua_State *L = C->L;
 	k_push(C, mapref);
-	for (int m = 1; m <= C->nmaps; m++) {
-		lua_rawgeti(L, C->maps_ref, m);
-		bool same = lua_rawequal(L, -1, -2);
-		lua_pop(L, 1);
+	for (int m = 0; m < C->nmaps; m++) {
+		k_push(C, C->map_ref[m]);
+		bool same = lua_rawequal(C->L, -1, -2);
+		lua_pop(C->L, 1);
 		if (same) {
-			lua_pop(L, 1);
-			return m - 1;
+			lua_pop(C->L, 1);
+			return m;
 		}
 	}
+	lua_pop(C->L, 1);
 	if (C->nmaps == MAX_MAPS)
 		bpfc_fail(C, "a program can use at most %d maps", MAX_MAPS);
-	lua_rawseti(L, C->maps_ref, ++C->nmaps);
-	return C->nmaps - 1;
+	C->map_ref[C->nmaps] = mapref;
+	return C->nmaps++;
 }
 
 /* The map's address: a relocation (encode makes it an lddw whose imm the
@@ -50,7 +66,7 @@ static int stage(struct ctx *C, int slot, int size, const char *what)
 {
 	struct var *v = v_src(C, slot);
 	if (v->kind == VK_STACK) {
-		if (v->ref && ct_sizeof(C, v->ref) < size)
+		if (v->ref && fact_sizeof(C, v->ref) < size)
 			bpfc_fail(C, "%s is smaller than the map's %s size (%d bytes)", what, what, size);
 		return (int)v->num;
 	}
@@ -83,19 +99,19 @@ static void map_args(struct ctx *C, int mapref, int koff)
 void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot)
 {
 	int mapref = v_src(C, mapslot)->ref;
-	map_args(C, mapref, stage(C, keyslot, map_int(C, mapref, "key_size"), "key"));
+	map_args(C, mapref, stage(C, keyslot, key_size(C, mapref), "key"));
 	emit_call(C, BPF_FUNC_map_lookup_elem, -1);
 	r_clobbered(C);
 	v_def(C, dst);
 	v_rt(C, dst, BPF_REG_0, PK_MAPVAL, 8, VF_NULL);
-	C->v[dst].ref = k_field(C, mapref, "val_type");
+	C->v[dst].ref = fact_val_type(C, map_facts(C, mapref));
 }
 
 void map_update(struct ctx *C, int mapslot, int keyslot, int valslot)
 {
 	int mapref = v_src(C, mapslot)->ref;
-	int koff = stage(C, keyslot, map_int(C, mapref, "key_size"), "key");
-	int voff = stage(C, valslot, map_int(C, mapref, "val_size"), "value");
+	int koff = stage(C, keyslot, key_size(C, mapref), "key");
+	int voff = stage(C, valslot, val_size(C, mapref), "value");
 	map_args(C, mapref, koff);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -voff);
@@ -107,7 +123,7 @@ void map_update(struct ctx *C, int mapslot, int keyslot, int valslot)
 void map_delete(struct ctx *C, int mapslot, int keyslot)
 {
 	int mapref = v_src(C, mapslot)->ref;
-	map_args(C, mapref, stage(C, keyslot, map_int(C, mapref, "key_size"), "key"));
+	map_args(C, mapref, stage(C, keyslot, key_size(C, mapref), "key"));
 	emit_call(C, BPF_FUNC_map_delete_elem, -1);
 	r_clobbered(C);
 }
@@ -257,43 +273,18 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 	C->v[dst].bits = (uint8_t)(8 * width);
 }
 
-/* A layer change: pkt.ip, ip.udp, tcp.data, ... as described in opts.layers. */
+/* A layer change: pkt.ip, ip.udp, tcp.data, ... as the layer table says
+** (read at the start of the compile, facts.c). */
 void pk_field(struct ctx *C, int dst, int base, const char *name)
 {
-	lua_State *L = C->L;
 	struct var *b = v_src(C, base);
-	if (!b->layer)
+	struct layer_step st;
+	if (!b->layer || !fact_layer_next(C, b->layer, name, &st))
 		bpfc_fail(C, "the dissector has no field or layer '%s'", name);
-	lua_getfield(L, C->opts, "layers");
-	k_push(C, b->layer);
-	lua_gettable(L, -2);
-	if (lua_istable(L, -1))
-		lua_getfield(L, -1, "next");
-	else
-		lua_pushnil(L);
-	if (lua_istable(L, -1))
-		lua_getfield(L, -1, name);
-	else
-		lua_pushnil(L);
-	if (!lua_istable(L, -1))
-		bpfc_fail(C, "the dissector has no field or layer '%s'", name);
-	int t = lua_gettop(L); /* layers, layer, next, transition */
-	lua_getfield(L, t, "layer");
-	int newlayer = k_ref(C, -1);
-	lua_gettable(L, t - 3);
-	lua_getfield(L, -1, "ctype");
-	int ctype = lua_isnil(L, -1) ? 0 : k_ref(C, -1);
-	lua_pop(L, 2);
-	lua_getfield(L, t, "skip");
-	bool fixed = lua_isnumber(L, -1);
-	int64_t skip = fixed ? (int64_t)lua_tonumber(L, -1) : 0;
-	lua_getfield(L, t, "hdr_off");
-	int hdr_off = (int)lua_tointeger(L, -1);
-	lua_getfield(L, t, "mask");
-	int mask = (int)lua_tointeger(L, -1);
-	lua_getfield(L, t, "shift");
-	int shift = (int)lua_tointeger(L, -1);
-	lua_settop(L, t - 4);
+	int newlayer = st.to, ctype = st.ctype;
+	bool fixed = st.fixed;
+	int64_t skip = st.skip;
+	int hdr_off = st.hdr_off, mask = st.mask, shift = st.shift;
 	struct var keep = *b;
 	if (fixed) {
 		if (keep.kind == VK_PKT) {

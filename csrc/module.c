@@ -104,8 +104,6 @@ static void compile_once(struct ctx *C)
 	C->restart = false;
 	C->cmp.state = 0;
 	C->pc = 0;
-	lua_newtable(C->L);
-	lua_replace(C->L, C->maps_ref);
 
 	/* R6 keeps the context: classic packet loads and some helpers need it */
 	if (!BROKEN(C, ctx_pinning))
@@ -114,13 +112,7 @@ static void compile_once(struct ctx *C)
 	if (C->nparams > 0) {
 		v_rt(C, 0, NOREG, PK_CTX, 8, 0);
 		C->v[0].reg = 6;
-		lua_getfield(C->L, C->opts, "ctx");
-		if (lua_istable(C->L, -1)) {
-			lua_getfield(C->L, -1, "__dissector");
-			C->v[0].ref = lua_isnil(C->L, -1) ? 0 : k_ref(C, -1);
-			lua_pop(C->L, 1);
-		}
-		lua_pop(C->L, 1);
+		C->v[0].ref = C->facts.ctx_ctype ? k_dup(C, C->facts.ctx_ctype) : 0;
 		for (int s = 1; s < C->nparams; s++)
 			C->v[s].kind = VK_NIL;
 	}
@@ -143,9 +135,9 @@ static void compile_once(struct ctx *C)
 }
 
 /* The compile itself, run under lua_pcall by l_compile: a Lua error raised
-** by anything the compiler calls (a metamethod of an upvalue, a ctype query)
-** then ends this compile only, and the next one starts afresh.
-** Arguments: fn, env, opts, the module (light userdata). */
+** by anything the compiler calls (the bytecode reader; the facts queries
+** catch their own) then ends this compile only, and the next one starts
+** afresh.  Arguments: fn, env, the facts object, the module (light userdata). */
 static int compile_protected(lua_State *L)
 {
 	struct module *M = lua_touserdata(L, 4);
@@ -168,17 +160,18 @@ static int compile_protected(lua_State *L)
 		bc_load(C, 5, 6, nslots, nparams);
 	lua_settop(L, 4);
 	lua_newtable(L); /* 5: consts */
-	lua_newtable(L); /* 6: maps */
+	lua_newtable(L); /* 6: a spare, so the stack stays at 6 during translation */
 	C->consts = 5;
-	C->maps_ref = 6;
 	C->nconsts = 0;
 	C->broken = bpfc_breaks();
 	C->nhints = 0;
 	C->pc = 0;
 	if (rc == 0) {
 		rc = setjmp(C->jb);
-		if (rc == 0)
+		if (rc == 0) {
 			bc_liveness(C);
+			fact_begin(C); /* what the translation will need, read up front */
+		}
 	}
 	while (rc != 1) {
 		lua_settop(L, 6);
@@ -213,12 +206,12 @@ static int compile_protected(lua_State *L)
 		lua_setfield(L, -2, "insn");
 		lua_pushinteger(L, C->reloc[r].map);
 		lua_setfield(L, -2, "index");
-		lua_rawgeti(L, 6, C->reloc[r].map + 1);
+		k_push(C, C->map_ref[C->reloc[r].map]);
 		lua_setfield(L, -2, "map");
 		lua_rawseti(L, -2, r + 1);
 	}
 	lua_setfield(L, -2, "maps");
-	lua_getfield(L, 3, "ir"); /* opts.ir: the IR too, as the passes left it */
+	lua_getfield(L, 3, "keep_ir"); /* the IR too, as the passes left it (bpf.dump) */
 	bool want_ir = lua_toboolean(L, -1);
 	lua_pop(L, 1);
 	if (want_ir) {

@@ -156,7 +156,8 @@ struct ra {
 	bool *fixed;
 	uint64_t *adj;		/* nwebs x nwebs interference bits */
 	int words;		/* uint64 words of one web set */
-	uint16_t *forbid;	/* registers a web may not take */
+	int (*copies)[2];	/* the webs of each copy rd = rs */
+	int ncopies;
 };
 
 static int find(struct ra *a, int d)
@@ -196,7 +197,7 @@ static void ra_free(struct ra *a)
 	free(a->color);
 	free(a->fixed);
 	free(a->adj);
-	free(a->forbid);
+	free(a->copies);
 }
 
 /* Number every definition: the entry's r1 is 0, then each instruction's
@@ -225,8 +226,8 @@ static bool number_defs(struct ctx *C, const struct ir_func *f, struct ra *a)
 		const struct ir_ins *in = &C->ir[f->first + k];
 		struct operands o = a->ops[k] = operands_of(in, BROKEN(C, call_clobbers));
 		a->def_dst[k] = a->def_src[k] = a->use_dst[k] = a->use_src[k] = -1;
-		for (int r = 0; r < NREG; r++) /* instructions no block holds read nothing */
-			a->imp[k * NREG + r] = -1;
+		for (unsigned m = o.uses; m; m &= m - 1) /* instructions no block holds read nothing */
+			a->imp[k * NREG + __builtin_ctz(m)] = -1;
 		if (o.def_dst) {
 			a->def_reg[d] = in->dst;
 			a->def_dst[k] = d++;
@@ -236,11 +237,10 @@ static bool number_defs(struct ctx *C, const struct ir_func *f, struct ra *a)
 			a->def_src[k] = d++;
 		}
 		a->def_first[k] = d;
-		for (int r = 0; r < NREG; r++)
-			if (o.defs >> r & 1) {
-				a->def_reg[d] = (uint8_t)r;
-				a->def_fixed[d++] = true;
-			}
+		for (unsigned m = o.defs; m; m &= m - 1) {
+			a->def_reg[d] = (uint8_t)__builtin_ctz(m);
+			a->def_fixed[d++] = true;
+		}
 	}
 	a->ndefs = d;
 	for (int i = 0; i < d; i++)
@@ -262,8 +262,10 @@ static bool walk_block(struct ctx *C, const struct ir_func *f, struct ra *a,
 			return false;
 		if (o->use_src && (a->use_src[k] = cur[in->src]) < 0)
 			return false;
-		for (int r = 0; r < NREG; r++) /* an implicit read: nothing may be undefined */
-			a->imp[k * NREG + r] = o->uses >> r & 1 ? cur[r] : -1;
+		for (unsigned m = o->uses; m; m &= m - 1) { /* implicit reads */
+			int r = __builtin_ctz(m);
+			a->imp[k * NREG + r] = cur[r];
+		}
 		if (o->rmw)
 			*changed |= unite(a, a->use_dst[k], a->def_dst[k]);
 		if (o->def_dst)
@@ -271,11 +273,21 @@ static bool walk_block(struct ctx *C, const struct ir_func *f, struct ra *a,
 		if (o->def_src)
 			cur[in->src] = a->def_src[k];
 		int d = a->def_first[k];
-		for (int r = 0; r < NREG; r++)
-			if (o->defs >> r & 1)
-				cur[r] = d++;
+		for (unsigned m = o->defs; m; m &= m - 1)
+			cur[__builtin_ctz(m)] = d++;
 	}
 	return true;
+}
+
+/* With no back edge the blocks' layout order visits every predecessor
+** before its successors: one walk forward (webs) and one backward
+** (liveness) are exact, and no fixed point is needed. */
+static bool has_back_edge(const struct ctx *C)
+{
+	for (int k = 0; k < C->nblk; k++)
+		if (C->blk[k].back[0] || C->blk[k].back[1])
+			return true;
+	return false;
 }
 
 /* Webs: definitions joined through the uses they reach, to a fixed point. */
@@ -284,12 +296,35 @@ static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 	int nb = C->nblk;
 	int (*out)[NREG] = malloc(sizeof(*out) * (size_t)nb);
 	bool *done = calloc((size_t)nb, sizeof(bool));
-	if (!out || !done) {
+	int *pstart = calloc((size_t)nb + 1, sizeof(int)), *pred = malloc(sizeof(int) * 2 * (size_t)nb);
+	if (!out || !done || !pstart || !pred) {
 		free(out);
 		free(done);
+		free(pstart);
+		free(pred);
 		return false;
 	}
-	bool changed = true, ok = true;
+	for (int p = 0; p < nb; p++) /* predecessors: pred[pstart[k] .. pstart[k + 1]) */
+		for (int e = 0; e < 2; e++)
+			if (C->blk[p].succ[e] >= 0)
+				pstart[C->blk[p].succ[e] + 1]++;
+	for (int k = 0; k < nb; k++)
+		pstart[k + 1] += pstart[k];
+	int *fill = malloc(sizeof(int) * (size_t)nb);
+	if (!fill) {
+		free(out);
+		free(done);
+		free(pstart);
+		free(pred);
+		return false;
+	}
+	memcpy(fill, pstart, sizeof(int) * (size_t)nb);
+	for (int p = 0; p < nb; p++)
+		for (int e = 0; e < 2; e++)
+			if (C->blk[p].succ[e] >= 0)
+				pred[fill[C->blk[p].succ[e]]++] = p;
+	free(fill);
+	bool changed = true, ok = true, loops = has_back_edge(C);
 	for (int round = 0; changed && ok; round++) {
 		changed = false;
 		for (int k = 0; k < nb && ok; k++) {
@@ -298,31 +333,35 @@ static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 				cur[r] = -1;
 			if (k == 0)
 				cur[1] = 0; /* the context */
-			for (int p = 0; p < nb; p++) /* what each predecessor leaves */
-				for (int e = 0; e < 2; e++) {
-					if (C->blk[p].succ[e] != k || !done[p])
+			for (int q = pstart[k]; q < pstart[k + 1]; q++) { /* what each predecessor leaves */
+				int p = pred[q];
+				if (!done[p])
+					continue;
+				for (int r = 0; r < NREG; r++) {
+					int u = out[p][r];
+					if (u < 0)
 						continue;
-					for (int r = 0; r < NREG; r++) {
-						int u = out[p][r];
-						if (u < 0)
-							continue;
-						if (cur[r] < 0)
-							cur[r] = u;
-						else
-							changed |= unite(a, cur[r], u);
-					}
+					if (cur[r] < 0)
+						cur[r] = u;
+					else
+						changed |= unite(a, cur[r], u);
 				}
+			}
 			ok = walk_block(C, f, a, &C->blk[k], cur, &changed);
 			bool same = done[k] && !memcmp(out[k], cur, sizeof(cur));
 			memcpy(out[k], cur, sizeof(cur));
 			changed |= !same;
 			done[k] = true;
 		}
+		if (!loops)
+			break;
 		if (round > 2 * nb + 4)
 			ok = false; /* cannot happen: unions only merge */
 	}
 	free(out);
 	free(done);
+	free(pstart);
+	free(pred);
 	return ok;
 }
 
@@ -355,9 +394,23 @@ static void web_sets(struct ra *a)
 		if (a->def_fixed[d])
 			a->fixed[w] = true;
 	}
-	for (int k = 0; k < a->nins * NREG; k++) /* what an implicit read reads stays */
-		if (a->imp[k] >= 0)
-			a->fixed[a->web[a->imp[k]]] = true;
+	for (int k = 0; k < a->nins; k++) /* what an implicit read reads stays */
+		for (unsigned m = a->ops[k].uses; m; m &= m - 1) {
+			int u = a->imp[k * NREG + __builtin_ctz(m)];
+			if (u >= 0)
+				a->fixed[a->web[u]] = true;
+		}
+	a->copies = malloc(sizeof(*a->copies) * (size_t)a->nins);
+	a->ncopies = 0;
+	if (!a->copies) {
+		a->nwebs = MAX_WEBS + 1;
+		return;
+	}
+	for (int k = 0; k < a->nins; k++)
+		if (a->ops[k].copy && a->use_src[k] >= 0) {
+			a->copies[a->ncopies][0] = a->web[a->def_dst[k]];
+			a->copies[a->ncopies++][1] = a->web[a->use_src[k]];
+		}
 }
 
 #define SET_HAS(s, w) ((s)[(w) >> 6] >> ((w) & 63) & 1)
@@ -382,16 +435,17 @@ static void webs_at(const struct ra *a, int k, int *defs, int *nd, int *uses, in
 	if (a->def_src[k] >= 0)
 		defs[(*nd)++] = a->web[a->def_src[k]];
 	int d = a->def_first[k];
-	for (int r = 0; r < NREG; r++)
-		if (o->defs >> r & 1)
-			defs[(*nd)++] = a->web[d++];
+	for (unsigned m = o->defs; m; m &= m - 1)
+		defs[(*nd)++] = a->web[d++];
 	if (a->use_dst[k] >= 0)
 		uses[(*nu)++] = a->web[a->use_dst[k]];
 	if (a->use_src[k] >= 0)
 		uses[(*nu)++] = a->web[a->use_src[k]];
-	for (int r = 0; r < NREG; r++)
-		if (a->imp[k * NREG + r] >= 0)
-			uses[(*nu)++] = a->web[a->imp[k * NREG + r]];
+	for (unsigned m = o->uses; m; m &= m - 1) {
+		int u = a->imp[k * NREG + __builtin_ctz(m)];
+		if (u >= 0)
+			uses[(*nu)++] = a->web[u];
+	}
 }
 
 /* Walk b backwards from live (what is live at its end), adding the
@@ -406,9 +460,12 @@ static void live_block(const struct ir_func *f, struct ra *a, const struct ir_bl
 		int copy_src = a->ops[k].copy ? a->web[a->use_src[k]] : -1;
 		for (int j = 0; j < nd; j++) {
 			if (add)
-				for (int w = 0; w < a->nwebs; w++)
-					if (SET_HAS(live, w) && w != copy_src)
-						interfere(a, defs[j], w);
+				for (int word = 0; word < a->words; word++)
+					for (uint64_t bits = live[word]; bits; bits &= bits - 1) {
+						int w = word * 64 + __builtin_ctzll(bits);
+						if (w != copy_src)
+							interfere(a, defs[j], w);
+					}
 			SET_DEL(live, defs[j]);
 		}
 		for (int j = 0; j < nu; j++)
@@ -428,7 +485,8 @@ static bool build_interference(struct ctx *C, const struct ir_func *f, struct ra
 		free(live);
 		return false;
 	}
-	for (int pass = 0; pass < 2; pass++) {
+	bool loops = has_back_edge(C);
+	for (int pass = loops ? 0 : 1; pass < 2; pass++) {
 		bool changed = true;
 		while (changed) {
 			changed = false;
@@ -472,14 +530,15 @@ static bool color_webs(struct ra *a)
 			continue;
 		uint16_t taken = 0;
 		const uint64_t *row = a->adj + (size_t)w * (size_t)a->words;
-		for (int v = 0; v < a->nwebs; v++)
-			if (done[v] && SET_HAS(row, v))
-				taken |= (uint16_t)(1u << a->color[v]);
+		for (int word = 0; word < a->words; word++)
+			for (uint64_t bits = row[word]; bits; bits &= bits - 1) {
+				int v = word * 64 + __builtin_ctzll(bits);
+				if (done[v])
+					taken |= (uint16_t)(1u << a->color[v]);
+			}
 		int pick = -1;
-		for (int k = 0; k < a->nins && pick < 0; k++) { /* a copy partner's */
-			if (!a->ops[k].copy)
-				continue;
-			int d = a->web[a->def_dst[k]], s = a->web[a->use_src[k]];
+		for (int c = 0; c < a->ncopies && pick < 0; c++) { /* a copy partner's */
+			int d = a->copies[c][0], s = a->copies[c][1];
 			int other = d == w ? s : s == w ? d : -1;
 			if (other >= 0 && done[other] && !(taken >> a->color[other] & 1))
 				pick = a->color[other];

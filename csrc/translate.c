@@ -3,6 +3,7 @@
 ** comparisons and jumps, returns.  Indexing and calls are in index.c and
 ** call.c; what they touch (maps, packets, memory) in their own files.
 */
+#include <stdio.h>
 #include <string.h>
 #include <lauxlib.h>
 #include "core.h"
@@ -305,7 +306,7 @@ static int cmp_memstr(struct ctx *C, unsigned avoid)
 	k_isstring(C, C->cmp.strref, &s, &len);
 	struct var *v = v_src(C, C->cmp.a);
 	int base, off0;
-	int size = v->ref ? ct_sizeof(C, v->ref) : (int)len;
+	int size = v->ref ? fact_sizeof(C, v->ref) : (int)len;
 	if (v->kind == VK_STACK) {
 		base = BPF_REG_10;
 		off0 = (int)-v->num;
@@ -504,7 +505,7 @@ static void tr_ret(struct ctx *C, int slot)
 			int size = 4;
 			bool sg;
 			if (v->ref)
-				ct_scalar(C, v->ref, &size, &sg);
+				fact_scalar(C, v->ref, &size, &sg);
 			uint8_t sz = size == 8 ? BPF_DW : size == 2 ? BPF_H : size == 1 ? BPF_B : BPF_W;
 			int null = label_new(C);
 			if (v->flags & VF_NULL) /* NULL returns 0 */
@@ -534,7 +535,6 @@ void tr_ins(struct ctx *C, int pc)
 {
 	const struct bcins *i = &C->bc[pc];
 	int a = i->a, b = i->b, c = i->c, d = i->d;
-	int64_t n;
 	switch (i->op) {
 	case OP_KSTR: case OP_KCDATA:
 		push_k(C, -d - 1);
@@ -598,20 +598,10 @@ void tr_ins(struct ctx *C, int pc)
 			bpfc_fail(C, "'#' works on compile-time strings, tables and maps only");
 		k_push(C, v->ref);
 		int t = lua_type(C->L, -1);
-		if (t == LUA_TSTRING || t == LUA_TTABLE) {
-			int mx = t == LUA_TTABLE ? k_field(C, v->ref, "max_entries") : 0;
-			if (mx) {
-				k_push(C, mx);
-				n = (int64_t)lua_tonumber(C->L, -1);
-				lua_pop(C->L, 1);
-			} else {
-				n = (int64_t)lua_objlen(C->L, -1);
-			}
-		} else {
-			bpfc_fail(C, "'#' of a %s", lua_typename(C->L, t));
-		}
 		lua_pop(C->L, 1);
-		v_const(C, a, n);
+		if (t != LUA_TSTRING && t != LUA_TTABLE)
+			bpfc_fail(C, "'#' of a %s", lua_typename(C->L, t));
+		v_const(C, a, fact_length(C, v->ref)); /* a map's is its max_entries */
 		break;
 	}
 	case OP_ADDVN: tr_arith(C, a, b, -1, knum(C, c), AR_ADD, false); break;
@@ -673,7 +663,11 @@ void tr_ins(struct ctx *C, int pc)
 		break;
 	case OP_GGET: {
 		const char *name = kstr(C, d);
-		lua_getfield(C->L, C->env, name);
+		char what[96];
+		snprintf(what, sizeof(what), "reading the global '%.40s'", name);
+		lua_pushvalue(C->L, C->env);
+		lua_pushstring(C->L, name);
+		fact_index(C, what); /* the environment may have an __index */
 		if (lua_isnil(C->L, -1))
 			bpfc_fail(C, "unknown global '%s' (not a helper, dissector, map or "
 				     "variable in scope)", name);

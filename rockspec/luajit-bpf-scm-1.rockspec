@@ -13,9 +13,10 @@ build = {
   modules = {
     ['bpf.core'] = {
       sources = { 'csrc/asm.c', 'csrc/bcread.c', 'csrc/call.c', 'csrc/disasm.c', 'csrc/emit.c',
-        'csrc/encode.c', 'csrc/fold.c', 'csrc/helpers.c', 'csrc/index.c', 'csrc/ir.c',
-        'csrc/isa.c', 'csrc/lower_arith.c', 'csrc/luaval.c', 'csrc/mem.c', 'csrc/module.c',
-        'csrc/obj.c', 'csrc/passes.c', 'csrc/regalloc.c', 'csrc/translate.c', 'csrc/var.c' },
+        'csrc/encode.c', 'csrc/facts.c', 'csrc/fold.c', 'csrc/helpers.c', 'csrc/index.c',
+        'csrc/ir.c', 'csrc/isa.c', 'csrc/lower_arith.c', 'csrc/luaval.c', 'csrc/mem.c',
+        'csrc/module.c', 'csrc/obj.c', 'csrc/passes.c', 'csrc/regalloc.c', 'csrc/translate.c',
+        'csrc/var.c' },
       libraries = { 'bpf', 'elf', 'z' },
       defines = { '_GNU_SOURCE' },
     },
@@ -24,6 +25,7 @@ build = {
     ['bpf.ctype'] = 'lua/bpf/ctype.lua',
     ['bpf.disasm'] = 'lua/bpf/disasm.lua',
     ['bpf.elf'] = 'lua/bpf/elf.lua',
+    ['bpf.facts'] = 'lua/bpf/facts.lua',
     ['bpf.ffi_core'] = 'lua/bpf/ffi_core.lua',
     ['bpf'] = 'lua/bpf/init.lua',
     ['bpf.insn'] = 'lua/bpf/insn.lua',

@@ -1,6 +1,6 @@
--- What the compiler core asks about C types: sizes, members, scalars,
--- element types.  LuaJIT has no reflection API, so members are probed on
--- a scratch instance; answers are cached per ctype.
+-- What the compiler core asks about C types (through bpf/facts.lua): sizes,
+-- members, scalars, element types.  LuaJIT has no reflection API, so
+-- members are probed on a scratch instance; answers are cached per ctype.
 local ffi = require('ffi')
 
 local M = {}

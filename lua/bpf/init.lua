@@ -12,7 +12,7 @@ local core = require('bpf.core')
 local insn = require('bpf.insn')
 local proto = require('bpf.proto')
 local builtins = require('bpf.builtins')
-local ctype = require('bpf.ctype')
+local facts = require('bpf.facts')
 
 local M = {}
 
@@ -138,17 +138,17 @@ local function compile(fn, opts, level)
     return nil, 'bpf: expected a Lua function to compile, got a ' .. type(fn)
   end
   local env = opts.env and with_base(opts.env) or program_env((level or 1) + 1)
-  local copts = {
-    builtins = builtins.names, ctype = ctype, layers = proto.layers,
-    ctx = opts.ctx or proto.skb, type = opts.type,
+  -- what the core may ask about Lua values, all through one object (bpf/facts.lua)
+  local fopts = {
+    builtins = builtins.names, layers = proto.layers, ctx = opts.ctx or proto.skb, type = opts.type,
   }
-  local out, err = core.compile(fn, env, copts)
+  local out, err = core.compile(fn, env, facts.new(fopts))
   if not out then return nil, err end
   local arr = insn.array_t(out.n)
   ffi.copy(arr, out.insns, #out.insns)
   return setmetatable({
     insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, maps = out.maps,
-    stack = out.stack, type = opts.type, _env = env, _copts = copts,
+    stack = out.stack, type = opts.type, _env = env, _facts = fopts,
   }, prog_mt)
 end
 M.compile = compile
@@ -171,11 +171,10 @@ end
 -- as blocks (their edges, back edges marked) over instructions that name
 -- labels and maps by number, each with its Lua line.
 local function dump_ir(prog, opts)
-  if not prog._copts then return nil, 'bpf.dump: the IR stage needs a program bpf(fn) compiled' end
-  local copts = {}
-  for k, v in pairs(prog._copts) do copts[k] = v end
-  copts.ir = true
-  local out, err = core.compile(prog.fn, prog._env, copts)
+  if not prog._facts then return nil, 'bpf.dump: the IR stage needs a program bpf(fn) compiled' end
+  local F = facts.new(prog._facts)
+  F.keep_ir = true -- the core hands the IR back too
+  local out, err = core.compile(prog.fn, prog._env, F)
   if not out then return nil, err end
   local text = {}
   if opts.source ~= false and jutil.funcinfo(prog.fn).source:sub(1, 1) == '@' then
