@@ -181,6 +181,8 @@ struct ctx {
 	struct ir_block blk[MAX_IR];	/* the last ir_cfg */
 	int nblk;
 	int lab2blk[MAX_IR];
+	char *ra_mem;		/* regalloc's working memory, kept across compiles */
+	size_t ra_cap, ra_used;
 	struct pcmp cmp;
 	int map_ref[MAX_MAPS];	/* the program's maps by map number (constants refs) */
 	int nmaps;

@@ -11,8 +11,10 @@
 #include "core.h"
 
 /* F:query(args) with the nargs arguments on top of the stack: leaves nret
-** answers, or ends the compile with "what failed: message". */
-static void ask(struct ctx *C, const char *query, int nargs, int nret, const char *what)
+** answers, or ends the compile with "what failed: message" (what a format
+** of detail, when detail is given: it is only formatted on failure). */
+static void ask_about(struct ctx *C, const char *query, int nargs, int nret, const char *what,
+		      const char *detail)
 {
 	lua_State *L = C->L;
 	int want = nret < 2 ? 2 : nret; /* room for nil, message */
@@ -26,9 +28,22 @@ static void ask(struct ctx *C, const char *query, int nargs, int nret, const cha
 	}
 	if (lua_isnil(L, -want)) {
 		const char *msg = lua_tostring(L, -want + 1);
+		char buf[160];
+		if (detail) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+			snprintf(buf, sizeof(buf), what, detail);
+#pragma GCC diagnostic pop
+			what = buf;
+		}
 		bpfc_fail(C, "%s failed: %s", what, msg ? msg : "no answer");
 	}
 	lua_pop(L, want - nret);
+}
+
+static void ask(struct ctx *C, const char *query, int nargs, int nret, const char *what)
+{
+	ask_about(C, query, nargs, nret, what, NULL);
 }
 
 /* Fields of the answer table at the top of the stack. */
@@ -165,7 +180,7 @@ void fact_begin(struct ctx *C)
 {
 	lua_State *L = C->L;
 	struct facts *F = &C->facts;
-	F->nk = F->nct = F->nmember = 0;
+	F->nk = 0; /* ctypes and members are kept (see struct ctfact) */
 	ask(C, "program", 0, 1, "reading the program's context and type");
 	k_ref(C, -1); /* keeps the type's name alive */
 	F->ctx_ctype = ref_field(C, "ctx_ctype");
@@ -311,6 +326,48 @@ bool fact_integer(struct ctx *C, int idx, int64_t *out, bool *isu64)
 
 enum { CT_SIZE = 1, CT_SCALAR = 2, CT_ELEM = 4 };
 
+/* Keep the value on top of the stack alive for as long as the ctype
+** caches hold it; returns its index in the anchors table (popped). */
+static int anchor(struct ctx *C)
+{
+	lua_State *L = C->L;
+	struct facts *F = &C->facts;
+	if (!F->anchors) {
+		lua_newtable(L);
+		F->anchors = luaL_ref(L, LUA_REGISTRYINDEX);
+		F->nanchors = 0;
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, F->anchors);
+	lua_insert(L, -2);
+	lua_rawseti(L, -2, ++F->nanchors);
+	lua_pop(L, 1);
+	return F->nanchors;
+}
+
+/* An anchored value as a ref of this compile's constants. */
+static int anchored_ref(struct ctx *C, int a)
+{
+	lua_rawgeti(C->L, LUA_REGISTRYINDEX, C->facts.anchors);
+	lua_rawgeti(C->L, -1, a);
+	int r = k_ref(C, -1);
+	lua_pop(C->L, 2);
+	return r;
+}
+
+/* Room for one more ctype or member: when a cache is full, both start
+** over with a new anchors table (the old ctypes may then be collected). */
+static void make_room(struct ctx *C, bool member)
+{
+	struct facts *F = &C->facts;
+	if ((member ? F->nmember < MAX_MEMBERS : F->nct < MAX_CTFACTS) &&
+	    F->nanchors < 4 * (MAX_CTFACTS + MAX_MEMBERS))
+		return;
+	F->nct = F->nmember = 0;
+	if (F->anchors)
+		luaL_unref(C->L, LUA_REGISTRYINDEX, F->anchors);
+	F->anchors = 0;
+}
+
 static struct ctfact *ctfact(struct ctx *C, int ctype, struct ctfact *spare)
 {
 	struct facts *F = &C->facts;
@@ -319,7 +376,13 @@ static struct ctfact *ctfact(struct ctx *C, int ctype, struct ctfact *spare)
 		for (int i = 0; i < F->nct; i++)
 			if (F->ct[i].p == p)
 				return &F->ct[i];
-	struct ctfact *f = p && F->nct < MAX_CTFACTS ? &F->ct[F->nct++] : spare;
+	struct ctfact *f = spare;
+	if (p) {
+		make_room(C, false);
+		f = &F->ct[F->nct++];
+		k_push(C, ctype);
+		anchor(C);
+	}
 	memset(f, 0, sizeof(*f));
 	f->p = p;
 	return f;
@@ -331,20 +394,27 @@ bool fact_member(struct ctx *C, int ctype, const char *name, struct cfield *f)
 	struct facts *F = &C->facts;
 	const void *p = identity(C, ctype);
 	struct memberfact spare, *m = NULL;
-	if (p)
+	bool keep = p && strlen(name) < MAX_MEMBER_NAME;
+	if (keep)
 		for (int i = 0; i < F->nmember && !m; i++)
 			if (F->member[i].ct == p && !strcmp(F->member[i].name, name))
 				m = &F->member[i];
 	if (!m) {
-		m = p && F->nmember < MAX_MEMBERS ? &F->member[F->nmember] : &spare;
-		char what[96];
-		snprintf(what, sizeof(what), "looking up the member '%.40s' of a C type", name);
 		k_push(C, ctype);
 		lua_pushstring(L, name);
-		ask(C, "member", 2, 1, what);
+		ask_about(C, "member", 2, 1, "looking up the member '%.40s' of a C type", name);
+		if (keep) {
+			make_room(C, true);
+			m = &F->member[F->nmember++];
+			k_push(C, ctype);
+			anchor(C);
+		} else {
+			m = &spare;
+		}
 		memset(m, 0, sizeof(*m));
 		m->ct = p;
-		m->name = name;
+		if (keep)
+			strcpy(m->name, name);
 		m->found = lua_istable(L, -1);
 		if (m->found) {
 			struct cfield *c = &m->f;
@@ -356,16 +426,18 @@ bool fact_member(struct ctx *C, int ctype, const char *name, struct cfield *f)
 			c->issigned = has(L, "signed");
 			c->isfloat = has(L, "float");
 			c->isagg = has(L, "aggregate");
-			c->ctype = ref_field(C, "ctype");
+			lua_getfield(L, -1, "ctype");
+			if (lua_toboolean(L, -1))
+				c->ctype = anchor(C);
+			else
+				lua_pop(L, 1);
 		}
 		lua_pop(L, 1);
-		if (m != &spare)
-			F->nmember++;
 	}
 	if (!m->found)
 		return false;
 	*f = m->f;
-	f->ctype = f->ctype ? k_dup(C, f->ctype) : 0;
+	f->ctype = f->ctype ? anchored_ref(C, f->ctype) : 0;
 	return true;
 }
 
@@ -407,13 +479,16 @@ int fact_elem(struct ctx *C, int ctype, int *esize)
 	if (!(t->asked & CT_ELEM)) {
 		k_push(C, ctype);
 		ask(C, "elem", 1, 2, "reading a C type");
-		t->elem = lua_toboolean(C->L, -2) ? k_ref(C, -2) : 0;
 		t->esize = lua_type(C->L, -1) == LUA_TNUMBER ? (int)lua_tointeger(C->L, -1) : 0;
-		lua_pop(C->L, 2);
+		lua_pop(C->L, 1);
+		if (lua_toboolean(C->L, -1))
+			t->elem = anchor(C);
+		else
+			lua_pop(C->L, 1);
 		t->asked |= CT_ELEM;
 	}
 	*esize = t->esize;
-	return t->elem ? k_dup(C, t->elem) : 0;
+	return t->elem ? anchored_ref(C, t->elem) : 0;
 }
 
 /* The ctype a type argument names (ffi.new, ffi.cast, ringbuf_reserve), as a ref. */

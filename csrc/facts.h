@@ -66,20 +66,24 @@ struct kfact {
 	struct mapfacts map;
 };
 
+/* What a ctype is and which members it has are kept from compile to
+** compile: a ctype never changes, and the anchors table (F->anchors) keeps
+** each one we remember alive, so that its address, our key, is not reused. */
 struct ctfact {
 	const void *p;
 	uint8_t asked; /* CT_* bits: the answers below that are known */
 	int size;
 	bool scalar, issigned;
 	int scalar_size;
-	int elem, esize; /* anchor ref, 0 none */
+	int elem, esize; /* elem: index in the anchors table, 0 none */
 };
 
+#define MAX_MEMBER_NAME 48
 struct memberfact {
 	const void *ct;
-	const char *name; /* anchored in the constants */
+	char name[MAX_MEMBER_NAME];
 	bool found;
-	struct cfield f;  /* f.ctype an anchor ref */
+	struct cfield f;  /* f.ctype an index in the anchors table */
 };
 
 struct facts {
@@ -94,8 +98,10 @@ struct facts {
 	int nk, nct, nmember;
 	struct kfact k[MAX_KFACTS];
 	struct kfact kspare; /* the answer when k is full */
-	struct ctfact ct[MAX_CTFACTS];
+	struct ctfact ct[MAX_CTFACTS];	/* kept across compiles, with member[] */
 	struct memberfact member[MAX_MEMBERS];
+	int anchors;		/* registry ref of the table keeping their ctypes alive */
+	int nanchors;
 };
 
 /* Once per compile, before translation: the program and the layer table. */

@@ -267,6 +267,7 @@ static int l_gc(lua_State *L)
 	if (M->C) {
 		free(M->C->snap);
 		free(M->C->jpool);
+		free(M->C->ra_mem);
 		free(M->C);
 		M->C = NULL;
 	}

@@ -137,8 +137,39 @@ static struct operands operands_of(const struct ir_ins *in, bool broken_clobbers
 	return o;
 }
 
-/* Per-compile working memory, malloc'ed so that a large program does not
-** grow the context. */
+/* Working memory: one buffer kept from compile to compile (C->ra_mem),
+** grown before the pass starts to what the program can need, and handed
+** out in pieces; nothing is freed on the way. */
+static void *take(struct ctx *C, size_t size, bool zero)
+{
+	size = (size + 15) & ~(size_t)15;
+	if (C->ra_used + size > C->ra_cap)
+		return NULL; /* cannot happen: ra_reserve counted it */
+	void *p = C->ra_mem + C->ra_used;
+	C->ra_used += size;
+	if (zero)
+		memset(p, 0, size);
+	return p;
+}
+
+static bool ra_reserve(struct ctx *C, int n, int nb)
+{
+	size_t maxdefs = 1 + (size_t)n * (2 + NREG), words = (MAX_WEBS + 63) / 64;
+	size_t need = 64 * 16 + (size_t)n * (sizeof(struct operands) + 6 * sizeof(int) + NREG * sizeof(int) +
+					      2 * sizeof(int)) +
+		      maxdefs * (2 * sizeof(int) + 2) + (size_t)nb * (NREG * sizeof(int) + 1 + 4 * sizeof(int) + 16) +
+		      3 * (size_t)MAX_WEBS + MAX_WEBS * words * 8 + ((size_t)nb + 1) * words * 8 + MAX_WEBS;
+	C->ra_used = 0;
+	if (need <= C->ra_cap)
+		return true;
+	char *p = realloc(C->ra_mem, need);
+	if (!p)
+		return false;
+	C->ra_mem = p;
+	C->ra_cap = need;
+	return true;
+}
+
 struct ra {
 	int nins;
 	struct operands *ops;	/* per IR instruction */
@@ -180,42 +211,23 @@ static bool unite(struct ra *a, int x, int y)
 	return true;
 }
 
-static void ra_free(struct ra *a)
-{
-	free(a->ops);
-	free(a->def_dst);
-	free(a->def_src);
-	free(a->use_dst);
-	free(a->use_src);
-	free(a->def_first);
-	free(a->imp);
-	free(a->parent);
-	free(a->def_reg);
-	free(a->def_fixed);
-	free(a->web);
-	free(a->orig);
-	free(a->color);
-	free(a->fixed);
-	free(a->adj);
-	free(a->copies);
-}
 
 /* Number every definition: the entry's r1 is 0, then each instruction's
 ** explicit ones and implicit ones in order. */
 static bool number_defs(struct ctx *C, const struct ir_func *f, struct ra *a)
 {
 	int n = a->nins = f->n;
-	a->ops = calloc((size_t)n, sizeof(*a->ops));
-	a->def_dst = malloc(sizeof(int) * (size_t)n);
-	a->def_src = malloc(sizeof(int) * (size_t)n);
-	a->use_dst = malloc(sizeof(int) * (size_t)n);
-	a->use_src = malloc(sizeof(int) * (size_t)n);
-	a->def_first = malloc(sizeof(int) * (size_t)n);
-	a->imp = malloc(sizeof(int) * (size_t)n * NREG);
+	a->ops = take(C, sizeof(*a->ops) * (size_t)n, false);
+	a->def_dst = take(C, sizeof(int) * (size_t)n, false);
+	a->def_src = take(C, sizeof(int) * (size_t)n, false);
+	a->use_dst = take(C, sizeof(int) * (size_t)n, false);
+	a->use_src = take(C, sizeof(int) * (size_t)n, false);
+	a->def_first = take(C, sizeof(int) * (size_t)n, false);
+	a->imp = take(C, sizeof(int) * (size_t)n * NREG, false);
 	int maxdefs = 1 + n * (2 + NREG);
-	a->parent = malloc(sizeof(int) * (size_t)maxdefs);
-	a->def_reg = malloc((size_t)maxdefs);
-	a->def_fixed = calloc((size_t)maxdefs, sizeof(bool));
+	a->parent = take(C, sizeof(int) * (size_t)maxdefs, false);
+	a->def_reg = take(C, (size_t)maxdefs, false);
+	a->def_fixed = take(C, (size_t)maxdefs, true);
 	if (!a->ops || !a->def_dst || !a->def_src || !a->use_dst || !a->use_src || !a->def_first ||
 	    !a->imp || !a->parent || !a->def_reg || !a->def_fixed)
 		return false;
@@ -294,36 +306,24 @@ static bool has_back_edge(const struct ctx *C)
 static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 {
 	int nb = C->nblk;
-	int (*out)[NREG] = malloc(sizeof(*out) * (size_t)nb);
-	bool *done = calloc((size_t)nb, sizeof(bool));
-	int *pstart = calloc((size_t)nb + 1, sizeof(int)), *pred = malloc(sizeof(int) * 2 * (size_t)nb);
-	if (!out || !done || !pstart || !pred) {
-		free(out);
-		free(done);
-		free(pstart);
-		free(pred);
+	int (*out)[NREG] = take(C, sizeof(*out) * (size_t)nb, false);
+	bool *done = take(C, (size_t)nb, true);
+	int *pstart = take(C, sizeof(int) * ((size_t)nb + 1), true);
+	int *pred = take(C, sizeof(int) * 2 * (size_t)nb, false);
+	int *fill = take(C, sizeof(int) * (size_t)nb, false);
+	if (!out || !done || !pstart || !pred || !fill)
 		return false;
-	}
 	for (int p = 0; p < nb; p++) /* predecessors: pred[pstart[k] .. pstart[k + 1]) */
 		for (int e = 0; e < 2; e++)
 			if (C->blk[p].succ[e] >= 0)
 				pstart[C->blk[p].succ[e] + 1]++;
 	for (int k = 0; k < nb; k++)
 		pstart[k + 1] += pstart[k];
-	int *fill = malloc(sizeof(int) * (size_t)nb);
-	if (!fill) {
-		free(out);
-		free(done);
-		free(pstart);
-		free(pred);
-		return false;
-	}
 	memcpy(fill, pstart, sizeof(int) * (size_t)nb);
 	for (int p = 0; p < nb; p++)
 		for (int e = 0; e < 2; e++)
 			if (C->blk[p].succ[e] >= 0)
 				pred[fill[C->blk[p].succ[e]]++] = p;
-	free(fill);
 	bool changed = true, ok = true, loops = has_back_edge(C);
 	for (int round = 0; changed && ok; round++) {
 		changed = false;
@@ -358,19 +358,15 @@ static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 		if (round > 2 * nb + 4)
 			ok = false; /* cannot happen: unions only merge */
 	}
-	free(out);
-	free(done);
-	free(pstart);
-	free(pred);
 	return ok;
 }
 
-static void web_sets(struct ra *a)
+static void web_sets(struct ctx *C, struct ra *a)
 {
-	a->web = malloc(sizeof(int) * (size_t)a->ndefs);
-	a->orig = malloc(MAX_WEBS);
-	a->color = malloc(MAX_WEBS);
-	a->fixed = calloc(MAX_WEBS, sizeof(bool));
+	a->web = take(C, sizeof(int) * (size_t)a->ndefs, false);
+	a->orig = take(C, MAX_WEBS, false);
+	a->color = take(C, MAX_WEBS, false);
+	a->fixed = take(C, MAX_WEBS, false);
 	a->nwebs = 0;
 	if (!a->web || !a->orig || !a->color || !a->fixed) {
 		a->nwebs = MAX_WEBS + 1;
@@ -400,7 +396,7 @@ static void web_sets(struct ra *a)
 			if (u >= 0)
 				a->fixed[a->web[u]] = true;
 		}
-	a->copies = malloc(sizeof(*a->copies) * (size_t)a->nins);
+	a->copies = take(C, sizeof(*a->copies) * (size_t)a->nins, false);
 	a->ncopies = 0;
 	if (!a->copies) {
 		a->nwebs = MAX_WEBS + 1;
@@ -477,14 +473,11 @@ static void live_block(const struct ir_func *f, struct ra *a, const struct ir_bl
 static bool build_interference(struct ctx *C, const struct ir_func *f, struct ra *a)
 {
 	int nb = C->nblk, W = a->words = (a->nwebs + 63) / 64;
-	uint64_t *in = calloc((size_t)nb * (size_t)W, sizeof(uint64_t));
-	uint64_t *live = calloc((size_t)W, sizeof(uint64_t));
-	a->adj = calloc((size_t)a->nwebs * (size_t)W, sizeof(uint64_t));
-	if (!in || !live || !a->adj) {
-		free(in);
-		free(live);
+	uint64_t *in = take(C, sizeof(uint64_t) * (size_t)nb * (size_t)W, true);
+	uint64_t *live = take(C, sizeof(uint64_t) * (size_t)W, true);
+	a->adj = take(C, sizeof(uint64_t) * (size_t)a->nwebs * (size_t)W, true);
+	if (!in || !live || !a->adj)
 		return false;
-	}
 	bool loops = has_back_edge(C);
 	for (int pass = loops ? 0 : 1; pass < 2; pass++) {
 		bool changed = true;
@@ -507,16 +500,14 @@ static bool build_interference(struct ctx *C, const struct ir_func *f, struct ra
 			}
 		}
 	}
-	free(in);
-	free(live);
 	return true;
 }
 
 /* Greedy colouring: fixed webs keep their register; the others, in order,
 ** take a copy partner's register, else their own, else the lowest free. */
-static bool color_webs(struct ra *a)
+static bool color_webs(struct ctx *C, struct ra *a)
 {
-	bool *done = calloc((size_t)a->nwebs, sizeof(bool));
+	bool *done = take(C, (size_t)a->nwebs, true);
 	if (!done)
 		return false;
 	for (int w = 0; w < a->nwebs; w++)
@@ -555,7 +546,6 @@ static bool color_webs(struct ra *a)
 			done[w] = true;
 		}
 	}
-	free(done);
 	return ok;
 }
 
@@ -583,10 +573,11 @@ void regalloc(struct ctx *C, const struct ir_func *f)
 		return;
 	ir_cfg(C, f);
 	struct ra a = {0};
+	if (!ra_reserve(C, f->n, C->nblk))
+		return;
 	if (number_defs(C, f, &a) && build_webs(C, f, &a)) {
-		web_sets(&a);
-		if (a.nwebs <= MAX_WEBS && build_interference(C, f, &a) && color_webs(&a))
+		web_sets(C, &a);
+		if (a.nwebs <= MAX_WEBS && build_interference(C, f, &a) && color_webs(C, &a))
 			rewrite(C, f, &a);
 	}
-	ra_free(&a);
 }
