@@ -142,10 +142,12 @@ void v_copy(struct ctx *C, int dst, int src)
 	*d = *s;
 	d->reg = NOREG;
 	d->spill = 0;
-	if (s->reg != NOREG || s->spill || s->kind == VK_RT)
+	if (s->kind == VK_RT || (s->kind != VK_NUM && (s->reg != NOREG || s->spill)))
 		d->shadow = (int16_t)root;
-	else
-		d->shadow = -1; /* pure constants are copied outright */
+	else /* constants are copied outright, even one that sits in a register: a
+	     ** shadow would tie the copy to a root whose value may change on one
+	     ** path, and a join would then have to keep the copy in a register */
+		d->shadow = -1;
 }
 
 void v_rt(struct ctx *C, int slot, int reg, int ptr, int width, int flags)
