@@ -200,6 +200,17 @@ static void usedef(const struct ctx *C, int pc, uint64_t *use, uint64_t *def)
 	case OP_RET1:
 		set_add(use, a);
 		break;
+	case OP_FORI: case OP_JFORI: /* A index, A+1 limit, A+2 step; A+3 the loop variable */
+		for (int k = 0; k < 3; k++)
+			set_add(use, a + k);
+		set_add(def, a + 3);
+		break;
+	case OP_FORL: case OP_IFORL: case OP_JFORL:
+		for (int k = 0; k < 3; k++)
+			set_add(use, a + k);
+		set_add(def, a);
+		set_add(def, a + 3);
+		break;
 	case OP_CALL: case OP_CALLT: case OP_CALLM: case OP_CALLMT: {
 		/* CALLM's last arguments are the results of the call before it
 		** (MULTRES): they are read from its base up */
@@ -222,7 +233,7 @@ static void usedef(const struct ctx *C, int pc, uint64_t *use, uint64_t *def)
 	}
 }
 
-/* Backward dataflow to a fixed point; jumps are forward, so one pass almost always does. */
+/* Backward dataflow to a fixed point (a loop takes a pass more per level). */
 void bc_liveness(struct ctx *C)
 {
 	int n = C->nbc;
@@ -232,18 +243,41 @@ void bc_liveness(struct ctx *C)
 		memset(C->live[pc], 0, sizeof(slotset));
 		memset(C->livein[pc], 0, sizeof(slotset));
 		C->target[pc] = false;
+		C->loopend[pc] = 0;
 	}
 	for (int pc = 1; pc < n; pc++) {
 		int op = C->bc[pc].op;
-		if (op == OP_JMP || op == OP_FORI || op == OP_FORL || op == OP_ITERL || op == OP_LOOP ||
-		    op == OP_ISNEXT) {
+		if (op == OP_JMP || op == OP_FORI || op == OP_FORL || op == OP_IFORL || op == OP_ITERL ||
+		    op == OP_LOOP || op == OP_ISNEXT) {
 			int t = jump_target(pc, C->bc[pc].d);
 			if (t > 0 && t < n)
 				C->target[t] = true;
+			if (t > 0 && t <= pc && (op == OP_JMP || op == OP_FORL || op == OP_IFORL))
+				C->loopend[t] = (int16_t)pc; /* a back edge: t heads a loop */
+		}
+	}
+	/* A loop's turn is every pc from its header to its last back edge, and
+	** the turns of a loop whose back edge jumps into it from further on */
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (int h = 1; h < n; h++) {
+			if (!C->loopend[h])
+				continue;
+			for (int pc = C->loopend[h] + 1; pc < n; pc++) {
+				int op = C->bc[pc].op;
+				if (op != OP_JMP && op != OP_FORL && op != OP_IFORL)
+					continue;
+				int t = jump_target(pc, C->bc[pc].d);
+				if (t >= h && t <= C->loopend[h]) {
+					C->loopend[h] = (int16_t)pc;
+					grew = true;
+				}
+			}
 		}
 	}
 	bool changed = true;
-	for (int round = 0; changed && round < 64; round++) {
+	int round;
+	for (round = 0; changed && round < 4 * n + 8; round++) {
 		changed = false;
 		for (int pc = n - 1; pc >= 1; pc--) {
 			const struct bcins *i = &C->bc[pc];
@@ -258,6 +292,12 @@ void bc_liveness(struct ctx *C)
 					set_del(out, i->a);
 				for (int w = 0; w < words; w++)
 					out[w] |= C->livein[pc + 2][w];
+			}
+			if (i->op == OP_FORI || i->op == OP_FORL || i->op == OP_IFORL) {
+				int t = jump_target(pc, i->d); /* the exit, or the body again */
+				if (t > 0 && t < n)
+					for (int w = 0; w < words; w++)
+						out[w] |= C->livein[t][w];
 			}
 			if (i->op == OP_JMP) {
 				int t = jump_target(pc, i->d);
@@ -279,6 +319,22 @@ void bc_liveness(struct ctx *C)
 			}
 		}
 	}
+	if (changed) /* cannot happen: the sets only grow */
+		bpfc_fail(C, "internal: liveness did not settle");
+}
+
+/* Does some bytecode in [from, to] write slot s? */
+bool bc_writes(const struct ctx *C, int from, int to, int s)
+{
+	slotset use, def;
+	for (int pc = from; pc <= to; pc++) {
+		usedef(C, pc, use, def);
+		if ((def[s >> 6] >> (s & 63)) & 1)
+			return true;
+		if ((C->bc[pc].op == OP_ISTC || C->bc[pc].op == OP_ISFC) && C->bc[pc].a == s)
+			return true; /* they write A on the jump only */
+	}
+	return false;
 }
 
 bool bc_live(const struct ctx *C, int pc, int slot)

@@ -138,6 +138,10 @@ struct hint {
 	int target_bc; /* join point */
 	int slot;      /* variable that must be in a register there */
 	bool deref;    /* ... holding the number its map value holds */
+	bool loop;     /* a loop header: what the value may be on every turn */
+	uint16_t flags; /* loop: the flags to assume at the header */
+	uint8_t width;	/* loop: the width to assume */
+	uint8_t bits;	/* loop: the value range to assume (0: none) */
 };
 
 struct ctx {
@@ -157,6 +161,7 @@ struct ctx {
 	uint64_t live[MAX_BC][MAX_SLOTS / 64]; /* slots live after bc[pc] */
 	uint64_t livein[MAX_BC][MAX_SLOTS / 64];
 	bool target[MAX_BC];	/* bc pc is a jump target */
+	int16_t loopend[MAX_BC]; /* a loop header: the last pc that jumps back to it, else 0 */
 	int pc;			/* bytecode pc being translated */
 
 	/* variables: LuaJIT slots, then our temporaries */
@@ -166,6 +171,8 @@ struct ctx {
 	int stack_top;		/* bytes of stack in use */
 	int8_t owner[11];	/* register -> slot that owns it, -1 free */
 	int16_t joinidx[MAX_BC]; /* bytecode pc -> index in jpool, -1 none */
+	int16_t loopidx[MAX_BC]; /* loop header pc -> its layout in jpool, -1 none */
+	int looplabel[MAX_BC];	/* loop header pc -> the label its back edges jump to */
 	struct joinstate *jpool; /* grown on demand, kept across compiles */
 	int njoin, capjoin;
 	bool reachable;
@@ -224,7 +231,8 @@ struct ctx {
 	_(join_compensation) /* every edge into a join moves values where the join wants them */ \
 	_(zero_divisor)	   /* a divisor known to be 0 is a compile error */                      \
 	_(ctx_pinning)	   /* r6 keeps the context for classic packet loads and helpers */  \
-	_(call_clobbers)   /* register allocation knows a call overwrites r0-r5 */
+	_(call_clobbers)   /* register allocation knows a call overwrites r0-r5 */         \
+	_(loop_facts)	   /* a back edge brings no less than the loop header assumed */
 
 enum brk {
 #define BRKENUM(name) BRK_##name,
@@ -247,6 +255,7 @@ int bc_opmap_init(lua_State *L, uint8_t *opmap, int max);
 void bc_liveness(struct ctx *C);
 bool bc_live(const struct ctx *C, int pc, int slot);
 bool bc_livein(const struct ctx *C, int pc, int slot);
+bool bc_writes(const struct ctx *C, int from, int to, int s);
 
 /* luaval.c: constants and Lua values */
 int k_ref(struct ctx *C, int idx);
@@ -270,6 +279,7 @@ void r_call_clobber(struct ctx *C, int pc);
 void r_clobbered(struct ctx *C);
 void v_drop_dead(struct ctx *C, int pc);
 void v_join_edge(struct ctx *C, int target);
+void v_loop_edge(struct ctx *C, int header);
 bool v_join_needs_deref(struct ctx *C, int target);
 struct edge_snapshot;
 struct edge_snapshot *v_edge_snapshot_new(void);

@@ -91,7 +91,7 @@ static void compile_once(struct ctx *C)
 	C->tmp = C->nslots;
 	v_init(C);
 	for (int pc = 0; pc < C->nbc; pc++)
-		C->joinidx[pc] = -1;
+		C->joinidx[pc] = C->loopidx[pc] = -1;
 	C->njoin = 0;
 	C->nir = 0;
 	C->nlabels = C->nbc; /* labels below nbc are bytecode pcs */

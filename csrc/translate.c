@@ -374,7 +374,7 @@ static void emit_branch(struct ctx *C, const struct pcmp *cmp, unsigned avoid, b
 ** jump goes through an edge block that does that and the join's moves, and
 ** the fallthrough goes on with the state it had:
 **     if not <cond> goto fall;  <edge work>; <moves>; goto target;  fall: */
-static void jmp_edge_block(struct ctx *C, const struct pcmp *cmp, int target)
+static void jmp_edge_block(struct ctx *C, const struct pcmp *cmp, int target, bool back)
 {
 	struct var saved_v[MAX_SLOTS];
 	int8_t saved_owner[11];
@@ -405,8 +405,13 @@ static void jmp_edge_block(struct ctx *C, const struct pcmp *cmp, int target)
 			C->v[same[i]].kind = VK_NIL;
 		}
 	}
-	v_join_edge(C, target);
-	emit_ja(C, target);
+	if (back) {
+		v_loop_edge(C, target);
+		emit_ja(C, C->looplabel[target]);
+	} else {
+		v_join_edge(C, target);
+		emit_ja(C, target);
+	}
 	memcpy(C->v, saved_v, sizeof(saved_v));
 	memcpy(C->owner, saved_owner, sizeof(saved_owner));
 	emit_label(C, fall);
@@ -436,7 +441,7 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	if (nv)
 		nv->flags = saved;
 	if (block) {
-		jmp_edge_block(C, &cmp, target);
+		jmp_edge_block(C, &cmp, target, false);
 		if (nv && !cmp.nonnull_on_jump)
 			nv->flags &= ~VF_NULL;
 		return;
@@ -476,7 +481,7 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 		v_edge_undo(C, target, C->snap);
 		if (nv)
 			nv->flags = saved;
-		jmp_edge_block(C, &cmp, target);
+		jmp_edge_block(C, &cmp, target, false);
 		if (nv && !cmp.nonnull_on_jump)
 			nv->flags &= ~VF_NULL;
 		return;
@@ -486,6 +491,69 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	emit_branch(C, &cmp, avoid, false, target);
 	if (nv && !cmp.nonnull_on_jump)
 		nv->flags &= ~VF_NULL;
+}
+
+/* JMP back to a loop header: the end of a turn, taken always or when the
+** pending compare holds (repeat ... until, a backward goto). */
+static void tr_jmp_back(struct ctx *C, int header)
+{
+	struct pcmp cmp = C->cmp;
+	C->cmp.state = 0;
+	if (cmp.state == CMP_NEVER)
+		return;
+	if (cmp.state == 0 || cmp.state == CMP_ALWAYS) {
+		if (cmp.state == CMP_ALWAYS && cmp.copy_dst >= 0)
+			v_copy(C, cmp.copy_dst, cmp.copy_src);
+		v_loop_edge(C, header);
+		emit_ja(C, C->looplabel[header]);
+		C->reachable = false;
+		return;
+	}
+	struct var *nv = cmp.null_slot >= 0 ? &C->v[cmp.null_slot] : NULL;
+	jmp_edge_block(C, &cmp, header, true);
+	if (nv && !cmp.nonnull_on_jump)
+		nv->flags &= ~VF_NULL;
+}
+
+/* A numeric for: slot a the index, a + 1 the limit, a + 2 the step, a + 3
+** the loop variable.  The step is a constant, so the direction is known. */
+static int for_direction(struct ctx *C, int a)
+{
+	int64_t step;
+	if (!is_num(C, a + 2, &step))
+		bpfc_fail(C, "a for loop's step must be a constant (for i = a, b, 2)");
+	if (step == 0)
+		bpfc_fail(C, "a for loop whose step is 0 never ends");
+	return step > 0 ? 1 : -1;
+}
+
+/* FORI: leave for the exit when the index is already past the limit. */
+static void tr_fori(struct ctx *C, int pc, int a, int exit)
+{
+	int dir = for_direction(C, a);
+	check_scalar(C, a, "a for loop's start");
+	check_scalar(C, a + 1, "a for loop's limit");
+	if (dir > 0)
+		compare(C, OP_ISLT, a + 1, a); /* limit < index */
+	else
+		compare(C, OP_ISLT, a, a + 1);
+	tr_jmp(C, pc, exit);
+	v_copy(C, a + 3, a);
+}
+
+/* FORL: the next index; back to the body, the loop variable set, while it
+** has not passed the limit. */
+static void tr_forl(struct ctx *C, int a, int body)
+{
+	int dir = for_direction(C, a);
+	tr_arith(C, a, a, a + 2, 0, AR_ADD, false);
+	if (dir > 0)
+		compare(C, OP_ISLE, a, a + 1);
+	else
+		compare(C, OP_ISLE, a + 1, a);
+	C->cmp.copy_dst = a + 3;
+	C->cmp.copy_src = a;
+	tr_jmp_back(C, body);
 }
 
 /* ---- returns ---- */
@@ -657,9 +725,11 @@ void tr_ins(struct ctx *C, int pc)
 	}
 	case OP_JMP:
 		if (pc + d - 0x7fff <= pc)
-			bpfc_fail(C, "loops are not supported yet (a jump back to an earlier line, "
-				     "from a loop or a backward goto): unroll it by hand");
-		tr_jmp(C, pc, pc + d - 0x7fff);
+			tr_jmp_back(C, pc + d - 0x7fff);
+		else
+			tr_jmp(C, pc, pc + d - 0x7fff);
+		break;
+	case OP_LOOP: case OP_ILOOP: /* marks a loop for LuaJIT's own compiler: nothing to do */
 		break;
 	case OP_GGET: {
 		const char *name = kstr(C, d);
@@ -720,10 +790,15 @@ void tr_ins(struct ctx *C, int pc)
 	case OP_FNEW: bpfc_fail(C, "closures (functions defined inside the program) are not supported");
 	case OP_TNEW: case OP_TDUP:
 		bpfc_fail(C, "tables cannot be built at run time; use a map, or ffi.new for a struct");
-	case OP_FORI: case OP_JFORI: case OP_FORL: case OP_IFORL: case OP_JFORL: case OP_ITERC:
-	case OP_ITERN: case OP_ITERL: case OP_IITERL: case OP_JITERL: case OP_LOOP: case OP_ILOOP:
-	case OP_JLOOP: case OP_ISNEXT:
-		bpfc_fail(C, "loops are not supported: unroll the loop by hand");
+	case OP_FORI: tr_fori(C, pc, a, pc + d - 0x7fff); break;
+	case OP_FORL: case OP_IFORL: tr_forl(C, a, pc + d - 0x7fff); break;
+	case OP_JFORI: case OP_JFORL: case OP_JLOOP:
+		bpfc_fail(C, "this loop was compiled by LuaJIT's JIT already (the function ran in "
+			     "Lua first): give bpf() the function before running it, or jit.off(fn)");
+	case OP_ITERC:
+	case OP_ITERN: case OP_ITERL: case OP_IITERL: case OP_JITERL: case OP_ISNEXT:
+		bpfc_fail(C, "'for ... in' loops (pairs, ipairs, iterators) are not supported yet: "
+			     "use a numeric for (for i = 1, n do ... end)");
 	case OP_VARG: bpfc_fail(C, "'...' is not supported in a BPF program");
 	case OP_UCLO: bpfc_fail(C, "closures are not supported");
 	case OP_TSETM: case OP_TSETR: case OP_TGETR:

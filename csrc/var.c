@@ -540,7 +540,7 @@ static bool hinted_as(struct ctx *C, int target, int slot, bool deref)
 {
 	for (int i = 0; i < C->nhints; i++)
 		if (C->hints[i].target_bc == target && C->hints[i].slot == slot &&
-		    C->hints[i].deref == deref)
+		    C->hints[i].deref == deref && !C->hints[i].loop)
 			return true;
 	return false;
 }
@@ -550,13 +550,21 @@ static bool hinted(struct ctx *C, int target, int slot)
 	return hinted_as(C, target, slot, false);
 }
 
+static struct hint *loop_hint(struct ctx *C, int header, int slot)
+{
+	for (int i = 0; i < C->nhints; i++)
+		if (C->hints[i].loop && C->hints[i].target_bc == header && C->hints[i].slot == slot)
+			return &C->hints[i];
+	return NULL;
+}
+
 /* The edges into target cannot agree on slot: compile again, this time
 ** putting it in a register (or reading its map value: deref) on every edge. */
 __attribute__((noreturn)) static void conflict_as(struct ctx *C, int target, int slot, bool deref)
 {
 	if (C->nhints >= MAX_HINTS || hinted_as(C, target, slot, deref))
 		bpfc_fail(C, "cannot agree on where variable %d lives where control flow joins", slot);
-	C->hints[C->nhints++] = (struct hint){target, slot, deref};
+	C->hints[C->nhints++] = (struct hint){.target_bc = target, .slot = slot, .deref = deref};
 	C->restart = true;
 	longjmp(C->jb, 2);
 }
@@ -985,6 +993,155 @@ void v_join_edge(struct ctx *C, int target)
 	}
 }
 
+/* ---- loops ----
+**
+** A loop header is translated once, before the body, so what it assumes
+** must hold on every turn.  Entering it, each live variable the loop
+** writes goes to a register of its own, a run-time value that keeps what
+** the entry knew of it (its flags, value range and width): the body is
+** translated assuming those hold at the start of every turn.  A back edge
+** checks that they still do, merged with what it brings: when the merge
+** knows less (a value that may be NULL now, a wider range, a number where
+** the entry had false), the compile starts again with the header assuming
+** the merge (a loop hint), until the turns agree.  So the facts only
+** weaken and the restarts end; by induction over the turns, what the body
+** assumed holds on every one.  Variables the loop does not write stay as
+** they are (a constant stays a constant).  The back edge moves its values
+** where the header has them and jumps to the header's loop label, placed
+** after the entry's own moves. */
+
+/* The value range a value is known to have (0: none): bits for a number. */
+static int known_bits(const struct var *v)
+{
+	if (v->kind == VK_NUM || v->kind == VK_PKT)
+		return v->num >= 0 ? bits_of(v->num) : 0;
+	return v->kind == VK_RT ? v->bits : 0;
+}
+
+static uint16_t edge_flags(const struct var *cv)
+{
+	return cv->kind == VK_NIL ? VF_BOOL | VF_MAYBENIL | VF_FALSE
+	       : cv->kind == VK_NUM && (cv->flags & VF_BOOL) ? cv->flags | (cv->num ? VF_TRUE : VF_FALSE)
+	       : cv->flags;
+}
+
+/* Entering loop header pc: the layout every turn starts from. */
+static void loop_enter(struct ctx *C, int pc)
+{
+	int end = C->loopend[pc];
+	for (int s = 0; s < C->nslots; s++) {
+		if (!bc_livein(C, pc, s) || C->v[s].kind == VK_UNDEF)
+			continue;
+		int root = v_root(C, s);
+		bool written = bc_writes(C, pc, end, s) || (root != s && root < C->nslots &&
+							       bc_writes(C, pc, end, root));
+		struct var *v = &C->v[s];
+		/* a copy on the stack beside the register would go stale when a turn
+		** changes the register: the header does not count on it */
+		if (v->shadow < 0 && v->reg != NOREG)
+			v->spill = 0;
+		if (!written && v->shadow < 0)
+			continue;
+		if (v->kind == VK_LUA || v->kind == VK_STACK)
+			bpfc_fail(C, "a loop changes variable %d, which holds a Lua value or a stack "
+				     "object: only numbers and pointers can change from turn to turn", s);
+		if (v->shadow >= 0 || v->reg == NOREG) { /* a register of its own */
+			int r = r_alloc(C, 0, false);
+			load_into(C, v_src(C, s), r);
+			if (v->shadow >= 0) {
+				*v = *v_src(C, s);
+				v->shadow = -1;
+			}
+			v->spill = 0;
+			v->reg = (uint8_t)r;
+			C->owner[r] = (int8_t)s;
+		}
+		if (!written)
+			continue; /* a copy the loop leaves alone: its own register is enough */
+		uint16_t f = edge_flags(v);
+		int bits = known_bits(v);
+		if (v->kind != VK_RT) {
+			v->ptr = v->kind == VK_PKT ? PK_PKTOFF : PK_SCALAR;
+			v->kind = VK_RT;
+			v->num = 0;
+		}
+		struct hint *h = loop_hint(C, pc, s);
+		v->flags = h ? h->flags : f;
+		v->bits = (uint8_t)(h ? h->bits : bits);
+		if (h && h->width > v->width)
+			v->width = h->width;
+	}
+	struct joinstate *j = join_new(C, pc);
+	C->loopidx[pc] = C->joinidx[pc];
+	C->joinidx[pc] = -1; /* the forward join, if any, is done with */
+	for (int s = 0; s < V_TOP(C); s++)
+		j->v[s] = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
+	for (int s = 0; s < C->nslots; s++)
+		if (bc_livein(C, pc, s) && C->v[s].kind != VK_UNDEF)
+			j->v[s] = C->v[s];
+	C->looplabel[pc] = label_new(C);
+	emit_label(C, C->looplabel[pc]);
+}
+
+/* A turn of the loop brings less than its header assumed about slot:
+** compile again, the header assuming flags (and width). */
+__attribute__((noreturn)) static void loop_conflict(struct ctx *C, int header, int slot,
+						    uint16_t flags, uint8_t width, uint8_t bits)
+{
+	struct hint *h = loop_hint(C, header, slot);
+	if (!h) {
+		if (C->nhints >= MAX_HINTS)
+			bpfc_fail(C, "the turns of this loop cannot agree on variable %d", slot);
+		h = &C->hints[C->nhints++];
+		*h = (struct hint){.target_bc = header, .slot = slot, .loop = true};
+	} else if (h->flags == flags && h->width >= width && h->bits == bits) {
+		bpfc_fail(C, "internal: a loop hint that changes nothing (variable %d)", slot);
+	}
+	h->flags = flags;
+	h->bits = bits;
+	if (width > h->width)
+		h->width = width;
+	C->restart = true;
+	longjmp(C->jb, 2);
+}
+
+/* A back edge to loop header (the jump is emitted by the caller, to
+** C->looplabel[header]): check what it brings, then move it in place. */
+void v_loop_edge(struct ctx *C, int header)
+{
+	if (C->loopidx[header] < 0)
+		bpfc_fail(C, "internal: a back edge to a loop header never entered");
+	struct joinstate *j = &C->jpool[C->loopidx[header]];
+	for (int s = 0; s < C->nslots; s++) {
+		struct var *jv = &j->v[s];
+		if (jv->kind == VK_UNDEF)
+			continue;
+		if (C->v[s].kind == VK_UNDEF)
+			bpfc_fail(C, "variable %d may be used before it has a value", s);
+		struct var *cv = v_src(C, s);
+		if (!bc_writes(C, header, C->loopend[header], s))
+			continue; /* its value is the one the header saw; join_match puts it back */
+		if (jv->kind != VK_RT)
+			bpfc_fail(C, "internal: loop variable %d has no register at the header", s);
+		int ptr = cv->kind == VK_RT ? cv->ptr
+			  : cv->kind == VK_PKT ? PK_PKTOFF
+			  : cv->kind == VK_NUM || cv->kind == VK_NIL ? PK_SCALAR : -1;
+		if (ptr != jv->ptr || (ptr == PK_PKTOFF && (cv->ref != jv->ref || cv->layer != jv->layer)) ||
+		    ((ptr == PK_MAPVAL || ptr == PK_PROBE) && cv->ref != jv->ref))
+			bpfc_fail(C, "variable %d holds different kinds of values on different turns "
+				     "of the loop (a number, a packet position, a map value): keep it "
+				     "one kind", s);
+		uint16_t merged = merge_flags(jv->flags, edge_flags(cv));
+		int cb = known_bits(cv);
+		int bits = jv->bits && cb ? (jv->bits > cb ? jv->bits : cb) : 0;
+		if ((merged != jv->flags || cv->width > jv->width || bits != jv->bits) &&
+		    !BROKEN(C, loop_facts))
+			loop_conflict(C, header, s, merged, cv->width > jv->width ? cv->width : jv->width,
+				      (uint8_t)bits);
+	}
+	join_match(C, j, header);
+}
+
 /* Arriving at bytecode pc: settle the layout and resolve pending jumps. */
 void v_join_enter(struct ctx *C, int pc)
 {
@@ -997,9 +1154,13 @@ void v_join_enter(struct ctx *C, int pc)
 		}
 		join_adopt(C, j);
 	}
-	bool any = C->jumped[pc]; /* jumps only go forward: all are emitted by now */
+	bool any = C->jumped[pc]; /* forward jumps to pc: all are emitted by now */
 	if (any)
 		emit_label(C, pc);
+	if (C->loopend[pc] && (any || j || C->reachable)) {
+		C->reachable = true;
+		loop_enter(C, pc);
+	}
 	if (any || j)
 		C->reachable = true;
 }

@@ -394,8 +394,12 @@ describe('bad input', function()
     local f = function(x) return x end
     fails(function() return f(pkt.ip.proto) end, 'compile time')
   end)
-  it('refuses loops with a hint', function()
-    fails(function() local s = 0; for i = 1, 3 do s = s + i end; return s end, 'loops')
+  it('refuses the loops it cannot compile yet, with a hint', function()
+    fails(function(skb) local s = 0; for i = 1, 3, skb.len do s = s + i end; return s end,
+      "a for loop's step must be a constant")
+    local t = { 1, 2 }
+    fails(function() local s = 0; for _, v in ipairs(t) do s = s + v end; return s end,
+      "'for ... in' loops .* are not supported yet: use a numeric for")
   end)
   it('gives clear errors for other misuse', function()
     local map = assert(bpf.map('hash', 4))

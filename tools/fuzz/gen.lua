@@ -77,7 +77,7 @@ end
 --------------------------------------------------------------- the features
 
 M.feature_names = { 'arith', 'div', 'pow', 'bit', 'tobit', 'cmp', 'logic', 'branch', 'spill',
-  'packet', 'pktidx', 'ctx', 'map', 'u64', 'k64', 'cast', 'upval' }
+  'packet', 'pktidx', 'ctx', 'map', 'u64', 'k64', 'cast', 'upval', 'loop' }
 
 -- The set of features on: `on` (a list, default all) minus `off`.
 function M.features(on, off)
@@ -320,7 +320,11 @@ function Check:expr1(e)
       for i, x in ipairs({ { ta, va, e.a }, { tb, vb, e.b } }) do
         local _ = i
         local tx, vx = x[1], x[2]
-        if vx == RT and not self.typing and (mixed(tx) or (band(tx, TN) ~= 0 and band(tx, TT + TF) ~= 0)) then
+        -- (`c and nil` folds to a false value here, but the compiler holds it as
+        -- nil on one path and false on the other: it cannot compare that)
+        local folded = x[3].k == 'and' or x[3].k == 'or'
+        if (vx == RT or folded) and not self.typing and
+          (mixed(tx) or (band(tx, TN) ~= 0 and band(tx, TT + TF) ~= 0)) then
           bad('mixed', x[3])
         end
       end
@@ -387,7 +391,7 @@ function Check:block(block, const)
   self.vars, self.const = copy(self.vars), const
   local reaches = true
   for i, s in ipairs(block) do
-    if s.k == 'ret' and i ~= #block then bad('return before the end of a block', s) end
+    if (s.k == 'ret' or s.k == 'brk') and i ~= #block then bad('return before the end of a block', s) end
     if not self:stmt(s) then reaches = false end
   end
   local out = self.const
@@ -490,6 +494,37 @@ function Check:stmt(s)
     local ent = self.vars[s.name]
     if not ent or ent.kind ~= 'ref' or not ent.live then bad('map value outside its check', s) end
     self:num(s.e)
+  elseif k == 'loop' then
+    -- for, while or repeat over a counter the body cannot change, with
+    -- bounds that keep the turns few (the verifier follows each of them)
+    if s.form ~= 'for' and s.form ~= 'while' and s.form ~= 'repeat' then bad('bad loop form', s) end
+    if s.step ~= 1 and s.step ~= -1 and s.step ~= 2 then bad('bad loop step', s) end
+    if s.form ~= 'for' and s.step ~= 1 then bad('while and repeat count up by 1', s) end
+    if self:num(s.from) ~= TI or self:num(s.limit) ~= TI then bad('loop bounds are int64', s) end
+    if s.form ~= 'for' then
+      self:declare(s.lim, { t = TI, kind = 'ro' }, s)
+      self.const[s.lim] = RT
+    end
+    self:declare(s.name, { t = TI, kind = 'ro' }, s)
+    -- a turn may follow any other: what the body assigns is unknown in it and after it
+    local assigned = {}
+    local function walk(b)
+      for _, x in ipairs(b or {}) do
+        if x.k == 'set' then assigned[x.name] = true end
+        walk(x.body)
+        walk(x.els)
+        for _, arm in ipairs(x.arms or {}) do walk(arm.body) end
+      end
+    end
+    walk(s.body)
+    for name in pairs(assigned) do self.const[name] = RT end
+    self.const[s.name] = RT
+    self.in_loop = self.in_loop + 1
+    self:block(s.body, copy(self.const))
+    self.in_loop = self.in_loop - 1
+  elseif k == 'brk' then
+    if self.in_loop == 0 then bad('break outside a loop', s) end
+    return false
   elseif k == 'ret' then
     if s.e then self:expr(s.e) end
     return false
@@ -501,7 +536,8 @@ end
 
 -- true, or nil, the reason and the offending node.
 function M.check(prog)
-  local c = setmetatable({ vars = {}, const = {}, declared = {}, nlocals = 0, in_look = 0 }, Check)
+  local c = setmetatable({ vars = {}, const = {}, declared = {}, nlocals = 0, in_look = 0, in_loop = 0 },
+    Check)
   local ok, err = pcall(function()
     for _, u in ipairs(prog.upv or {}) do
       if u.e.k ~= 'num' then bad('upvalue that is not a literal', u) end
@@ -904,6 +940,8 @@ function G:stmt(out, depth)
     if self.in_look == 0 then opts[#opts + 1] = { 2, 'mdel' } end
   end
   if #self:refs() > 0 then opts[#opts + 1] = { 8, 'vwr' } end
+  if f.loop and depth < 3 and self.nloop < 2 and self.loops < 3 then opts[#opts + 1] = { 8, 'loop' } end
+  if self.nloop > 0 then opts[#opts + 1] = { 3, 'brk' } end
   local which = r:weighted(opts)
   if which == 'set' then
     local v = r:pick(targets)
@@ -944,7 +982,38 @@ function G:stmt(out, depth)
     out[#out + 1] = s
   elseif which == 'vwr' then
     out[#out + 1] = { k = 'vwr', name = r:pick(self:refs()).name, e = self:num(self:numtype(), 2) }
+  elseif which == 'loop' then
+    self:loop(out, depth)
+  elseif which == 'brk' then
+    out[#out + 1] = { k = 'if', arms = { { c = self:cond(2), body = { { k = 'brk' } } } } }
   end
+end
+
+-- A bound of a few turns: a small literal, or a run-time value masked.
+function G:bound()
+  local r = self.rng
+  if r:chance(0.5) then return plain(r:range(0, 9)) end
+  return { k = 'bit', f = 'band', args = { self:num(TI, 1), plain(r:pick({ 3, 7, 15 })) } }
+end
+
+-- for i = from, limit[, step] / while i < limit / repeat ... until i >= limit
+function G:loop(out, depth)
+  local r = self.rng
+  local s = { k = 'loop', form = r:weighted({ { 5, 'for' }, { 3, 'while' }, { 2, 'repeat' } }),
+    name = self:fresh('i'), step = 1 }
+  if s.form == 'for' then s.step = r:weighted({ { 6, 1 }, { 3, -1 }, { 1, 2 } }) end
+  if s.step < 0 then s.from, s.limit = self:bound(), plain(r:range(-2, 3))
+  else s.from, s.limit = plain(r:range(-2, 3)), self:bound() end
+  if s.form ~= 'for' then s.lim = self:fresh('n') end
+  local mark = #self.vars
+  if s.lim then self:push({ name = s.lim, t = TI, kind = 'ro' }) end
+  self:push({ name = s.name, t = TI, kind = 'ro' })
+  self.nloop = self.nloop + 1
+  self.loops = self.loops + 1
+  s.body = self:block(depth + 1, r:range(1, 3), true)
+  self.nloop = self.nloop - 1
+  self:pop_to(mark)
+  out[#out + 1] = s
 end
 
 -- local v = m[k]; if v [and c] then <v[0] used> else ... end
@@ -1066,7 +1135,7 @@ function M.program(seed, index, feat, swarm)
   -- again, from where the generator's random numbers are
   for _ = 1, 100 do
     local g = setmetatable({ rng = rng, f = f, vars = {}, byname = {}, nvar = 0, in_look = 0,
-      leafdepth = 0, npkt = 0, npidx = 0 }, G)
+      leafdepth = 0, npkt = 0, npidx = 0, nloop = 0, loops = 0 }, G)
     local prog = repair(g:program(), rng)
     if prog then return prog end
   end
@@ -1182,6 +1251,44 @@ function R:stmt(s, depth)
   elseif k == 'vwr' then
     if oracle then self:line(depth, ('O.wr(%s, %s)'):format(s.name, self:expr(s.e)))
     else self:line(depth, ('%s[0] = %s'):format(s.name, self:expr(s.e))) end
+  elseif k == 'loop' then
+    -- the body in a block of its own, so that a return or break may end it
+    local function body(d)
+      self:line(d, 'do')
+      self:block(s.body, d + 1)
+      self:line(d, 'end')
+    end
+    local one = oracle and '1LL' or '1'
+    local bounds = ('local %s, %s = %s, %s'):format(s.name, s.lim or s.name .. '_limit', self:expr(s.from),
+      self:expr(s.limit))
+    if s.form == 'for' and not oracle then
+      local step = s.step == 1 and '' or (', %d'):format(s.step)
+      self:line(depth, ('for %s = %s, %s%s do'):format(s.name, self:expr(s.from), self:expr(s.limit), step))
+      self:block(s.body, depth + 1)
+      self:line(depth, 'end')
+    elseif s.form == 'for' then -- a for loop takes numbers, not int64 cdata: the same as a while
+      self:line(depth, 'do')
+      self:line(depth + 1, bounds)
+      self:line(depth + 1, ('while %s %s %s_limit do'):format(s.name, s.step > 0 and '<=' or '>=', s.name))
+      body(depth + 2)
+      self:line(depth + 2, ('%s = %s + %dLL'):format(s.name, s.name, s.step))
+      self:line(depth + 1, 'end')
+      self:line(depth, 'end')
+    elseif s.form == 'while' then
+      self:line(depth, bounds)
+      self:line(depth, ('while %s < %s do'):format(s.name, s.lim))
+      body(depth + 1)
+      self:line(depth + 1, ('%s = %s + %s'):format(s.name, s.name, one))
+      self:line(depth, 'end')
+    else
+      self:line(depth, bounds)
+      self:line(depth, 'repeat')
+      body(depth + 1)
+      self:line(depth + 1, ('%s = %s + %s'):format(s.name, s.name, one))
+      self:line(depth, ('until %s >= %s'):format(s.name, s.lim))
+    end
+  elseif k == 'brk' then
+    self:line(depth, 'break')
   elseif k == 'ret' then
     self:line(depth, s.e and 'return ' .. self:expr(s.e) or 'return')
   else
