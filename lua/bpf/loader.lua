@@ -143,7 +143,8 @@ end
 function M.gave_up(log)
   log = log or ''
   local processed = tonumber(log:match('processed (%d+) insns'))
-  return log:find('BPF program is too large', 1, true) ~= nil or (processed or 0) >= 1000000
+  return log:find('BPF program is too large', 1, true) ~= nil or (processed or 0) >= 1000000 or
+    log:find('jumps is too complex', 1, true) ~= nil
 end
 
 -- The message for a program the kernel refused: the Lua line of the failing
@@ -153,12 +154,12 @@ function M.rejection(type_name, name, n, err, log, lines, truncated)
   local failing = failing_pc and lines and lines[failing_pc]
   local head = libbpf.message(('bpf: cannot load %s program "%s" (%d instructions)')
     :format(type_name, name, n), err)
-  local processed, too_complex = tonumber((log or ''):match('processed (%d+) insns')), ''
-  if (log or ''):find('BPF program is too large', 1, true) or (processed and processed >= 1000000)
-    or (truncated and err == -errno.ENOSPC) then
+  local too_complex = ''
+  if M.gave_up(log) or (truncated and err == -errno.ENOSPC) then
     too_complex = '\nthe verifier gave up: it walks every path through the program and stops' ..
       ' after 1,000,000 instructions; make the paths fewer (fewer branches one after another,' ..
-      ' or values that do not differ between them) or split the program'
+      ' or values that do not differ between them) or split the program; it follows a loop' ..
+      ' turn by turn, so give a loop a bound it can see (a constant, bit.band(n, 15))'
     failing, failing_pc = nil, nil
   end
   if failing then

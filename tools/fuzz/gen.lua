@@ -517,11 +517,18 @@ function Check:stmt(s)
       end
     end
     walk(s.body)
+    local entry = copy(self.const)
     for name in pairs(assigned) do self.const[name] = RT end
     self.const[s.name] = RT
     self.in_loop = self.in_loop + 1
-    self:block(s.body, copy(self.const))
+    local out = self:block(s.body, copy(self.const))
     self.in_loop = self.in_loop - 1
+    -- after it, a value the body leaves as it found it on entry may still be
+    -- that constant to the compiler (a for loop's exits are its entry and its
+    -- last turn): say so, so that a divisor it knows to be 0 is repaired
+    for name in pairs(assigned) do
+      if out and same_const(entry[name] or RT, out[name] or RT) then self.const[name] = entry[name] end
+    end
   elseif k == 'brk' then
     if self.in_loop == 0 then bad('break outside a loop', s) end
     return false
