@@ -649,6 +649,21 @@ static bool same_const(const struct var *a, const struct var *b)
 	}
 }
 
+/* Slot's value into a register of its own (a copy stops being a shadow). */
+static void own_register(struct ctx *C, int s)
+{
+	struct var *v = &C->v[s];
+	int r = r_alloc(C, 0, false);
+	load_into(C, v_src(C, s), r);
+	if (v->shadow >= 0) {
+		*v = *v_src(C, s);
+		v->shadow = -1;
+		v->spill = 0;
+	}
+	v->reg = (uint8_t)r;
+	C->owner[r] = (int8_t)s;
+}
+
 /* First edge into target: record the layout, each live slot owning its value. */
 static void join_record(struct ctx *C, int target)
 {
@@ -659,17 +674,8 @@ static void join_record(struct ctx *C, int target)
 		if (v->kind == VK_UNDEF)
 			continue;
 		if (v->shadow >= 0 || v->reg == NOREG || v->kind != VK_RT) { /* a register of its own */
-			if (v->shadow >= 0 || v->reg == NOREG) {
-				int r = r_alloc(C, 0, false);
-				load_into(C, v_src(C, s), r);
-				if (v->shadow >= 0) {
-					*v = *v_src(C, s);
-					v->shadow = -1;
-					v->spill = 0;
-				}
-				v->reg = (uint8_t)r;
-				C->owner[r] = (int8_t)s;
-			}
+			if (v->shadow >= 0 || v->reg == NOREG)
+				own_register(C, s);
 			/* a constant already in a register stays there, now as a run-time value
 			** (it could otherwise lose the register to the next one) */
 			if (v->kind != VK_RT) {
@@ -1045,16 +1051,9 @@ static void loop_enter(struct ctx *C, int pc)
 		if (v->kind == VK_LUA || v->kind == VK_STACK)
 			bpfc_fail(C, "a loop changes variable %d, which holds a Lua value or a stack "
 				     "object: only numbers and pointers can change from turn to turn", s);
-		if (v->shadow >= 0 || v->reg == NOREG) { /* a register of its own */
-			int r = r_alloc(C, 0, false);
-			load_into(C, v_src(C, s), r);
-			if (v->shadow >= 0) {
-				*v = *v_src(C, s);
-				v->shadow = -1;
-			}
+		if (v->shadow >= 0 || v->reg == NOREG) {
+			own_register(C, s);
 			v->spill = 0;
-			v->reg = (uint8_t)r;
-			C->owner[r] = (int8_t)s;
 		}
 		if (!written)
 			continue; /* a copy the loop leaves alone: its own register is enough */
