@@ -500,10 +500,12 @@ function Check:stmt(s)
     if s.form ~= 'for' and s.form ~= 'while' and s.form ~= 'repeat' then bad('bad loop form', s) end
     if s.step ~= 1 and s.step ~= -1 and s.step ~= 2 then bad('bad loop step', s) end
     if s.form ~= 'for' and s.step ~= 1 then bad('while and repeat count up by 1', s) end
-    if self:num(s.from) ~= TI or self:num(s.limit) ~= TI then bad('loop bounds are int64', s) end
-    if s.form ~= 'for' then
+    local tf = self:num(s.from)
+    local tl, vl = self:num(s.limit)
+    if tf ~= TI or tl ~= TI then bad('loop bounds are int64', s) end
+    if s.form ~= 'for' then -- the limit in a local the loop never changes
       self:declare(s.lim, { t = TI, kind = 'ro' }, s)
-      self.const[s.lim] = RT
+      self.const[s.lim] = vl
     end
     self:declare(s.name, { t = TI, kind = 'ro' }, s)
     -- a turn may follow any other: what the body assigns is unknown in it and after it
