@@ -77,6 +77,67 @@ static void pk_member(struct ctx *C, int dst, int base, const struct cfield *f)
 	emit(C, BPF_ALU64 | BPF_AND | BPF_K, rd, 0, 0, (int32_t)((1u << f->bsize) - 1));
 }
 
+/* buf[i] = src (dst < 0) or dst = buf[i] with a run-time i, on a stack
+** array of numbers: i is checked against the array's length first (an index
+** outside it reads 0 and writes nothing, as README says), so the verifier
+** sees an access inside the array.  Every register is taken before the
+** check, so that no spill happens on one path only. */
+static void stack_at(struct ctx *C, int base, int keyslot, int dst, int src)
+{
+	struct var *b = v_src(C, base);
+	int esize = 0, size = 0;
+	bool sg = false;
+	int elem = b->ref ? fact_elem(C, b->ref, &esize) : 0;
+	if (!elem || !fact_scalar(C, elem, &size, &sg) || size != esize ||
+	    (esize != 1 && esize != 2 && esize != 4 && esize != 8))
+		bpfc_fail(C, "a run-time index works on a stack array of numbers "
+			     "(ffi.new('uint8_t[16]')); index anything else with a constant");
+	int total = fact_sizeof(C, b->ref);
+	if (total < esize)
+		bpfc_fail(C, "a run-time index into an array of unknown length");
+	int frame = (int)b->num; /* the array is at fp - frame */
+	check_scalar(C, keyslot, "an array index");
+	int rk = v_reg(C, keyslot);
+	C->locked |= 1u << rk;
+	int rs = -1;
+	if (dst < 0) {
+		rs = v_reg(C, src);
+		C->locked |= 1u << rs;
+	}
+	int t = r_scratch(C, C->locked);
+	C->locked |= 1u << t;
+	int rd = -1;
+	if (dst >= 0) {
+		v_def(C, dst);
+		rd = v_newreg(C, dst);
+	}
+	C->locked = 0;
+	int done = label_new(C);
+	if (rd >= 0)
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, rd, 0, 0, 0);
+	/* unsigned: a negative index is a huge one */
+	emit_jmp(C, BPF_JMP | BPF_JGE | BPF_K, rk, 0, total / esize, done);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, rk, 0, 0);
+	if (esize > 1)
+		emit(C, BPF_ALU64 | BPF_LSH | BPF_K, t, 0, 0, __builtin_ctz((unsigned)esize));
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_X, t, BPF_REG_10, 0, 0);
+	if (rd < 0) {
+		emit(C, BPF_STX | BPF_MEM | size_code(C, size), t, rs, (int16_t)-frame, 0);
+		emit_label(C, done);
+		return;
+	}
+	emit(C, BPF_LDX | BPF_MEM | size_code(C, size), rd, t, (int16_t)-frame, 0);
+	if (sg && size < 8) { /* sign-extend to 64 bits */
+		emit(C, BPF_ALU64 | BPF_LSH | BPF_K, rd, 0, 0, 64 - size * 8);
+		emit(C, BPF_ALU64 | BPF_ARSH | BPF_K, rd, 0, 0, 64 - size * 8);
+	}
+	emit_label(C, done);
+	v_rt(C, dst, rd, PK_SCALAR, size, sg ? 0 : size == 8 ? VF_U64 : VF_NONNEG);
+	C->v[dst].reg = (uint8_t)rd;
+	if (!sg && size < 8)
+		C->v[dst].bits = (uint8_t)(size * 8);
+}
+
 /* How an index into memory is checked (member()). */
 enum memkind {
 	MEM_PACKET,  /* a dissector: an index outside the packet reads 0 at run time */
@@ -250,6 +311,10 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		pk_index(C, dst, base, keyslot, keyref, keynum, keykind);
 		return;
 	case VK_STACK:
+		if (keykind == 0) {
+			stack_at(C, base, keyslot, dst, -1);
+			return;
+		}
 		member(C, b->ref, keyref, keynum, keykind, &f, MEM_BOUNDED);
 		if (f.isptr)
 			bpfc_fail(C, "pointer members of stack objects are not supported");
@@ -379,6 +444,10 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 	}
 	switch (b->kind) {
 	case VK_STACK:
+		if (keykind == 0) {
+			stack_at(C, base, keyslot, -1, src);
+			return;
+		}
 		member(C, b->ref, keyref, keynum, keykind, &f, MEM_BOUNDED);
 		if (f.isagg || f.bpos >= 0)
 			bpfc_fail(C, "cannot assign an aggregate or bitfield member");

@@ -100,4 +100,58 @@ describe('loops', function()
     assert.equals(9, (run('return function(skb) local x = 1 ::top:: x = x + 1 ' ..
       'if bit.band(skb.len, 7) + 2 > x then goto top end return x end')))
   end)
+
+  describe('a run-time index into a stack array', function()
+    it('reads and writes the element, at any element size and signedness', function()
+      local sum = 0
+      for i = 0, 15 do sum = sum + udp53:byte(15 + i) end
+      assert.equals(sum, (run([[return function(skb)
+        local buf = ffi.new('uint8_t[16]')
+        for i = 0, 15 do buf[i] = pkt[i + 14] end
+        local s = 0
+        for i = 0, 15 do s = s + buf[i] end
+        return s
+      end]])))
+      assert.equals(10000 - 3000 - 2000, (run([[return function(skb)
+        local a = ffi.new('int32_t[4]')
+        for i = 0, 3 do a[i] = -i * 1000 end
+        return a[bit.band(skb.len, 3)] + a[bit.band(skb.len, 2)] + 10000
+      end]])))
+      assert.equals(0x1234 + 0xfffe, (run([[return function(skb)
+        local a = ffi.new('uint16_t[3]')
+        local i = bit.band(skb.len, 1)
+        a[i] = 0x1234
+        a[i + 1] = -2
+        return a[i] + a[i + 1]
+      end]])))
+    end)
+
+    it('reads 0 outside the array and writes nothing there', function()
+      assert.equals(7, (run([[return function(skb)
+        local a = ffi.new('uint64_t[2]')
+        a[0], a[1] = 3, 4
+        a[skb.len] = 100
+        a[skb.len - 1000] = 100
+        return a[0] + a[1] + a[skb.len] + a[skb.len - 72]
+      end]])))
+    end)
+
+    it('indexes an array member of a struct on the stack', function()
+      assert.equals(3, (run([[return function(skb)
+        local e = ffi.new('struct { uint32_t pid; uint8_t counter[8]; }')
+        for k = 0, 7 do e.counter[bit.band(k * 3, 7)] = k end
+        return e.counter[1]
+      end]])))
+    end)
+
+    it('refuses an array of structs, which a run-time index cannot reach yet', function()
+      local fn = assert(loadstring([[return function(skb)
+        local a = ffi.new('struct { uint32_t x; } [4]')
+        return a[bit.band(skb.len, 3)].x
+      end]]))()
+      local prog, err = bpf(fn)
+      assert.is_nil(prog)
+      assert.matches('a run%-time index works on a stack array of numbers', err)
+    end)
+  end)
 end)

@@ -525,11 +525,12 @@ function Check:stmt(s)
     self.in_loop = self.in_loop + 1
     local out = self:block(s.body, copy(self.const))
     self.in_loop = self.in_loop - 1
-    -- after it, a value the body leaves as it found it on entry may still be
-    -- that constant to the compiler (a for loop's exits are its entry and its
-    -- last turn): say so, so that a divisor it knows to be 0 is repaired
+    -- after it, what the compiler may know: a for loop leaves from its entry or
+    -- the end of a turn, a repeat loop from the end of a turn; said so that a
+    -- divisor it knows to be 0 is repaired
     for name in pairs(assigned) do
-      if out and same_const(entry[name] or RT, out[name] or RT) then self.const[name] = entry[name] end
+      if out and s.form == 'repeat' then self.const[name] = out[name] or RT
+      elseif out and same_const(entry[name] or RT, out[name] or RT) then self.const[name] = entry[name] end
     end
   elseif k == 'brk' then
     if self.in_loop == 0 then bad('break outside a loop', s) end
