@@ -8,7 +8,7 @@ local bpf = require('bpf')
 local loader = require('bpf.loader')
 local pk = require('spec.support.packets')
 
-local examples = { 'sock-proto', 'sock-protolen', 'sock-parse-dns', 'sock-parse-http',
+local examples = { 'sock-proto', 'sock-protolen', 'sock-parse-dns', 'sock-dns-labels', 'sock-parse-http',
   'tracepoint-offcputime', 'kprobe-latency', 'kprobe-write', 'uprobe-readline', 'uprobe-tailkt',
   'xdp-drop', 'ringbuf-exec' }
 
@@ -18,6 +18,7 @@ local script_says = {
   ['sock-proto'] = 'TCP: [1-9]%d*  UDP: [1-9]%d*  ICMP: [1-9]%d* packets',
   ['sock-protolen'] = 'TCP: [1-9]%d*  UDP: [1-9]%d*  ICMP: [1-9]%d* bytes',
   ['sock-parse-dns'] = 'A: [1-9]%d*  MX: [1-9]%d*  AAAA: [1-9]%d*',
+  ['sock-dns-labels'] = 'A: [1-9]%d*  MX: [1-9]%d*  AAAA: [1-9]%d*',
   ['sock-parse-http'] = '"GET ": [1-9]%d*  "HTTP": [1-9]%d*  "POST": [1-9]%d*',
   ['tracepoint-offcputime'] = 'attached: bpf link: tracepoint sched/sched_switch.-'
     .. '%d+ command/stack pairs; the ten longest off the CPU:\n +%d+ us  ',
@@ -140,6 +141,18 @@ describe('socket examples on test packets', function()
     assert.equals(1, maps.qtypes[28])
     assert.equals(2, maps.qtypes[1])
     assert.equals(0, maps.qtypes[15]) -- three labels: more than the program unrolls
+  end)
+
+  it('sock-dns-labels walks every label of a name with a loop', function()
+    local progs, maps = build('sock-dns-labels')
+    local function query(qname, qtype) return pk.eth_ip(17, pk.udp(4000, 53, pk.dns_query(qname, qtype))) end
+    run_on(progs[1].prog, { udp53, query('a.b.c.d.e', 15), query('localhost', 1), query('a.b.c', 15),
+      query(string.rep('x.', 16) .. 'y', 16), query(string.rep('x.', 15) .. 'y', 2), tcp80 })
+    assert.equals(1, maps.qtypes[28])
+    assert.equals(1, maps.qtypes[1])
+    assert.equals(2, maps.qtypes[15]) -- five labels and three
+    assert.equals(1, maps.qtypes[2])  -- sixteen labels: as many as the loop walks
+    assert.equals(0, maps.qtypes[16]) -- seventeen: one more than it walks
   end)
 
   it('sock-parse-http counts requests by method, ingress only', function()
