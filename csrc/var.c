@@ -1070,6 +1070,11 @@ static void loop_enter(struct ctx *C, int pc)
 		if (h && h->width > v->width)
 			v->width = h->width;
 	}
+	/* what the header does not keep is gone: a later turn does not have it,
+	** so the body must not read it (not even to spill it) */
+	for (int s = 0; s < V_TOP(C); s++)
+		if (C->v[s].kind != VK_UNDEF && (s >= C->nslots || !bc_livein(C, pc, s)))
+			v_def(C, s);
 	struct joinstate *j = join_new(C, pc);
 	C->loopidx[pc] = C->joinidx[pc];
 	C->joinidx[pc] = -1; /* the forward join, if any, is done with */

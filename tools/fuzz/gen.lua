@@ -500,7 +500,7 @@ function Check:stmt(s)
     if s.form ~= 'for' and s.form ~= 'while' and s.form ~= 'repeat' then bad('bad loop form', s) end
     if s.step ~= 1 and s.step ~= -1 and s.step ~= 2 then bad('bad loop step', s) end
     if s.form ~= 'for' and s.step ~= 1 then bad('while and repeat count up by 1', s) end
-    local tf = self:num(s.from)
+    local tf, vf = self:num(s.from)
     local tl, vl = self:num(s.limit)
     if tf ~= TI or tl ~= TI then bad('loop bounds are int64', s) end
     if s.form ~= 'for' then -- the limit in a local the loop never changes
@@ -528,8 +528,12 @@ function Check:stmt(s)
     -- after it, what the compiler may know: a for loop leaves from its entry or
     -- the end of a turn, a repeat loop from the end of a turn; said so that a
     -- divisor it knows to be 0 is repaired
+    -- a for loop whose constant bounds leave no turn is not compiled at all
+    local never = s.form == 'for' and vf ~= RT and vl ~= RT and
+      ((s.step > 0 and vf > vl) or (s.step < 0 and vf < vl))
     for name in pairs(assigned) do
-      if out and s.form == 'repeat' then self.const[name] = out[name] or RT
+      if never then self.const[name] = entry[name]
+      elseif out and s.form == 'repeat' then self.const[name] = out[name] or RT
       elseif out and same_const(entry[name] or RT, out[name] or RT) then self.const[name] = entry[name] end
     end
   elseif k == 'brk' then
