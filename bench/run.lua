@@ -15,6 +15,12 @@ local programs = {
   { name = 'DNS parser', old_insns = 52, old_us = 116, target_us = 60,
     fn = example_fn('sock-parse-dns') },
   { name = 'HTTP request counter', fn = example_fn('sock-parse-http') },
+  { name = 'header checksum (for loop)', fn = function()
+    local s = 0
+    for i = 0, 9 do s = s + pkt.ip[2 * i] * 256 + pkt.ip[2 * i + 1] end
+    return bit.band(s, 0xffff)
+  end },
+  { name = 'DNS label walk (while)', fn = example_fn('sock-dns-labels') },
   { name = 'latency histogram (kprobe)', ctx = true, fn = function(regs)
     local t = map[regs.parm1]
     if t then xadd(map[math.log2(time() - t[0])], 1) end

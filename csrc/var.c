@@ -1100,6 +1100,8 @@ __attribute__((noreturn)) static void loop_conflict(struct ctx *C, int header, i
 		*h = (struct hint){.target_bc = header, .slot = slot, .loop = true};
 	} else if (h->flags == flags && h->width >= width && h->bits == bits) {
 		bpfc_fail(C, "internal: a loop hint that changes nothing (variable %d)", slot);
+	} else if (h->bits && bits != h->bits) {
+		bits = 0; /* a range that grew twice grows every turn: no range (widening) */
 	}
 	h->flags = flags;
 	h->bits = bits;
