@@ -531,9 +531,11 @@ function Check:stmt(s)
     -- a for loop whose constant bounds leave no turn is not compiled at all
     local never = s.form == 'for' and vf ~= RT and vl ~= RT and
       ((s.step > 0 and vf > vl) or (s.step < 0 and vf < vl))
+    -- (and one whose constant bounds give it a turn leaves from the end of a turn only)
+    local once = s.form == 'repeat' or (s.form == 'for' and vf ~= RT and vl ~= RT and not never)
     for name in pairs(assigned) do
       if never then self.const[name] = entry[name]
-      elseif out and s.form == 'repeat' then self.const[name] = out[name] or RT
+      elseif out and once then self.const[name] = out[name] or RT
       elseif out and same_const(entry[name] or RT, out[name] or RT) then self.const[name] = entry[name] end
     end
   elseif k == 'brk' then
