@@ -96,6 +96,16 @@ describe('loops', function()
     end]], { m = m })))
   end)
 
+  it('names the loop the verifier could not bound, and says what to do', function()
+    local fn = assert(loadstring('return function(skb)\n  local n = skb.len\n  while n > 0 do\n' ..
+      '    n = n - 1\n  end\n  return n\nend', '@unbounded.lua'))()
+    local prog = assert(bpf(fn))
+    local h, err = prog:load('sched_cls')
+    assert.is_nil(h)
+    assert.matches('the verifier gave up', err)
+    assert.matches('give the loop at unbounded.lua:3 a bound it can see', err, 1, true)
+  end)
+
   it('a backward goto is a loop', function()
     assert.equals(9, (run('return function(skb) local x = 1 ::top:: x = x + 1 ' ..
       'if bit.band(skb.len, 7) + 2 > x then goto top end return x end')))

@@ -147,9 +147,30 @@ function M.gave_up(log)
     log:find('jumps is too complex', 1, true) ~= nil
 end
 
+-- The Lua lines of the program's loops (where each backward jump lands), in
+-- order, as "file:line"; empty without instructions or lines.
+function M.loop_lines(insns, n, lines)
+  local out, seen = {}, {}
+  if not insns or not lines then return out end
+  for pc = 0, n - 1 do
+    local code = insns[pc].code
+    local cls, op = bit.band(code, 0x07), bit.band(code, 0xf0)
+    if (cls == 0x05 or cls == 0x06) and op ~= 0x80 and op ~= 0x90 and insns[pc].off < 0 then
+      local info = lines[pc + 1 + insns[pc].off]
+      local at = info and where(info)
+      if at and not seen[at] then
+        seen[at] = true
+        out[#out + 1] = at
+      end
+    end
+  end
+  return out
+end
+
 -- The message for a program the kernel refused: the Lua line of the failing
--- instruction first, then the verifier log annotated with Lua lines.
-function M.rejection(type_name, name, n, err, log, lines, truncated)
+-- instruction first, then the verifier log annotated with Lua lines.  insns
+-- (optional) lets a verifier that gave up name the program's loops.
+function M.rejection(type_name, name, n, err, log, lines, truncated, insns)
   local annotated, failing_pc = M.annotate_log(log or '', lines)
   local failing = failing_pc and lines and lines[failing_pc]
   local head = libbpf.message(('bpf: cannot load %s program "%s" (%d instructions)')
@@ -158,8 +179,13 @@ function M.rejection(type_name, name, n, err, log, lines, truncated)
   if M.gave_up(log) or (truncated and err == -errno.ENOSPC) then
     too_complex = '\nthe verifier gave up: it walks every path through the program and stops' ..
       ' after 1,000,000 instructions; make the paths fewer (fewer branches one after another,' ..
-      ' or values that do not differ between them) or split the program; it follows a loop' ..
-      ' turn by turn, so give a loop a bound it can see (a constant, bit.band(n, 15))'
+      ' or values that do not differ between them) or split the program'
+    local loops = M.loop_lines(insns, n, lines)
+    if #loops > 0 then
+      too_complex = too_complex .. ('; it follows a loop turn by turn: give the loop%s at %s a' ..
+        ' bound it can see (a constant, bit.band(n, 15), if n > 15 then n = 15 end)')
+        :format(#loops > 1 and 's' or '', table.concat(loops, ', '))
+    end
     failing, failing_pc = nil, nil
   end
   if failing then
@@ -205,7 +231,7 @@ function M.load(insns, n, prog_type, opts)
 
   local display_name = opts.name or type_name
   if fd < 0 then
-    return nil, M.rejection(type_name, display_name, n, fd, log, opts.lines, truncated)
+    return nil, M.rejection(type_name, display_name, n, fd, log, opts.lines, truncated, insns)
   end
   return setmetatable({
     fd = fd, type = type_name, name = display_name, insn_count = n,

@@ -500,7 +500,7 @@ function M.load(prog, prog_type, opts)
   if not obj then
     if lprog then return nil, lprog end -- failed before the kernel saw it
     return nil, require('bpf.loader').rejection(type_name, info.name, prog.pc, ret, log,
-      prog_lines(prog, opts), truncated)
+      prog_lines(prog, opts), truncated, prog.insn)
   end
   local names = {}
   for _, m in ipairs(info.maps) do names[m.map] = m.name end
