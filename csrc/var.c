@@ -1035,6 +1035,8 @@ static uint16_t edge_flags(const struct var *cv)
 static void loop_enter(struct ctx *C, int pc)
 {
 	int end = C->loopend[pc];
+	int64_t kval[MAX_SLOTS]; /* the constant a slot held before it got its register */
+	bool kheld[MAX_SLOTS] = {false};
 	for (int s = 0; s < C->nslots; s++) {
 		if (!bc_livein(C, pc, s) || C->v[s].kind == VK_UNDEF)
 			continue;
@@ -1052,7 +1054,26 @@ static void loop_enter(struct ctx *C, int pc)
 			bpfc_fail(C, "a loop changes variable %d, which holds a Lua value or a stack "
 				     "object: only numbers and pointers can change from turn to turn", s);
 		if (v->shadow >= 0 || v->reg == NOREG) {
-			own_register(C, s);
+			/* the same constant as one already in a register here (a for loop's
+			** index and variable): a copy, so that the registers can be one */
+			int same = -1;
+			for (int t = 0; t < s && v->kind == VK_NUM && v->shadow < 0 && same < 0; t++)
+				if (kheld[t] && kval[t] == v->num && C->v[t].reg != NOREG &&
+				    !((C->v[t].flags ^ v->flags) & (VF_BOOL | VF_U64)))
+					same = t;
+			if (v->kind == VK_NUM && v->shadow < 0) {
+				kheld[s] = true;
+				kval[s] = v->num;
+			}
+			if (same >= 0) {
+				int from = C->v[same].reg;
+				int r = r_alloc(C, 1u << from, false); /* from stays where it is */
+				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, r, from, 0, 0);
+				v->reg = (uint8_t)r;
+				C->owner[r] = (int8_t)s;
+			} else {
+				own_register(C, s);
+			}
 			v->spill = 0;
 		}
 		if (!written)
