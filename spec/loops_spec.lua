@@ -106,6 +106,19 @@ describe('loops', function()
     assert.matches('give the loop at unbounded.lua:3 a bound it can see', err, 1, true)
   end)
 
+  it('copies a constant another slot holds at the header without losing either (fuzz 16000/2745)', function()
+    local src = [[return function(skb)
+      local x1, x2, x4, x5, x7, x9 = skb.len, skb.len, skb.len, skb.len, skb.len, skb.len
+      local x3, x6, x8 = (1 > 0), 0, 0
+      x3 = (skb.len == 0)
+      for i16 = 1, 4 do
+        if skb.len then else x8 = i16; x6 = 0 end
+      end
+      return ((((bit.bxor((((x1 + x2) + x4) - x5), x6) - x7) + x8) - x9) - ((x3 and 0) or 0))
+    end]]
+    assert.equals(lua(src), (run(src)))
+  end)
+
   it('a backward goto is a loop', function()
     assert.equals(9, (run('return function(skb) local x = 1 ::top:: x = x + 1 ' ..
       'if bit.band(skb.len, 7) + 2 > x then goto top end return x end')))
