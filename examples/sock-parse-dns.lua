@@ -6,8 +6,7 @@
 -- require('examples.sock-parse-dns').build() compiles the program only.
 local modname = ...
 local bpf = require('bpf')
-local lo = require('examples.lib.loopback')
-local run = require('examples.lib.run')
+local dns = require('examples.lib.dns')
 
 local example = {}
 
@@ -34,28 +33,8 @@ function example.build()
   return { { name = 'dns_qtypes', prog = prog, type = 'socket_filter' } }, { qtypes = qtypes }
 end
 
-local type_names = { [1] = 'A', [2] = 'NS', [5] = 'CNAME', [15] = 'MX', [16] = 'TXT', [28] = 'AAAA' }
-
 function example.main()
-  local progs, maps = run.build(example.build)
-  local p = progs[1]
-  run.show(p)
-  local link = run.attached(assert(bpf.socket('lo', p.prog)))
-  local seconds = run.seconds(3)
-  print(('sending DNS queries to 127.0.0.1:53 for %g s: example.com A, localhost AAAA,'):format(seconds))
-  print('mail.example MX (twice each round); lo shows each one twice, leaving and arriving')
-  for _ = 1, run.rounds(seconds, 0.5) do
-    lo.udp(53, 2, lo.dns_query('example.com', 1))
-    lo.udp(53, 2, lo.dns_query('localhost', 28))
-    lo.udp(53, 2, lo.dns_query('mail.example', 15))
-    lo.sleep(0.5)
-    local counts = {}
-    for qtype, n in maps.qtypes:pairs() do
-      if n > 0 then counts[#counts + 1] = ('%s: %d'):format(type_names[qtype] or ('TYPE' .. qtype), n) end
-    end
-    print(table.concat(counts, '  '))
-  end
-  link:close()
+  dns.main(example.build, { { 'example.com', 1 }, { 'localhost', 28 }, { 'mail.example', 15 } })
 end
 
 -- require() hands over the builder; `luajit examples/sock-parse-dns.lua` runs it.
