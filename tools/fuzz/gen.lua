@@ -531,8 +531,17 @@ function Check:stmt(s)
     -- a for loop whose constant bounds leave no turn is not compiled at all
     local never = s.form == 'for' and vf ~= RT and vl ~= RT and
       ((s.step > 0 and vf > vl) or (s.step < 0 and vf < vl))
-    -- (and one whose constant bounds give it a turn leaves from the end of a turn only)
-    local once = s.form == 'repeat' or (s.form == 'for' and vf ~= RT and vl ~= RT and not never)
+    -- (and one whose constant bounds give it a turn leaves from the end of a turn
+    -- only, unless a break leaves from elsewhere)
+    local function breaks(b)
+      for _, x in ipairs(b or {}) do
+        if x.k == 'brk' or (x.k ~= 'loop' and (breaks(x.body) or breaks(x.els))) then return true end
+        for _, arm in ipairs(x.arms or {}) do if breaks(arm.body) then return true end end
+      end
+      return false
+    end
+    local once = not breaks(s.body) and
+      (s.form == 'repeat' or (s.form == 'for' and vf ~= RT and vl ~= RT and not never))
     for name in pairs(assigned) do
       if never then self.const[name] = entry[name]
       elseif out and once then self.const[name] = out[name] or RT
