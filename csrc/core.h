@@ -132,6 +132,7 @@ struct pcmp {
 	bool nonnull_on_jump;
 	int copy_dst;	/* ISTC/ISFC: slot copy_dst = copy_src on the jump only, -1 none */
 	int copy_src;
+	uint8_t copy_bits; /* FORL: on the jump the loop variable is >= 0 and below 2^copy_bits */
 };
 
 struct hint {
@@ -162,6 +163,7 @@ struct ctx {
 	uint64_t livein[MAX_BC][MAX_SLOTS / 64];
 	bool target[MAX_BC];	/* bc pc is a jump target */
 	int16_t loopend[MAX_BC]; /* a loop header: the last pc that jumps back to it, else 0 */
+	uint8_t for_bits[MAX_BC]; /* FORL pc: its variable's range, found at its FORI (0 none) */
 	int pc;			/* bytecode pc being translated */
 
 	/* variables: LuaJIT slots, then our temporaries */

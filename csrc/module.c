@@ -90,8 +90,10 @@ static void compile_once(struct ctx *C)
 {
 	C->tmp = C->nslots;
 	v_init(C);
-	for (int pc = 0; pc < C->nbc; pc++)
+	for (int pc = 0; pc < C->nbc; pc++) {
 		C->joinidx[pc] = C->loopidx[pc] = -1;
+		C->for_bits[pc] = 0;
+	}
 	C->njoin = 0;
 	C->nir = 0;
 	C->nlabels = C->nbc; /* labels below nbc are bytecode pcs */

@@ -369,6 +369,18 @@ static void emit_branch(struct ctx *C, const struct pcmp *cmp, unsigned avoid, b
 	}
 }
 
+/* On a for loop's jump back, its variable (and index) lies in the range
+** FORI found: at least 0, below 2^copy_bits. */
+static void for_range(struct ctx *C, const struct pcmp *cmp)
+{
+	struct var *v = v_src(C, cmp->copy_dst);
+	if (!cmp->copy_bits || v->kind != VK_RT || v->ptr != PK_SCALAR)
+		return;
+	if (!v->bits || v->bits > cmp->copy_bits)
+		v->bits = cmp->copy_bits;
+	v->flags |= VF_NONNEG;
+}
+
 /* A jump whose edge needs work of its own: ISTC/ISFC's `A = D` (on the jump
 ** only), or a map value read because the join holds a number there.  The
 ** jump goes through an edge block that does that and the join's moves, and
@@ -386,6 +398,7 @@ static void jmp_edge_block(struct ctx *C, const struct pcmp *cmp, int target, bo
 		C->v[cmp->null_slot].flags &= ~VF_NULL;
 	if (cmp->copy_dst >= 0) {
 		v_copy(C, cmp->copy_dst, cmp->copy_src);
+		for_range(C, cmp);
 		/* a boolean tested on the way here: on this edge it is that constant */
 		struct var *cv = v_src(C, cmp->copy_dst);
 		if (cv->kind == VK_RT && cv->ptr == PK_SCALAR && (cv->flags & VF_BOOL) &&
@@ -502,8 +515,10 @@ static void tr_jmp_back(struct ctx *C, int header)
 	if (cmp.state == CMP_NEVER)
 		return;
 	if (cmp.state == 0 || cmp.state == CMP_ALWAYS) {
-		if (cmp.state == CMP_ALWAYS && cmp.copy_dst >= 0)
+		if (cmp.state == CMP_ALWAYS && cmp.copy_dst >= 0) {
 			v_copy(C, cmp.copy_dst, cmp.copy_src);
+			for_range(C, &cmp);
+		}
 		v_loop_edge(C, header);
 		emit_ja(C, C->looplabel[header]);
 		C->reachable = false;
@@ -527,12 +542,33 @@ static int for_direction(struct ctx *C, int a)
 	return step > 0 ? 1 : -1;
 }
 
-/* FORI: leave for the exit when the index is already past the limit. */
+/* Bits below which a value is known to lie, when it is known to be >= 0 (else 0). */
+static int nonneg_bits(struct ctx *C, int slot)
+{
+	int64_t n;
+	if (is_num(C, slot, &n))
+		return bits_of(n);
+	struct var *v = v_src(C, slot);
+	return v->kind == VK_RT && v->ptr == PK_SCALAR && (v->flags & VF_NONNEG) && !(v->flags & VF_U64)
+		       ? v->bits : 0;
+}
+
+/* FORI: leave for the exit when the index is already past the limit.  A
+** loop counting up from at least 0 to a limit below 2^b (or down from below
+** 2^b to at least 0) has its variable in [0, 2^b) on every turn, with no
+** overflow on the way (b <= 62, the step below 2^32): FORL says so. */
 static void tr_fori(struct ctx *C, int pc, int a, int exit)
 {
 	int dir = for_direction(C, a);
 	check_scalar(C, a, "a for loop's start");
 	check_scalar(C, a + 1, "a for loop's limit");
+	int64_t step = 0;
+	is_num(C, a + 2, &step);
+	int sb = nonneg_bits(C, a), lb = nonneg_bits(C, a + 1);
+	int range = dir > 0 ? (sb ? lb : 0) : (lb ? sb : 0);
+	if (exit - 1 > pc && exit - 1 < C->nbc)
+		C->for_bits[exit - 1] = (uint8_t)(range <= 62 && step < (1ll << 32) && step > -(1ll << 32)
+						  ? range : 0);
 	if (dir > 0)
 		compare(C, OP_ISLT, a + 1, a); /* limit < index */
 	else
@@ -543,9 +579,10 @@ static void tr_fori(struct ctx *C, int pc, int a, int exit)
 
 /* FORL: the next index; back to the body, the loop variable set, while it
 ** has not passed the limit. */
-static void tr_forl(struct ctx *C, int a, int body)
+static void tr_forl(struct ctx *C, int pc, int a, int body)
 {
 	int dir = for_direction(C, a);
+	int range = C->for_bits[pc];
 	tr_arith(C, a, a, a + 2, 0, AR_ADD, false);
 	if (dir > 0)
 		compare(C, OP_ISLE, a, a + 1);
@@ -553,6 +590,7 @@ static void tr_forl(struct ctx *C, int a, int body)
 		compare(C, OP_ISLE, a + 1, a);
 	C->cmp.copy_dst = a + 3;
 	C->cmp.copy_src = a;
+	C->cmp.copy_bits = (uint8_t)range;
 	tr_jmp_back(C, body);
 }
 
@@ -791,7 +829,7 @@ void tr_ins(struct ctx *C, int pc)
 	case OP_TNEW: case OP_TDUP:
 		bpfc_fail(C, "tables cannot be built at run time; use a map, or ffi.new for a struct");
 	case OP_FORI: tr_fori(C, pc, a, pc + d - 0x7fff); break;
-	case OP_FORL: case OP_IFORL: tr_forl(C, a, pc + d - 0x7fff); break;
+	case OP_FORL: case OP_IFORL: tr_forl(C, pc, a, pc + d - 0x7fff); break;
 	case OP_JFORI: case OP_JFORL: case OP_JLOOP:
 		bpfc_fail(C, "this loop was compiled by LuaJIT's JIT already (the function ran in "
 			     "Lua first): give bpf() the function before running it, or jit.off(fn)");

@@ -1054,13 +1054,14 @@ static void loop_enter(struct ctx *C, int pc)
 			bpfc_fail(C, "a loop changes variable %d, which holds a Lua value or a stack "
 				     "object: only numbers and pointers can change from turn to turn", s);
 		if (v->shadow >= 0 || v->reg == NOREG) {
-			/* the same constant as one already in a register here (a for loop's
-			** index and variable): a copy, so that the registers can be one */
-			int same = -1;
-			for (int t = 0; t < s && v->kind == VK_NUM && v->shadow < 0 && same < 0; t++)
-				if (kheld[t] && kval[t] == v->num && C->v[t].reg != NOREG &&
-				    !((C->v[t].flags ^ v->flags) & (VF_BOOL | VF_U64)))
-					same = t;
+			/* a for loop's variable starts as its index: a copy of the index's
+			** register, so that the allocator can make the two one */
+			int same = -1, t = s - 3;
+			int op = C->bc[end].op;
+			if ((op == OP_FORL || op == OP_IFORL) && C->bc[end].a == t && v->kind == VK_NUM &&
+			    v->shadow < 0 && kheld[t] && kval[t] == v->num && C->v[t].reg != NOREG &&
+			    !((C->v[t].flags ^ v->flags) & (VF_BOOL | VF_U64)))
+				same = t;
 			if (v->kind == VK_NUM && v->shadow < 0) {
 				kheld[s] = true;
 				kval[s] = v->num;

@@ -39,6 +39,17 @@ describe('loops', function()
     end
   end)
 
+  it('knows a for loop variable lies between its bounds (floor division and modulo stay right)', function()
+    assert.equals(244, (run('return function(skb) local s = 0 for i = 0, 5 do s = s + 100 / (i + 1) end ' ..
+      'return s end')))
+    assert.equals(258, (run('return function(skb) local s = 0 for i = -3, 3 do s = s + 100 / (i + 4) end ' ..
+      'return s end')))
+    assert.equals(8, (run('return function(skb) local s = 0 for i = 5, 0, -1 do s = s + 7 % (i + 1) end ' ..
+      'return s end')))
+    assert.equals(-3 - 2 - 1 + 0 + 1 + 2, (run('return function(skb) local s = 0 ' ..
+      'for i = -3, bit.band(skb.len, 2) do s = s + i end return s + 0 end')) - 2 ^ 32)
+  end)
+
   it('reads the packet at the loop variable', function()
     local sum = 0
     for i = 0, 7 do sum = sum + udp53:byte(15 + i) end
