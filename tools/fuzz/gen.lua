@@ -143,7 +143,13 @@ end
 local function plainlit(e)
   if e.k == 'num' then return e.lit == 'n' end
   -- `0 and -33` is folded by the parser too: it is the literal -33
-  if (e.k == 'and' or e.k == 'or') and e.a and e.b then return plainlit(e.a) and plainlit(e.b) end
+  if (e.k == 'and' or e.k == 'or') and e.a and e.b then
+    -- `true and 1`, `false or 1`, `nil or 1` are folded to the literal 1 too
+    local a = e.a
+    if e.k == 'and' and a.k == 'bool' and a.v then return plainlit(e.b) end
+    if e.k == 'or' and (a.k == 'nil' or (a.k == 'bool' and not a.v)) then return plainlit(e.b) end
+    return plainlit(e.a) and plainlit(e.b)
+  end
   return e.k == 'unm' and plainlit(e.a)
 end
 M.plainlit = plainlit
@@ -522,33 +528,47 @@ function Check:stmt(s)
     local entry = copy(self.const)
     for name in pairs(assigned) do self.const[name] = RT end
     self.const[s.name] = RT
+    local header = copy(self.const)
     self.in_loop = self.in_loop + 1
+    local outer_breaks = self.breaks
+    self.breaks = {}
     local out = self:block(s.body, copy(self.const))
+    local breaks = self.breaks
+    self.breaks = outer_breaks
     self.in_loop = self.in_loop - 1
-    -- after it, what the compiler may know: a for loop leaves from its entry or
-    -- the end of a turn, a repeat loop from the end of a turn; said so that a
-    -- divisor it knows to be 0 is repaired
-    -- a for loop whose constant bounds leave no turn is not compiled at all
+    -- after it, what the compiler knows: the states it may leave with agree on
+    -- it.  A while loop leaves from its header (where what it assigns is not
+    -- known); a repeat loop and a for loop from the end of a turn, a for loop
+    -- also from its entry unless its constant bounds give it a turn (and not
+    -- at all when they give it none); any loop from its breaks.  Said so that
+    -- a divisor the compiler knows to be 0 is repaired.
     local never = s.form == 'for' and vf ~= RT and vl ~= RT and
       ((s.step > 0 and vf > vl) or (s.step < 0 and vf < vl))
-    -- (and one whose constant bounds give it a turn leaves from the end of a turn
-    -- only, unless a break leaves from elsewhere)
-    local function breaks(b)
-      for _, x in ipairs(b or {}) do
-        if x.k == 'brk' or (x.k ~= 'loop' and (breaks(x.body) or breaks(x.els))) then return true end
-        for _, arm in ipairs(x.arms or {}) do if breaks(arm.body) then return true end end
+    local exits = {}
+    if never then
+      exits[1] = entry
+    else
+      for _, st in ipairs(breaks) do exits[#exits + 1] = st end
+      if s.form == 'while' then
+        exits[#exits + 1] = header
+      else
+        if out then exits[#exits + 1] = out end
+        if s.form == 'for' and (vf == RT or vl == RT) then exits[#exits + 1] = entry end
       end
-      return false
     end
-    local once = not breaks(s.body) and
-      (s.form == 'repeat' or (s.form == 'for' and vf ~= RT and vl ~= RT and not never))
     for name in pairs(assigned) do
-      if never then self.const[name] = entry[name]
-      elseif out and once then self.const[name] = out[name] or RT
-      elseif out and same_const(entry[name] or RT, out[name] or RT) then self.const[name] = entry[name] end
+      local v
+      for i, st in ipairs(exits) do
+        local x = st[name]
+        if x == nil then x = RT end
+        if i == 1 then v = x elseif not same_const(v, x) then v = RT end
+      end
+      if v == nil then v = RT end
+      self.const[name] = v
     end
   elseif k == 'brk' then
     if self.in_loop == 0 then bad('break outside a loop', s) end
+    self.breaks[#self.breaks + 1] = copy(self.const)
     return false
   elseif k == 'ret' then
     if s.e then self:expr(s.e) end
