@@ -323,18 +323,18 @@ void bc_liveness(struct ctx *C)
 		bpfc_fail(C, "internal: liveness did not settle");
 }
 
-/* Does some bytecode in [from, to] write slot s? */
-bool bc_writes(const struct ctx *C, int from, int to, int s)
+/* The slots some bytecode in [from, to] writes, into out. */
+void bc_writes(const struct ctx *C, int from, int to, uint64_t *out)
 {
 	slotset use, def;
+	memset(out, 0, sizeof(slotset));
 	for (int pc = from; pc <= to; pc++) {
 		usedef(C, pc, use, def);
-		if ((def[s >> 6] >> (s & 63)) & 1)
-			return true;
-		if ((C->bc[pc].op == OP_ISTC || C->bc[pc].op == OP_ISFC) && C->bc[pc].a == s)
-			return true; /* they write A on the jump only */
+		for (int w = 0; w < MAX_SLOTS / 64; w++)
+			out[w] |= def[w];
+		if (C->bc[pc].op == OP_ISTC || C->bc[pc].op == OP_ISFC) /* A, on the jump only */
+			set_add(out, C->bc[pc].a);
 	}
-	return false;
 }
 
 bool bc_live(const struct ctx *C, int pc, int slot)

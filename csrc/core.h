@@ -113,6 +113,7 @@ struct var {
 /* A join point's agreed variable layout, recorded by the first edge. */
 struct joinstate {
 	struct var v[MAX_SLOTS];
+	uint64_t written[MAX_SLOTS / 64]; /* a loop header's: the slots its loop writes */
 };
 
 /* A map relocation of the encoded program: instruction insn loads map number map. */
@@ -257,7 +258,7 @@ int bc_opmap_init(lua_State *L, uint8_t *opmap, int max);
 void bc_liveness(struct ctx *C);
 bool bc_live(const struct ctx *C, int pc, int slot);
 bool bc_livein(const struct ctx *C, int pc, int slot);
-bool bc_writes(const struct ctx *C, int from, int to, int s);
+void bc_writes(const struct ctx *C, int from, int to, uint64_t *out);
 
 /* luaval.c: constants and Lua values */
 int k_ref(struct ctx *C, int idx);

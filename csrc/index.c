@@ -37,15 +37,10 @@ static bool is_map(struct ctx *C, const struct var *v)
 	return v->kind == VK_LUA && fact_map(C, v->ref);
 }
 
-/* dst = <value at [reg + off]>, extracting a bitfield when asked. */
-static void load_scalar(struct ctx *C, int dst, int reg, int off, const struct cfield *f,
-			bool netorder)
+/* dst, in rd, holds f's bytes as loaded: make them its number (byte order,
+** bitfield, sign) and say what is known of it. */
+static void scalar_read(struct ctx *C, int dst, int rd, const struct cfield *f, bool netorder)
 {
-	C->locked |= 1u << reg;
-	v_def(C, dst);
-	int rd = v_newreg(C, dst);
-	C->locked = 0;
-	emit(C, BPF_LDX | BPF_MEM | size_code(C, f->size), rd, reg, (int16_t)off, 0);
 	int flags = f->issigned ? 0 : f->size == 8 && f->bpos < 0 ? VF_U64 : VF_NONNEG;
 	if (f->size > 1 && netorder) /* packet memory is big-endian: read it as a number */
 		emit(C, BPF_ALU | BPF_END | BPF_TO_BE, rd, 0, 0, f->size * 8);
@@ -62,6 +57,18 @@ static void load_scalar(struct ctx *C, int dst, int reg, int off, const struct c
 	C->v[dst].reg = (uint8_t)rd;
 	if (!f->issigned && f->size < 8)
 		C->v[dst].bits = (uint8_t)(f->bpos >= 0 ? f->bsize : f->size * 8);
+}
+
+/* dst = <value at [reg + off]>, extracting a bitfield when asked. */
+static void load_scalar(struct ctx *C, int dst, int reg, int off, const struct cfield *f,
+			bool netorder)
+{
+	C->locked |= 1u << reg;
+	v_def(C, dst);
+	int rd = v_newreg(C, dst);
+	C->locked = 0;
+	emit(C, BPF_LDX | BPF_MEM | size_code(C, f->size), rd, reg, (int16_t)off, 0);
+	scalar_read(C, dst, rd, f, netorder);
 }
 
 /* A packet header member: bitfields count from the most significant bit. */
@@ -127,15 +134,9 @@ static void stack_at(struct ctx *C, int base, int keyslot, int dst, int src)
 		return;
 	}
 	emit(C, BPF_LDX | BPF_MEM | size_code(C, size), rd, t, (int16_t)-frame, 0);
-	if (sg && size < 8) { /* sign-extend to 64 bits */
-		emit(C, BPF_ALU64 | BPF_LSH | BPF_K, rd, 0, 0, 64 - size * 8);
-		emit(C, BPF_ALU64 | BPF_ARSH | BPF_K, rd, 0, 0, 64 - size * 8);
-	}
+	struct cfield f = {.size = size, .issigned = sg, .bpos = -1}; /* 0 outside: the same facts */
+	scalar_read(C, dst, rd, &f, false);
 	emit_label(C, done);
-	v_rt(C, dst, rd, PK_SCALAR, size, sg ? 0 : size == 8 ? VF_U64 : VF_NONNEG);
-	C->v[dst].reg = (uint8_t)rd;
-	if (!sg && size < 8)
-		C->v[dst].bits = (uint8_t)(size * 8);
 }
 
 /* How an index into memory is checked (member()). */

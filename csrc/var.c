@@ -877,6 +877,15 @@ static bool always_true(uint16_t f)
 	return (f & VF_TRUE) || !(f & (VF_BOOL | VF_MIXED));
 }
 
+/* The flags an edge brings for a value: nil and a boolean constant say what
+** their truth is. */
+static uint16_t edge_flags(const struct var *cv)
+{
+	return cv->kind == VK_NIL ? VF_BOOL | VF_MAYBENIL | VF_FALSE
+	       : cv->kind == VK_NUM && (cv->flags & VF_BOOL) ? cv->flags | (cv->num ? VF_TRUE : VF_FALSE)
+	       : cv->flags;
+}
+
 static uint16_t merge_flags(uint16_t a, uint16_t b)
 {
 	uint16_t r = (a | b) & (VF_NULL | VF_U64 | VF_MIXED | VF_MAYBENIL);
@@ -933,10 +942,7 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 		/* a stack copy counts at the join only if every edge has it there */
 		if (jv->reg != NOREG && jv->spill && cv->spill != jv->spill)
 			jv->spill = 0;
-		uint16_t cf = cv->kind == VK_NIL ? VF_BOOL | VF_MAYBENIL | VF_FALSE
-			      : cv->kind == VK_NUM && (cv->flags & VF_BOOL) ? cv->flags | (cv->num ? VF_TRUE : VF_FALSE)
-			      : cv->flags;
-		jv->flags = merge_flags(jv->flags, cf);
+		jv->flags = merge_flags(jv->flags, edge_flags(cv));
 		jv->bits = jv->bits && cv->bits ? (jv->bits > cv->bits ? jv->bits : cv->bits) : 0;
 		if (cv->width > jv->width)
 			jv->width = cv->width;
@@ -1016,6 +1022,11 @@ void v_join_edge(struct ctx *C, int target)
 ** where the header has them and jumps to the header's loop label, placed
 ** after the entry's own moves. */
 
+static bool in_set(const uint64_t *set, int s)
+{
+	return (set[s >> 6] >> (s & 63)) & 1;
+}
+
 /* The value range a value is known to have (0: none): bits for a number. */
 static int known_bits(const struct var *v)
 {
@@ -1024,25 +1035,20 @@ static int known_bits(const struct var *v)
 	return v->kind == VK_RT ? v->bits : 0;
 }
 
-static uint16_t edge_flags(const struct var *cv)
-{
-	return cv->kind == VK_NIL ? VF_BOOL | VF_MAYBENIL | VF_FALSE
-	       : cv->kind == VK_NUM && (cv->flags & VF_BOOL) ? cv->flags | (cv->num ? VF_TRUE : VF_FALSE)
-	       : cv->flags;
-}
 
 /* Entering loop header pc: the layout every turn starts from. */
 static void loop_enter(struct ctx *C, int pc)
 {
 	int end = C->loopend[pc];
+	uint64_t writes[MAX_SLOTS / 64];
+	bc_writes(C, pc, end, writes);
 	int64_t kval[MAX_SLOTS]; /* the constant a slot held before it got its register */
 	bool kheld[MAX_SLOTS] = {false};
 	for (int s = 0; s < C->nslots; s++) {
 		if (!bc_livein(C, pc, s) || C->v[s].kind == VK_UNDEF)
 			continue;
 		int root = v_root(C, s);
-		bool written = bc_writes(C, pc, end, s) || (root != s && root < C->nslots &&
-							       bc_writes(C, pc, end, root));
+		bool written = in_set(writes, s) || (root != s && root < C->nslots && in_set(writes, root));
 		struct var *v = &C->v[s];
 		/* a copy on the stack beside the register would go stale when a turn
 		** changes the register: the header does not count on it */
@@ -1105,6 +1111,7 @@ static void loop_enter(struct ctx *C, int pc)
 	for (int s = 0; s < C->nslots; s++)
 		if (bc_livein(C, pc, s) && C->v[s].kind != VK_UNDEF)
 			j->v[s] = C->v[s];
+	memcpy(j->written, writes, sizeof(writes));
 	C->looplabel[pc] = label_new(C);
 	emit_label(C, C->looplabel[pc]);
 }
@@ -1147,7 +1154,7 @@ void v_loop_edge(struct ctx *C, int header)
 		if (C->v[s].kind == VK_UNDEF)
 			bpfc_fail(C, "variable %d may be used before it has a value", s);
 		struct var *cv = v_src(C, s);
-		if (!bc_writes(C, header, C->loopend[header], s))
+		if (!in_set(j->written, s))
 			continue; /* its value is the one the header saw; join_match puts it back */
 		if (jv->kind != VK_RT)
 			bpfc_fail(C, "internal: loop variable %d has no register at the header", s);
