@@ -185,6 +185,7 @@ struct ctx {
 	struct ir_ins ir[MAX_IR];
 	int nir;
 	int nlabels;		/* the next label id (below nbc: bytecode pcs) */
+	int nvregs;		/* the next virtual register (IR_VREG0 and up) */
 	bool jumped[MAX_BC];	/* some jump goes to this bytecode pc */
 	struct ir_func funcs[IR_MAX_FUNCS];
 	int nfuncs;

@@ -29,8 +29,8 @@ void emit(struct ctx *C, uint8_t code, int dst, int src, int16_t off, int32_t im
 	}
 	struct ir_ins *i = ir_add(C, kind);
 	i->code = code;
-	i->dst = (uint8_t)(dst & 0xf);
-	i->src = (uint8_t)(src & 0xf);
+	i->dst = (uint16_t)dst;
+	i->src = (uint16_t)src;
 	i->off = off;
 	i->imm = imm;
 }
@@ -40,8 +40,8 @@ void emit_jmp(struct ctx *C, uint8_t code, int dst, int src, int32_t imm, int la
 {
 	struct ir_ins *i = ir_add(C, IR_JMP);
 	i->code = code;
-	i->dst = (uint8_t)(dst & 0xf);
-	i->src = (uint8_t)(src & 0xf);
+	i->dst = (uint16_t)dst;
+	i->src = (uint16_t)src;
 	i->imm = imm;
 	i->label = label;
 	if (label < C->nbc)
@@ -77,7 +77,7 @@ void emit_map(struct ctx *C, int dst, int index)
 {
 	struct ir_ins *i = ir_add(C, IR_MAP);
 	i->code = BPF_LD | BPF_DW | BPF_IMM;
-	i->dst = (uint8_t)dst;
+	i->dst = (uint16_t)dst;
 	i->src = BPF_PSEUDO_MAP_FD;
 	i->imm = index;
 }
@@ -87,7 +87,7 @@ void emit_ld64(struct ctx *C, int dst, int64_t imm)
 {
 	struct ir_ins *i = ir_add(C, IR_LD64);
 	i->code = BPF_LD | BPF_DW | BPF_IMM;
-	i->dst = (uint8_t)dst;
+	i->dst = (uint16_t)dst;
 	i->imm = imm;
 }
 

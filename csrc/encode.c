@@ -39,6 +39,9 @@ void encode(struct ctx *C)
 		if (!n)
 			continue;
 		int k = C->ninsn;
+		if (in->dst > BPF_REG_10 || in->src > BPF_REG_10)
+			bpfc_fail(C, "internal: register %d was never given a BPF register",
+				  in->dst > BPF_REG_10 ? in->dst : in->src);
 		struct bpf_insn *e = &C->insn[k];
 		*e = (struct bpf_insn){.code = in->code, .dst_reg = in->dst, .src_reg = in->src,
 				       .off = in->off, .imm = (int32_t)in->imm};

@@ -20,7 +20,9 @@
 **   IR_NOP    deleted by a pass, dropped by ir_compact.
 **
 ** Every instruction keeps the bytecode pc it came from (for the line table
-** and the dumps).  Registers are BPF's r0..r10.
+** and the dumps).  A register operand is BPF's r0..r10 or a virtual
+** register (IR_VREG0 and up, any number of them): regalloc gives every
+** virtual register a BPF register or a stack slot, so none reaches encode.
 **
 ** Blocks (ir_cfg) start at a label or after a jump or exit; an edge goes to
 ** the jump's target and, unless the block ends in ja or exit, to the next
@@ -37,7 +39,7 @@ enum ir_kind { IR_OP, IR_JMP, IR_LABEL, IR_LD64, IR_MAP, IR_CALL, IR_EXIT, IR_NO
 struct ir_ins {
 	uint8_t kind;	/* enum ir_kind */
 	uint8_t code;	/* BPF opcode (IR_OP, IR_JMP) */
-	uint8_t dst, src;
+	uint16_t dst, src; /* r0..r10, or a virtual register (IR_VREG0 and up) */
 	int16_t off;	/* memory offset (IR_OP) */
 	int16_t helper; /* IR_CALL: index in helpers[], -1 none */
 	uint16_t pc;	/* bytecode pc it came from */
@@ -46,6 +48,7 @@ struct ir_ins {
 };
 
 #define IR_MAX_FUNCS 8
+#define IR_VREG0 16 /* the first virtual register */
 
 /* One function of the program: instructions [first, first + n). */
 struct ir_func {

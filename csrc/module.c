@@ -97,6 +97,7 @@ static void compile_once(struct ctx *C)
 	C->njoin = 0;
 	C->nir = 0;
 	C->nlabels = C->nbc; /* labels below nbc are bytecode pcs */
+	C->nvregs = IR_VREG0;
 	memset(C->jumped, 0, sizeof(C->jumped[0]) * (size_t)C->nbc);
 	C->nfuncs = 1;
 	C->funcs[0] = (struct ir_func){.name = "main", .first = 0, .nbc = C->nbc};

@@ -73,9 +73,15 @@ struct operands {
 	bool copy;		/* rd = rs (64-bit, no sign extension) */
 };
 
+/* r10 is not one: it is never renamed. */
 static bool is_reg(int r)
 {
-	return r >= 0 && r < NREG;
+	return (r >= 0 && r < NREG) || r >= IR_VREG0;
+}
+
+static bool is_virtual(int r)
+{
+	return r >= IR_VREG0;
 }
 
 static struct operands operands_of(const struct ir_ins *in, bool broken_clobbers)
@@ -152,13 +158,13 @@ static void *take(struct ctx *C, size_t size, bool zero)
 	return p;
 }
 
-static bool ra_reserve(struct ctx *C, int n, int nb)
+static bool ra_reserve(struct ctx *C, int n, int nb, int nv)
 {
-	size_t maxdefs = 1 + (size_t)n * (2 + NREG), words = (MAX_WEBS + 63) / 64;
+	size_t maxdefs = 1 + (size_t)nv + (size_t)n * (2 + NREG), words = (MAX_WEBS + 63) / 64;
 	size_t need = 64 * 16 + (size_t)n * (sizeof(struct operands) + 6 * sizeof(int) + NREG * sizeof(int) +
 					      2 * sizeof(int)) +
 		      maxdefs * (2 * sizeof(int) + 2) + (size_t)nb * (NREG * sizeof(int) + 1 + 4 * sizeof(int) + 16) +
-		      3 * (size_t)MAX_WEBS + MAX_WEBS * words * 8 + ((size_t)nb + 1) * words * 8 + MAX_WEBS;
+		      5 * (size_t)MAX_WEBS + MAX_WEBS * words * 8 + ((size_t)nb + 1) * words * 8 + MAX_WEBS;
 	C->ra_used = 0;
 	if (need <= C->ra_cap)
 		return true;
@@ -178,12 +184,14 @@ struct ra {
 	int *def_first;		/* first implicit definition id of instruction i */
 	int *imp;		/* [k * NREG + r]: definition an implicit read of r reads, -1 */
 	int ndefs;
+	int nv;			/* virtual registers: IR_VREG0 .. IR_VREG0 + nv - 1 */
 	int *parent;		/* union-find over definition ids */
-	uint8_t *def_reg;
+	uint16_t *def_reg;
 	bool *def_fixed;	/* an implicit operand: the register stays */
 	int *web;		/* definition id -> web */
 	int nwebs;
-	uint8_t *orig, *color;
+	uint16_t *orig;		/* the register (or virtual register) a web was written with */
+	uint8_t *color;
 	bool *fixed;
 	uint64_t *adj;		/* nwebs x nwebs interference bits */
 	int words;		/* uint64 words of one web set */
@@ -212,8 +220,17 @@ static bool unite(struct ra *a, int x, int y)
 }
 
 
-/* Number every definition: the entry's r1 is 0, then each instruction's
-** explicit ones and implicit ones in order. */
+/* A virtual register is one web: all its definitions are the one id
+** 1 + (v - IR_VREG0), read by every use, so it needs no reaching sets. */
+static int vdef(const struct ra *a, int v)
+{
+	(void)a;
+	return 1 + (v - IR_VREG0);
+}
+
+/* Number every definition: the entry's r1 is 0, the virtual registers
+** 1 .. nv, then each instruction's explicit ones (of BPF registers) and
+** implicit ones in order. */
 static bool number_defs(struct ctx *C, const struct ir_func *f, struct ra *a)
 {
 	int n = a->nins = f->n;
@@ -224,9 +241,9 @@ static bool number_defs(struct ctx *C, const struct ir_func *f, struct ra *a)
 	a->use_src = take(C, sizeof(int) * (size_t)n, false);
 	a->def_first = take(C, sizeof(int) * (size_t)n, false);
 	a->imp = take(C, sizeof(int) * (size_t)n * NREG, false);
-	int maxdefs = 1 + n * (2 + NREG);
+	int maxdefs = 1 + a->nv + n * (2 + NREG);
 	a->parent = take(C, sizeof(int) * (size_t)maxdefs, false);
-	a->def_reg = take(C, (size_t)maxdefs, false);
+	a->def_reg = take(C, sizeof(uint16_t) * (size_t)maxdefs, false);
 	a->def_fixed = take(C, (size_t)maxdefs, true);
 	if (!a->ops || !a->def_dst || !a->def_src || !a->use_dst || !a->use_src || !a->def_first ||
 	    !a->imp || !a->parent || !a->def_reg || !a->def_fixed)
@@ -234,17 +251,23 @@ static bool number_defs(struct ctx *C, const struct ir_func *f, struct ra *a)
 	int d = 0;
 	a->def_reg[d] = 1;
 	a->def_fixed[d++] = true;
+	for (int v = 0; v < a->nv; v++)
+		a->def_reg[d++] = (uint16_t)(IR_VREG0 + v);
 	for (int k = 0; k < n; k++) {
 		const struct ir_ins *in = &C->ir[f->first + k];
 		struct operands o = a->ops[k] = operands_of(in, BROKEN(C, call_clobbers));
 		a->def_dst[k] = a->def_src[k] = a->use_dst[k] = a->use_src[k] = -1;
 		for (unsigned m = o.uses; m; m &= m - 1) /* instructions no block holds read nothing */
 			a->imp[k * NREG + __builtin_ctz(m)] = -1;
-		if (o.def_dst) {
+		if (o.def_dst && is_virtual(in->dst)) {
+			a->def_dst[k] = vdef(a, in->dst);
+		} else if (o.def_dst) {
 			a->def_reg[d] = in->dst;
 			a->def_dst[k] = d++;
 		}
-		if (o.def_src) {
+		if (o.def_src && is_virtual(in->src)) {
+			a->def_src[k] = vdef(a, in->src);
+		} else if (o.def_src) {
 			a->def_reg[d] = in->src;
 			a->def_src[k] = d++;
 		}
@@ -270,9 +293,11 @@ static bool walk_block(struct ctx *C, const struct ir_func *f, struct ra *a,
 		int k = i - f->first;
 		const struct ir_ins *in = &C->ir[i];
 		const struct operands *o = &a->ops[k];
-		if (o->use_dst && (a->use_dst[k] = cur[in->dst]) < 0)
+		if (o->use_dst &&
+		    (a->use_dst[k] = is_virtual(in->dst) ? vdef(a, in->dst) : cur[in->dst]) < 0)
 			return false;
-		if (o->use_src && (a->use_src[k] = cur[in->src]) < 0)
+		if (o->use_src &&
+		    (a->use_src[k] = is_virtual(in->src) ? vdef(a, in->src) : cur[in->src]) < 0)
 			return false;
 		for (unsigned m = o->uses; m; m &= m - 1) { /* implicit reads */
 			int r = __builtin_ctz(m);
@@ -280,9 +305,9 @@ static bool walk_block(struct ctx *C, const struct ir_func *f, struct ra *a,
 		}
 		if (o->rmw)
 			*changed |= unite(a, a->use_dst[k], a->def_dst[k]);
-		if (o->def_dst)
+		if (o->def_dst && !is_virtual(in->dst))
 			cur[in->dst] = a->def_dst[k];
-		if (o->def_src)
+		if (o->def_src && !is_virtual(in->src))
 			cur[in->src] = a->def_src[k];
 		int d = a->def_first[k];
 		for (unsigned m = o->defs; m; m &= m - 1)
@@ -364,7 +389,7 @@ static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 static void web_sets(struct ctx *C, struct ra *a)
 {
 	a->web = take(C, sizeof(int) * (size_t)a->ndefs, false);
-	a->orig = take(C, MAX_WEBS, false);
+	a->orig = take(C, sizeof(uint16_t) * MAX_WEBS, false);
 	a->color = take(C, MAX_WEBS, false);
 	a->fixed = take(C, MAX_WEBS, false);
 	a->nwebs = 0;
@@ -534,7 +559,7 @@ static bool color_webs(struct ctx *C, struct ra *a)
 			if (other >= 0 && done[other] && !(taken >> a->color[other] & 1))
 				pick = a->color[other];
 		}
-		if (pick < 0 && !(taken >> a->orig[w] & 1))
+		if (pick < 0 && a->orig[w] < NREG && !(taken >> a->orig[w] & 1))
 			pick = a->orig[w];
 		for (int r = 0; r < NREG && pick < 0; r++)
 			if (!(taken >> r & 1))
@@ -572,12 +597,14 @@ void regalloc(struct ctx *C, const struct ir_func *f)
 	if (f->n == 0)
 		return;
 	ir_cfg(C, f);
-	struct ra a = {0};
-	if (!ra_reserve(C, f->n, C->nblk))
-		return;
-	if (number_defs(C, f, &a) && build_webs(C, f, &a)) {
+	struct ra a = {.nv = C->nvregs - IR_VREG0};
+	bool ok = ra_reserve(C, f->n, C->nblk, a.nv) && number_defs(C, f, &a) && build_webs(C, f, &a);
+	if (ok) {
 		web_sets(C, &a);
-		if (a.nwebs <= MAX_WEBS && build_interference(C, f, &a) && color_webs(C, &a))
-			rewrite(C, f, &a);
+		ok = a.nwebs <= MAX_WEBS && build_interference(C, f, &a) && color_webs(C, &a);
 	}
+	if (ok)
+		rewrite(C, f, &a);
+	else if (a.nv > 0) /* virtual registers have no assignment to fall back on */
+		bpfc_fail(C, "internal: register allocation found no register for a value");
 }
