@@ -23,48 +23,27 @@ static void result_r0(struct ctx *C, int a, int width, int flags)
 	v_rt(C, a, 0, PK_SCALAR, width, flags);
 }
 
-/* Free R0-R5 before a helper call, keeping live values elsewhere. */
+/* A helper call's arguments need no room made for them: variables live in
+** virtual registers, and regalloc keeps what a call clobbers out of r0-r5. */
 static void call_prepare(struct ctx *C)
 {
-	r_call_clobber(C, C->pc);
+	(void)C;
 }
 
-/* Load the given slots into R1.. as one parallel move (values may sit in R1-R5). */
+/* Load the given slots into R1.. (each variable stays where it is). */
 static void load_args(struct ctx *C, const int *slots, int n)
 {
-	uint8_t dst[5] = {0}, src[5] = {0};
-	int m = 0;
 	for (int i = 0; i < n; i++) {
 		struct var *v = v_src(C, slots[i]);
-		if (v->reg != NOREG) {
-			dst[m] = (uint8_t)(1 + i);
-			src[m++] = v->reg;
-		}
-	}
-	pmove(C, dst, src, m, 0);
-	for (int i = 0; i < n; i++) {
-		struct var *v = v_src(C, slots[i]);
-		if (v->reg != NOREG)
-			continue;
-		int r = 1 + i;
-		if (v->spill)
-			emit(C, BPF_LDX | BPF_MEM | BPF_DW, r, BPF_REG_10, (int16_t)-v->spill, 0);
-		else if (v->kind == VK_NUM)
-			emit_mov_imm(C, r, v->num);
-		else if (v->kind == VK_STACK) {
-			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, r, BPF_REG_10, 0, 0);
-			emit(C, BPF_ALU64 | BPF_ADD | BPF_K, r, 0, 0, (int32_t)-v->num);
-		} else if (v->kind == VK_NIL)
-			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, 0);
-		else
+		if (v->reg == NOREG && v->kind != VK_NUM && v->kind != VK_STACK && v->kind != VK_NIL)
 			bpfc_fail(C, "argument %d cannot be passed to a helper", i + 1);
+		v_load_arg(C, slots[i], 1 + i);
 	}
 }
 
 static void helper(struct ctx *C, const struct helper *h)
 {
 	emit_call(C, h->func, (int)(h - helpers));
-	r_clobbered(C);
 }
 
 static bool is_map(struct ctx *C, int slot)
@@ -90,9 +69,7 @@ void bi_xadd(struct ctx *C, int a, int nargs, const struct helper *h)
 		bpfc_fail(C, "xadd() works on 4 or 8 byte values, this map's are %d", size);
 	int skip = null_guard(C, p);
 	int rp = v_reg(C, p);
-	C->locked |= 1u << rp;
-	int rv = v_peek(C, val, C->locked);
-	C->locked = 0;
+	int rv = v_peek(C, val);
 	emit(C, BPF_STX | BPF_ATOMIC | (size == 8 ? BPF_DW : BPF_W), rp, rv, 0, BPF_ADD);
 	if (skip >= 0)
 		emit_label(C, skip);
@@ -143,34 +120,11 @@ void bi_print(struct ctx *C, int a, int nargs, const struct helper *h)
 	for (int i = 0; i < nv; i++)
 		slots[2 + i] = arg(C, a, 1 + i);
 	call_prepare(C);
-	{
-		uint8_t dst[3] = {0}, src[3] = {0};
-		int m = 0;
-		for (int i = 0; i < nv; i++) {
-			struct var *v = v_src(C, slots[2 + i]);
-			if (v->reg != NOREG) {
-				dst[m] = (uint8_t)(3 + i);
-				src[m++] = v->reg;
-			}
-		}
-		pmove(C, dst, src, m, 0);
-		for (int i = 0; i < nv; i++) {
-			struct var *v = v_src(C, slots[2 + i]);
-			if (v->reg == NOREG) {
-				if (v->spill)
-					emit(C, BPF_LDX | BPF_MEM | BPF_DW, 3 + i, BPF_REG_10,
-					     (int16_t)-v->spill, 0);
-				else if (v->kind == VK_NUM)
-					emit_mov_imm(C, 3 + i, v->num);
-				else if (v->kind == VK_STACK) { /* %s of a buffer */
-					emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 3 + i, BPF_REG_10, 0, 0);
-					emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 3 + i, 0, 0,
-					     (int32_t)-v->num);
-				} else
-					bpfc_fail(C, "print() argument %d is not a number or a buffer",
-						  i + 2);
-			}
-		}
+	for (int i = 0; i < nv; i++) { /* numbers, and buffers for %s */
+		struct var *v = v_src(C, slots[2 + i]);
+		if (v->reg == NOREG && v->kind != VK_NUM && v->kind != VK_STACK)
+			bpfc_fail(C, "print() argument %d is not a number or a buffer", i + 2);
+		v_load_arg(C, slots[2 + i], 3 + i);
 	}
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, -off);
@@ -325,18 +279,15 @@ static void bitop2(struct ctx *C, int dst, int x, int y, enum arop op)
 	int ry = -1;
 	if (!imm) {
 		ry = v_reg(C, y);
-		C->locked |= 1u << ry;
 	}
 	int rd = alu_dst(C, dst, x);
 	if (ry == rd || (shift && !imm)) { /* the count modulo 64, in a register of its own */
-		C->locked |= 1u << rd;
-		int t = r_scratch(C, C->locked);
+		int t = r_scratch(C);
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, ry, 0, 0);
 		if (shift)
 			emit(C, BPF_ALU64 | BPF_AND | BPF_K, t, 0, 0, 63);
 		ry = t;
 	}
-	C->locked = 0;
 	if (imm)
 		emit(C, BPF_ALU64 | alu[op] | BPF_K, rd, 0, 0, (int32_t)k);
 	else
@@ -417,12 +368,10 @@ void bi_log(struct ctx *C, int a, int nargs, const struct helper *h)
 		return;
 	}
 	int rx = alu_dst(C, a, x); /* x is consumed into the result register */
-	int rr = r_scratch(C, 1u << rx);
-	C->locked |= 1u << rr | 1u << rx;
-	int rt = r_scratch(C, C->locked);
-	C->locked = 0;
+	int rr = r_scratch(C);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, rr, 0, 0, 0);
 	for (int s = 32; s >= 1; s >>= 1) {
+		int rt = r_scratch(C); /* one per step: the last can share rx's register */
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, rx, 0, 0);
 		emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rt, 0, 0, s);
 		int next = label_new(C);
@@ -456,7 +405,7 @@ void bi_perf_submit(struct ctx *C, int a, int nargs, const struct helper *h)
 	int mapref = v_src(C, m)->ref;
 	int doff = (int)dv->num;
 	call_prepare(C);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, C->ctx_reg, 0, 0);
 	emit_map_fd(C, 2, mapref);
 	emit_ld64(C, 3, 0xffffffffll); /* BPF_F_CURRENT_CPU */
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 4, BPF_REG_10, 0, 0);
@@ -480,7 +429,7 @@ void bi_stack_id(struct ctx *C, int a, int nargs, const struct helper *h)
 	}
 	int mapref = v_src(C, m)->ref;
 	call_prepare(C);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, C->ctx_reg, 0, 0);
 	emit_map_fd(C, 2, mapref);
 	emit_mov_imm(C, 3, flags);
 	helper(C, h);
@@ -498,18 +447,12 @@ void bi_load_bytes(struct ctx *C, int a, int nargs, const struct helper *h)
 	int boff = (int)b->num;
 	int slots[2] = {off, off};
 	call_prepare(C);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, C->ctx_reg, 0, 0);
 	load_args(C, slots, 0);
 	{
 		struct var *v = v_src(C, off);
-		if (v->reg != NOREG)
-			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 2, v->reg, 0, 0);
-		else if (v->kind == VK_NUM)
-			emit_mov_imm(C, 2, v->num);
-		else if (v->kind == VK_PKT)
-			emit_mov_imm(C, 2, v->num);
-		else if (v->spill)
-			emit(C, BPF_LDX | BPF_MEM | BPF_DW, 2, BPF_REG_10, (int16_t)-v->spill, 0);
+		if (v->reg != NOREG || v->kind == VK_NUM || v->kind == VK_PKT)
+			v_load_arg(C, off, 2);
 	}
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 3, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -boff);
@@ -551,9 +494,7 @@ void bi_copy(struct ctx *C, int a, int nargs, const struct helper *h)
 			bpfc_fail(C, "ffi.copy() reads through a pointer (from ffi.cast or the context)");
 		int dslot = arg(C, a, 0);
 		int rs = v_reg(C, src);
-		C->locked |= 1u << rs;
 		call_prepare(C);
-		C->locked = 0;
 		if (rs != 3)
 			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 3, rs, 0, 0);
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, len);

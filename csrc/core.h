@@ -28,7 +28,9 @@
 #define MAX_BC 8192	  /* bytecodes in one function */
 #define MAX_HINTS 64	  /* join conflicts remembered across restarts */
 #define STACK_SIZE 512	  /* BPF stack limit in bytes */
-#define NOREG 0xff
+#define NOREG 0xffff
+#define MAX_VREGS (IR_VREG0 + MAX_IR) /* virtual registers one compile may name */
+
 #define NTMP 8		  /* temporaries after the LuaJIT slots */
 #define V_TOP(C) ((C)->tmp + NTMP) /* slots in use: LuaJIT's, then the temporaries */
 
@@ -70,7 +72,7 @@ enum vkind {
 	VK_LUA,	   /* any other compile-time Lua value: string, table, function, map */
 	VK_PKT,	   /* packet dissector at a compile-time offset (num), no register */
 	VK_STACK,  /* object on the BPF stack at fp - num, no register */
-	VK_RT,	   /* value known only at run time, in a register or spilled */
+	VK_RT,	   /* value known only at run time, in a (virtual) register */
 };
 
 /* What a run-time value points to (VK_RT only). */
@@ -99,12 +101,11 @@ enum vflag {
 struct var {
 	uint8_t kind;	/* enum vkind */
 	uint8_t ptr;	/* enum ptrkind */
-	uint8_t reg;	/* register or NOREG */
+	uint16_t reg;	/* virtual register (IR_VREG0 and up) or NOREG */
 	uint8_t width;	/* scalar width in bytes (1, 2, 4, 8) */
 	uint16_t flags;	/* enum vflag */
 	uint8_t bits;	/* 0 <= value < 2^bits (a range the packet loads rely on), 0 unknown */
 	int16_t shadow;	/* slot this one is a copy of, or -1 */
-	int16_t spill;	/* value also at fp - spill (0: nowhere) */
 	int64_t num;	/* VK_NUM value, VK_PKT offset, VK_STACK frame offset */
 	int ref;	/* index in the constants table: Lua value or ctype, 0 if none */
 	int layer;	/* the dissector's layer in facts.layer, 0 if none */
@@ -170,9 +171,9 @@ struct ctx {
 	/* variables: LuaJIT slots, then our temporaries */
 	struct var v[MAX_SLOTS];
 	int tmp;		/* first temporary slot */
-	int16_t spill_off[MAX_SLOTS];
 	int stack_top;		/* bytes of stack in use */
-	int8_t owner[11];	/* register -> slot that owns it, -1 free */
+	int16_t owner[MAX_VREGS]; /* register -> slot that owns it, -1 none (up to nvregs) */
+	int ctx_reg;		/* the virtual register that keeps the context */
 	int16_t joinidx[MAX_BC]; /* bytecode pc -> index in jpool, -1 none */
 	int16_t loopidx[MAX_BC]; /* loop header pc -> its layout in jpool, -1 none */
 	int looplabel[MAX_BC];	/* loop header pc -> the label its back edges jump to */
@@ -211,12 +212,11 @@ struct ctx {
 	struct hint hints[MAX_HINTS];
 	int nhints;
 	bool restart;
-	unsigned locked;	/* registers the current instruction still reads */
 	int keep[2];		/* slots the current instruction still reads (after a call
 				** or a join's moves), -1 none */
 
 	unsigned broken;	/* mutation switches on for this compile (BROKEN) */
-	struct edge_snapshot *snap; /* for tr_jmp to undo a tried edge (var.c) */
+	struct var_state *snap;	/* the variables before an edge block (var.c) */
 
 	/* errors */
 	jmp_buf jb;
@@ -268,37 +268,32 @@ int k_dup(struct ctx *C, int ref);
 void v_set_lua(struct ctx *C, int slot, int idx);
 bool k_isstring(struct ctx *C, int ref, const char **s, size_t *len);
 
-/* var.c: variables, registers, spills, joins */
+/* var.c: variables, virtual registers, joins */
 void v_init(struct ctx *C);
 void v_const(struct ctx *C, int slot, int64_t n);
 void v_def(struct ctx *C, int slot);
 void v_copy(struct ctx *C, int dst, int src);
 struct var *v_src(struct ctx *C, int slot);
 int v_reg(struct ctx *C, int slot);
-int v_reg_into(struct ctx *C, int slot, int reg);
+void v_load_arg(struct ctx *C, int slot, int reg);
+int vreg_new(struct ctx *C);
 int v_newreg(struct ctx *C, int slot);
-int r_scratch(struct ctx *C, unsigned avoid_mask);
-void r_reserve(struct ctx *C, int reg);
-void r_call_clobber(struct ctx *C, int pc);
-void r_clobbered(struct ctx *C);
+int r_scratch(struct ctx *C);
 void v_drop_dead(struct ctx *C, int pc);
 void v_join_edge(struct ctx *C, int target);
 void v_loop_edge(struct ctx *C, int header);
 bool v_join_needs_deref(struct ctx *C, int target);
-struct edge_snapshot;
-struct edge_snapshot *v_edge_snapshot_new(void);
-void v_edge_try(struct ctx *C, int target, struct edge_snapshot *s);
-void v_edge_undo(struct ctx *C, int target, const struct edge_snapshot *s);
-int r_available(const struct ctx *C, unsigned avoid);
-int v_peek(struct ctx *C, int slot, unsigned avoid);
-void pmove(struct ctx *C, const uint8_t *dst, const uint8_t *src, int n, unsigned busy);
-unsigned join_regs(struct ctx *C, int target);
+struct var_state;
+struct var_state *v_state_new(void);
+void v_state_save(struct ctx *C, struct var_state *s);
+void v_state_restore(struct ctx *C, const struct var_state *s);
+int v_peek(struct ctx *C, int slot);
+void pmove(struct ctx *C, const uint16_t *dst, const uint16_t *src, int n);
 int v_root(struct ctx *C, int slot);
 bool v_kept(const struct ctx *C, int s);
 int alu_dst(struct ctx *C, int dst, int a);
 void v_join_enter(struct ctx *C, int pc);
 void v_rt(struct ctx *C, int slot, int reg, int ptr, int width, int flags);
-int v_spill_off(struct ctx *C, int slot);
 bool v_isconst(const struct var *v);
 int stack_alloc(struct ctx *C, int size);
 
@@ -329,7 +324,7 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 		 int src);
 bool bi_call(struct ctx *C, const char *name, int a, int nargs);
 void pk_field(struct ctx *C, int dst, int base, const char *name);
-int pk_clamp(struct ctx *C, int r, bool u64, unsigned avoid);
+int pk_clamp(struct ctx *C, int r, bool u64);
 void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxslot);
 void mem_load(struct ctx *C, int dst, int base, const struct cfield *f);
 void mem_store(struct ctx *C, int base, const struct cfield *f, int src);

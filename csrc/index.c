@@ -54,7 +54,7 @@ static void scalar_read(struct ctx *C, int dst, int rd, const struct cfield *f, 
 		emit(C, BPF_ALU64 | BPF_ARSH | BPF_K, rd, 0, 0, 64 - f->size * 8);
 	}
 	v_rt(C, dst, rd, PK_SCALAR, f->size, flags | (netorder ? VF_NETORD : 0));
-	C->v[dst].reg = (uint8_t)rd;
+	C->v[dst].reg = (uint16_t)rd;
 	if (!f->issigned && f->size < 8)
 		C->v[dst].bits = (uint8_t)(f->bpos >= 0 ? f->bsize : f->size * 8);
 }
@@ -63,10 +63,8 @@ static void scalar_read(struct ctx *C, int dst, int rd, const struct cfield *f, 
 static void load_scalar(struct ctx *C, int dst, int reg, int off, const struct cfield *f,
 			bool netorder)
 {
-	C->locked |= 1u << reg;
 	v_def(C, dst);
 	int rd = v_newreg(C, dst);
-	C->locked = 0;
 	emit(C, BPF_LDX | BPF_MEM | size_code(C, f->size), rd, reg, (int16_t)off, 0);
 	scalar_read(C, dst, rd, f, netorder);
 }
@@ -87,8 +85,7 @@ static void pk_member(struct ctx *C, int dst, int base, const struct cfield *f)
 /* buf[i] = src (dst < 0) or dst = buf[i] with a run-time i, on a stack
 ** array of numbers: i is checked against the array's length first (an index
 ** outside it reads 0 and writes nothing, as README says), so the verifier
-** sees an access inside the array.  Every register is taken before the
-** check, so that no spill happens on one path only. */
+** sees an access inside the array. */
 static void stack_at(struct ctx *C, int base, int keyslot, int dst, int src)
 {
 	struct var *b = v_src(C, base);
@@ -105,20 +102,16 @@ static void stack_at(struct ctx *C, int base, int keyslot, int dst, int src)
 	int frame = (int)b->num; /* the array is at fp - frame */
 	check_scalar(C, keyslot, "an array index");
 	int rk = v_reg(C, keyslot);
-	C->locked |= 1u << rk;
 	int rs = -1;
 	if (dst < 0) {
 		rs = v_reg(C, src);
-		C->locked |= 1u << rs;
 	}
-	int t = r_scratch(C, C->locked);
-	C->locked |= 1u << t;
+	int t = r_scratch(C);
 	int rd = -1;
 	if (dst >= 0) {
 		v_def(C, dst);
 		rd = v_newreg(C, dst);
 	}
-	C->locked = 0;
 	int done = label_new(C);
 	if (rd >= 0)
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, rd, 0, 0, 0);
@@ -211,10 +204,8 @@ static bool ctx_packet_ptr(struct ctx *C, int dst, int base, int keyref, int key
 	if (!fact_member(C, v_src(C, base)->ref, name, &f))
 		return false;
 	int rb = v_reg(C, base);
-	C->locked |= 1u << rb;
 	v_def(C, dst);
 	int rd = v_newreg(C, dst);
-	C->locked = 0;
 	emit(C, BPF_LDX | BPF_MEM | BPF_W, rd, rb, (int16_t)f.off, 0);
 	v_rt(C, dst, rd, end ? PK_PKTEND : PK_PKTPTR, 8, 0);
 	return true;
@@ -251,7 +242,6 @@ static void pk_index(struct ctx *C, int dst, int base, int keyslot, int keyref, 
 		C->v[dst] = keep;
 		C->v[dst].shadow = -1;
 		C->v[dst].reg = NOREG;
-		C->v[dst].spill = 0;
 		C->v[dst].num += f.off;
 		C->v[dst].ref = f.ctype;
 		C->v[dst].layer = 0;
@@ -346,11 +336,10 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		f.off += (int)b->num; /* inside an array or struct member of the context */
 		if (f.isagg) {
 			/* the verifier refuses moved context pointers: keep R6, add the offset later */
-			int reg = b->reg;
-			if (reg != 6)
+			if (b->reg != C->ctx_reg)
 				bpfc_fail(C, "context member of a copied context");
 			v_def(C, dst);
-			C->v[dst] = (struct var){.kind = VK_RT, .ptr = PK_CTX, .reg = 6, .shadow = -1,
+			C->v[dst] = (struct var){.kind = VK_RT, .ptr = PK_CTX, .reg = (uint16_t)C->ctx_reg, .shadow = -1,
 						 .width = 8, .num = f.off, .ref = f.ctype};
 			return;
 		}
@@ -422,9 +411,7 @@ static void store(struct ctx *C, int reg, int off, int size, int src)
 	}
 	if (s->kind == VK_RT && s->ptr == PK_MAPVAL)
 		bpfc_fail(C, "storing a map value pointer; index it first (v[0] or v.field)");
-	C->locked |= 1u << reg;
-	int rs = v_peek(C, src, C->locked);
-	C->locked = 0;
+	int rs = v_peek(C, src);
 	emit(C, BPF_STX | BPF_MEM | size_code(C, size), reg, rs, (int16_t)off, 0);
 }
 

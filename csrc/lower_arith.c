@@ -66,7 +66,6 @@ static bool pkt_shift(struct ctx *C, int dst, int a, int bslot, int64_t n, bool 
 		v_def(C, dst);
 		C->v[dst] = keep;
 		C->v[dst].reg = NOREG;
-		C->v[dst].spill = 0;
 		C->v[dst].shadow = -1;
 		C->v[dst].num = sub ? keep.num - n : keep.num + n;
 		return true;
@@ -76,17 +75,14 @@ static bool pkt_shift(struct ctx *C, int dst, int a, int bslot, int64_t n, bool 
 	int rb = -1;
 	if (bslot >= 0) {
 		rb = v_reg(C, bslot);
-		C->locked |= 1u << rb;
 	}
 	int rd = alu_dst(C, dst, a);
 	if (rb >= 0 && !(v_src(C, bslot)->bits && v_src(C, bslot)->bits <= 30)) {
 		/* an amount of unknown range: clamped first, so the offset cannot wrap */
-		int t = r_scratch(C, C->locked | 1u << rd);
+		int t = r_scratch(C);
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, rb, 0, 0);
-		C->locked |= 1u << rd | 1u << t;
-		rb = pk_clamp(C, t, v_src(C, bslot)->flags & VF_U64, C->locked);
+		rb = pk_clamp(C, t, v_src(C, bslot)->flags & VF_U64);
 	}
-	C->locked = 0;
 	if (rb >= 0)
 		emit(C, BPF_ALU64 | (sub ? BPF_SUB : BPF_ADD) | BPF_X, rd, rb, 0, 0);
 	else
@@ -162,12 +158,8 @@ static void sdiv_reg(struct ctx *C, int rd, int rb, bool mod)
 {
 	/* No test for b == 0 is needed: the kernel's |a| / 0 == 0 and |a| % 0 == |a|
 	** make both sequences come out at 0 and a (spec/semantics_spec.lua). */
-	unsigned keep = C->locked;
-	C->locked |= 1u << rd | 1u << rb;
-	int ta = r_scratch(C, C->locked);
-	C->locked |= 1u << ta;
-	int tb = r_scratch(C, C->locked);
-	C->locked = keep;
+	int ta = r_scratch(C);
+	int tb = r_scratch(C);
 	alu_x(C, BPF_MOV, ta, rd); /* ta < 0 when the signs differ */
 	alu_x(C, BPF_XOR, ta, rb);
 	alu_x(C, BPF_MOV, tb, rb);
@@ -201,10 +193,7 @@ static void sdiv_reg(struct ctx *C, int rd, int rb, bool mod)
 /* rd = rd ^ y for a constant y >= 2, by squaring. */
 static void pow_const(struct ctx *C, int rd, uint64_t y)
 {
-	unsigned keep = C->locked;
-	C->locked |= 1u << rd;
-	int base = r_scratch(C, C->locked);
-	C->locked = keep;
+	int base = r_scratch(C);
 	alu_x(C, BPF_MOV, base, rd);
 	int top = 63 - __builtin_clzll((unsigned long long)y);
 	for (int b = top - 1; b >= 0; b--) {
@@ -301,15 +290,13 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 	int rb = -1;
 	if (!bk) {
 		rb = v_reg(C, bslot);
-		C->locked |= 1u << rb;
 	}
 	int rd = alu_dst(C, dst, a);
 	if (rb == rd) { /* x op x: the divisor must outlive the dividend's changes */
-		int t = r_scratch(C, C->locked | 1u << rd);
+		int t = r_scratch(C);
 		alu_x(C, BPF_MOV, t, rb);
 		rb = t;
 	}
-	C->locked |= 1u << rd;
 	if (op == AR_POW) {
 		if (y > 1)
 			pow_const(C, rd, (uint64_t)y);
@@ -322,7 +309,6 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 	} else {
 		alu_x(C, alu_op[op], rd, rb);
 	}
-	C->locked = 0;
 	struct var *d = &C->v[dst];
 	d->ptr = PK_SCALAR;
 	d->width = 0; /* computed, not read from a field: ntoh swaps 4 bytes */

@@ -89,11 +89,11 @@ void v_set_lua(struct ctx *C, int slot, int idx)
 			return;
 		}
 		/* the program's context by name (skb in a function without
-		** parameters): r6 holds it from the first instruction on */
+		** parameters): ctx_reg holds it from the first instruction on */
 		if (k->context && C->ctx_pinned) {
 			v->kind = VK_RT;
 			v->ptr = PK_CTX;
-			v->reg = 6;
+			v->reg = (uint16_t)C->ctx_reg;
 			v->width = 8;
 			v->num = 0;
 			v->layer = 0;

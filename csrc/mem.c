@@ -81,16 +81,15 @@ static int stage(struct ctx *C, int slot, int size, const char *what)
 		emit(C, BPF_ST | BPF_MEM | size_code(size), BPF_REG_10, 0, (int16_t)-off,
 		     (int32_t)v->num);
 	else {
-		int r = v_peek(C, slot, C->locked);
+		int r = v_peek(C, slot);
 		emit(C, BPF_STX | BPF_MEM | size_code(size), BPF_REG_10, r, (int16_t)-off, 0);
 	}
 	return off;
 }
 
-/* R1 = the map, R2 = &key, with R0-R5 made free for the helper. */
+/* R1 = the map, R2 = &key. */
 static void map_args(struct ctx *C, int mapref, int koff)
 {
-	r_call_clobber(C, C->pc);
 	emit_map_fd(C, BPF_REG_1, mapref);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -koff);
@@ -101,7 +100,6 @@ void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot)
 	int mapref = v_src(C, mapslot)->ref;
 	map_args(C, mapref, stage(C, keyslot, key_size(C, mapref), "key"));
 	emit_call(C, BPF_FUNC_map_lookup_elem, -1);
-	r_clobbered(C);
 	v_def(C, dst);
 	v_rt(C, dst, BPF_REG_0, PK_MAPVAL, 8, VF_NULL);
 	C->v[dst].ref = fact_val_type(C, map_facts(C, mapref));
@@ -117,7 +115,6 @@ void map_update(struct ctx *C, int mapslot, int keyslot, int valslot)
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -voff);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, BPF_ANY);
 	emit_call(C, BPF_FUNC_map_update_elem, -1);
-	r_clobbered(C);
 }
 
 void map_delete(struct ctx *C, int mapslot, int keyslot)
@@ -125,7 +122,6 @@ void map_delete(struct ctx *C, int mapslot, int keyslot)
 	int mapref = v_src(C, mapslot)->ref;
 	map_args(C, mapref, stage(C, keyslot, key_size(C, mapref), "key"));
 	emit_call(C, BPF_FUNC_map_delete_elem, -1);
-	r_clobbered(C);
 }
 
 /* A map value not yet checked for NULL gets a jump over the access; returns
@@ -147,11 +143,11 @@ int null_guard(struct ctx *C, int slot)
 ** safe to add to: kept when it lies in [-2^31, 2^31) (uint64: [0, 2^31)), else
 ** replaced by 2^31 - 1, which is past the end of any packet, so that a sum
 ** cannot wrap around into the packet.  Returns the register that holds it. */
-int pk_clamp(struct ctx *C, int r, bool u64, unsigned avoid)
+int pk_clamp(struct ctx *C, int r, bool u64)
 {
 	if (BROKEN(C, pkt_bounds))
 		return r;
-	int t = r_scratch(C, avoid | 1u << r);
+	int t = r_scratch(C);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, r, 0, 0);
 	if (!u64)
 		emit(C, BPF_ALU64 | BPF_SUB | BPF_K, t, 0, 0, INT32_MIN);
@@ -161,6 +157,13 @@ int pk_clamp(struct ctx *C, int r, bool u64, unsigned avoid)
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, r, 0, 0, INT32_MAX);
 	emit_label(C, in_range);
 	return r;
+}
+
+/* A classic packet load reads the context from r6. */
+static void ctx_in_r6(struct ctx *C)
+{
+	if (!BROKEN(C, ctx_pinning))
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, C->ctx_reg, 0, 0);
 }
 
 /* dst = packet bytes at base's offset + off (+ the run-time index in idxslot). */
@@ -173,7 +176,6 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 		pk_load(C, C->tmp + 3, base, off, 4, idxslot);
 		int hi = C->v[C->tmp + 3].reg;
 		emit(C, BPF_ALU64 | BPF_LSH | BPF_K, hi, 0, 0, 32);
-		r_reserve(C, hi); /* survive the next load */
 		pk_load(C, dst, base, off + 4, 4, idxslot);
 		hi = v_reg(C, C->tmp + 3);
 		emit(C, BPF_ALU64 | BPF_OR | BPF_X, C->v[dst].reg, hi, 0, 0);
@@ -191,14 +193,13 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 			/* offset register = dissector offset + index */
 			int t = C->tmp + 4;
 			int ridx = v_reg(C, idxslot);
-			C->locked |= 1u << ridx;
 			bool known = v_src(C, idxslot)->bits && v_src(C, idxslot)->bits <= 30;
 			if (b->kind == VK_PKT) {
 				v_def(C, t);
 				int rt = v_newreg(C, t);
 				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, ridx, 0, 0);
 				if (!known)
-					pk_clamp(C, rt, v_src(C, idxslot)->flags & VF_U64, C->locked);
+					pk_clamp(C, rt, v_src(C, idxslot)->flags & VF_U64);
 				if (b->num)
 					emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rt, 0, 0, (int32_t)b->num);
 				int ib = v_src(C, idxslot)->bits;
@@ -206,13 +207,11 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 				C->v[t].bits = (uint8_t)bits_add(ib, bits_of(b->num));
 			} else {
 				int rb = v_reg(C, base);
-				C->locked |= 1u << rb;
 				v_def(C, t);
 				int rt = v_newreg(C, t);
 				if (!known) {
 					emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, ridx, 0, 0);
-					pk_clamp(C, rt, v_src(C, idxslot)->flags & VF_U64,
-						 C->locked | 1u << rt);
+					pk_clamp(C, rt, v_src(C, idxslot)->flags & VF_U64);
 					emit(C, BPF_ALU64 | BPF_ADD | BPF_X, rt, rb, 0, 0);
 				} else {
 					emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, rb, 0, 0);
@@ -222,16 +221,10 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 				v_rt(C, t, rt, PK_SCALAR, 8, 0);
 				C->v[t].bits = (uint8_t)ib;
 			}
-			C->locked = 0;
 			base = t;
 		}
 		ri = v_reg(C, base);
-		/* the offset must survive the clobber of R0-R5 if it is in one */
-		C->locked |= 1u << ri;
 	}
-	/* classic loads behave like a call: R0-R5 are clobbered */
-	r_call_clobber(C, C->pc);
-	C->locked = 0;
 	if (!C->ctx_pinned)
 		bpfc_fail(C, "packet access needs the program context (socket filter or tc)");
 	int64_t absoff = ind ? off : b->num + off;
@@ -246,7 +239,7 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 		** first, so that an offset outside the packet returns 0 as it should. */
 		bool small = obits && obits <= 30 && absoff >= 0 && absoff < (1 << 30);
 		if (!small && !BROKEN(C, pkt_bounds)) {
-			int t = r_scratch(C, 1u | 1u << ri);
+			int t = r_scratch(C);
 			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, ri, 0, 0);
 			if (absoff > INT32_MAX || absoff < INT32_MIN)
 				absoff = INT32_MAX; /* the sum is outside whatever the index is */
@@ -259,16 +252,13 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 			emit_label(C, in_range);
 			ri = t;
 			absoff = 0;
-		} else if (ri == 0) { /* r0 is the result: keep the offset elsewhere first */
-			int t = r_scratch(C, 1u | 1u << ri);
-			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, 0, 0, 0);
-			ri = t;
 		}
+		ctx_in_r6(C);
 		emit(C, BPF_LD | BPF_IND | (uint8_t)sz, 0, ri, 0, (int32_t)absoff);
 	} else {
+		ctx_in_r6(C);
 		emit(C, BPF_LD | BPF_ABS | (uint8_t)sz, 0, 0, 0, (int32_t)absoff);
 	}
-	r_clobbered(C);
 	v_rt(C, dst, 0, PK_SCALAR, width, VF_NETORD | VF_NONNEG);
 	C->v[dst].bits = (uint8_t)(8 * width);
 }
@@ -318,16 +308,14 @@ void pk_field(struct ctx *C, int dst, int base, const char *name)
 	if (b->kind == VK_PKT) {
 		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rh, 0, 0, (int32_t)b->num);
 	} else {
-		C->locked |= 1u << rh;
 		int rb = v_reg(C, base);
-		C->locked = 0;
 		emit(C, BPF_ALU64 | BPF_ADD | BPF_X, rh, rb, 0, 0);
 	}
 	/* hand hl's register to dst */
 	int hbits = (mask ? bits_of(mask) : 8) + (shift > 0 ? shift : 0);
 	int obits = bits_add(hbits, b->kind == VK_PKT ? bits_of(b->num) : b->bits);
 	C->owner[rh] = -1;
-	C->v[hl].reg = NOREG;
+	C->v[hl].reg = NOREG; /* hl's register is dst's now */
 	v_def(C, hl);
 	v_def(C, dst);
 	v_rt(C, dst, rh, PK_PKTOFF, 8, 0);
@@ -343,9 +331,6 @@ void mem_load(struct ctx *C, int dst, int base, const struct cfield *f)
 		bpfc_fail(C, "probe reads of aggregates are not supported; read a number member");
 	int off = stack_alloc(C, 8);
 	int rb = v_reg(C, base);
-	C->locked |= 1u << rb;
-	r_call_clobber(C, C->pc);
-	C->locked = 0;
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, rb, 0, 0);
 	if (f->off)
 		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, f->off);
@@ -353,13 +338,12 @@ void mem_load(struct ctx *C, int dst, int base, const struct cfield *f)
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_1, 0, 0, -off);
 	emit_call(C, BPF_FUNC_probe_read, -1);
-	r_clobbered(C);
 	v_def(C, dst);
 	int rd = v_newreg(C, dst);
 	emit(C, BPF_LDX | BPF_MEM | size_code(f->size), rd, BPF_REG_10, (int16_t)-off, 0);
 	v_rt(C, dst, rd, f->isptr ? PK_PROBE : PK_SCALAR, f->size,
 	     f->issigned || f->isptr ? 0 : f->size == 8 ? VF_U64 : VF_NONNEG);
-	C->v[dst].reg = (uint8_t)rd;
+	C->v[dst].reg = (uint16_t)rd;
 	if (f->isptr)
 		C->v[dst].ref = f->ctype;
 }

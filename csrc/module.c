@@ -108,13 +108,13 @@ static void compile_once(struct ctx *C)
 	C->cmp.state = 0;
 	C->pc = 0;
 
-	/* R6 keeps the context: classic packet loads and some helpers need it */
-	if (!BROKEN(C, ctx_pinning))
-		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);
+	/* a register keeps the context: classic packet loads (which read it
+	** from r6) and some helpers need it */
+	C->ctx_reg = vreg_new(C);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, C->ctx_reg, 1, 0, 0);
 	C->ctx_pinned = true;
 	if (C->nparams > 0) {
-		v_rt(C, 0, NOREG, PK_CTX, 8, 0);
-		C->v[0].reg = 6;
+		v_rt(C, 0, C->ctx_reg, PK_CTX, 8, 0);
 		C->v[0].ref = C->facts.ctx_ctype ? k_dup(C, C->facts.ctx_ctype) : 0;
 		for (int s = 1; s < C->nparams; s++)
 			C->v[s].kind = VK_NIL;
@@ -240,7 +240,7 @@ static int l_compile(lua_State *L)
 	if (!M->C) {
 		M->C = calloc(1, sizeof(struct ctx));
 		if (M->C)
-			M->C->snap = v_edge_snapshot_new();
+			M->C->snap = v_state_new();
 		if (!M->C || !M->C->snap)
 			return luaL_error(L, "bpf: out of memory");
 	}
@@ -336,7 +336,7 @@ static int l_decode(lua_State *L)
 		return luaL_error(L, "bpf: cannot decode while a program is being compiled");
 	if (!M->C && !(M->C = calloc(1, sizeof(struct ctx))))
 		return luaL_error(L, "bpf: out of memory");
-	if (!M->C->snap && !(M->C->snap = v_edge_snapshot_new()))
+	if (!M->C->snap && !(M->C->snap = v_state_new()))
 		return luaL_error(L, "bpf: out of memory");
 	lua_settop(L, 1);
 	lua_pushcfunction(L, decode_protected);

@@ -158,12 +158,19 @@ static void *take(struct ctx *C, size_t size, bool zero)
 	return p;
 }
 
+/* Reaching sets over every virtual register: nb x (NREG + nv) ints. */
+static bool split_webs(int nb, int nv)
+{
+	return (size_t)nb * (size_t)(NREG + nv) <= (1u << 20);
+}
+
 static bool ra_reserve(struct ctx *C, int n, int nb, int nv)
 {
 	size_t maxdefs = 1 + (size_t)nv + (size_t)n * (2 + NREG), words = (MAX_WEBS + 63) / 64;
+	size_t names = NREG + (split_webs(nb, nv) ? (size_t)nv : 0);
 	size_t need = 64 * 16 + (size_t)n * (sizeof(struct operands) + 6 * sizeof(int) + NREG * sizeof(int) +
 					      2 * sizeof(int)) +
-		      maxdefs * (2 * sizeof(int) + 2) + (size_t)nb * (NREG * sizeof(int) + 1 + 4 * sizeof(int) + 16) +
+		      maxdefs * (2 * sizeof(int) + 2) + (size_t)(nb + 1) * (names * sizeof(int) + 1 + 4 * sizeof(int) + 16) +
 		      5 * (size_t)MAX_WEBS + MAX_WEBS * words * 8 + ((size_t)nb + 1) * words * 8 + MAX_WEBS;
 	C->ra_used = 0;
 	if (need <= C->ra_cap)
@@ -185,6 +192,8 @@ struct ra {
 	int *imp;		/* [k * NREG + r]: definition an implicit read of r reads, -1 */
 	int ndefs;
 	int nv;			/* virtual registers: IR_VREG0 .. IR_VREG0 + nv - 1 */
+	bool split;		/* virtual registers are split into webs (by_web) */
+	int nnames;		/* registers the reaching sets follow */
 	int *parent;		/* union-find over definition ids */
 	uint16_t *def_reg;
 	bool *def_fixed;	/* an implicit operand: the register stays */
@@ -220,12 +229,26 @@ static bool unite(struct ra *a, int x, int y)
 }
 
 
-/* A virtual register is one web: all its definitions are the one id
-** 1 + (v - IR_VREG0), read by every use, so it needs no reaching sets. */
+/* Registers as indexes of the reaching sets: r0..r9, then the virtual ones. */
+static int name_of(int r)
+{
+	return r < NREG ? r : NREG + (r - IR_VREG0);
+}
+
+/* A virtual register is one web when the program is too big for reaching
+** sets over all of them (split false): all its definitions are the one id
+** 1 + (v - IR_VREG0), read by every use.  Otherwise it is split into webs
+** like a BPF register, so that one the translator writes again afresh
+** (`rx = rr` at the end of a sequence that used rx) may get another. */
 static int vdef(const struct ra *a, int v)
 {
 	(void)a;
 	return 1 + (v - IR_VREG0);
+}
+
+static bool by_web(const struct ra *a, int r)
+{
+	return is_virtual(r) && !a->split;
 }
 
 /* Number every definition: the entry's r1 is 0, the virtual registers
@@ -251,7 +274,7 @@ static bool number_defs(struct ctx *C, const struct ir_func *f, struct ra *a)
 	int d = 0;
 	a->def_reg[d] = 1;
 	a->def_fixed[d++] = true;
-	for (int v = 0; v < a->nv; v++)
+	for (int v = 0; v < a->nv && !a->split; v++)
 		a->def_reg[d++] = (uint16_t)(IR_VREG0 + v);
 	for (int k = 0; k < n; k++) {
 		const struct ir_ins *in = &C->ir[f->first + k];
@@ -259,13 +282,13 @@ static bool number_defs(struct ctx *C, const struct ir_func *f, struct ra *a)
 		a->def_dst[k] = a->def_src[k] = a->use_dst[k] = a->use_src[k] = -1;
 		for (unsigned m = o.uses; m; m &= m - 1) /* instructions no block holds read nothing */
 			a->imp[k * NREG + __builtin_ctz(m)] = -1;
-		if (o.def_dst && is_virtual(in->dst)) {
+		if (o.def_dst && by_web(a, in->dst)) {
 			a->def_dst[k] = vdef(a, in->dst);
 		} else if (o.def_dst) {
 			a->def_reg[d] = in->dst;
 			a->def_dst[k] = d++;
 		}
-		if (o.def_src && is_virtual(in->src)) {
+		if (o.def_src && by_web(a, in->src)) {
 			a->def_src[k] = vdef(a, in->src);
 		} else if (o.def_src) {
 			a->def_reg[d] = in->src;
@@ -294,10 +317,10 @@ static bool walk_block(struct ctx *C, const struct ir_func *f, struct ra *a,
 		const struct ir_ins *in = &C->ir[i];
 		const struct operands *o = &a->ops[k];
 		if (o->use_dst &&
-		    (a->use_dst[k] = is_virtual(in->dst) ? vdef(a, in->dst) : cur[in->dst]) < 0)
+		    (a->use_dst[k] = by_web(a, in->dst) ? vdef(a, in->dst) : cur[name_of(in->dst)]) < 0)
 			return false;
 		if (o->use_src &&
-		    (a->use_src[k] = is_virtual(in->src) ? vdef(a, in->src) : cur[in->src]) < 0)
+		    (a->use_src[k] = by_web(a, in->src) ? vdef(a, in->src) : cur[name_of(in->src)]) < 0)
 			return false;
 		for (unsigned m = o->uses; m; m &= m - 1) { /* implicit reads */
 			int r = __builtin_ctz(m);
@@ -305,10 +328,10 @@ static bool walk_block(struct ctx *C, const struct ir_func *f, struct ra *a,
 		}
 		if (o->rmw)
 			*changed |= unite(a, a->use_dst[k], a->def_dst[k]);
-		if (o->def_dst && !is_virtual(in->dst))
-			cur[in->dst] = a->def_dst[k];
-		if (o->def_src && !is_virtual(in->src))
-			cur[in->src] = a->def_src[k];
+		if (o->def_dst && !by_web(a, in->dst))
+			cur[name_of(in->dst)] = a->def_dst[k];
+		if (o->def_src && !by_web(a, in->src))
+			cur[name_of(in->src)] = a->def_src[k];
 		int d = a->def_first[k];
 		for (unsigned m = o->defs; m; m &= m - 1)
 			cur[__builtin_ctz(m)] = d++;
@@ -330,13 +353,14 @@ static bool has_back_edge(const struct ctx *C)
 /* Webs: definitions joined through the uses they reach, to a fixed point. */
 static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 {
-	int nb = C->nblk;
-	int (*out)[NREG] = take(C, sizeof(*out) * (size_t)nb, false);
+	int nb = C->nblk, nn = a->nnames;
+	int *out = take(C, sizeof(int) * (size_t)nb * (size_t)nn, false);
+	int *cur = take(C, sizeof(int) * (size_t)nn, false);
 	bool *done = take(C, (size_t)nb, true);
 	int *pstart = take(C, sizeof(int) * ((size_t)nb + 1), true);
 	int *pred = take(C, sizeof(int) * 2 * (size_t)nb, false);
 	int *fill = take(C, sizeof(int) * (size_t)nb, false);
-	if (!out || !done || !pstart || !pred || !fill)
+	if (!out || !cur || !done || !pstart || !pred || !fill)
 		return false;
 	for (int p = 0; p < nb; p++) /* predecessors: pred[pstart[k] .. pstart[k + 1]) */
 		for (int e = 0; e < 2; e++)
@@ -353,8 +377,7 @@ static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 	for (int round = 0; changed && ok; round++) {
 		changed = false;
 		for (int k = 0; k < nb && ok; k++) {
-			int cur[NREG];
-			for (int r = 0; r < NREG; r++)
+			for (int r = 0; r < nn; r++)
 				cur[r] = -1;
 			if (k == 0)
 				cur[1] = 0; /* the context */
@@ -362,8 +385,9 @@ static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 				int p = pred[q];
 				if (!done[p])
 					continue;
-				for (int r = 0; r < NREG; r++) {
-					int u = out[p][r];
+				const int *po = out + (size_t)p * (size_t)nn;
+				for (int r = 0; r < nn; r++) {
+					int u = po[r];
 					if (u < 0)
 						continue;
 					if (cur[r] < 0)
@@ -373,8 +397,9 @@ static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 				}
 			}
 			ok = walk_block(C, f, a, &C->blk[k], cur, &changed);
-			bool same = done[k] && !memcmp(out[k], cur, sizeof(cur));
-			memcpy(out[k], cur, sizeof(cur));
+			int *ko = out + (size_t)k * (size_t)nn;
+			bool same = done[k] && !memcmp(ko, cur, sizeof(int) * (size_t)nn);
+			memcpy(ko, cur, sizeof(int) * (size_t)nn);
 			changed |= !same;
 			done[k] = true;
 		}
@@ -528,50 +553,92 @@ static bool build_interference(struct ctx *C, const struct ir_func *f, struct ra
 	return true;
 }
 
+/* Colour web w, or (partner_only) only when a copy partner's register is
+** free for it.  Returns whether it got one. */
+static bool color_one(struct ra *a, int w, bool *done, uint16_t *want, bool partner_only)
+{
+	uint16_t taken = 0, avoid = 0;
+	const uint64_t *row = a->adj + (size_t)w * (size_t)a->words;
+	for (int word = 0; word < a->words; word++)
+		for (uint64_t bits = row[word]; bits; bits &= bits - 1) {
+			int v = word * 64 + __builtin_ctzll(bits);
+			if (done[v])
+				taken |= (uint16_t)(1u << a->color[v]);
+			else
+				avoid |= want[v];
+		}
+	int pick = -1;
+	for (int c = 0; c < a->ncopies && pick < 0; c++) { /* a copy partner's */
+		int d = a->copies[c][0], s = a->copies[c][1];
+		int other = d == w ? s : s == w ? d : -1;
+		if (other >= 0 && done[other] && !(taken >> a->color[other] & 1))
+			pick = a->color[other];
+	}
+	if (partner_only && pick < 0)
+		return false;
+	for (int r = 0; r < NREG && pick < 0; r++) /* one further along its copies */
+		if ((want[w] >> r & 1) && !(taken >> r & 1))
+			pick = r;
+	if (pick < 0 && a->orig[w] < NREG && !(taken >> a->orig[w] & 1))
+		pick = a->orig[w];
+	for (int r = 0; r < NREG && pick < 0; r++)
+		if (!((taken | avoid) >> r & 1))
+			pick = r;
+	for (int r = 0; r < NREG && pick < 0; r++)
+		if (!(taken >> r & 1))
+			pick = r;
+	if (pick < 0)
+		return false;
+	a->color[w] = (uint8_t)pick;
+	done[w] = true;
+	for (int c = 0; c < a->ncopies; c++) {
+		int d = a->copies[c][0], s = a->copies[c][1];
+		int other = d == w ? s : s == w ? d : -1;
+		if (other >= 0)
+			want[other] |= (uint16_t)(1u << pick);
+	}
+	return true;
+}
+
 /* Greedy colouring: fixed webs keep their register; the others, in order,
-** take a copy partner's register, else their own, else the lowest free. */
+** take a copy partner's register, else one that no neighbour's copy partner
+** holds (so that neighbour can share its partner's register later: a value
+** computed early does not take the r0 the return value is copied to), else
+** any free one.  A web of a BPF register tries its own register first. */
 static bool color_webs(struct ctx *C, struct ra *a)
 {
 	bool *done = take(C, (size_t)a->nwebs, true);
-	if (!done)
+	uint16_t *want = take(C, sizeof(uint16_t) * (size_t)a->nwebs, true); /* partners' colours */
+	if (!done || !want)
 		return false;
 	for (int w = 0; w < a->nwebs; w++)
 		if (a->fixed[w]) {
-			a->color[w] = a->orig[w];
+			a->color[w] = (uint8_t)a->orig[w];
 			done[w] = true;
 		}
-	bool ok = true;
-	for (int w = 0; w < a->nwebs && ok; w++) {
+	for (int w = 0; w < a->nwebs; w++)
 		if (done[w])
-			continue;
-		uint16_t taken = 0;
-		const uint64_t *row = a->adj + (size_t)w * (size_t)a->words;
-		for (int word = 0; word < a->words; word++)
-			for (uint64_t bits = row[word]; bits; bits &= bits - 1) {
-				int v = word * 64 + __builtin_ctzll(bits);
-				if (done[v])
-					taken |= (uint16_t)(1u << a->color[v]);
+			want[w] = (uint16_t)(1u << a->color[w]);
+	/* along chains of copies (r0 = rx; rx = rr: rr wants r0 too), a few links deep */
+	for (int round = 0; round < 4; round++)
+		for (int c = 0; c < a->ncopies; c++)
+			for (int e = 0; e < 2; e++) {
+				int x = a->copies[c][e], y = a->copies[c][!e];
+				if (!done[y])
+					want[y] |= want[x];
 			}
-		int pick = -1;
-		for (int c = 0; c < a->ncopies && pick < 0; c++) { /* a copy partner's */
-			int d = a->copies[c][0], s = a->copies[c][1];
-			int other = d == w ? s : s == w ? d : -1;
-			if (other >= 0 && done[other] && !(taken >> a->color[other] & 1))
-				pick = a->color[other];
-		}
-		if (pick < 0 && a->orig[w] < NREG && !(taken >> a->orig[w] & 1))
-			pick = a->orig[w];
-		for (int r = 0; r < NREG && pick < 0; r++)
-			if (!(taken >> r & 1))
-				pick = r;
-		if (pick < 0)
-			ok = false;
-		else {
-			a->color[w] = (uint8_t)pick;
-			done[w] = true;
-		}
+	/* first the webs a coloured copy partner can share with, as long as that
+	** makes more of them: each is one copy less */
+	for (bool more = true; more;) {
+		more = false;
+		for (int w = 0; w < a->nwebs; w++)
+			if (!done[w] && color_one(a, w, done, want, true))
+				more = true;
 	}
-	return ok;
+	for (int w = 0; w < a->nwebs; w++)
+		if (!done[w] && !color_one(a, w, done, want, false))
+			return false;
+	return true;
 }
 
 /* Rename every explicit operand; a copy into its own register goes. */
@@ -598,6 +665,8 @@ void regalloc(struct ctx *C, const struct ir_func *f)
 		return;
 	ir_cfg(C, f);
 	struct ra a = {.nv = C->nvregs - IR_VREG0};
+	a.split = split_webs(C->nblk, a.nv);
+	a.nnames = NREG + (a.split ? a.nv : 0);
 	bool ok = ra_reserve(C, f->n, C->nblk, a.nv) && number_defs(C, f, &a) && build_webs(C, f, &a);
 	if (ok) {
 		web_sets(C, &a);

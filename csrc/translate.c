@@ -299,7 +299,7 @@ static void compare(struct ctx *C, int op, int a, int d)
 }
 
 /* Memory (stack or map value) == string: XOR the chunks together into one register. */
-static int cmp_memstr(struct ctx *C, unsigned avoid)
+static int cmp_memstr(struct ctx *C)
 {
 	const char *s;
 	size_t len;
@@ -311,17 +311,14 @@ static int cmp_memstr(struct ctx *C, unsigned avoid)
 		base = BPF_REG_10;
 		off0 = (int)-v->num;
 	} else {
-		base = v_peek(C, C->cmp.a, avoid);
+		base = v_peek(C, C->cmp.a);
 		off0 = 0;
-		avoid |= 1u << base;
 	}
 	size_t n = len < (size_t)size ? len + 1 : len; /* include the terminating NUL */
 	if (n > (size_t)size)
 		bpfc_fail(C, "string \"%s\" is longer than the memory it is compared with", s);
-	int acc = r_scratch(C, avoid | C->locked);
-	C->locked |= 1u << acc;
-	int tmp = r_scratch(C, avoid | C->locked);
-	C->locked &= ~(1u << acc);
+	int acc = r_scratch(C);
+	int tmp = r_scratch(C);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, acc, 0, 0, 0);
 	for (size_t i = 0; i < n;) {
 		int w = n - i >= 4 ? 4 : n - i >= 2 ? 2 : 1;
@@ -341,7 +338,7 @@ static int cmp_memstr(struct ctx *C, unsigned avoid)
 
 /* The conditional branch of a pending compare to label (inverted: taken
 ** when it fails), its operands read where they are now. */
-static void emit_branch(struct ctx *C, const struct pcmp *cmp, unsigned avoid, bool invert,
+static void emit_branch(struct ctx *C, const struct pcmp *cmp, bool invert,
 			int label)
 {
 	static const uint8_t inverse[16] = {
@@ -352,18 +349,18 @@ static void emit_branch(struct ctx *C, const struct pcmp *cmp, unsigned avoid, b
 	uint8_t jop = invert ? inverse[cmp->jop >> 4] : cmp->jop;
 	if (cmp->strref) {
 		C->cmp = *cmp;
-		int acc = cmp_memstr(C, avoid);
+		int acc = cmp_memstr(C);
 		emit_jmp(C, BPF_JMP | jop | BPF_K, acc, 0, 0, label);
 		return;
 	}
-	int ra = v_peek(C, cmp->a, avoid);
+	int ra = v_peek(C, cmp->a);
 	if (cmp->b >= 0) {
-		int rb = v_peek(C, cmp->b, avoid | 1u << ra);
+		int rb = v_peek(C, cmp->b);
 		emit_jmp(C, BPF_JMP | jop | BPF_X, ra, rb, 0, label);
 	} else if (fits_imm(cmp->imm)) {
 		emit_jmp(C, BPF_JMP | jop | BPF_K, ra, 0, (int32_t)cmp->imm, label);
 	} else {
-		int rb = r_scratch(C, avoid | 1u << ra);
+		int rb = r_scratch(C);
 		emit_mov_imm(C, rb, cmp->imm);
 		emit_jmp(C, BPF_JMP | jop | BPF_X, ra, rb, 0, label);
 	}
@@ -388,12 +385,9 @@ static void for_range(struct ctx *C, const struct pcmp *cmp)
 **     if not <cond> goto fall;  <edge work>; <moves>; goto target;  fall: */
 static void jmp_edge_block(struct ctx *C, const struct pcmp *cmp, int target, bool back)
 {
-	struct var saved_v[MAX_SLOTS];
-	int8_t saved_owner[11];
 	int fall = label_new(C);
-	emit_branch(C, cmp, 0, true, fall);
-	memcpy(saved_v, C->v, sizeof(saved_v));
-	memcpy(saved_owner, C->owner, sizeof(saved_owner));
+	emit_branch(C, cmp, true, fall);
+	v_state_save(C, C->snap);
 	if (cmp->null_slot >= 0 && cmp->nonnull_on_jump)
 		C->v[cmp->null_slot].flags &= ~VF_NULL;
 	if (cmp->copy_dst >= 0) {
@@ -425,8 +419,7 @@ static void jmp_edge_block(struct ctx *C, const struct pcmp *cmp, int target, bo
 		v_join_edge(C, target);
 		emit_ja(C, target);
 	}
-	memcpy(C->v, saved_v, sizeof(saved_v));
-	memcpy(C->owner, saved_owner, sizeof(saved_owner));
+	v_state_restore(C, C->snap);
 	emit_label(C, fall);
 }
 
@@ -461,47 +454,20 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	}
 	if (nv && cmp.nonnull_on_jump)
 		nv->flags &= ~VF_NULL;
-	/* the compared values in registers before the join's moves take the free
-	** ones, and those moves must leave them somewhere */
+	/* the compared values in registers before the join's moves, which must
+	** leave them somewhere: the compare reads them after the moves */
 	if (!cmp.strref) {
-		int ra = v_reg(C, cmp.a);
-		if (cmp.b >= 0) {
-			C->locked |= 1u << ra;
+		v_reg(C, cmp.a);
+		if (cmp.b >= 0)
 			v_reg(C, cmp.b);
-			C->locked = 0;
-		}
 	}
 	C->keep[0] = v_root(C, cmp.a);
 	C->keep[1] = cmp.b >= 0 ? v_root(C, cmp.b) : -1;
-	v_edge_try(C, target, C->snap);
 	v_join_edge(C, target);
 	C->keep[0] = C->keep[1] = -1;
-	unsigned avoid = join_regs(C, target);
-	int need = cmp.strref ? 2 : 0;
-	unsigned inreg = 0; /* the operands' own registers are not free for the other */
-	for (int k = 0; k < 2; k++) {
-		int slot = k ? cmp.b : cmp.a;
-		if (slot < 0)
-			continue;
-		if (v_src(C, slot)->reg == NOREG)
-			need++;
-		else
-			inreg |= 1u << v_src(C, slot)->reg;
-	}
-	if (r_available(C, avoid | inreg) < need) {
-		/* the join wants the registers the compare needs: compare first, then
-		** make the moves on the jump only */
-		v_edge_undo(C, target, C->snap);
-		if (nv)
-			nv->flags = saved;
-		jmp_edge_block(C, &cmp, target, false);
-		if (nv && !cmp.nonnull_on_jump)
-			nv->flags &= ~VF_NULL;
-		return;
-	}
 	if (nv)
 		nv->flags = cmp.nonnull_on_jump ? saved : (uint16_t)(saved & ~VF_NULL);
-	emit_branch(C, &cmp, avoid, false, target);
+	emit_branch(C, &cmp, false, target);
 	if (nv && !cmp.nonnull_on_jump)
 		nv->flags &= ~VF_NULL;
 }
@@ -605,7 +571,7 @@ static void tr_ret(struct ctx *C, int slot)
 		if (v->kind == VK_LUA)
 			bpfc_fail(C, "cannot return a Lua value (table, string or function)");
 		if (v->kind == VK_RT && v->ptr == PK_MAPVAL) { /* return the value, not the pointer */
-			int r = v_peek(C, slot, 0);
+			int r = v_peek(C, slot);
 			if (r)
 				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 0, r, 0, 0);
 			int size = 4;
@@ -618,12 +584,8 @@ static void tr_ret(struct ctx *C, int slot)
 				emit_jmp(C, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0, null);
 			emit(C, BPF_LDX | BPF_MEM | sz, 0, 0, 0, 0);
 			emit_label(C, null);
-		} else if (v->reg == 0) {
-			/* already there */
-		} else if (v->reg != NOREG || v->spill) {
-			int r = v_peek(C, slot, 0);
-			if (r != 0)
-				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 0, r, 0, 0);
+		} else if (v->reg != NOREG) {
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 0, v->reg, 0, 0);
 		} else {
 			int64_t n = 0;
 			if (v->kind == VK_NUM || v->kind == VK_PKT)

@@ -1,28 +1,28 @@
 /*
-** Variables and where they live: registers, spill slots, compile-time
-** constants and copy-on-write shadows (a MOV costs nothing until one side
-** changes).  At every basic-block join all incoming edges are made to agree
-** on the layout the first edge recorded; when that is impossible (a constant
-** on one edge, another value on the next) the compile restarts with a hint
-** to materialize that variable on every edge.
+** Variables and where they live: virtual registers, compile-time constants
+** and copy-on-write shadows (a MOV costs nothing until one side changes).
+** A run-time value lives in a virtual register of its own (vreg_new: there
+** are as many as needed, and regalloc.c gives each a BPF register or a
+** stack slot); BPF registers appear only for the moment an instruction
+** needs one (a helper's arguments in r1-r5, its result in r0, the context
+** in r6 for a classic packet load), so nothing here spills or keeps values
+** out of a call's way.  At every basic-block join all incoming edges are
+** made to agree on the layout the first edge recorded; when that is
+** impossible (a constant on one edge, another value on the next) the
+** compile restarts with a hint to materialize that variable on every edge.
 */
 #include <string.h>
 #include <stdlib.h>
 #include "core.h"
 
-#define CALLER_SAVED 0x3fu /* R0-R5 */
-#define ALLOC_ORDER {7, 8, 9, 6, 1, 2, 3, 4, 5, 0}
-
 void v_init(struct ctx *C)
 {
 	for (int s = 0; s < V_TOP(C); s++) {
 		C->v[s] = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
-		C->spill_off[s] = 0;
 	}
-	for (int r = 0; r < 11; r++)
+	for (int r = 0; r < IR_VREG0; r++)
 		C->owner[r] = -1;
 	C->stack_top = 0;
-	C->locked = 0;
 	C->keep[0] = C->keep[1] = -1;
 }
 
@@ -54,13 +54,6 @@ int stack_alloc(struct ctx *C, int size)
 	return top; /* the object is at fp - top */
 }
 
-int v_spill_off(struct ctx *C, int slot)
-{
-	if (!C->spill_off[slot])
-		C->spill_off[slot] = (int16_t)stack_alloc(C, 8);
-	return C->spill_off[slot];
-}
-
 /* Forget that a register holds slot's value (the value itself stays). */
 static void r_release(struct ctx *C, int slot)
 {
@@ -84,18 +77,13 @@ void v_def(struct ctx *C, int slot)
 			*h = *v;
 			h->shadow = -1;
 			if (h->reg != NOREG)
-				C->owner[h->reg] = (int8_t)s;
+				C->owner[h->reg] = (int16_t)s;
 		} else {
 			C->v[s].shadow = (int16_t)heir;
 		}
 	}
-	if (heir < 0) {
+	if (heir < 0)
 		r_release(C, slot);
-	} else if (v->spill && C->spill_off[slot] == v->spill) {
-		/* the heir's value is in slot's stack slot now: that stack slot belongs
-		** to the value (no slot spills there again), slot spills elsewhere */
-		C->spill_off[slot] = 0;
-	}
 	*v = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
 }
 
@@ -141,8 +129,7 @@ void v_copy(struct ctx *C, int dst, int src)
 	struct var *d = &C->v[dst], *s = &C->v[root];
 	*d = *s;
 	d->reg = NOREG;
-	d->spill = 0;
-	if (s->kind == VK_RT || (s->kind != VK_NUM && (s->reg != NOREG || s->spill)))
+	if (s->kind == VK_RT || (s->kind != VK_NUM && s->reg != NOREG))
 		d->shadow = (int16_t)root;
 	else /* constants are copied outright, even one that sits in a register: a
 	     ** shadow would tie the copy to a root whose value may change on one
@@ -150,156 +137,95 @@ void v_copy(struct ctx *C, int dst, int src)
 		d->shadow = -1;
 }
 
+/* A fresh virtual register: regalloc gives it a BPF register or a stack slot. */
+int vreg_new(struct ctx *C)
+{
+	if (C->nvregs >= MAX_VREGS)
+		bpfc_fail(C, "program is too long (more than %d instructions)", MAX_INSNS);
+	C->owner[C->nvregs] = -1;
+	return C->nvregs++;
+}
+
 void v_rt(struct ctx *C, int slot, int reg, int ptr, int width, int flags)
 {
 	struct var *v = &C->v[slot];
 	if (v->kind != VK_UNDEF)
 		v_def(C, slot);
-	*v = (struct var){.kind = VK_RT, .ptr = (uint8_t)ptr, .reg = (uint8_t)reg,
+	if (reg != NOREG && reg < IR_VREG0) {
+		/* a BPF register (a call's r0) only passes the value on: a variable
+		** lives in a virtual register, which no call clobbers */
+		int to = vreg_new(C);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, to, reg, 0, 0);
+		reg = to;
+	}
+	*v = (struct var){.kind = VK_RT, .ptr = (uint8_t)ptr, .reg = (uint16_t)reg,
 			  .width = (uint8_t)width, .flags = (uint16_t)flags, .shadow = -1};
 	if (reg != NOREG) {
 		if (C->owner[reg] >= 0 && C->owner[reg] != slot)
 			bpfc_fail(C, "internal: register r%d already holds slot %d", reg,
 				  C->owner[reg]);
-		C->owner[reg] = (int8_t)slot;
+		C->owner[reg] = (int16_t)slot;
 	}
 }
 
-/* Store a register-held root to its spill slot and free the register. */
-static void r_spill(struct ctx *C, int slot)
-{
-	struct var *v = &C->v[slot];
-	if (!v->spill) {
-		if (v->kind == VK_NUM || v->kind == VK_STACK || v->kind == VK_NIL) {
-			r_release(C, slot); /* can be rebuilt from what we know */
-			return;
-		}
-		v->spill = (int16_t)v_spill_off(C, slot);
-		emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, v->reg, (int16_t)-v->spill, 0);
-	}
-	r_release(C, slot);
-}
-
-static bool r_free(struct ctx *C, int r)
-{
-	return C->owner[r] < 0 && !(r == 6 && C->ctx_pinned);
-}
-
-/* A free register; evicts (spills) someone if all are taken. */
-static int r_alloc(struct ctx *C, unsigned avoid, bool prefer_scratch)
-{
-	static const int order[] = ALLOC_ORDER;
-	static const int scratch_order[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 6};
-	const int *ord = prefer_scratch ? scratch_order : order;
-	for (int i = 0; i < 10; i++) {
-		int r = ord[i];
-		if (r_free(C, r) && !((avoid | C->locked) >> r & 1))
-			return r;
-	}
-	for (int i = 0; i < 10; i++) {
-		int r = ord[i];
-		if (r == 6 && C->ctx_pinned)
-			continue;
-		if (!((avoid | C->locked) >> r & 1) && C->owner[r] >= 0) {
-			r_spill(C, C->owner[r]);
-			return r;
-		}
-	}
-	bpfc_fail(C, "ran out of registers: too many values are in use at once");
-}
-
-/* How many registers r_alloc could hand out outside avoid (free or evictable). */
-int r_available(const struct ctx *C, unsigned avoid)
-{
-	int n = 0;
-	for (int r = 0; r < 10; r++)
-		if (!((avoid | C->locked) >> r & 1) && !(r == 6 && C->ctx_pinned))
-			n++;
-	return n;
-}
-
-/* The variable state an edge may change, kept to undo a tried edge. */
-struct edge_snapshot {
+/* The variables and who owns which register, kept to go back to after
+** translating an edge block (translate.c jmp_edge_block). */
+struct var_state {
 	struct var v[MAX_SLOTS];
-	int16_t spill_off[MAX_SLOTS];
-	int8_t owner[11];
-	int nir, stack_top, njoin, joinidx;
+	int16_t owner[MAX_VREGS];
+	int nvregs;
 };
 
-void v_edge_try(struct ctx *C, int target, struct edge_snapshot *s)
+struct var_state *v_state_new(void)
+{
+	return malloc(sizeof(struct var_state));
+}
+
+void v_state_save(struct ctx *C, struct var_state *s)
 {
 	memcpy(s->v, C->v, sizeof(s->v[0]) * (size_t)V_TOP(C));
-	memcpy(s->spill_off, C->spill_off, sizeof(s->spill_off[0]) * (size_t)V_TOP(C));
-	memcpy(s->owner, C->owner, sizeof(s->owner));
-	s->nir = C->nir;
-	s->stack_top = C->stack_top;
-	s->njoin = C->njoin;
-	s->joinidx = C->joinidx[target];
+	memcpy(s->owner, C->owner, sizeof(s->owner[0]) * (size_t)C->nvregs);
+	s->nvregs = C->nvregs;
 }
 
-void v_edge_undo(struct ctx *C, int target, const struct edge_snapshot *s)
+/* Back to the saved variables; registers made since belong to no one (the
+** code that names them stays). */
+void v_state_restore(struct ctx *C, const struct var_state *s)
 {
 	memcpy(C->v, s->v, sizeof(s->v[0]) * (size_t)V_TOP(C));
-	memcpy(C->spill_off, s->spill_off, sizeof(s->spill_off[0]) * (size_t)V_TOP(C));
-	memcpy(C->owner, s->owner, sizeof(s->owner));
-	C->nir = s->nir;
-	C->stack_top = s->stack_top;
-	C->njoin = s->njoin;
-	C->joinidx[target] = (int16_t)s->joinidx;
+	memcpy(C->owner, s->owner, sizeof(s->owner[0]) * (size_t)s->nvregs);
+	for (int r = s->nvregs; r < C->nvregs; r++)
+		C->owner[r] = -1;
 }
 
-struct edge_snapshot *v_edge_snapshot_new(void)
+int r_scratch(struct ctx *C)
 {
-	return malloc(sizeof(struct edge_snapshot));
+	return vreg_new(C);
 }
 
-int r_scratch(struct ctx *C, unsigned avoid)
-{
-	return r_alloc(C, avoid, true);
-}
-
-/* Slot s's value moves from register r to register to, or to the stack if to < 0. */
+/* Slot s's value moves from register r to register to. */
 static void r_move(struct ctx *C, int s, int r, int to)
 {
-	if (to < 0) {
-		r_spill(C, s);
-		return;
-	}
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, to, r, 0, 0);
 	C->owner[r] = -1;
-	C->owner[to] = (int8_t)s;
-	C->v[s].reg = (uint8_t)to;
-}
-
-/* Move whoever owns reg elsewhere (a free register, or the stack). */
-void r_reserve(struct ctx *C, int reg)
-{
-	int s = C->owner[reg];
-	if (s < 0)
-		return;
-	int to = -1;
-	for (int r = 0; r < 10 && to < 0; r++)
-		if (r != reg && r_free(C, r) && !(C->locked >> r & 1) && !(CALLER_SAVED >> r & 1))
-			to = r;
-	r_move(C, s, reg, to);
+	C->owner[to] = (int16_t)s;
+	C->v[s].reg = (uint16_t)to;
 }
 
 int v_newreg(struct ctx *C, int slot)
 {
-	int r = r_alloc(C, 0, false);
-	C->owner[r] = (int8_t)slot;
-	C->v[slot].reg = (uint8_t)r;
+	int r = vreg_new(C);
+	C->owner[r] = (int16_t)slot;
+	C->v[slot].reg = (uint16_t)r;
 	return r;
 }
 
-/* Load a located value (register, spill, constant) into register r. */
+/* Load a located value (register, constant, stack address) into register r. */
 static void load_into(struct ctx *C, const struct var *v, int r)
 {
 	if (v->reg != NOREG) {
 		if (v->reg != r)
 			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, r, v->reg, 0, 0);
-	} else if (v->spill && !BROKEN(C, spill_reload)) {
-		emit(C, BPF_LDX | BPF_MEM | BPF_DW, r, BPF_REG_10, (int16_t)-v->spill, 0);
 	} else if (v->kind == VK_NUM) {
 		emit_mov_imm(C, r, v->num);
 	} else if (v->kind == VK_NIL) {
@@ -316,6 +242,13 @@ static void load_into(struct ctx *C, const struct var *v, int r)
 	}
 }
 
+/* Slot's value into BPF register reg (a helper's argument): the variable
+** stays where it is. */
+void v_load_arg(struct ctx *C, int slot, int reg)
+{
+	load_into(C, v_src(C, slot), reg);
+}
+
 /* The register holding slot's value, loading it when needed. */
 int v_reg(struct ctx *C, int slot)
 {
@@ -323,10 +256,10 @@ int v_reg(struct ctx *C, int slot)
 	struct var *v = &C->v[root];
 	if (v->reg != NOREG)
 		return v->reg;
-	int r = r_alloc(C, 0, false);
+	int r = vreg_new(C);
 	load_into(C, v, r);
-	C->owner[r] = (int8_t)root;
-	v->reg = (uint8_t)r;
+	C->owner[r] = (int16_t)root;
+	v->reg = (uint16_t)r;
 	if (v->kind == VK_PKT) { /* the offset now lives in a register */
 		v->kind = VK_RT;
 		v->ptr = PK_PKTOFF;
@@ -334,52 +267,26 @@ int v_reg(struct ctx *C, int slot)
 	return r;
 }
 
-/* Put slot's value into a given register (which is first freed). */
-int v_reg_into(struct ctx *C, int slot, int reg)
-{
-	int root = v_root(C, slot);
-	struct var *v = &C->v[root];
-	if (v->reg == reg)
-		return reg;
-	r_reserve(C, reg);
-	load_into(C, v, reg);
-	if (v->reg != NOREG)
-		C->owner[v->reg] = -1;
-	v->reg = (uint8_t)reg;
-	C->owner[reg] = (int8_t)root;
-	if (v->kind == VK_PKT) {
-		v->kind = VK_RT;
-		v->ptr = PK_PKTOFF;
-	}
-	return reg;
-}
-
 /* slot's value in some register without changing who owns what: a scratch
 ** register is used when it is not already in one. */
-int v_peek(struct ctx *C, int slot, unsigned avoid)
+int v_peek(struct ctx *C, int slot)
 {
 	struct var *v = v_src(C, slot);
 	if (v->reg != NOREG)
 		return v->reg;
-	int r = -1;
-	for (int i = 0; i < 10; i++)
-		if (r_free(C, i) && !((avoid | C->locked) >> i & 1)) {
-			r = i;
-			break;
-		}
-	if (r < 0) /* none free: one outside avoid goes to its stack slot */
-		r = r_alloc(C, avoid, true);
+	int r = vreg_new(C);
 	load_into(C, v, r);
 	return r;
 }
 
 /* A register for dst holding a's value, updated in place when a is not
-** needed afterwards. */
+** needed afterwards (and is not the context, which classic packet loads
+** read until the end). */
 int alu_dst(struct ctx *C, int dst, int a)
 {
 	int ra = v_reg(C, a);
 	int root = v_root(C, a);
-	bool shared = false;
+	bool shared = ra == C->ctx_reg;
 	for (int s = 0; s < V_TOP(C); s++)
 		if (s != dst && s != root && C->v[s].shadow == root && C->v[s].kind != VK_UNDEF)
 			shared = true;
@@ -396,10 +303,8 @@ int alu_dst(struct ctx *C, int dst, int a)
 			C->v[dst].ptr = PK_SCALAR;
 		return ra;
 	}
-	C->locked |= 1u << ra;
 	v_def(C, dst);
-	int rd = r_alloc(C, 1u << ra, false);
-	C->locked &= ~(1u << ra);
+	int rd = vreg_new(C);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rd, ra, 0, 0);
 	v_rt(C, dst, rd, keep.kind == VK_RT ? keep.ptr : PK_SCALAR, keep.width, keep.flags);
 	return rd;
@@ -409,38 +314,6 @@ int alu_dst(struct ctx *C, int dst, int a)
 bool v_kept(const struct ctx *C, int s)
 {
 	return s >= 0 && (s == C->keep[0] || s == C->keep[1]);
-}
-
-/* Before a helper call: values in R0-R5 that are still needed move to
-** R6-R9 or the stack. */
-void r_call_clobber(struct ctx *C, int pc)
-{
-	for (int r = 0; r <= 5; r++) {
-		int s = C->owner[r];
-		if (s < 0)
-			continue;
-		bool needed = v_kept(C, s) || (s < C->tmp && bc_live(C, pc, s));
-		for (int t = 0; t < C->nslots && !needed; t++)
-			if (C->v[t].shadow == s && bc_live(C, pc, t))
-				needed = true;
-		if (!needed)
-			continue; /* dead: left in place, released by r_clobbered() */
-		int to = -1;
-		for (int q = 7; q <= 9 && to < 0; q++)
-			if (r_free(C, q))
-				to = q;
-		if (to < 0 && r_free(C, 6))
-			to = 6;
-		r_move(C, s, r, to);
-	}
-}
-
-/* After a call or classic packet load: R0-R5 hold nothing of ours. */
-void r_clobbered(struct ctx *C)
-{
-	for (int r = 0; r <= 5; r++)
-		if (C->owner[r] >= 0)
-			r_release(C, C->owner[r]);
 }
 
 /* Drop variables that are dead after bytecode pc, and all temporaries. */
@@ -457,20 +330,18 @@ void v_drop_dead(struct ctx *C, int pc)
 
 /* ---- parallel moves ---- */
 
-/* Emit dst[i] = src[i] for all i as if at once; busy: registers to keep. */
-void pmove(struct ctx *C, const uint8_t *dst, const uint8_t *src, int n, unsigned busy)
+/* Emit dst[i] = src[i] for all i as if at once: a move waits while its
+** destination is still another's source, and a cycle goes through a fresh
+** register. */
+void pmove(struct ctx *C, const uint16_t *dst, const uint16_t *src, int n)
 {
-	enum { PARKED = 0xfe }; /* a source held on the stack, at fp - parked */
-	uint8_t d[16] = {0}, s[16] = {0};
-	int m = 0, parked = 0;
-	unsigned all = busy; /* every register the moves write or read: no temporary there */
-	for (int i = 0; i < n; i++) {
-		all |= 1u << dst[i] | 1u << src[i];
+	uint16_t d[MAX_SLOTS], s[MAX_SLOTS];
+	int m = 0;
+	for (int i = 0; i < n; i++)
 		if (dst[i] != src[i]) {
 			d[m] = dst[i];
 			s[m++] = src[i];
 		}
-	}
 	while (m > 0) {
 		bool progress = false;
 		for (int i = 0; i < m; i++) {
@@ -480,10 +351,7 @@ void pmove(struct ctx *C, const uint8_t *dst, const uint8_t *src, int n, unsigne
 					blocked = true;
 			if (blocked)
 				continue;
-			if (s[i] == PARKED)
-				emit(C, BPF_LDX | BPF_MEM | BPF_DW, d[i], BPF_REG_10, (int16_t)-parked, 0);
-			else
-				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, d[i], s[i], 0, 0);
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, d[i], s[i], 0, 0);
 			d[i] = d[m - 1];
 			s[i] = s[m - 1];
 			m--;
@@ -492,26 +360,11 @@ void pmove(struct ctx *C, const uint8_t *dst, const uint8_t *src, int n, unsigne
 		}
 		if (progress)
 			continue;
-		/* a cycle: park one source in a scratch register */
-		unsigned used = all;
-		for (int i = 0; i < m; i++)
-			used |= 1u << d[i] | (s[i] == PARKED ? 0 : 1u << s[i]);
-		int t = -1;
-		for (int r = 0; r < 10 && t < 0; r++)
-			if (!(used >> r & 1) && r_free(C, r)) /* r6 may hold the context */
-				t = r;
-		uint8_t from = s[0];
-		if (t >= 0) {
-			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, from, 0, 0);
-		} else { /* no register to spare: the stack holds it meanwhile */
-			if (!parked)
-				parked = stack_alloc(C, 8);
-			emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, from, (int16_t)-parked, 0);
-			t = PARKED;
-		}
+		int t = vreg_new(C), from = s[0];
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, from, 0, 0);
 		for (int j = 0; j < m; j++)
 			if (s[j] == from)
-				s[j] = (uint8_t)t;
+				s[j] = (uint16_t)t;
 	}
 }
 
@@ -621,18 +474,6 @@ static void join_deref(struct ctx *C, int target)
 	}
 }
 
-/* Registers the recorded layout at target uses. */
-unsigned join_regs(struct ctx *C, int target)
-{
-	struct joinstate *j = join_get(C, target);
-	unsigned m = 0;
-	if (j)
-		for (int s = 0; s < C->nslots; s++)
-			if (j->v[s].kind != VK_UNDEF && j->v[s].reg != NOREG)
-				m |= 1u << j->v[s].reg;
-	return m;
-}
-
 static bool same_const(const struct var *a, const struct var *b)
 {
 	if (a->kind != b->kind)
@@ -653,15 +494,16 @@ static bool same_const(const struct var *a, const struct var *b)
 static void own_register(struct ctx *C, int s)
 {
 	struct var *v = &C->v[s];
-	int r = r_alloc(C, 0, false);
+	int r = vreg_new(C);
 	load_into(C, v_src(C, s), r);
+	if (v->shadow < 0 && v->reg != NOREG && C->owner[v->reg] == s)
+		C->owner[v->reg] = -1;
 	if (v->shadow >= 0) {
 		*v = *v_src(C, s);
 		v->shadow = -1;
-		v->spill = 0;
 	}
-	v->reg = (uint8_t)r;
-	C->owner[r] = (int8_t)s;
+	v->reg = (uint16_t)r;
+	C->owner[r] = (int16_t)s;
 }
 
 /* First edge into target: record the layout, each live slot owning its value. */
@@ -673,8 +515,9 @@ static void join_record(struct ctx *C, int target)
 		struct var *v = &C->v[s];
 		if (v->kind == VK_UNDEF)
 			continue;
-		if (v->shadow >= 0 || v->reg == NOREG || v->kind != VK_RT) { /* a register of its own */
-			if (v->shadow >= 0 || v->reg == NOREG)
+		if (v->shadow >= 0 || v->reg == NOREG || v->kind != VK_RT || v->reg == C->ctx_reg) {
+			/* a register of its own (the context's must keep the context) */
+			if (v->shadow >= 0 || v->reg == NOREG || v->reg == C->ctx_reg)
 				own_register(C, s);
 			/* a constant already in a register stays there, now as a run-time value
 			** (it could otherwise lose the register to the next one) */
@@ -716,29 +559,25 @@ static void join_record(struct ctx *C, int target)
 	}
 }
 
-/* A register to borrow (saved to the stack and given back) when none is
-** free: one that holds a value, since the verifier refuses to save an unset one. */
-static int r_borrowable(const struct ctx *C)
+/* Is register r where the recorded layout j keeps some value? */
+static bool join_wants(const struct ctx *C, const struct joinstate *j, int r)
 {
-	for (int q = 0; q < 10; q++)
-		if (C->owner[q] >= 0 || (q == 6 && C->ctx_pinned))
-			return q;
-	return 6;
+	for (int t = 0; t < C->nslots; t++)
+		if (j->v[t].kind != VK_UNDEF && j->v[t].shadow < 0 && j->v[t].reg == r)
+			return true;
+	return false;
 }
 
 /* Make the current layout match the one recorded at target. */
 static void join_match(struct ctx *C, struct joinstate *j, int target)
 {
-	uint8_t md[16], ms[16];
+	uint16_t md[MAX_SLOTS], ms[MAX_SLOTS];
 	int nm = 0;
-	unsigned want = 0;
-	for (int s = 0; s < C->nslots; s++)
-		if (j->v[s].kind != VK_UNDEF && j->v[s].shadow < 0 && j->v[s].reg != NOREG)
-			want |= 1u << j->v[s].reg;
 	/* values that must stay but sit in a register the target wants for another */
-	for (int r = 0; r < 10; r++) {
-		int s = C->owner[r];
-		if (s < 0 || !(want >> r & 1))
+	for (int s = 0; s < V_TOP(C); s++) {
+		int r = C->v[s].reg;
+		if (C->v[s].kind == VK_UNDEF || C->v[s].shadow >= 0 || r == NOREG || C->owner[r] != s ||
+		    !join_wants(C, j, r))
 			continue;
 		bool goes_there = false;
 		for (int t = 0; t < C->nslots; t++)
@@ -762,86 +601,7 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 				is_src = true;
 		if (is_src)
 			continue;
-		int to = -1;
-		for (int q = 9; q >= 0 && to < 0; q--)
-			if (r_free(C, q) && !(want >> q & 1) && !(C->locked >> q & 1))
-				to = q;
-		r_move(C, s, r, to);
-	}
-	/* A value kept in a stack slot that a store below overwrites (the slot
-	** once belonged to the variable stored there) goes to a register first. */
-	for (int s = 0; s < C->nslots; s++) {
-		struct var *jv = &j->v[s];
-		if (jv->kind == VK_UNDEF || jv->shadow >= 0 || !jv->spill || jv->reg != NOREG ||
-		    v_src(C, s)->spill == jv->spill)
-			continue;
-		for (int t = 0; t < V_TOP(C); t++) {
-			struct var *o = &C->v[t];
-			if (o->kind == VK_UNDEF || o->shadow >= 0 || o->spill != jv->spill ||
-			    t == v_root(C, s))
-				continue;
-			int r = -1;
-			for (int q = 0; q < 10 && r < 0 && o->reg == NOREG; q++)
-				if (r_free(C, q) && !((want | C->locked) >> q & 1))
-					r = q;
-			if (o->reg != NOREG) {
-				o->spill = 0;
-			} else if (r >= 0) {
-				emit(C, BPF_LDX | BPF_MEM | BPF_DW, r, BPF_REG_10, (int16_t)-o->spill, 0);
-				o->reg = (uint8_t)r;
-				C->owner[r] = (int8_t)t;
-				o->spill = 0;
-			} else { /* no register either: to a stack slot of its own, through a
-				** register borrowed from a value (set, so the verifier lets it be saved) */
-				int b = r_borrowable(C);
-				int save = stack_alloc(C, 8), to = stack_alloc(C, 8);
-				emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, b, (int16_t)-save, 0);
-				emit(C, BPF_LDX | BPF_MEM | BPF_DW, b, BPF_REG_10, (int16_t)-o->spill, 0);
-				emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, b, (int16_t)-to, 0);
-				emit(C, BPF_LDX | BPF_MEM | BPF_DW, b, BPF_REG_10, (int16_t)-save, 0);
-				o->spill = (int16_t)to;
-			}
-		}
-	}
-	/* stores: the target expects a value in its spill slot */
-	for (int s = 0; s < C->nslots; s++) {
-		struct var *jv = &j->v[s];
-		if (jv->kind == VK_UNDEF || jv->shadow >= 0 || !jv->spill || jv->reg != NOREG)
-			continue;
-		struct var *cv = v_src(C, s);
-		if (cv->spill == jv->spill)
-			continue;
-		int16_t at = (int16_t)-jv->spill;
-		if (cv->reg == NOREG && cv->kind == VK_NUM && cv->num >= INT32_MIN && cv->num <= INT32_MAX) {
-			emit(C, BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, at, (int32_t)cv->num);
-			continue;
-		}
-		if (cv->reg == NOREG && cv->kind == VK_NUM) { /* 64 bits: two 32-bit halves */
-			uint64_t u = (uint64_t)cv->num;
-			emit(C, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, at, (int32_t)(uint32_t)u);
-			emit(C, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, (int16_t)(at + 4),
-			     (int32_t)(uint32_t)(u >> 32));
-			continue;
-		}
-		if (cv->reg != NOREG) {
-			emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, cv->reg, at, 0);
-			continue;
-		}
-		int r = -1; /* a free register, or one borrowed and given back */
-		for (int q = 0; q < 10 && r < 0; q++)
-			if (r_free(C, q) && !((want | C->locked) >> q & 1))
-				r = q;
-		if (r >= 0) {
-			load_into(C, cv, r);
-			emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, r, at, 0);
-			continue;
-		}
-		r = r_borrowable(C);
-		int save = stack_alloc(C, 8);
-		emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, r, (int16_t)-save, 0);
-		load_into(C, cv, r);
-		emit(C, BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, r, at, 0);
-		emit(C, BPF_LDX | BPF_MEM | BPF_DW, r, BPF_REG_10, (int16_t)-save, 0);
+		r_move(C, s, r, vreg_new(C));
 	}
 	/* register moves, as one parallel move */
 	for (int s = 0; s < C->nslots; s++) {
@@ -849,15 +609,15 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 		if (jv->kind == VK_UNDEF || jv->shadow >= 0 || jv->reg == NOREG)
 			continue;
 		struct var *cv = v_src(C, s);
-		if (cv->reg != NOREG && nm < 16) {
+		if (cv->reg != NOREG) {
 			md[nm] = jv->reg;
 			ms[nm++] = cv->reg;
 		}
 	}
 	if (BROKEN(C, join_compensation))
 		return;
-	pmove(C, md, ms, nm, 0);
-	/* fills and constants */
+	pmove(C, md, ms, nm);
+	/* constants */
 	for (int s = 0; s < C->nslots; s++) {
 		struct var *jv = &j->v[s];
 		if (jv->kind == VK_UNDEF || jv->shadow >= 0 || jv->reg == NOREG)
@@ -907,13 +667,14 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 		struct var *cv = v_src(C, s);
 		if (C->v[s].kind == VK_UNDEF)
 			bpfc_fail(C, "variable %d may be used before it has a value", s);
+		if (jv->shadow < 0 && jv->reg == C->ctx_reg && cv->reg != C->ctx_reg)
+			conflict(C, target, s); /* no move may overwrite the context */
 		if (jv->shadow >= 0) {
 			if (v_root(C, s) != v_root(C, jv->shadow))
 				conflict(C, target, s);
 			continue;
 		}
-		bool located = jv->reg != NOREG || jv->spill;
-		if (!located) {
+		if (jv->reg == NOREG) {
 			if (!same_const(jv, cv))
 				conflict(C, target, s);
 			continue;
@@ -939,9 +700,6 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 		}
 		/* what a test of its truth or a signed operation may assume: only what holds
 		** on every edge */
-		/* a stack copy counts at the join only if every edge has it there */
-		if (jv->reg != NOREG && jv->spill && cv->spill != jv->spill)
-			jv->spill = 0;
 		jv->flags = merge_flags(jv->flags, edge_flags(cv));
 		jv->bits = jv->bits && cv->bits ? (jv->bits > cv->bits ? jv->bits : cv->bits) : 0;
 		if (cv->width > jv->width)
@@ -954,23 +712,12 @@ static void join_adopt(struct ctx *C, struct joinstate *j)
 {
 	for (int s = 0; s < V_TOP(C); s++)
 		C->v[s] = (struct var){.kind = VK_UNDEF, .reg = NOREG, .shadow = -1};
-	for (int r = 0; r < 11; r++)
+	for (int r = 0; r < C->nvregs; r++)
 		C->owner[r] = -1;
 	for (int s = 0; s < C->nslots; s++) {
 		C->v[s] = j->v[s];
 		if (j->v[s].kind != VK_UNDEF && j->v[s].shadow < 0 && j->v[s].reg != NOREG)
-			C->owner[j->v[s].reg] = (int8_t)s;
-	}
-	/* A stack slot that holds another variable's value now (a copy took over
-	** its root's value at the join) is no longer where its slot spills. */
-	for (int t = 0; t < V_TOP(C); t++) {
-		if (!C->spill_off[t] || (t < C->nslots && C->v[t].spill == C->spill_off[t]))
-			continue;
-		for (int s = 0; s < C->nslots; s++)
-			if (s != t && C->v[s].kind != VK_UNDEF && C->v[s].spill == C->spill_off[t]) {
-				C->spill_off[t] = 0;
-				break;
-			}
+			C->owner[j->v[s].reg] = (int16_t)s;
 	}
 }
 
@@ -1000,7 +747,7 @@ void v_join_edge(struct ctx *C, int target)
 				C->v[o].reg = NOREG;
 			}
 			cv->reg = jv->reg;
-			C->owner[jv->reg] = (int8_t)root;
+			C->owner[jv->reg] = (int16_t)root;
 		}
 	}
 }
@@ -1050,16 +797,12 @@ static void loop_enter(struct ctx *C, int pc)
 		int root = v_root(C, s);
 		bool written = in_set(writes, s) || (root != s && root < C->nslots && in_set(writes, root));
 		struct var *v = &C->v[s];
-		/* a copy on the stack beside the register would go stale when a turn
-		** changes the register: the header does not count on it */
-		if (v->shadow < 0 && v->reg != NOREG)
-			v->spill = 0;
 		if (!written && v->shadow < 0)
 			continue;
 		if (v->kind == VK_LUA || v->kind == VK_STACK)
 			bpfc_fail(C, "a loop changes variable %d, which holds a Lua value or a stack "
 				     "object: only numbers and pointers can change from turn to turn", s);
-		if (v->shadow >= 0 || v->reg == NOREG) {
+		if (v->shadow >= 0 || v->reg == NOREG || v->reg == C->ctx_reg) {
 			/* a for loop's variable starts as its index: a copy of the index's
 			** register, so that the allocator can make the two one */
 			int same = -1, t = s - 3;
@@ -1074,14 +817,13 @@ static void loop_enter(struct ctx *C, int pc)
 			}
 			if (same >= 0) {
 				int from = C->v[same].reg;
-				int r = r_alloc(C, 1u << from, false); /* from stays where it is */
+				int r = vreg_new(C); /* from stays where it is */
 				emit(C, BPF_ALU64 | BPF_MOV | BPF_X, r, from, 0, 0);
-				v->reg = (uint8_t)r;
-				C->owner[r] = (int8_t)s;
+				v->reg = (uint16_t)r;
+				C->owner[r] = (int16_t)s;
 			} else {
 				own_register(C, s);
 			}
-			v->spill = 0;
 		}
 		if (!written)
 			continue; /* a copy the loop leaves alone: its own register is enough */
@@ -1099,7 +841,7 @@ static void loop_enter(struct ctx *C, int pc)
 			v->width = h->width;
 	}
 	/* what the header does not keep is gone: a later turn does not have it,
-	** so the body must not read it (not even to spill it) */
+	** so the body must not read it */
 	for (int s = 0; s < V_TOP(C); s++)
 		if (C->v[s].kind != VK_UNDEF && (s >= C->nslots || !bc_livein(C, pc, s)))
 			v_def(C, s);
