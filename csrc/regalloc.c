@@ -1,38 +1,82 @@
 /*
-** Register allocation over the IR: every value gets a virtual register (a
-** web), and the webs are coloured again with BPF's registers so that copies
-** disappear where the two sides can share one.
+** Register allocation over the IR.  Translation names every value with a
+** virtual register of its own (IR_VREG0 and up, as many as it likes) and
+** uses BPF registers only where the ISA wants one (a call's arguments and
+** result, r6 for a classic load, r0 at exit, r1 at entry).  This pass
+** gives every value a BPF register, or a stack slot where none is left,
+** so that no virtual register reaches encode.
 **
 ** The invariants it lives by:
 **
 **  1. A web is the set of definitions and uses of one register that reach
 **     each other (a use joins every definition that reaches it).  An
-**     instruction that reads and writes its dst (`r1 += 2`: BPF is
-**     two-address) keeps both in one web.  So a web names one value, and any
-**     register may hold it as long as no web it interferes with has the same.
+**     instruction that reads and writes one operand (`r1 += 2`: BPF is
+**     two-address; an atomic fetch's src) keeps both in one web.  So a web
+**     names one value, and any register may hold it as long as no web it
+**     interferes with has the same.  Virtual registers are split into webs
+**     like BPF ones, so one the translator writes afresh may get another
+**     register; in a function too big for reaching sets over all of them
+**     (split_webs) a virtual register is one web.
 **  2. The ISA's implicit operands are fixed: a call reads r1-r5 and writes
 **     r0-r5 (its clobbers are definitions nobody reads), LD_ABS/LD_IND read
 **     r6 and write r0-r5, exit reads r0, the program starts with the context
-**     in r1.  A web with such an operand keeps its register (precoloured);
-**     r10 is never renamed.
+**     in r1.  A web with such an operand keeps its register (precoloured)
+**     and is never spilled; r10 is never renamed.  The fixed webs of one
+**     register are one node (merge_fixed): they say the same to the others.
 **  3. Two webs interfere when one is defined where the other is live, except
-**     for a copy `rd = rs`, whose two sides may share a register.
-**  4. The translation's own assignment is a valid colouring (each web keeps
-**     the register it had).  The new colouring is greedy and prefers a copy
-**     partner's register, then the old one; when it finds no register for a
-**     web it gives up and the program keeps the old assignment.  So the pass
-**     can make a program shorter, never wrong.
+**     for a copy `rd = rs`, whose two sides may share a register (or a
+**     stack slot).
+**  4. The colouring is greedy.  First every web a coloured copy partner's
+**     register is free for takes it (each is a copy less); then the rest in
+**     order take one further along their chains of copies, else their own
+**     (a BPF register's web), else one no uncoloured neighbour wants for
+**     its own copies, else any.
+**  5. A web that finds no register is spilled: of it and its coloured
+**     neighbours whose register only they hold, the one with the most
+**     interferences per instruction that names it (a neighbour then leaves
+**     the graph and the web tries again).  Never a fixed web, never one
+**     that an earlier round made (a tmp below: spilling it again would only
+**     make another).
+**  6. A spilled web gets an 8-byte slot at fp - off (stack_alloc); spilled
+**     webs that do not interfere share one, a copy partner's first.  Each
+**     instruction naming the web gets a fresh virtual register tmp in its
+**     place: `tmp = *(u64 *)(r10 - off)` right before it when it reads the
+**     web (a conditional jump too), `*(u64 *)(r10 - off) = tmp` right after
+**     it when it writes it (a jump writes nothing, so that is in its block);
+**     one tmp for both in `r1 += 2`.  A copy from a spilled web becomes the
+**     load itself, a copy to one the store, and a load right after the store
+**     to its slot a copy.  8-byte aligned spills keep what the verifier
+**     knows of a scalar or a pointer.  Inserted instructions take the
+**     bytecode pc of the one they serve; labels are instructions, so no
+**     jump needs fixing.  Then the blocks, webs and interferences are built
+**     again and coloured again, for at most MAX_ROUNDS rounds: each spills a
+**     web of the previous one, and a tmp lives only from its load or to its
+**     store, so it ends unless too many values are live at one instruction
+**     (a compile error).
+**  7. BPFC_REGS=k (read at each compile; a debug knob to exercise spilling)
+**     leaves the webs that are not fixed only the first k of r6, r7, r8, r9,
+**     r0, r1, ..., r5.
 **
 ** Back edges are handled by iterating the reaching and liveness sets to a
-** fixed point; today's programs have none.
+** fixed point.
 */
 #include <stdlib.h>
 #include <string.h>
 #include "core.h"
 
 #define NREG 10		  /* r0..r9: r10 is the frame pointer */
-#define MAX_WEBS 2048	  /* more and the pass leaves the program as it is */
+#define MAX_WEBS 8192	  /* values of one function: more is a compile error */
 #define CALLER_SAVED 0x3f /* r0..r5: what a call or LD_ABS writes */
+#define MAX_ROUNDS 16	  /* of spilling and colouring again */
+
+/* BPFC_REGS=k: the registers webs that are not fixed may have, in order
+** (0: all of r0..r9, in that order). */
+static int regs_knob(void)
+{
+	const char *env = getenv("BPFC_REGS");
+	int k = env ? atoi(env) : 0;
+	return k > 0 && k <= NREG ? k : 0;
+}
 
 /* How many of r1-r5 a helper reads (its kernel prototype); all five for
 ** one not listed. */
@@ -70,6 +114,7 @@ struct operands {
 	bool use_dst, use_src;	/* explicit operands read */
 	bool def_dst, def_src;	/* explicit operands written */
 	bool rmw;		/* dst read and written: one web */
+	bool rmw_src;		/* src read and written (atomic fetch): one web */
 	bool copy;		/* rd = rs (64-bit, no sign extension) */
 };
 
@@ -104,7 +149,7 @@ static struct operands operands_of(const struct ir_ins *in, bool broken_clobbers
 		} else if (cls == BPF_STX) {
 			o.use_dst = o.use_src = true;
 			if (mode == BPF_ATOMIC) {
-				o.def_src = (in->imm & BPF_FETCH) != 0;
+				o.rmw_src = o.def_src = (in->imm & BPF_FETCH) != 0;
 				if (in->imm == BPF_CMPXCHG) {
 					o.uses |= 1u;
 					o.defs |= 1u;
@@ -139,7 +184,7 @@ static struct operands operands_of(const struct ir_ins *in, bool broken_clobbers
 	if (!is_reg(in->dst))
 		o.use_dst = o.def_dst = o.rmw = o.copy = false;
 	if (!is_reg(in->src))
-		o.use_src = o.def_src = o.copy = false;
+		o.use_src = o.def_src = o.rmw_src = o.copy = false;
 	return o;
 }
 
@@ -166,12 +211,14 @@ static bool split_webs(int nb, int nv)
 
 static bool ra_reserve(struct ctx *C, int n, int nb, int nv)
 {
-	size_t maxdefs = 1 + (size_t)nv + (size_t)n * (2 + NREG), words = (MAX_WEBS + 63) / 64;
+	size_t maxdefs = 1 + (size_t)nv + (size_t)n * (2 + NREG);
+	size_t mw = maxdefs < MAX_WEBS ? maxdefs : MAX_WEBS, words = (mw + 63) / 64;
 	size_t names = NREG + (split_webs(nb, nv) ? (size_t)nv : 0);
 	size_t need = 64 * 16 + (size_t)n * (sizeof(struct operands) + 6 * sizeof(int) + NREG * sizeof(int) +
 					      2 * sizeof(int)) +
 		      maxdefs * (2 * sizeof(int) + 2) + (size_t)(nb + 1) * (names * sizeof(int) + 1 + 4 * sizeof(int) + 16) +
-		      5 * (size_t)MAX_WEBS + MAX_WEBS * words * 8 + ((size_t)nb + 1) * words * 8 + MAX_WEBS;
+		      5 * mw + mw * words * 8 + ((size_t)nb + 1) * words * 8 + mw +
+		      mw * (2 + 6 * sizeof(int)) /* spilling */ + maxdefs /* merge_fixed */;
 	C->ra_used = 0;
 	if (need <= C->ra_cap)
 		return true;
@@ -206,6 +253,13 @@ struct ra {
 	int words;		/* uint64 words of one web set */
 	int (*copies)[2];	/* the webs of each copy rd = rs */
 	int ncopies;
+	/* colouring and spilling */
+	const uint8_t *order;	/* the registers a web that is not fixed may have */
+	int nallowed;		/* ... the first nallowed of order */
+	int first_tmp;		/* virtual registers from here on are tmps of spills */
+	bool *spilled;
+	int nspilled;
+	int *deg, *occ;		/* interferences; instructions naming the web */
 };
 
 static int find(struct ra *a, int d)
@@ -328,6 +382,8 @@ static bool walk_block(struct ctx *C, const struct ir_func *f, struct ra *a,
 		}
 		if (o->rmw)
 			*changed |= unite(a, a->use_dst[k], a->def_dst[k]);
+		if (o->rmw_src)
+			*changed |= unite(a, a->use_src[k], a->def_src[k]);
 		if (o->def_dst && !by_web(a, in->dst))
 			cur[name_of(in->dst)] = a->def_dst[k];
 		if (o->def_src && !by_web(a, in->src))
@@ -411,12 +467,51 @@ static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 	return ok;
 }
 
+/* All the fixed webs of one BPF register become one: they all keep that
+** register, and a web that interferes with any of them cannot have it, so
+** one node says as much as many (a program with a call or a classic load
+** every few instructions has six clobbers each time). */
+static bool merge_fixed(struct ctx *C, struct ra *a)
+{
+	bool *fixed = take(C, (size_t)a->ndefs, true);
+	if (!fixed)
+		return false;
+	for (int d = 0; d < a->ndefs; d++)
+		if (a->def_fixed[d])
+			fixed[find(a, d)] = true;
+	for (int k = 0; k < a->nins; k++)
+		for (unsigned m = a->ops[k].uses; m; m &= m - 1) {
+			int u = a->imp[k * NREG + __builtin_ctz(m)];
+			if (u >= 0)
+				fixed[find(a, u)] = true;
+		}
+	int canon[NREG];
+	for (int r = 0; r < NREG; r++)
+		canon[r] = -1;
+	for (int d = 0; d < a->ndefs; d++) {
+		int root = find(a, d);
+		if (root != d || !fixed[d] || a->def_reg[d] >= NREG)
+			continue;
+		int r = a->def_reg[d];
+		if (canon[r] < 0)
+			canon[r] = d;
+		else
+			unite(a, canon[r], d);
+	}
+	return true;
+}
+
 static void web_sets(struct ctx *C, struct ra *a)
 {
+	if (!merge_fixed(C, a)) {
+		a->nwebs = MAX_WEBS + 1;
+		return;
+	}
 	a->web = take(C, sizeof(int) * (size_t)a->ndefs, false);
-	a->orig = take(C, sizeof(uint16_t) * MAX_WEBS, false);
-	a->color = take(C, MAX_WEBS, false);
-	a->fixed = take(C, MAX_WEBS, false);
+	int mw = a->ndefs < MAX_WEBS ? a->ndefs : MAX_WEBS; /* a web has a definition */
+	a->orig = take(C, sizeof(uint16_t) * (size_t)mw, false);
+	a->color = take(C, (size_t)mw, false);
+	a->fixed = take(C, (size_t)mw, false);
 	a->nwebs = 0;
 	if (!a->web || !a->orig || !a->color || !a->fixed) {
 		a->nwebs = MAX_WEBS + 1;
@@ -427,7 +522,7 @@ static void web_sets(struct ctx *C, struct ra *a)
 	for (int d = 0; d < a->ndefs; d++) {
 		int root = find(a, d);
 		if (a->web[root] < 0) {
-			if (a->nwebs == MAX_WEBS) {
+			if (a->nwebs == mw) {
 				a->nwebs = MAX_WEBS + 1;
 				return;
 			}
@@ -553,11 +648,97 @@ static bool build_interference(struct ctx *C, const struct ir_func *f, struct ra
 	return true;
 }
 
-/* Colour web w, or (partner_only) only when a copy partner's register is
-** free for it.  Returns whether it got one. */
-static bool color_one(struct ra *a, int w, bool *done, uint16_t *want, bool partner_only)
+/* The web of instruction k's dst or src operand (read, written or both:
+** one web, invariant 1), -1 none. */
+static int field_web(const struct ra *a, const int *def, const int *use, int k)
 {
-	uint16_t taken = 0, avoid = 0;
+	int d = def[k] >= 0 ? def[k] : use[k];
+	return d >= 0 ? a->web[d] : -1;
+}
+
+/* What spilling weighs: interferences, and the instructions naming each
+** web (each would get a load or a store). */
+static bool spill_costs(struct ctx *C, struct ra *a)
+{
+	a->spilled = take(C, (size_t)a->nwebs, true);
+	a->deg = take(C, sizeof(int) * (size_t)a->nwebs, true);
+	a->occ = take(C, sizeof(int) * (size_t)a->nwebs, true);
+	if (!a->spilled || !a->deg || !a->occ)
+		return false;
+	for (int w = 0; w < a->nwebs; w++)
+		for (int word = 0; word < a->words; word++)
+			a->deg[w] += __builtin_popcountll(a->adj[(size_t)w * (size_t)a->words + (size_t)word]);
+	for (int k = 0; k < a->nins; k++) {
+		int wd = field_web(a, a->def_dst, a->use_dst, k), ws = field_web(a, a->def_src, a->use_src, k);
+		if (wd >= 0)
+			a->occ[wd]++;
+		if (ws >= 0 && ws != wd)
+			a->occ[ws]++;
+	}
+	return true;
+}
+
+static bool spillable(const struct ra *a, int w)
+{
+	return !a->fixed[w] && a->orig[w] < a->first_tmp && !a->spilled[w];
+}
+
+/* Is x the better one to spill than y (-1 none): more interferences per
+** instruction that names it (each costs a load or a store)? */
+static bool better(const struct ra *a, int x, int y)
+{
+	return y < 0 || (int64_t)a->deg[x] * a->occ[y] > (int64_t)a->deg[y] * a->occ[x];
+}
+
+/* Web w found no register: the web to spill, w or a coloured neighbour. A
+** neighbour whose register no other neighbour has frees it for w; failing
+** that, any spillable neighbour (w then tries again).  -1: none. */
+static int pick_spill(const struct ra *a, int w, const bool *done)
+{
+	const uint64_t *row = a->adj + (size_t)w * (size_t)a->words;
+	int holders[NREG] = {0};
+	for (int word = 0; word < a->words; word++)
+		for (uint64_t bits = row[word]; bits; bits &= bits - 1) {
+			int v = word * 64 + __builtin_ctzll(bits);
+			if (done[v])
+				holders[a->color[v]]++;
+		}
+	int best = spillable(a, w) ? w : -1, any = -1;
+	for (int word = 0; word < a->words; word++)
+		for (uint64_t bits = row[word]; bits; bits &= bits - 1) {
+			int v = word * 64 + __builtin_ctzll(bits);
+			if (!done[v] || !spillable(a, v))
+				continue;
+			if (holders[a->color[v]] == 1 && better(a, v, best))
+				best = v;
+			if (better(a, v, any))
+				any = v;
+		}
+	return best >= 0 ? best : any;
+}
+
+/* No web is left to spill where web w is live: say where. */
+__attribute__((noreturn)) static void too_many_live(struct ctx *C, const struct ir_func *f,
+						    const struct ra *a, int w)
+{
+	for (int k = 0; k < a->nins; k++)
+		if (field_web(a, a->def_dst, a->use_dst, k) == w || field_web(a, a->def_src, a->use_src, k) == w) {
+			C->pc = C->ir[f->first + k].pc;
+			break;
+		}
+	bpfc_fail(C, "too many values are live at once: %d register%s cannot hold them, even with the "
+		     "others spilled to the stack", a->nallowed, a->nallowed == 1 ? "" : "s");
+}
+
+/* The register for web w, -1 none: a coloured copy partner's (partner_only:
+** that or none), else one further along its chain of copies, else the web's
+** own (a BPF register's web), else one no uncoloured neighbour wants (so
+** that it can share its partner's later: a value computed early does not
+** take the r0 the result is copied to), else any allowed one. */
+static int pick_color(const struct ra *a, int w, const bool *done, const uint16_t *want,
+		      uint16_t allowed, bool partner_only)
+{
+	uint16_t taken = (uint16_t)~allowed, avoid = 0;
 	const uint64_t *row = a->adj + (size_t)w * (size_t)a->words;
 	for (int word = 0; word < a->words; word++)
 		for (uint64_t bits = row[word]; bits; bits &= bits - 1) {
@@ -567,58 +748,59 @@ static bool color_one(struct ra *a, int w, bool *done, uint16_t *want, bool part
 			else
 				avoid |= want[v];
 		}
-	int pick = -1;
-	for (int c = 0; c < a->ncopies && pick < 0; c++) { /* a copy partner's */
-		int d = a->copies[c][0], s = a->copies[c][1];
-		int other = d == w ? s : s == w ? d : -1;
-		if (other >= 0 && done[other] && !(taken >> a->color[other] & 1))
-			pick = a->color[other];
-	}
-	if (partner_only && pick < 0)
-		return false;
-	for (int r = 0; r < NREG && pick < 0; r++) /* one further along its copies */
-		if ((want[w] >> r & 1) && !(taken >> r & 1))
-			pick = r;
-	if (pick < 0 && a->orig[w] < NREG && !(taken >> a->orig[w] & 1))
-		pick = a->orig[w];
-	for (int r = 0; r < NREG && pick < 0; r++)
-		if (!((taken | avoid) >> r & 1))
-			pick = r;
-	for (int r = 0; r < NREG && pick < 0; r++)
-		if (!(taken >> r & 1))
-			pick = r;
-	if (pick < 0)
-		return false;
-	a->color[w] = (uint8_t)pick;
-	done[w] = true;
 	for (int c = 0; c < a->ncopies; c++) {
 		int d = a->copies[c][0], s = a->copies[c][1];
 		int other = d == w ? s : s == w ? d : -1;
-		if (other >= 0)
-			want[other] |= (uint16_t)(1u << pick);
+		if (other >= 0 && done[other] && !(taken >> a->color[other] & 1))
+			return a->color[other];
 	}
-	return true;
+	if (partner_only)
+		return -1;
+	for (int i = 0; i < a->nallowed; i++)
+		if ((want[w] >> a->order[i] & 1) && !(taken >> a->order[i] & 1))
+			return a->order[i];
+	if (a->orig[w] < NREG && !(taken >> a->orig[w] & 1))
+		return a->orig[w];
+	for (int i = 0; i < a->nallowed; i++)
+		if (!((taken | avoid) >> a->order[i] & 1))
+			return a->order[i];
+	for (int i = 0; i < a->nallowed; i++)
+		if (!(taken >> a->order[i] & 1))
+			return a->order[i];
+	return -1;
 }
 
-/* Greedy colouring: fixed webs keep their register; the others, in order,
-** take a copy partner's register, else one that no neighbour's copy partner
-** holds (so that neighbour can share its partner's register later: a value
-** computed early does not take the r0 the return value is copied to), else
-** any free one.  A web of a BPF register tries its own register first. */
-static bool color_webs(struct ctx *C, struct ra *a)
+static void set_color(struct ra *a, int w, int c, bool *done, uint16_t *want)
+{
+	a->color[w] = (uint8_t)c;
+	done[w] = true;
+	for (int k = 0; k < a->ncopies; k++) {
+		int d = a->copies[k][0], s = a->copies[k][1];
+		int other = d == w ? s : s == w ? d : -1;
+		if (other >= 0)
+			want[other] |= (uint16_t)(1u << c);
+	}
+}
+
+/* Greedy colouring (invariant 4): fixed webs keep their register; then the
+** webs a coloured copy partner's register is free for, as long as that makes
+** more of them (each is one copy less); then the rest in order, by
+** pick_color, spilling (invariant 5) where none is left. */
+static bool color_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 {
 	bool *done = take(C, (size_t)a->nwebs, true);
-	uint16_t *want = take(C, sizeof(uint16_t) * (size_t)a->nwebs, true); /* partners' colours */
+	uint16_t *want = take(C, sizeof(uint16_t) * (size_t)a->nwebs, true); /* partners' registers */
 	if (!done || !want)
 		return false;
+	uint16_t allowed = 0;
+	for (int i = 0; i < a->nallowed; i++)
+		allowed |= (uint16_t)(1u << a->order[i]);
 	for (int w = 0; w < a->nwebs; w++)
 		if (a->fixed[w]) {
 			a->color[w] = (uint8_t)a->orig[w];
 			done[w] = true;
+			want[w] = (uint16_t)(1u << a->orig[w]);
 		}
-	for (int w = 0; w < a->nwebs; w++)
-		if (done[w])
-			want[w] = (uint16_t)(1u << a->color[w]);
 	/* along chains of copies (r0 = rx; rx = rr: rr wants r0 too), a few links deep */
 	for (int round = 0; round < 4; round++)
 		for (int c = 0; c < a->ncopies; c++)
@@ -627,17 +809,31 @@ static bool color_webs(struct ctx *C, struct ra *a)
 				if (!done[y])
 					want[y] |= want[x];
 			}
-	/* first the webs a coloured copy partner can share with, as long as that
-	** makes more of them: each is one copy less */
 	for (bool more = true; more;) {
 		more = false;
-		for (int w = 0; w < a->nwebs; w++)
-			if (!done[w] && color_one(a, w, done, want, true))
+		for (int w = 0; w < a->nwebs; w++) {
+			int c = done[w] || a->spilled[w] ? -1 : pick_color(a, w, done, want, allowed, true);
+			if (c >= 0) {
+				set_color(a, w, c, done, want);
 				more = true;
+			}
+		}
 	}
-	for (int w = 0; w < a->nwebs; w++)
-		if (!done[w] && !color_one(a, w, done, want, false))
-			return false;
+	for (int w = 0; w < a->nwebs; w++) {
+		while (!done[w] && !a->spilled[w]) {
+			int pick = pick_color(a, w, done, want, allowed, false);
+			if (pick >= 0) {
+				set_color(a, w, pick, done, want);
+				continue;
+			}
+			int v = pick_spill(a, w, done);
+			if (v < 0)
+				too_many_live(C, f, a, w);
+			a->spilled[v] = true;
+			a->nspilled++;
+			done[v] = false; /* a neighbour's register is free again */
+		}
+	}
 	return true;
 }
 
@@ -659,21 +855,183 @@ static void rewrite(struct ctx *C, const struct ir_func *f, struct ra *a)
 	}
 }
 
-void regalloc(struct ctx *C, const struct ir_func *f)
+/* Slots for the spilled webs: one a copy partner has, else the first one
+** no interfering web has, else a new one.  slot[w]: the offset below fp. */
+static bool assign_slots(struct ctx *C, struct ra *a, int *slot)
 {
+	int *offs = take(C, sizeof(int) * (size_t)a->nspilled, false);
+	int *busy = take(C, sizeof(int) * (size_t)a->nspilled, true);
+	if (!offs || !busy)
+		return false;
+	int nslots = 0;
+	for (int w = 0; w < a->nwebs; w++) {
+		slot[w] = -1; /* slot index first, offset at the end */
+		if (!a->spilled[w])
+			continue;
+		const uint64_t *row = a->adj + (size_t)w * (size_t)a->words;
+		for (int v = 0; v < w; v++) /* the slots of interfering webs, stamped w + 1 */
+			if (slot[v] >= 0 && SET_HAS(row, v))
+				busy[slot[v]] = w + 1;
+		int s = -1;
+		for (int c = 0; c < a->ncopies && s < 0; c++) {
+			int d = a->copies[c][0], r = a->copies[c][1];
+			int other = d == w ? r : r == w ? d : -1;
+			if (other >= 0 && other < w && slot[other] >= 0 && busy[slot[other]] != w + 1)
+				s = slot[other];
+		}
+		for (int i = 0; i < nslots && s < 0; i++)
+			if (busy[i] != w + 1)
+				s = i;
+		if (s < 0) {
+			s = nslots++;
+			offs[s] = stack_alloc(C, 8);
+		}
+		slot[w] = s;
+	}
+	for (int w = 0; w < a->nwebs; w++)
+		if (slot[w] >= 0)
+			slot[w] = offs[slot[w]];
+	return true;
+}
+
+static struct ir_ins spill_ins(uint8_t code, int dst, int src, int off, uint16_t pc)
+{
+	return (struct ir_ins){.kind = IR_OP, .code = code, .dst = (uint16_t)dst, .src = (uint16_t)src,
+			       .off = (int16_t)-off, .helper = -1, .pc = pc, .label = -1};
+}
+
+static int new_tmp(struct ctx *C)
+{
+	if (C->nvregs >= UINT16_MAX)
+		bpfc_fail(C, "program is too long: too many values for register allocation");
+	return C->nvregs++;
+}
+
+#define LOAD_DW (BPF_LDX | BPF_MEM | BPF_DW)
+#define STORE_DW (BPF_STX | BPF_MEM | BPF_DW)
+
+/* What instruction k becomes with the spilled webs' slots (slot[w] > 0),
+** into out[] (at least 1, for insert_spills' backward fill: a copy that
+** goes is an IR_NOP; at most 5); returns how many.  count: only count, no
+** tmps.  Under BROKEN(spill_reload) a reload reads the slot next to its
+** own (8 bytes up: another value's, or none). */
+static int spill_one(struct ctx *C, const struct ra *a, const int *slot, int k, const struct ir_ins *in,
+		     struct ir_ins *out, bool count)
+{
+	int wd = field_web(a, a->def_dst, a->use_dst, k), ws = field_web(a, a->def_src, a->use_src, k);
+	int sd = wd >= 0 ? slot[wd] : -1, ss = ws >= 0 ? slot[ws] : -1;
+	int wrong = BROKEN(C, spill_reload) ? 8 : 0;
+	int n = 0;
+	out[0] = *in;
+	if (sd < 0 && ss < 0)
+		return 1;
+	if (a->ops[k].copy && a->use_src[k] >= 0) { /* rd = rs: the load or the store is the copy */
+		out[0].kind = IR_NOP; /* the two sides share the slot */
+		if (sd > 0 && ss > 0 && sd == ss)
+			return 1;
+		int t = sd > 0 && ss > 0 ? (count ? 0 : new_tmp(C)) : ss > 0 ? in->dst : in->src;
+		if (ss > 0)
+			out[n++] = spill_ins(LOAD_DW, t, BPF_REG_10, ss - wrong, in->pc);
+		if (sd > 0)
+			out[n++] = spill_ins(STORE_DW, BPF_REG_10, t, sd, in->pc);
+		return n;
+	}
+	/* one tmp per spilled web: dst's, and src's unless it is the same web */
+	int td = sd > 0 ? (count ? 0 : new_tmp(C)) : -1;
+	int ts = ss > 0 ? (ws == wd ? td : count ? 0 : new_tmp(C)) : -1;
+	bool load_d = sd > 0 && (a->use_dst[k] >= 0 || (ws == wd && a->use_src[k] >= 0));
+	bool store_d = sd > 0 && (a->def_dst[k] >= 0 || (ws == wd && a->def_src[k] >= 0));
+	bool load_s = ss > 0 && ws != wd && a->use_src[k] >= 0;
+	bool store_s = ss > 0 && ws != wd && a->def_src[k] >= 0;
+	if (load_d)
+		out[n++] = spill_ins(LOAD_DW, td, BPF_REG_10, sd - wrong, in->pc);
+	if (load_s)
+		out[n++] = spill_ins(LOAD_DW, ts, BPF_REG_10, ss - wrong, in->pc);
+	struct ir_ins *self = &out[n++];
+	*self = *in;
+	if (sd > 0)
+		self->dst = (uint16_t)td;
+	if (ss > 0)
+		self->src = (uint16_t)ts;
+	if (store_d)
+		out[n++] = spill_ins(STORE_DW, BPF_REG_10, td, sd, in->pc);
+	if (store_s)
+		out[n++] = spill_ins(STORE_DW, BPF_REG_10, ts, ss, in->pc);
+	return n;
+}
+
+/* Rewrite f with the spilled webs' loads and stores (invariant 6): the
+** instructions after f move up, f grows. */
+static void insert_spills(struct ctx *C, struct ir_func *f, const struct ra *a, const int *slot)
+{
+	struct ir_ins buf[5];
+	int grow = 0;
+	for (int k = 0; k < a->nins; k++)
+		grow += spill_one(C, a, slot, k, &C->ir[f->first + k], buf, true) - 1;
+	if (C->nir + grow > MAX_IR)
+		bpfc_fail(C, "program is too long (more than %d instructions with its spills)", MAX_INSNS);
+	int end = f->first + f->n;
+	memmove(&C->ir[end + grow], &C->ir[end], sizeof(C->ir[0]) * (size_t)(C->nir - end));
+	int out = end + grow; /* filled backwards: it never passes the instruction being read */
+	for (int k = a->nins - 1; k >= 0; k--) {
+		struct ir_ins in = C->ir[f->first + k];
+		int n = spill_one(C, a, slot, k, &in, buf, false);
+		while (n > 0)
+			C->ir[--out] = buf[--n];
+	}
+	if (out != f->first)
+		bpfc_fail(C, "internal: spill code miscounted");
+	/* a reload right after the store to the same slot copies the register
+	** stored instead (a copy the next colouring can make disappear) */
+	for (int i = f->first; i + 1 < end + grow; i++) {
+		struct ir_ins *st = &C->ir[i], *ld = &C->ir[i + 1];
+		if (st->kind == IR_OP && st->code == STORE_DW && st->dst == BPF_REG_10 && ld->kind == IR_OP &&
+		    ld->code == LOAD_DW && ld->src == BPF_REG_10 && ld->off == st->off) {
+			ld->code = BPF_ALU64 | BPF_MOV | BPF_X;
+			ld->src = st->src;
+			ld->off = 0;
+		}
+	}
+	f->n += grow;
+	C->nir += grow;
+	for (struct ir_func *g = f + 1; g < C->funcs + C->nfuncs; g++)
+		g->first += grow;
+}
+
+void regalloc(struct ctx *C, const struct ir_func *cf)
+{
+	static const uint8_t all[NREG] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+	static const uint8_t knob_order[NREG] = {6, 7, 8, 9, 0, 1, 2, 3, 4, 5};
+	struct ir_func *f = &C->funcs[cf - C->funcs];
 	if (f->n == 0)
 		return;
-	ir_cfg(C, f);
-	struct ra a = {.nv = C->nvregs - IR_VREG0};
-	a.split = split_webs(C->nblk, a.nv);
-	a.nnames = NREG + (a.split ? a.nv : 0);
-	bool ok = ra_reserve(C, f->n, C->nblk, a.nv) && number_defs(C, f, &a) && build_webs(C, f, &a);
-	if (ok) {
-		web_sets(C, &a);
-		ok = a.nwebs <= MAX_WEBS && build_interference(C, f, &a) && color_webs(C, &a);
+	int knob = regs_knob(), first_tmp = C->nvregs;
+	for (int round = 0;; round++) {
+		ir_cfg(C, f);
+		struct ra a = {.nv = C->nvregs - IR_VREG0, .order = knob ? knob_order : all,
+			       .nallowed = knob ? knob : NREG, .first_tmp = first_tmp};
+		a.split = split_webs(C->nblk, a.nv);
+		a.nnames = NREG + (a.split ? a.nv : 0);
+		bool ok = ra_reserve(C, f->n, C->nblk, a.nv) && number_defs(C, f, &a) && build_webs(C, f, &a);
+		if (ok) {
+			web_sets(C, &a);
+			ok = a.nwebs <= MAX_WEBS && build_interference(C, f, &a) && spill_costs(C, &a) &&
+			     color_webs(C, f, &a);
+		}
+		if (!ok && a.nwebs > MAX_WEBS)
+			bpfc_fail(C, "program is too long: more than %d values for register allocation", MAX_WEBS);
+		if (!ok)
+			bpfc_fail(C, "internal: register allocation found no register for a value");
+		if (a.nspilled == 0) {
+			rewrite(C, f, &a);
+			return;
+		}
+		if (round == MAX_ROUNDS)
+			bpfc_fail(C, "too many values are live at once: no registers for them after %d rounds "
+				     "of spilling", MAX_ROUNDS);
+		int *slot = take(C, sizeof(int) * (size_t)a.nwebs, false);
+		if (!slot || !assign_slots(C, &a, slot))
+			bpfc_fail(C, "internal: register allocation ran out of memory");
+		insert_spills(C, f, &a, slot);
 	}
-	if (ok)
-		rewrite(C, f, &a);
-	else if (a.nv > 0) /* virtual registers have no assignment to fall back on */
-		bpfc_fail(C, "internal: register allocation found no register for a value");
 }

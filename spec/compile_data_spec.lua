@@ -4,7 +4,11 @@
 -- The cases with a "-- run" section are then loaded into the kernel with
 -- real maps and run with BPF_PROG_TEST_RUN.  When the compiler changes on
 -- purpose, `make golden` rewrites the listings (tools/golden.lua).
+-- With BPFC_REGS=k set (register allocation left k registers, so that it
+-- spills: csrc/regalloc.c) the listings are not compared, only the errors
+-- and the kernel runs.
 local data = require('spec.support.compile_data')
+local regs_knob = os.getenv('BPFC_REGS')
 
 local cases = data.cases()
 
@@ -55,7 +59,7 @@ describe('compiler data files', function()
       assert(case.s.listing, 'no "-- listing" section: run make golden')
       assert(prog, err)
       local got = data.listing(prog)
-      if got ~= case.s.listing then
+      if got ~= case.s.listing and not regs_knob then
         error(('%s: the listing differs (- expected, + got; make golden rewrites it):\n%s')
           :format(case.path, diff(case.s.listing, got)), 0)
       end

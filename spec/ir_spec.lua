@@ -1,9 +1,15 @@
 -- The IR stage (csrc/ir.h): blocks and edges over labelled instructions, map
 -- references by number, helper calls by name, each with its bytecode pc; and
 -- the encoded program it becomes, run in the kernel.
+local ffi = require('ffi')
 local bpf = require('bpf')
 local loader = require('bpf.loader')
 local pk = require('spec.support.packets')
+
+ffi.cdef [[
+int ir_spec_setenv(const char *name, const char *value, int overwrite) __asm__("setenv");
+int ir_spec_unsetenv(const char *name) __asm__("unsetenv");
+]]
 
 local udp53 = pk.eth_ip(17, pk.udp(4000, 53, pk.dns_query('example.com', 28)))
 
@@ -17,6 +23,18 @@ local function run(prog, packet)
   local r = assert(loader.test_run(h, packet or udp53))
   h:close()
   return r.retval
+end
+
+-- f() with BPFC_REGS=k (csrc/regalloc.c: the allocator has k registers for
+-- values, so it spills; nil: unset, all of them), the variable as it was
+-- afterwards.
+local function with_regs(k, f)
+  local old = os.getenv('BPFC_REGS')
+  if k then ffi.C.ir_spec_setenv('BPFC_REGS', tostring(k), 1) else ffi.C.ir_spec_unsetenv('BPFC_REGS') end
+  local ok, a, b = pcall(f)
+  if old then ffi.C.ir_spec_setenv('BPFC_REGS', old, 1) else ffi.C.ir_spec_unsetenv('BPFC_REGS') end
+  if not ok then error(a, 0) end
+  return a, b
 end
 
 -- The dump's blocks: { name =, succ = { names }, back = { name = true }, insns = { texts } }.
@@ -142,6 +160,88 @@ describe('the IR', function()
         return a + b + (t - t)
       end]])
       assert.equals(17 + 53, run(prog))
+    end)
+
+    describe('with fewer registers than values (BPFC_REGS)', function()
+      -- Each compiled with k registers spills (more stack than with all of
+      -- them) and computes in the kernel what LuaJIT computes (or the third
+      -- field says).
+      local len = #udp53
+      local function ip(i) return udp53:byte(15 + i) end
+      local sum = 0
+      for i = 0, 7 do sum = sum + ip(i) * (ip(9) + i) + ip(8) end
+      local cases = {
+        { 'many values live at once', [[return function(skb)
+          local a = skb.len
+          local b = a * 3
+          local c = a + 7
+          local d = b - c
+          local e = bit.band(a, 255)
+          local f = b + e
+          local g = a ~= 0 and b or c
+          return a + b + c + d + e + f + g
+        end]] },
+        { 'values carried around a loop', [[return function(skb)
+          local a, b, c, s = skb.len, 3, 5, 0
+          for i = 0, 7 do
+            s = s + i * a
+            b = b + s % 7
+            c = c + b * i
+          end
+          return s + b + c + a
+        end]] },
+        { 'packet reads (the context fixed in r6) around a loop', [[return function(skb)
+          local s, a, b = 0, pkt.ip[9], pkt.ip[8]
+          for i = 0, 7 do s = s + pkt.ip[i] * (a + i) + b end
+          return s
+        end]], sum },
+      }
+      for _, k in ipairs({ 3, 4 }) do
+        for _, case in ipairs(cases) do
+          it(case[1] .. ', ' .. k .. ' registers', function()
+            local fn = assert(loadstring(case[2]))()
+            local all = with_regs(nil, function() return compile(case[2]) end)
+            local few = with_regs(k, function() return compile(case[2]) end)
+            assert.is_true(few.stack > all.stack, bpf.dump_string(few, { source = false }))
+            local expected = case[3] or fn({ len = len })
+            assert.equals(expected, run(all))
+            assert.equals(expected, run(few))
+          end)
+        end
+      end
+
+      it('spills map value pointers and values live across a helper call', function()
+        local m = bpf.map('array', 4, 'uint32_t', 'uint64_t')
+        local src = [[return function(skb)
+          local n = skb.len
+          local v, w = m[1], m[2]
+          local x = n * 2
+          local t = time()
+          if v and w then
+            xadd(v, n)
+            w[0] = x + v[0]
+            return v[0] + w[0] + x + n + (t - t)
+          end
+          return n
+        end]]
+        local all = with_regs(nil, function() return compile(src, { m = m }) end)
+        local few = with_regs(3, function() return compile(src, { m = m }) end)
+        assert.is_true(few.stack > all.stack, bpf.dump_string(few, { source = false }))
+        for _, prog in ipairs({ all, few }) do
+          m[1], m[2] = 10, 0
+          assert.equals(7 * len + 20, run(prog))
+          assert.equals(10 + len, tonumber(m[1]))
+          assert.equals(3 * len + 10, tonumber(m[2]))
+        end
+      end)
+
+      it('refuses a program when too many values are live at one instruction', function()
+        local fn = assert(loadstring('return function(skb) return skb.len - skb.mark end'))()
+        local prog, err = with_regs(1, function() return bpf(fn) end)
+        assert.is_nil(prog)
+        assert.matches('too many values are live at once: 1 register cannot hold them', err, 1, true)
+        assert.equals(len, run(assert(with_regs(2, function() return bpf(fn) end)))) -- mark 0
+      end)
     end)
   end)
 end)
