@@ -203,7 +203,7 @@ describe('bpf.object', function()
         assert.is_true(tonumber(line) > 0)
         n = n + 1
       end
-      assert.equals(4, n) -- function line, local proto = ..., xadd(...), end
+      assert.equals(3, n) -- local proto = ... (the context to r6 first), xadd(...), end
       assert.matches('; local proto = pkt.ip.proto [file:' .. programs.file .. ' line_num:', xlated, 1, true)
       assert.matches('; xadd(map[proto], 1) [file:', xlated, 1, true)
     end
