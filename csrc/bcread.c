@@ -228,6 +228,21 @@ static void usedef(const struct ctx *C, int pc, uint64_t *use, uint64_t *def)
 		for (int s = a; s < C->nslots; s++)
 			set_add(use, s);
 		break;
+	case OP_ITERC: case OP_ITERN: /* A-3 the iterator, A-2 its state, A-1 the control;
+				       ** its B - 1 results from A on */
+		for (int s = a - 3; s < a; s++)
+			set_add(use, s);
+		for (int s = a; s < a + b - 1; s++)
+			set_add(def, s);
+		break;
+	case OP_ITERL: case OP_IITERL: case OP_JITERL: /* on the jump: A-1 = A */
+		set_add(use, a);
+		set_add(def, a - 1);
+		break;
+	case OP_ISNEXT: /* checks A-3..A-1 */
+		for (int s = a - 3; s < a; s++)
+			set_add(use, s);
+		break;
 	default:
 		break;
 	}
@@ -284,7 +299,7 @@ void bc_liveness(struct ctx *C)
 			slotset out = {0}, in, use, def;
 			bool ends = i->op == OP_RET0 || i->op == OP_RET1 || i->op == OP_RET ||
 				    i->op == OP_RETM || i->op == OP_CALLT || i->op == OP_CALLMT;
-			if (!ends && i->op != OP_JMP && pc + 1 < n)
+			if (!ends && i->op != OP_JMP && i->op != OP_ISNEXT && pc + 1 < n)
 				memcpy(out, C->livein[pc + 1], wbytes);
 			/* A comparison goes on to its JMP when true, past it when false. */
 			if (is_cond(i->op) && pc + 2 < n) {
@@ -293,13 +308,14 @@ void bc_liveness(struct ctx *C)
 				for (int w = 0; w < words; w++)
 					out[w] |= C->livein[pc + 2][w];
 			}
-			if (i->op == OP_FORI || i->op == OP_FORL || i->op == OP_IFORL) {
+			if (i->op == OP_FORI || i->op == OP_FORL || i->op == OP_IFORL || i->op == OP_ITERL ||
+			    i->op == OP_IITERL) {
 				int t = jump_target(pc, i->d); /* the exit, or the body again */
 				if (t > 0 && t < n)
 					for (int w = 0; w < words; w++)
 						out[w] |= C->livein[t][w];
 			}
-			if (i->op == OP_JMP) {
+			if (i->op == OP_JMP || i->op == OP_ISNEXT) {
 				int t = jump_target(pc, i->d);
 				if (t > 0 && t < n)
 					memcpy(out, C->livein[t], wbytes);

@@ -600,8 +600,9 @@ bool bi_call(struct ctx *C, const char *name, int a, int nargs)
 	return true;
 }
 
-/* Call a Lua function at compile time: every argument must be a constant. */
-static void fold_call(struct ctx *C, int a, int nargs)
+/* Call a Lua function at compile time: every argument must be a constant;
+** its first nres results (pairs(t): next, t, nil) go to a, a + 1, ... */
+static void fold_call(struct ctx *C, int a, int nargs, int nres)
 {
 	lua_State *L = C->L;
 	k_push(C, v_src(C, a)->ref);
@@ -623,14 +624,16 @@ static void fold_call(struct ctx *C, int a, int nargs)
 				     "time (argument %d is not)", i + 1);
 		}
 	}
-	fact_call(C, nargs);
-	v_set_lua(C, a, -1);
-	lua_pop(L, 1);
+	if (nres < 1)
+		nres = 1;
+	fact_call(C, nargs, nres);
+	for (int i = 0; i < nres; i++)
+		v_set_lua(C, a + i, -nres + i);
+	lua_pop(L, nres);
 }
 
 void tr_call(struct ctx *C, int a, int nres, int nargs)
 {
-	(void)nres;
 	struct var *f = v_src(C, a);
 	if (f->kind == VK_PKT || (f->kind == VK_RT && f->ptr == PK_PKTOFF)) {
 		/* slice: dissector(from, to) reads bytes [from, to) as one number */
@@ -653,5 +656,5 @@ void tr_call(struct ctx *C, int a, int nres, int nargs)
 	lua_pop(C->L, 1);
 	if (t != LUA_TFUNCTION && t != 10)
 		bpfc_fail(C, "calling a %s", lua_typename(C->L, t));
-	fold_call(C, a, nargs);
+	fold_call(C, a, nargs, nres);
 }

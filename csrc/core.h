@@ -188,6 +188,10 @@ struct ctx {
 	int nlabels;		/* the next label id (below nbc: bytecode pcs) */
 	int nvregs;		/* the next virtual register (IR_VREG0 and up) */
 	bool jumped[MAX_BC];	/* some jump goes to this bytecode pc */
+	int pclabel[MAX_BC];	/* the label bytecode pc stands for: itself, or in an
+				** unrolled copy of a loop body a fresh one (-1: not yet) */
+	int resume;		/* set by an instruction that translated those after it:
+				** the pc translation goes on from (0: the next) */
 	struct ir_func funcs[IR_MAX_FUNCS];
 	int nfuncs;
 	struct ir_block blk[MAX_IR];	/* the last ir_cfg */
@@ -318,6 +322,7 @@ void encode(struct ctx *C);
 
 /* translate.c, builtins.c, dissect.c */
 void tr_ins(struct ctx *C, int pc);
+void tr_range(struct ctx *C, int from, int to, bool stop_at_to);
 void tr_call(struct ctx *C, int a, int nres, int nargs);
 void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t keynum, int keykind);
 void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynum, int keykind,

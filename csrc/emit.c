@@ -35,17 +35,30 @@ void emit(struct ctx *C, uint8_t code, int dst, int src, int16_t off, int32_t im
 	i->imm = imm;
 }
 
+/* The label a label argument names: one below nbc is a bytecode pc, which
+** stands for itself or, in an unrolled copy of a loop body, for the copy's
+** own label (made when first named). */
+static int pc_label(struct ctx *C, int label)
+{
+	if (label >= C->nbc)
+		return label;
+	if (C->pclabel[label] < 0)
+		C->pclabel[label] = label_new(C);
+	return C->pclabel[label];
+}
+
 /* A jump to label (code: BPF_JMP | op | BPF_K or BPF_X, or BPF_JMP | BPF_JA). */
 void emit_jmp(struct ctx *C, uint8_t code, int dst, int src, int32_t imm, int label)
 {
+	if (label < C->nbc)
+		C->jumped[label] = true;
+	label = pc_label(C, label);
 	struct ir_ins *i = ir_add(C, IR_JMP);
 	i->code = code;
 	i->dst = (uint16_t)dst;
 	i->src = (uint16_t)src;
 	i->imm = imm;
 	i->label = label;
-	if (label < C->nbc)
-		C->jumped[label] = true;
 }
 
 void emit_ja(struct ctx *C, int label)
@@ -56,11 +69,14 @@ void emit_ja(struct ctx *C, int label)
 /* A fresh label, placed later with emit_label. */
 int label_new(struct ctx *C)
 {
+	if (C->nlabels >= MAX_IR)
+		bpfc_fail(C, "program is too long (more than %d instructions)", MAX_INSNS);
 	return C->nlabels++;
 }
 
 void emit_label(struct ctx *C, int label)
 {
+	label = pc_label(C, label);
 	ir_add(C, IR_LABEL)->label = label;
 }
 

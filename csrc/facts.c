@@ -520,10 +520,15 @@ void fact_index(struct ctx *C, const char *what)
 	lua_remove(C->L, -2); /* the true before the value */
 }
 
-void fact_call(struct ctx *C, int nargs)
+void fact_call(struct ctx *C, int nargs, int nres)
 {
-	ask(C, "call", 1 + nargs, 2, "calling a Lua function at compile time");
-	lua_remove(C->L, -2);
+	ask(C, "call", 1 + nargs, 1 + nres, "calling a Lua function at compile time");
+	lua_remove(C->L, -1 - nres);
+}
+
+void fact_steps(struct ctx *C)
+{
+	ask(C, "steps", 4, 1, "running the 'for ... in' loop at compile time");
 }
 
 double fact_log(struct ctx *C, double x)

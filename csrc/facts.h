@@ -122,9 +122,13 @@ int fact_elem(struct ctx *C, int ctype, int *esize); /* a ref, 0: neither array 
 int fact_typeof(struct ctx *C, int tref, bool has_n, int64_t n, const char *who);
 int64_t fact_length(struct ctx *C, int ref);
 /* Compile-time evaluation: t and k on the stack become t[k]; fn and its
-** nargs arguments become its first result.  what says what failed. */
+** nargs arguments become its first nres results.  what says what failed. */
 void fact_index(struct ctx *C, const char *what);
-void fact_call(struct ctx *C, int nargs);
+void fact_call(struct ctx *C, int nargs, int nres);
+/* fn, state, control and a count on the stack become the list of what the
+** generic for `for ... in fn, state, control` steps through ({k, v, ...}
+** per step), or an error past count steps. */
+void fact_steps(struct ctx *C);
 double fact_log(struct ctx *C, double x);
 
 #endif

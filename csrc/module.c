@@ -98,7 +98,11 @@ static void compile_once(struct ctx *C)
 	C->nir = 0;
 	C->nlabels = C->nbc; /* labels below nbc are bytecode pcs */
 	C->nvregs = IR_VREG0;
-	memset(C->jumped, 0, sizeof(C->jumped[0]) * (size_t)C->nbc);
+	for (int pc = 0; pc < C->nbc; pc++) {
+		C->jumped[pc] = false;
+		C->pclabel[pc] = pc;
+	}
+	C->resume = 0;
 	C->nfuncs = 1;
 	C->funcs[0] = (struct ir_func){.name = "main", .first = 0, .nbc = C->nbc};
 	C->nmaps = 0;
@@ -119,19 +123,7 @@ static void compile_once(struct ctx *C)
 		for (int s = 1; s < C->nparams; s++)
 			C->v[s].kind = VK_NIL;
 	}
-	for (int pc = 1; pc < C->nbc; pc++) {
-		C->pc = pc;
-		if (C->target[pc] || C->joinidx[pc] >= 0)
-			v_join_enter(C, pc);
-		if (!C->reachable)
-			continue;
-		tr_ins(C, pc);
-		if (lua_gettop(C->L) != 6)
-			bpfc_fail(C, "internal: Lua stack unbalanced after %s (%d)", bc_opname(C->bc[pc].op),
-				  lua_gettop(C->L));
-		if (C->cmp.state == 0)
-			v_drop_dead(C, pc);
-	}
+	tr_range(C, 1, C->nbc - 1, false);
 	C->funcs[0].n = C->nir;
 	passes_run(C);
 	encode(C);

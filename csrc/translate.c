@@ -597,6 +597,119 @@ static void tr_ret(struct ctx *C, int slot)
 	C->reachable = false;
 }
 
+/* ---- for ... in: run at compile time, the body unrolled ----
+**
+** `for k, v in pairs(t)` compiles to an iterator call (pairs(t), folded at
+** compile time like any call of constants: next, t, nil in slots A-3..A-1),
+** a jump (JMP or ISNEXT at pc J) to the iterator step (ITERC or ITERN at T,
+** with A its base) and ITERL at T + 1 jumping back to the body at J + 1.
+** When the iterator, its state and its control are all known at compile
+** time, the loop runs then (F:steps) and the body [J + 1, T) is translated
+** once per step with the loop variables constants: each copy names its own
+** labels (pclabel) and records its own joins; a jump to T (the end of a
+** turn) joins at the copy's end, and a break jumps to T + 2 as any jump out
+** of a loop does. */
+
+#define MAX_STEPS_UNROLLED 256
+
+static bool known_now(const struct var *v)
+{
+	return v->kind == VK_LUA || v->kind == VK_NUM || v->kind == VK_NIL;
+}
+
+static void push_known(struct ctx *C, const struct var *v)
+{
+	if (v->kind == VK_LUA)
+		k_push(C, v->ref);
+	else if (v->kind == VK_NUM && (v->flags & VF_BOOL))
+		lua_pushboolean(C->L, v->num != 0);
+	else if (v->kind == VK_NUM)
+		lua_pushnumber(C->L, (lua_Number)v->num);
+	else
+		lua_pushnil(C->L);
+}
+
+/* Is the jump at pc j, to t, the start of a for ... in loop? */
+static bool forin_at(const struct ctx *C, int j, int t)
+{
+	return t + 1 < C->nbc && (C->bc[t].op == OP_ITERC || C->bc[t].op == OP_ITERN) &&
+	       (C->bc[t + 1].op == OP_ITERL || C->bc[t + 1].op == OP_IITERL) &&
+	       t + 1 + C->bc[t + 1].d - 0x7fff == j + 1;
+}
+
+static void tr_forin(struct ctx *C, int j, int t)
+{
+	int a = C->bc[t].a, nvars = C->bc[t].b - 1;
+	if (C->cmp.state != 0)
+		bpfc_fail(C, "internal: a for ... in loop after a comparison");
+	for (int s = a - 3; s < a; s++)
+		if (!known_now(v_src(C, s)))
+			bpfc_fail(C, "a 'for ... in' loop runs at compile time, so its iterator must be "
+				     "known then: pairs(t) or ipairs(t) of a table the program captures "
+				     "(for a run-time count, use a numeric for: for i = 1, n do ... end)");
+	if (v_src(C, a - 3)->kind != VK_LUA)
+		bpfc_fail(C, "a 'for ... in' loop needs an iterator function (pairs(t), ipairs(t))");
+	const struct var *st = v_src(C, a - 2);
+	const struct kfact *k = st->kind == VK_LUA ? fact_value(C, st->ref) : NULL;
+	if (k && k->kind == KF_MAP)
+		bpfc_fail(C, "a map is read at run time: a 'for ... in' loop, which runs at compile "
+			     "time, would see it as it is now; look its keys up one by one (m[k])");
+	if (k && k->kind == KF_DISSECTOR)
+		bpfc_fail(C, "a 'for ... in' loop cannot walk a dissector");
+	for (int s = a - 3; s < a; s++)
+		push_known(C, v_src(C, s));
+	lua_pushinteger(C->L, MAX_STEPS_UNROLLED);
+	fact_steps(C);
+	int list = k_ref(C, -1); /* kept in the constants: the stack stays as tr_ins wants it */
+	int n = (int)lua_objlen(C->L, -1);
+	lua_pop(C->L, 1);
+	for (int step = 1; step <= n; step++) {
+		k_push(C, list);
+		lua_rawgeti(C->L, -1, step);
+		for (int i = 0; i < nvars; i++) { /* the loop variables, as ITERC sets them */
+			lua_rawgeti(C->L, -1, i + 1);
+			v_set_lua(C, a + i, -1);
+			lua_pop(C->L, 1);
+		}
+		lua_pop(C->L, 2);
+		for (int pc = j + 1; pc <= t; pc++) { /* a copy of its own */
+			C->joinidx[pc] = C->loopidx[pc] = -1;
+			C->jumped[pc] = false;
+			C->pclabel[pc] = -1;
+		}
+		C->pc = j + 1;
+		tr_range(C, j + 1, t, true);
+	}
+	C->pc = j;
+	C->resume = t + 2; /* past ITERL: the loop is done */
+}
+
+/* Translate bytecode pcs from .. to (stop_at_to: to is only joined, the end
+** of an unrolled loop body's turn). */
+void tr_range(struct ctx *C, int from, int to, bool stop_at_to)
+{
+	for (int pc = from, next; pc <= to; pc = next) {
+		next = pc + 1;
+		C->pc = pc;
+		if (C->target[pc] || C->joinidx[pc] >= 0)
+			v_join_enter(C, pc);
+		if (pc == to && stop_at_to)
+			break;
+		if (!C->reachable)
+			continue;
+		tr_ins(C, pc);
+		if (lua_gettop(C->L) != 6)
+			bpfc_fail(C, "internal: Lua stack unbalanced after %s (%d)", bc_opname(C->bc[pc].op),
+				  lua_gettop(C->L));
+		if (C->resume) {
+			next = C->resume;
+			C->resume = 0;
+		}
+		if (C->cmp.state == 0)
+			v_drop_dead(C, next - 1);
+	}
+}
+
 /* ---- the dispatcher ---- */
 
 void tr_ins(struct ctx *C, int pc)
@@ -724,7 +837,9 @@ void tr_ins(struct ctx *C, int pc)
 		break;
 	}
 	case OP_JMP:
-		if (pc + d - 0x7fff <= pc)
+		if (forin_at(C, pc, pc + d - 0x7fff))
+			tr_forin(C, pc, pc + d - 0x7fff);
+		else if (pc + d - 0x7fff <= pc)
 			tr_jmp_back(C, pc + d - 0x7fff);
 		else
 			tr_jmp(C, pc, pc + d - 0x7fff);
@@ -795,10 +910,14 @@ void tr_ins(struct ctx *C, int pc)
 	case OP_JFORI: case OP_JFORL: case OP_JLOOP:
 		bpfc_fail(C, "this loop was compiled by LuaJIT's JIT already (the function ran in "
 			     "Lua first): give bpf() the function before running it, or jit.off(fn)");
-	case OP_ITERC:
-	case OP_ITERN: case OP_ITERL: case OP_IITERL: case OP_JITERL: case OP_ISNEXT:
-		bpfc_fail(C, "'for ... in' loops (pairs, ipairs, iterators) are not supported yet: "
-			     "use a numeric for (for i = 1, n do ... end)");
+	case OP_ISNEXT:
+		if (forin_at(C, pc, pc + d - 0x7fff)) {
+			tr_forin(C, pc, pc + d - 0x7fff);
+			break;
+		}
+		/* fall through */
+	case OP_ITERC: case OP_ITERN: case OP_ITERL: case OP_IITERL: case OP_JITERL:
+		bpfc_fail(C, "this 'for ... in' loop has a shape the compiler does not know");
 	case OP_VARG: bpfc_fail(C, "'...' is not supported in a BPF program");
 	case OP_UCLO: bpfc_fail(C, "closures are not supported");
 	case OP_TSETM: case OP_TSETR: case OP_TGETR:

@@ -397,9 +397,11 @@ describe('bad input', function()
   it('refuses the loops it cannot compile yet, with a hint', function()
     fails(function(skb) local s = 0; for i = 1, 3, skb.len do s = s + i end; return s end,
       "a for loop's step must be a constant")
-    local t = { 1, 2 }
-    fails(function() local s = 0; for _, v in ipairs(t) do s = s + v end; return s end,
-      "'for ... in' loops .* are not supported yet: use a numeric for")
+    fails(function(skb) local s = 0; for _ in next, {}, skb.len do s = s + 1 end; return s end,
+      "tables cannot be built at run time")
+    local t = {}
+    fails(function(skb) local s = 0; for _ in next, t, skb.len do s = s + 1 end; return s end,
+      "a 'for ... in' loop runs at compile time, so its iterator must be known then")
   end)
   it('gives clear errors for other misuse', function()
     local map = assert(bpf.map('hash', 4))

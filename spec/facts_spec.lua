@@ -152,7 +152,12 @@ describe('the facts interface', function()
     local t = setmetatable({}, { __index = function(_, k) return k .. '!' end })
     assert.same({ true, 'a!' }, { F:index(t, 'a') })
     assert.same({ true, nil }, { F:index({}, 'a') })
-    assert.same({ true, 5 }, { F:call(function(a, b) return a + b, 'more' end, 2, 3) })
+    assert.same({ true, 5, 'more' }, { F:call(function(a, b) return a + b, 'more' end, 2, 3) })
+    local iter, list = ipairs({ 'x', 'y' })
+    assert.same({ { 1, 'x' }, { 2, 'y' } }, F:steps(iter, list, 0, 2))
+    assert.same({}, F:steps(next, {}, nil, 2))
+    assert.same({ nil, 'more than 2 turns: a loop unrolled at compile time stops there' },
+      { F:steps(iter, { 1, 2, 3 }, 0, 2) })
     assert.equals(0, F:log(1))
   end)
 

@@ -188,4 +188,84 @@ describe('loops', function()
       assert.matches('a run%-time index works on a stack array of numbers', err)
     end)
   end)
+
+  describe('for ... in over what the program captures', function()
+    -- The loop runs at compile time and its body is unrolled once per turn.
+    local env = setmetatable({
+      t = { 3, 5, 7 }, empty = {}, offsets = { 9, 12, 13 },
+      ports = { dns = 53, http = 80, https = 443 },
+      grid = { { 1, 2 }, { 3, 4, 5 } },
+    }, { __index = _G })
+    local function both(src)
+      local fn = assert(loadstring(src))
+      setfenv(fn, env)
+      local want = fn()({ len = #udp53 })
+      return want, (run(src, env))
+    end
+
+    it('computes what LuaJIT computes', function()
+      for _, body in ipairs({ -- each the body of function(skb) local s = 0 ... return s end
+        'for i, v in ipairs(t) do s = s + v * i end',
+        'for _, v in ipairs(t) do s = s + v + skb.len end',
+        'for k, v in pairs(t) do if v == 5 then break end s = s + v end',
+        'for _, v in ipairs(empty) do s = s + v end s = s + 1',
+        'for _, v in ipairs(t) do for j = 1, 2 do s = s + v * j + skb.len end end',
+        'for _, row in ipairs(grid) do for _, x in ipairs(row) do s = s * 3 + x end end',
+        'for _, v in ipairs(t) do if v == 5 then goto continue end s = s + v ::continue:: end',
+        'for i = 1, 3 do for _, v in ipairs(t) do s = s + i * v end end',
+      }) do
+        local src = 'return function(skb) local s = 0 ' .. body .. ' return s end'
+        local want, got = both(src)
+        assert.equals(want, got, src)
+      end
+    end)
+
+    it('compares packet fields with each value, and reads the packet at each offset', function()
+      assert.equals(#'dns', (run('return function(skb) local n = 0 for name, port in pairs(ports) do ' ..
+        'if pkt.ip.udp.dst_port == port then n = n + #name end end return n end', env)))
+      local want = 0
+      for _, off in ipairs(env.offsets) do want = want * 256 + udp53:byte(15 + off) end
+      assert.equals(want, (run('return function(skb) local s = 0 for _, off in ipairs(offsets) do ' ..
+        's = s * 256 + pkt.ip[off] end return s end', env)))
+    end)
+
+    it('counts into a map with each key the loop gives', function()
+      local m = assert(bpf.map('array', 8))
+      local fn = assert(loadstring([[return function(skb)
+        for i, v in ipairs(t) do xadd(m[i], v) end
+        return 0
+      end]]))()
+      local prog = assert(bpf(fn, { env = setmetatable({ m = m }, { __index = env }) }))
+      local h = assert(prog:load('sched_cls'))
+      assert(loader.test_run(h, udp53))
+      assert(loader.test_run(h, udp53))
+      h:close()
+      assert.same({ 6, 10, 14 }, { tonumber(m[1]), tonumber(m[2]), tonumber(m[3]) })
+    end)
+
+    it('refuses an iterator known only at run time, and a loop of too many turns', function()
+      local fn = assert(loadstring('return function(skb) local s = 0 ' ..
+        'for i, v in next, empty, skb.len do s = s + 1 end return s end'))()
+      local prog, err = bpf(fn, { env = env })
+      assert.is_nil(prog)
+      assert.matches("a 'for ... in' loop runs at compile time, so its iterator must be known then",
+        err, 1, true)
+      local big = {}
+      for i = 1, 300 do big[i] = i end
+      fn = assert(loadstring('return function(skb) local s = 0 ' ..
+        'for _, v in ipairs(big) do s = s + v end return s end'))()
+      prog, err = bpf(fn, { env = { big = big, ipairs = ipairs } })
+      assert.is_nil(prog)
+      assert.matches('more than 256 turns', err, 1, true)
+    end)
+
+    it('refuses to walk a map at compile time', function()
+      local m = assert(bpf.map('hash', 8))
+      local fn = assert(loadstring('return function(skb) local s = 0 ' ..
+        'for k, v in pairs(m) do s = s + 1 end return s end'))()
+      local prog, err = bpf(fn, { env = { m = m, pairs = pairs } })
+      assert.is_nil(prog)
+      assert.matches('a map is read at run time', err, 1, true)
+    end)
+  end)
 end)

@@ -46,7 +46,9 @@
 -- Compile-time evaluation (metamethods included, as Lua would run it):
 --   F:length(v)        #v of a table (a map's max_entries) or string
 --   F:index(t, k)      true, t[k]
---   F:call(fn, ...)    true, the first result of fn(...)
+--   F:call(fn, ...)    true, the results of fn(...)
+--   F:steps(fn, s, c, max)  the steps of `for ... in fn, s, c`, each a list of the
+--                        values it gives (k, v), in order; an error past max steps
 --   F:log(n)           math.log(n)
 local ctype = require('bpf.ctype')
 
@@ -225,7 +227,18 @@ F.index = query(function(_, t, k)
 end)
 
 F.call = query(function(_, fn, ...)
-  return true, (fn(...))
+  return true, fn(...)
+end)
+
+F.steps = query(function(_, fn, s, c, max)
+  local steps = {}
+  for k, v, w in fn, s, c do
+    if #steps == max then
+      error(('more than %d turns: a loop unrolled at compile time stops there'):format(max), 0)
+    end
+    steps[#steps + 1] = { k, v, w }
+  end
+  return steps
 end)
 
 F.log = query(function(_, n)

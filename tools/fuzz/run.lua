@@ -129,7 +129,12 @@ function M.new(opts)
   local r = setmetatable({ kernel = opts.kernel, current = opts.current, raw = opts.raw, maps = {},
     dirty = {}, bpf = bpf }, Runner)
   local builtins = require('bpf.builtins')
-  r.env = { pkt = bpf.proto.pkt, eth = bpf.proto.eth, bit = bit, ffi = ffi, xadd = builtins.xadd }
+  r.env = { pkt = bpf.proto.pkt, eth = bpf.proto.eth, bit = bit, ffi = ffi, xadd = builtins.xadd,
+    ipairs = ipairs, range = function(from, to, step) -- a for ... in over from, to, step
+      local t = {}
+      for i = from, to, step do t[#t + 1] = i end
+      return t
+    end }
   for _, d in ipairs(O.maps) do
     local m
     if opts.kernel then
