@@ -181,6 +181,7 @@ void bi_new(struct ctx *C, int a, int nargs, const struct helper *h)
 	if (size <= 0)
 		bpfc_fail(C, "ffi.new() of a type with no size");
 	int off = stack_alloc(C, size);
+	C->nobjects++;
 	/* the verifier wants stack memory written before a helper reads it */
 	for (int i = 0; i < size; i += 8) {
 		int w = size - i >= 8 ? 8 : size - i >= 4 ? 4 : size - i >= 2 ? 2 : 1;

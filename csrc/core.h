@@ -172,6 +172,7 @@ struct ctx {
 	struct var v[MAX_SLOTS];
 	int tmp;		/* first temporary slot */
 	int stack_top;		/* bytes of stack in use */
+	int nobjects;		/* objects made on the stack (ffi.new) so far */
 	int16_t owner[MAX_VREGS]; /* register -> slot that owns it, -1 none (up to nvregs) */
 	int ctx_reg;		/* the virtual register that keeps the context */
 	int16_t joinidx[MAX_BC]; /* bytecode pc -> index in jpool, -1 none */

@@ -663,7 +663,13 @@ static void tr_forin(struct ctx *C, int j, int t)
 	int list = k_ref(C, -1); /* kept in the constants: the stack stays as tr_ins wants it */
 	int n = (int)lua_objlen(C->L, -1);
 	lua_pop(C->L, 1);
+	/* Each copy may use the stack above the loop's again, for what lives
+	** only as long as an instruction (map keys, probe reads), until a copy
+	** makes an object (ffi.new) a later one might still reach. */
+	int top0 = C->stack_top, objects0 = C->nobjects;
 	for (int step = 1; step <= n; step++) {
+		if (C->nobjects == objects0)
+			C->stack_top = top0;
 		k_push(C, list);
 		lua_rawgeti(C->L, -1, step);
 		for (int i = 0; i < nvars; i++) { /* the loop variables, as ITERC sets them */

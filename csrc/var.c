@@ -23,6 +23,7 @@ void v_init(struct ctx *C)
 	for (int r = 0; r < IR_VREG0; r++)
 		C->owner[r] = -1;
 	C->stack_top = 0;
+	C->nobjects = 0;
 	C->keep[0] = C->keep[1] = -1;
 }
 

@@ -243,6 +243,32 @@ describe('loops', function()
       assert.same({ 6, 10, 14 }, { tonumber(m[1]), tonumber(m[2]), tonumber(m[3]) })
     end)
 
+    it('lets each turn use the stack again, unless a value keeps what a turn put there', function()
+      local m = assert(bpf.map('array', 64))
+      local many = {}
+      for i = 1, 60 do many[i] = i end
+      local fn = assert(loadstring([[return function(skb)
+        local s = 0
+        for _, k in ipairs(many) do local v = m[k] if v then s = s + v[0] end xadd(m[k], 1) end
+        return s
+      end]]))()
+      local prog = assert(bpf(fn, { env = setmetatable({ m = m, many = many }, { __index = env }) }))
+      assert.is_true(prog.stack <= 64, 'stack ' .. prog.stack)
+      local h = assert(prog:load('sched_cls'))
+      assert.equals(0, assert(loader.test_run(h, udp53)).retval)
+      assert.equals(60, assert(loader.test_run(h, udp53)).retval)
+      h:close()
+      assert.equals(3 + 4 * 256, (run([[return function(skb)
+        local kept
+        for _, n in ipairs(t) do
+          local b = ffi.new('uint8_t[2]')
+          b[0], b[1] = n, n + 1
+          if n == 3 then kept = b end -- the first turn's: the later ones take other bytes
+        end
+        return kept[0] + kept[1] * 256
+      end]], env)))
+    end)
+
     it('refuses an iterator known only at run time, and a loop of too many turns', function()
       local fn = assert(loadstring('return function(skb) local s = 0 ' ..
         'for i, v in next, empty, skb.len do s = s + 1 end return s end'))()
