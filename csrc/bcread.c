@@ -104,20 +104,25 @@ const char bc_reader_src[] =
 	"  end\n"
 	"  for i = 0, (info.nconsts or 0) - 1 do k[i] = funck(fn, i) end\n"
 	"  for i = 1, (info.gcconsts or 0) do k[-i] = funck(fn, -i) end\n"
-	"  return k, bc, modes, info.stackslots, info.params\n"
+	"  return k, bc, modes, info.stackslots, info.params, info.isvararg\n"
 	"end\n";
 
-/* Decode what the reader returned: bc and modes tables at bctab, modetab. */
-int bc_load(struct ctx *C, int bctab, int modetab, int nslots, int nparams)
+/* Run the reader on the function at the top of the stack (popped): pushes
+** its constants, bytecode, modes, slots, params and whether it takes `...`. */
+void bc_read(struct ctx *C)
+{
+	lua_rawgeti(C->L, LUA_REGISTRYINDEX, C->reader);
+	lua_insert(C->L, -2);
+	lua_call(C->L, 1, 6);
+}
+
+/* Decode the reader's bc and modes tables (at bctab, modetab) into out[1..];
+** returns the count, pc 0 included (the function header, not decoded). */
+int bc_decode(struct ctx *C, int bctab, int modetab, struct bcins *out, int max)
 {
 	lua_State *L = C->L;
-	C->nslots = nslots;
-	C->nparams = nparams;
-	if (C->nslots + NTMP > MAX_SLOTS)
-		bpfc_fail(C, "function uses %d stack slots, at most %d are supported", C->nslots,
-			  MAX_SLOTS - NTMP);
 	int pc = 1;
-	for (; pc < MAX_BC; pc++) {
+	for (; pc < max; pc++) {
 		lua_rawgeti(L, bctab, pc);
 		lua_rawgeti(L, modetab, pc);
 		if (lua_isnil(L, -2)) {
@@ -125,19 +130,41 @@ int bc_load(struct ctx *C, int bctab, int modetab, int nslots, int nparams)
 			break;
 		}
 		uint32_t ins = (uint32_t)lua_tonumber(L, -2);
-		struct bcins *out = &C->bc[pc];
-		out->mode = (uint16_t)lua_tointeger(L, -1);
+		struct bcins *o = &out[pc];
+		o->mode = (uint16_t)lua_tointeger(L, -1);
 		lua_pop(L, 2);
-		out->op = C->opmap[ins & 0xff];
-		out->a = (ins >> 8) & 0xff;
-		out->c = (ins >> 16) & 0xff;
-		out->b = ins >> 24;
-		out->d = ins >> 16;
+		o->op = C->opmap[ins & 0xff];
+		o->a = (ins >> 8) & 0xff;
+		o->c = (ins >> 16) & 0xff;
+		o->b = ins >> 24;
+		o->d = ins >> 16;
+		o->fn = 0;
+		o->opc = (uint16_t)pc;
 	}
-	if (pc >= MAX_BC)
-		bpfc_fail(C, "function is too long (more than %d bytecodes)", MAX_BC);
-	C->nbc = pc;
+	if (pc >= max)
+		bpfc_fail(C, "function is too long (more than %d bytecodes)", max);
+	return pc;
+}
+
+/* Decode what the reader returned: bc and modes tables at bctab, modetab. */
+int bc_load(struct ctx *C, int bctab, int modetab, int nslots, int nparams)
+{
+	C->nslots = nslots;
+	C->nparams = nparams;
+	if (C->nslots + NTMP > MAX_SLOTS)
+		bpfc_fail(C, "function uses %d stack slots, at most %d are supported", C->nslots,
+			  MAX_SLOTS - NTMP);
+	C->nbc = bc_decode(C, bctab, modetab, C->bc, MAX_BC);
+	C->nfn = 1;
+	memset(C->inl_cont, 0, sizeof(C->inl_cont[0]) * (size_t)C->nbc);
+	memset(C->inl_why, 0, sizeof(C->inl_why[0]) * (size_t)C->nbc);
 	return 0;
+}
+
+/* Where a jump (D in jump mode) at pc goes. */
+int bc_jump_target(const struct bcins *i, int pc)
+{
+	return pc + i->d - 0x7fff;
 }
 
 /* ---- liveness: which slots are read later, per bytecode ---- */
@@ -166,8 +193,6 @@ static bool is_cond(int op)
 	return op <= OP_ISF && op != OP_MOV;
 }
 
-/* Operand modes, as lj_bc.h numbers them (BCMnone, BCMdst, ...). */
-enum { BCM_NONE, BCM_DST, BCM_BASE, BCM_VAR, BCM_RBASE };
 
 /* Slots an instruction reads (use) and writes (def): from its operand modes
 ** (a `var` operand is read, a `dst` one written), with the few opcodes whose
@@ -308,6 +333,9 @@ void bc_liveness(struct ctx *C)
 				for (int w = 0; w < words; w++)
 					out[w] |= C->livein[pc + 2][w];
 			}
+			if (i->op == OP_CALL && C->inl_cont[pc]) /* the body, or past it when it folds */
+				for (int w = 0; w < words; w++)
+					out[w] |= C->livein[C->inl_cont[pc]][w];
 			if (i->op == OP_FORI || i->op == OP_FORL || i->op == OP_IFORL || i->op == OP_ITERL ||
 			    i->op == OP_IITERL) {
 				int t = jump_target(pc, i->d); /* the exit, or the body again */

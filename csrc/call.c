@@ -602,8 +602,10 @@ bool bi_call(struct ctx *C, const char *name, int a, int nargs)
 }
 
 /* Call a Lua function at compile time: every argument must be a constant;
-** its first nres results (pairs(t): next, t, nil) go to a, a + 1, ... */
-static void fold_call(struct ctx *C, int a, int nargs, int nres)
+** its first nres results (pairs(t): next, t, nil) go to a, a + 1, ...
+** With try, a function that raises (or an argument not known) folds
+** nothing and the answer is false. */
+static bool fold_call(struct ctx *C, int a, int nargs, int nres, bool try)
 {
 	lua_State *L = C->L;
 	k_push(C, v_src(C, a)->ref);
@@ -614,23 +616,55 @@ static void fold_call(struct ctx *C, int a, int nargs, int nres)
 		switch (v->kind) {
 		case VK_NIL: lua_pushnil(L); break;
 		case VK_NUM:
-			if (v->flags & VF_BOOL)
+			if (v->flags & VF_BOOL) {
 				lua_pushboolean(L, (int)v->num);
-			else
-				lua_pushnumber(L, (lua_Number)v->num);
+				break;
+			}
+			if (v->num < -(1LL << 53) || v->num > (1LL << 53) || (v->num < 0 && (v->flags & VF_U64)))
+				bpfc_fail(C, "argument %d, a 64-bit constant, has no exact Lua number to run "
+					     "this function with at compile time", i + 1);
+			lua_pushnumber(L, (lua_Number)v->num);
 			break;
 		case VK_LUA: k_push(C, v->ref); break;
 		default:
+			if (try) {
+				lua_pop(L, 1 + i);
+				return false;
+			}
+			switch (C->inl_why[C->pc]) { /* why inline.c did not compile it in */
+			case WHY_RECURSION:
+				bpfc_fail(C, "this function calls itself (directly or through another) "
+					     "with a value known only at run time: a BPF program cannot "
+					     "recurse; write it as a loop");
+			case WHY_DEPTH:
+				bpfc_fail(C, "functions call each other more than 8 deep here: the "
+					     "compiler inlines no deeper");
+			case WHY_VARARG:
+				bpfc_fail(C, "a function with '...' is called with a value known only at "
+					     "run time: name its parameters, and it is compiled in");
+			case WHY_COUNT:
+				bpfc_fail(C, "the program calls more than %d different functions", MAX_FNS - 1);
+			default:
+				break;
+			}
 			bpfc_fail(C, "a Lua function can only be called with values known at compile "
-				     "time (argument %d is not)", i + 1);
+				     "time (argument %d is not), unless the compiler sees which function it "
+				     "is and compiles it into the program: a local function, a global or "
+				     "a module's field, without '...'", i + 1);
 		}
 	}
 	if (nres < 1)
 		nres = 1;
-	fact_call(C, nargs, nres);
+	if (try) {
+		if (!fact_try_call(C, nargs, nres))
+			return false;
+	} else {
+		fact_call(C, nargs, nres);
+	}
 	for (int i = 0; i < nres; i++)
 		v_set_lua(C, a + i, -nres + i);
 	lua_pop(L, nres);
+	return true;
 }
 
 void tr_call(struct ctx *C, int a, int nres, int nargs)
@@ -657,5 +691,48 @@ void tr_call(struct ctx *C, int a, int nres, int nargs)
 	lua_pop(C->L, 1);
 	if (t != LUA_TFUNCTION && t != 10)
 		bpfc_fail(C, "calling a %s", lua_typename(C->L, t));
-	fold_call(C, a, nargs, nres);
+	fold_call(C, a, nargs, nres, false);
+}
+
+/* A CALL whose function's bytecode follows it (inline.c): the body is
+** translated next, in the call's place, so that the function computes what
+** the semantics table says whether its arguments are known or not.  When
+** they are all known and the body cannot be compiled (it builds a table,
+** say), bpfc_fail compiles again with this call run in Lua at compile time
+** (a fold hint), as a call of constants always was.  A function slot that
+** holds something else now (an __index that answered differently) is an
+** ordinary call. */
+void tr_call_inlined(struct ctx *C, int pc, int a, int nres, int nargs)
+{
+	int cont = C->inl_cont[pc], fn = 0;
+	for (int p = pc + 1; p < cont && !fn; p++)
+		if (C->bc[p].fn != C->bc[pc].fn)
+			fn = C->bc[p].fn;
+	struct var *f = v_src(C, a);
+	bool same = false, fold = false;
+	if (f->kind == VK_LUA && fn) {
+		k_push(C, f->ref);
+		k_push(C, C->fn_ref[fn]);
+		same = lua_rawequal(C->L, -1, -2);
+		lua_pop(C->L, 2);
+	}
+	for (int i = 0; i < C->nhints; i++)
+		fold |= C->hints[i].fold && C->hints[i].target_bc == pc;
+	if (!same) {
+		tr_call(C, a, nres, nargs);
+		C->resume = cont;
+		return;
+	}
+	if (fold) { /* its body could not be compiled: it runs in Lua (bpfc_fail) */
+		fold_call(C, a, nargs, nres, false);
+		C->resume = cont;
+		return;
+	}
+	bool known = true;
+	for (int i = 0; i < nargs; i++) {
+		const struct var *v = v_src(C, arg(C, a, i));
+		known &= v->kind == VK_NIL || v->kind == VK_NUM || v->kind == VK_LUA;
+	}
+	if (known && C->ninl_open < MAX_BC)
+		C->inl_open[C->ninl_open++] = (int16_t)pc;
 }

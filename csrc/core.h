@@ -60,9 +60,21 @@ enum bcop {
 struct bcins {
 	uint8_t op;	/* enum bcop */
 	uint8_t a, b, c;
-	uint16_t d;
+	uint16_t d;	/* (b << 8) | c */
 	uint16_t mode;	/* operand modes, from jit.util.funcbc */
+	uint8_t fn;	/* the function it comes from: 0 the program, else one inlined */
+	uint16_t opc;	/* its pc there (for lines and errors) */
 };
+
+/* Operand modes, as lj_bc.h numbers them: mode & 7 is A's, (mode >> 3) & 15
+** B's, (mode >> 7) & 15 C's or D's. */
+enum bcmode {
+	BCM_NONE, BCM_DST, BCM_BASE, BCM_VAR, BCM_RBASE, BCM_UV, BCM_LIT, BCM_LITS, BCM_PRI,
+	BCM_NUM, BCM_STR, BCM_TAB, BCM_FUNC, BCM_JUMP, BCM_CDATA
+};
+#define BC_MODE(a, b, cd) ((uint16_t)((a) | (b) << 3 | (cd) << 7))
+#define MAX_FNS 32	  /* functions one program inlines, itself included */
+enum inl_why { WHY_NONE, WHY_RECURSION, WHY_DEPTH, WHY_VARARG, WHY_COUNT };
 
 /* What a variable holds. */
 enum vkind {
@@ -132,6 +144,8 @@ struct pcmp {
 	int strref;	/* compare memory of slot a with this string constant */
 	int null_slot;	/* pointer tested against NULL, -1 none */
 	bool nonnull_on_jump;
+	int truth_slot;	/* boolean whose truth is tested, -1 none */
+	bool true_on_jump;
 	int copy_dst;	/* ISTC/ISFC: slot copy_dst = copy_src on the jump only, -1 none */
 	int copy_src;
 	uint8_t copy_bits; /* FORL: on the jump the loop variable is >= 0 and below 2^copy_bits */
@@ -141,6 +155,7 @@ struct hint {
 	int target_bc; /* join point */
 	int slot;      /* variable that must be in a register there */
 	bool deref;    /* ... holding the number its map value holds */
+	bool fold;     /* target_bc is an inlined call (of known arguments) to run in Lua */
 	bool loop;     /* a loop header: what the value may be on every turn */
 	uint16_t flags; /* loop: the flags to assume at the header */
 	uint8_t width;	/* loop: the width to assume */
@@ -161,6 +176,14 @@ struct ctx {
 	/* bytecode */
 	int nbc, nslots, nparams;
 	struct bcins bc[MAX_BC];
+	struct bcins bc2[MAX_BC];	/* inline.c builds the spliced bytecode here */
+	int16_t inl_cont[MAX_BC];	/* a CALL whose function follows inlined: the pc after it */
+	uint8_t inl_why[MAX_BC];	/* a CALL of a Lua function not inlined: why (enum inl_why) */
+	int16_t inl_open[MAX_BC];	/* inlined calls of known arguments being translated */
+	int ninl_open;			/* (their pcs; translation leaves each at its inl_cont) */
+	int nfn;			/* functions in the bytecode: 0 the program, 1.. inlined */
+	int fn_ref[MAX_FNS], fn_ktab[MAX_FNS]; /* each one's value and constants (refs) */
+	int reader;			/* registry ref of the bytecode reader (bc_reader_src) */
 	uint64_t live[MAX_BC][MAX_SLOTS / 64]; /* slots live after bc[pc] */
 	uint64_t livein[MAX_BC][MAX_SLOTS / 64];
 	bool target[MAX_BC];	/* bc pc is a jump target */
@@ -258,6 +281,9 @@ __attribute__((noreturn, format(printf, 2, 3))) void bpfc_fail(struct ctx *C, co
 /* bcread.c */
 extern const char bc_reader_src[];
 int bc_load(struct ctx *C, int bctab, int modetab, int nslots, int nparams);
+int bc_decode(struct ctx *C, int bctab, int modetab, struct bcins *out, int max);
+void bc_read(struct ctx *C);
+int bc_jump_target(const struct bcins *i, int pc);
 const char *bc_opname(int op);
 int bc_probe_fr2(lua_State *L, int jitutil, const uint8_t *opmap);
 int bc_opmap_init(lua_State *L, uint8_t *opmap, int max);
@@ -265,6 +291,9 @@ void bc_liveness(struct ctx *C);
 bool bc_live(const struct ctx *C, int pc, int slot);
 bool bc_livein(const struct ctx *C, int pc, int slot);
 void bc_writes(const struct ctx *C, int from, int to, uint64_t *out);
+
+/* inline.c: calls of local Lua functions replaced by their bytecode */
+void bc_inline(struct ctx *C);
 
 /* luaval.c: constants and Lua values */
 int k_ref(struct ctx *C, int idx);
@@ -325,6 +354,7 @@ void encode(struct ctx *C);
 void tr_ins(struct ctx *C, int pc);
 void tr_range(struct ctx *C, int from, int to, bool stop_at_to);
 void tr_call(struct ctx *C, int a, int nres, int nargs);
+void tr_call_inlined(struct ctx *C, int pc, int a, int nres, int nargs);
 void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t keynum, int keykind);
 void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynum, int keykind,
 		 int src);

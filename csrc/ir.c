@@ -145,8 +145,12 @@ void ir_push(struct ctx *C)
 				lua_createtable(L, 0, 2);
 				lua_pushstring(L, buf);
 				lua_setfield(L, -2, "text");
-				lua_pushinteger(L, in->pc);
+				lua_pushinteger(L, C->bc[in->pc].opc);
 				lua_setfield(L, -2, "pc");
+				if (C->bc[in->pc].fn) { /* from a function inlined */
+					k_push(C, C->fn_ref[C->bc[in->pc].fn]);
+					lua_setfield(L, -2, "fn");
+				}
 				lua_rawseti(L, -2, ++row);
 			}
 		}

@@ -17,6 +17,22 @@ void bpfc_fail(struct ctx *C, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(C->err, sizeof(C->err), fmt, ap);
 	va_end(ap);
+	/* Inside a function inlined at a call whose arguments are all known,
+	** whatever fails (a table built, a string function) may run in Lua
+	** instead: compile again, that call folded (once; then the error stands). */
+	if (C->ninl_open > 0 && C->nhints < MAX_HINTS) {
+		int pc = C->inl_open[0];
+		bool tried = false;
+		for (int i = 0; i < C->nhints; i++)
+			tried |= C->hints[i].fold && C->hints[i].target_bc == pc;
+		if (!tried) {
+			C->hints[C->nhints++] = (struct hint){.target_bc = pc, .slot = -1, .fold = true};
+			C->ninl_open = 0;
+			C->restart = true;
+			longjmp(C->jb, 2);
+		}
+	}
+	C->ninl_open = 0;
 	longjmp(C->jb, 1);
 }
 
@@ -81,9 +97,23 @@ static void push_located(lua_State *L, int fn, int pc, const char *why)
 	lua_pop(L, 3);
 }
 
+/* The message why, located at bytecode pc of the program as spliced: the
+** line of the function (the program or one inlined) it came from. */
+static void push_located_pc(struct ctx *C, int pc, const char *why)
+{
+	lua_State *L = C->L;
+	if (pc <= 0 || pc >= C->nbc || !C->bc[pc].fn) {
+		push_located(L, C->fn, pc > 0 && pc < C->nbc ? C->bc[pc].opc : pc, why);
+		return;
+	}
+	k_push(C, C->fn_ref[C->bc[pc].fn]);
+	push_located(L, lua_gettop(L), C->bc[pc].opc, why);
+	lua_remove(L, -2);
+}
+
 static void push_error(struct ctx *C)
 {
-	push_located(C->L, C->fn, C->pc, C->err);
+	push_located_pc(C, C->pc, C->err);
 }
 
 static void compile_once(struct ctx *C)
@@ -123,7 +153,9 @@ static void compile_once(struct ctx *C)
 		for (int s = 1; s < C->nparams; s++)
 			C->v[s].kind = VK_NIL;
 	}
+	C->ninl_open = 0;
 	tr_range(C, 1, C->nbc - 1, false);
+	C->ninl_open = 0;
 	C->funcs[0].n = C->nir;
 	passes_run(C);
 	encode(C);
@@ -149,6 +181,7 @@ static int compile_protected(lua_State *L)
 	C->ktab = 4;
 	C->opmap = M->opmap;
 	C->fr2 = M->fr2;
+	C->reader = M->reader;
 	int nslots = (int)lua_tointeger(L, 7), nparams = (int)lua_tointeger(L, 8);
 	int rc = setjmp(C->jb);
 	if (rc == 0)
@@ -164,8 +197,9 @@ static int compile_protected(lua_State *L)
 	if (rc == 0) {
 		rc = setjmp(C->jb);
 		if (rc == 0) {
-			bc_liveness(C);
 			fact_begin(C); /* what the translation will need, read up front */
+			bc_inline(C);
+			bc_liveness(C);
 		}
 	}
 	while (rc != 1) {
@@ -188,12 +222,21 @@ static int compile_protected(lua_State *L)
 	lua_setfield(L, -2, "insns");
 	lua_pushinteger(L, C->ninsn);
 	lua_setfield(L, -2, "n");
-	lua_createtable(L, C->ninsn, 0);
+	lua_createtable(L, C->ninsn, 0); /* each instruction's bytecode pc in its function */
 	for (int i = 0; i < C->ninsn; i++) {
-		lua_pushinteger(L, C->insn_bc[i]);
+		lua_pushinteger(L, C->bc[C->insn_bc[i]].opc);
 		lua_rawseti(L, -2, i);
 	}
 	lua_setfield(L, -2, "bcpos");
+	if (C->nfn > 1) { /* ... and that function, where it is one inlined */
+		lua_newtable(L);
+		for (int i = 0; i < C->ninsn; i++)
+			if (C->bc[C->insn_bc[i]].fn) {
+				k_push(C, C->fn_ref[C->bc[C->insn_bc[i]].fn]);
+				lua_rawseti(L, -2, i);
+			}
+		lua_setfield(L, -2, "fns");
+	}
 	lua_createtable(L, C->nreloc, 0); /* { insn =, map = (the object), index = } */
 	for (int r = 0; r < C->nreloc; r++) {
 		lua_createtable(L, 0, 3);

@@ -12,7 +12,13 @@
 ** the reader, bcread.c). */
 static void push_k(struct ctx *C, int idx)
 {
-	lua_rawgeti(C->L, C->ktab, idx);
+	if (C->bc[C->pc].fn) { /* a constant of a function inlined */
+		k_push(C, C->fn_ktab[C->bc[C->pc].fn]);
+		lua_rawgeti(C->L, -1, idx);
+		lua_remove(C->L, -2);
+	} else {
+		lua_rawgeti(C->L, C->ktab, idx);
+	}
 }
 
 static const char *kstr(struct ctx *C, int d)
@@ -71,13 +77,13 @@ static void cmp_set(struct ctx *C, uint8_t jop, int a, int b, int64_t imm)
 		v_numconst(C, b, imm, 0);
 		v_reg(C, b);
 	}
-	C->cmp = (struct pcmp){.state = 1, .jop = jop, .a = a, .b = b, .imm = imm, .null_slot = -1,
+	C->cmp = (struct pcmp){.state = 1, .jop = jop, .a = a, .b = b, .imm = imm, .null_slot = -1, .truth_slot = -1,
 			       .copy_dst = -1};
 }
 
 static void cmp_fold(struct ctx *C, bool taken)
 {
-	C->cmp = (struct pcmp){.state = taken ? CMP_ALWAYS : CMP_NEVER, .null_slot = -1,
+	C->cmp = (struct pcmp){.state = taken ? CMP_ALWAYS : CMP_NEVER, .null_slot = -1, .truth_slot = -1,
 			       .copy_dst = -1};
 }
 
@@ -96,6 +102,23 @@ static void cmp_truth(struct ctx *C, int slot, bool jump_if_true)
 		C->cmp.null_slot = v_root(C, slot);
 		C->cmp.nonnull_on_jump = jump_if_true;
 	}
+	if (v->kind == VK_RT && v->ptr == PK_SCALAR && (v->flags & VF_BOOL)) {
+		C->cmp.truth_slot = v_root(C, slot);
+		C->cmp.true_on_jump = jump_if_true;
+	}
+}
+
+/* After a test of a boolean's truth, on the jump (on_jump) or past it: that
+** truth is known there (`f(x) or y` joins a true value and y, never false). */
+static void truth_known(struct ctx *C, const struct pcmp *cmp, bool on_jump)
+{
+	if (cmp->truth_slot < 0)
+		return;
+	struct var *v = &C->v[cmp->truth_slot];
+	if (v->kind != VK_RT || !(v->flags & VF_BOOL))
+		return;
+	bool t = cmp->true_on_jump == on_jump;
+	v->flags = (uint16_t)((v->flags & ~(VF_TRUE | VF_FALSE)) | (t ? VF_TRUE : VF_FALSE));
 }
 
 /* A string's bytes as the number a packet load of that width yields. */
@@ -388,6 +411,7 @@ static void jmp_edge_block(struct ctx *C, const struct pcmp *cmp, int target, bo
 	int fall = label_new(C);
 	emit_branch(C, cmp, true, fall);
 	v_state_save(C, C->snap);
+	truth_known(C, cmp, true);
 	if (cmp->null_slot >= 0 && cmp->nonnull_on_jump)
 		C->v[cmp->null_slot].flags &= ~VF_NULL;
 	if (cmp->copy_dst >= 0) {
@@ -450,6 +474,7 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 		jmp_edge_block(C, &cmp, target, false);
 		if (nv && !cmp.nonnull_on_jump)
 			nv->flags &= ~VF_NULL;
+		truth_known(C, &cmp, false);
 		return;
 	}
 	if (nv && cmp.nonnull_on_jump)
@@ -463,13 +488,19 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	}
 	C->keep[0] = v_root(C, cmp.a);
 	C->keep[1] = cmp.b >= 0 ? v_root(C, cmp.b) : -1;
+	struct var *tv = cmp.truth_slot >= 0 ? &C->v[cmp.truth_slot] : NULL;
+	uint16_t tsaved = tv ? tv->flags : 0;
+	truth_known(C, &cmp, true);
 	v_join_edge(C, target);
+	if (tv)
+		tv->flags = tsaved;
 	C->keep[0] = C->keep[1] = -1;
 	if (nv)
 		nv->flags = cmp.nonnull_on_jump ? saved : (uint16_t)(saved & ~VF_NULL);
 	emit_branch(C, &cmp, false, target);
 	if (nv && !cmp.nonnull_on_jump)
 		nv->flags &= ~VF_NULL;
+	truth_known(C, &cmp, false);
 }
 
 /* JMP back to a loop header: the end of a turn, taken always or when the
@@ -494,6 +525,7 @@ static void tr_jmp_back(struct ctx *C, int header)
 	jmp_edge_block(C, &cmp, header, true);
 	if (nv && !cmp.nonnull_on_jump)
 		nv->flags &= ~VF_NULL;
+	truth_known(C, &cmp, false);
 }
 
 /* A numeric for: slot a the index, a + 1 the limit, a + 2 the step, a + 3
@@ -697,6 +729,8 @@ void tr_range(struct ctx *C, int from, int to, bool stop_at_to)
 	for (int pc = from, next; pc <= to; pc = next) {
 		next = pc + 1;
 		C->pc = pc;
+		while (C->ninl_open > 0 && pc >= C->inl_cont[C->inl_open[C->ninl_open - 1]])
+			C->ninl_open--; /* out of that inlined body */
 		if (C->target[pc] || C->joinidx[pc] >= 0)
 			v_join_enter(C, pc);
 		if (pc == to && stop_at_to)
@@ -867,11 +901,12 @@ void tr_ins(struct ctx *C, int pc)
 		break;
 	}
 	case OP_UGET: {
-		const char *name = lua_getupvalue(C->L, C->fn, d + 1);
+		k_push(C, C->fn_ref[C->bc[pc].fn]); /* the program, or a function inlined */
+		const char *name = lua_getupvalue(C->L, -1, d + 1);
 		if (!name)
 			bpfc_fail(C, "upvalue %d not found", d);
 		v_set_lua(C, a, -1);
-		lua_pop(C->L, 1);
+		lua_pop(C->L, 2);
 		break;
 	}
 	case OP_GSET: bpfc_fail(C, "cannot assign the global '%s' in a BPF program", kstr(C, d));
@@ -888,7 +923,12 @@ void tr_ins(struct ctx *C, int pc)
 		break;
 	case OP_TSETB: tr_newindex(C, b, -1, 0, c, 2, a); break;
 	case OP_TSETV: tr_newindex(C, b, c, 0, 0, 0, a); break;
-	case OP_CALL: tr_call(C, a, b - 1, c - 1); break;
+	case OP_CALL:
+		if (C->inl_cont[pc])
+			tr_call_inlined(C, pc, a, b - 1, c - 1);
+		else
+			tr_call(C, a, b - 1, c - 1);
+		break;
 	case OP_CALLM: tr_call(C, a, b - 1, c + 1); break; /* the multiple results: one */
 	case OP_CALLT:
 		tr_call(C, a, 1, d - 1);

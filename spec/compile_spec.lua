@@ -390,9 +390,12 @@ describe('bad input', function()
   it('refuses floats', function()
     fails(function() return 1.5 end, 'not an integer')
   end)
-  it('refuses non-constant calls to Lua functions', function()
-    local f = function(x) return x end
-    fails(function() return f(pkt.ip.proto) end, 'compile time')
+  it('refuses run-time calls of Lua functions it cannot compile into the program', function()
+    local f = function(...) return ... end
+    fails(function() return f(pkt.ip.proto) end, "a function with '%.%.%.' is called with a value known only")
+    local t = { f = function(x) return x end }
+    local pick = function() return t.f end
+    fails(function() return pick()(pkt.ip.proto) end, 'unless the compiler sees which function')
   end)
   it('refuses the loops it cannot compile yet, with a hint', function()
     fails(function(skb) local s = 0; for i = 1, 3, skb.len do s = s + i end; return s end,

@@ -62,24 +62,34 @@ end
 local prog_mt = {}
 prog_mt.__index = prog_mt
 
--- Source line of each instruction, from the bytecode position it came from.
-function prog_mt:lines()
-  if self._lines then return self._lines end
-  local info = jutil.funcinfo(self.fn)
-  local file = info.source:gsub('^[@=]', '')
-  local text = {}
+-- The text of a function's source file, by line (empty for a string chunk).
+local function source_text(info, cache)
+  local text = cache[info.source]
+  if text then return text end
+  text = {}
   if info.source:sub(1, 1) == '@' then
-    local f = io.open(file, 'r')
+    local f = io.open(info.source:sub(2), 'r')
     if f then
       for l in f:lines() do text[#text + 1] = l end
       f:close()
     end
   end
-  local lines = {}
+  cache[info.source] = text
+  return text
+end
+
+-- Source line of each instruction, from the bytecode position it came from
+-- (in the program, or in a function the program calls that was inlined).
+function prog_mt:lines()
+  if self._lines then return self._lines end
+  local lines, texts = {}, {}
   for pc = 0, self.pc - 1 do
-    local bcpos = self.bcpos[pc] or 0
-    local line = jutil.funcinfo(self.fn, bcpos).currentline or info.linedefined
-    lines[pc] = { file = file, line = line, text = text[line] and text[line]:match('^%s*(.-)%s*$') }
+    local fn = self.fns and self.fns[pc] or self.fn
+    local info = jutil.funcinfo(fn)
+    local text = source_text(info, texts)
+    local line = jutil.funcinfo(fn, self.bcpos[pc] or 0).currentline or info.linedefined
+    lines[pc] = { file = info.source:gsub('^[@=]', ''), line = line,
+      text = text[line] and text[line]:match('^%s*(.-)%s*$') }
   end
   self._lines = lines
   return lines
@@ -147,7 +157,7 @@ local function compile(fn, opts, level)
   local arr = insn.array_t(out.n)
   ffi.copy(arr, out.insns, #out.insns)
   return setmetatable({
-    insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, maps = out.maps,
+    insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, fns = out.fns, maps = out.maps,
     stack = out.stack, type = opts.type, _env = env, _facts = fopts,
   }, prog_mt)
 end
@@ -187,7 +197,7 @@ local function dump_ir(prog, opts)
   local rows, last = {}, nil
   for _, row in ipairs(out.ir) do
     if row.pc then
-      local line = jutil.funcinfo(prog.fn, row.pc).currentline
+      local line = jutil.funcinfo(row.fn or prog.fn, row.pc).currentline
       local note = ''
       if opts.source ~= false and line and line ~= last then
         note = ('  -- line %d%s'):format(line, text[line] and (': ' .. text[line]) or '')

@@ -1202,6 +1202,12 @@ end
 local R = {}
 R.__index = R
 
+-- The local functions some operators are rendered as (the runner's env
+-- defines them: fuzz programs call them with run-time values, so the
+-- compiler inlines them).
+local FNS = { ['+'] = 'f_add', ['-'] = 'f_sub', ['*'] = 'f_mul', ['<'] = 'f_lt', ['=='] = 'f_eq' }
+M.FNS = FNS
+
 function R:expr(e)
   local k, oracle = e.k, self.oracle
   if k == 'num' then return lit_text(e, oracle)
@@ -1223,6 +1229,8 @@ function R:expr(e)
     local a, b = self:expr(e.a), self:expr(e.b)
     if oracle and e.op == '/' then return ('O.div(%s, %s)'):format(a, b) end
     if oracle and e.op == '%' then return ('O.mod(%s, %s)'):format(a, b) end
+    self.nfn = self.nfn + 1 -- every third + - * through a local function (run.lua's env)
+    if not oracle and FNS[e.op] and self.nfn % 3 == 0 then return ('%s(%s, %s)'):format(FNS[e.op], a, b) end
     return ('(%s %s %s)'):format(a, e.op, b)
   elseif k == 'pow' then
     if oracle then return ('O.pow(%s, %d)'):format(self:expr(e.a), e.n) end
@@ -1235,7 +1243,11 @@ function R:expr(e)
     return ('bit.%s(%s)'):format(e.f, table.concat(args, ', '))
   elseif k == 'cast' then
     return ("%s('%s', %s)"):format(oracle and 'O.cast' or 'ffi.cast', e.ct, self:expr(e.a))
-  elseif k == 'cmp' then return ('(%s %s %s)'):format(self:expr(e.a), e.op, self:expr(e.b))
+  elseif k == 'cmp' then
+    local a, b = self:expr(e.a), self:expr(e.b)
+    self.nfn = self.nfn + 1
+    if not oracle and FNS[e.op] and self.nfn % 3 == 0 then return ('%s(%s, %s)'):format(FNS[e.op], a, b) end
+    return ('(%s %s %s)'):format(a, e.op, b)
   elseif k == 'and' or k == 'or' then return ('(%s %s %s)'):format(self:expr(e.a), k, self:expr(e.b))
   elseif k == 'not' then return '(not ' .. self:expr(e.a) .. ')'
   elseif k == 'vrd' then
@@ -1352,7 +1364,7 @@ end
 -- The chunk: upvalues, then `return function(skb) ... end`.  With oracle
 -- true, the same program for tools/fuzz/oracle.lua.
 function M.render(prog, oracle)
-  local r = setmetatable({ out = {}, oracle = oracle }, R)
+  local r = setmetatable({ out = {}, oracle = oracle, nfn = 0 }, R)
   for _, u in ipairs(prog.upv or {}) do r:line(0, ('local %s = %s'):format(u.name, r:expr(u.e))) end
   r:line(0, 'return function(skb)')
   r:block(prog.body, 1)

@@ -134,7 +134,11 @@ function M.new(opts)
       local t = {}
       for i = from, to, step do t[#t + 1] = i end
       return t
-    end }
+    end,
+    -- what gen.lua renders some operators as: local functions, inlined
+    f_add = function(a, b) return a + b end, f_sub = function(a, b) return a - b end,
+    f_mul = function(a, b) return a * b end, f_lt = function(a, b) return a < b end,
+    f_eq = function(a, b) return a == b end }
   for _, d in ipairs(O.maps) do
     local m
     if opts.kernel then
