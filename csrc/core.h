@@ -184,6 +184,8 @@ struct ctx {
 	int nfn;			/* functions in the bytecode: 0 the program, 1.. inlined */
 	int fn_ref[MAX_FNS], fn_ktab[MAX_FNS]; /* each one's value and constants (refs) */
 	int reader;			/* registry ref of the bytecode reader (bc_reader_src) */
+	void *inl_buf[64];		/* inline.c's working memory, last made first freed */
+	int ninl_buf;
 	uint64_t live[MAX_BC][MAX_SLOTS / 64]; /* slots live after bc[pc] */
 	uint64_t livein[MAX_BC][MAX_SLOTS / 64];
 	bool target[MAX_BC];	/* bc pc is a jump target */
@@ -294,6 +296,7 @@ void bc_writes(const struct ctx *C, int from, int to, uint64_t *out);
 
 /* inline.c: calls of local Lua functions replaced by their bytecode */
 void bc_inline(struct ctx *C);
+void bc_inline_free(struct ctx *C);
 
 /* luaval.c: constants and Lua values */
 int k_ref(struct ctx *C, int idx);

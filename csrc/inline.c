@@ -41,6 +41,28 @@ struct splice {
 	uint8_t why;		/* why the last function met was not inlined (enum inl_why) */
 };
 
+/* Working memory, kept in the context so that a compile error (a longjmp)
+** leaves nothing behind: the next compile, or the module's end, frees it. */
+static void *scratch(struct ctx *C, size_t size)
+{
+	void *p = C->ninl_buf < 64 ? malloc(size) : NULL;
+	if (!p)
+		bpfc_fail(C, "out of memory (inlining)");
+	C->inl_buf[C->ninl_buf++] = p;
+	return p;
+}
+
+static void scratch_pop(struct ctx *C, int n)
+{
+	while (n-- > 0 && C->ninl_buf > 0)
+		free(C->inl_buf[--C->ninl_buf]);
+}
+
+void bc_inline_free(struct ctx *C)
+{
+	scratch_pop(C, C->ninl_buf);
+}
+
 static bool slot_mode(int m)
 {
 	return m == BCM_DST || m == BCM_BASE || m == BCM_VAR || m == BCM_RBASE;
@@ -165,8 +187,8 @@ static bool inlinable(struct splice *S)
 			return false;
 		}
 	}
-	if (S->depth >= MAX_DEPTH || C->nfn >= MAX_FNS) {
-		S->why = S->depth >= MAX_DEPTH ? WHY_DEPTH : WHY_COUNT;
+	if (S->depth >= MAX_DEPTH) {
+		S->why = WHY_DEPTH;
 		return false;
 	}
 	int ref = k_ref(C, -1);
@@ -193,18 +215,29 @@ static bool splice_call(struct splice *S, int call, int base, int nargs, int ret
 	}
 	int nparams = (int)lua_tointeger(L, top - 1);
 	int nslots = (int)lua_tointeger(L, top - 2);
-	struct bcins *code = malloc(sizeof(*code) * MAX_BC);
-	if (!code)
-		bpfc_fail(C, "out of memory");
-	int fn = C->nfn++;
-	C->fn_ref[fn] = fref;
-	C->fn_ktab[fn] = k_ref(C, top - 5);
+	int fn = 0; /* a function met before keeps its number: it names its constants */
+	for (int k = 1; k < C->nfn && !fn; k++) {
+		k_push(C, C->fn_ref[k]);
+		k_push(C, fref);
+		if (lua_rawequal(L, -1, -2))
+			fn = k;
+		lua_pop(L, 2);
+	}
+	if (!fn && C->nfn >= MAX_FNS) { /* too many different ones */
+		lua_settop(L, top - 6);
+		S->why = WHY_COUNT;
+		return false;
+	}
+	if (!fn) {
+		fn = C->nfn++;
+		C->fn_ref[fn] = fref;
+		C->fn_ktab[fn] = k_ref(C, top - 5);
+	}
+	struct bcins *code = scratch(C, sizeof(*code) * MAX_BC);
 	int n = bc_decode(C, top - 4, top - 3, code, MAX_BC);
 	lua_settop(L, top - 6);
-	if (base + nslots + NTMP >= MAX_SLOTS) {
-		free(code);
+	if (base + nslots + NTMP >= MAX_SLOTS)
 		moved(C, base + nslots, 0); /* the error */
-	}
 	if (base + nslots > C->nslots)
 		C->nslots = base + nslots;
 	for (int p = 1; p < n; p++)
@@ -215,7 +248,7 @@ static bool splice_call(struct splice *S, int call, int base, int nargs, int ret
 	S->chain[++S->depth] = fref;
 	copy_fn(S, code, n, fn, base, ret);
 	S->depth--;
-	free(code);
+	scratch_pop(C, 1);
 	return true;
 }
 
@@ -239,11 +272,9 @@ static bool callee(struct splice *S, const struct bcins *code, int pc, int fn)
 static void copy_fn(struct splice *S, const struct bcins *code, int n, int fn, int by, int ret)
 {
 	struct ctx *C = S->C;
-	int *at = malloc(sizeof(int) * (size_t)(n + 1)); /* code pc -> output index */
-	int *jumps = malloc(sizeof(int) * (size_t)(3 * n + 1)), nj = 0; /* to fix, by code pc */
-	int *exits = malloc(sizeof(int) * (size_t)(n + 1)), ne = 0; /* JMPs past the body */
-	if (!at || !jumps || !exits)
-		bpfc_fail(C, "out of memory");
+	int *at = scratch(C, sizeof(int) * (size_t)(n + 1)); /* code pc -> output index */
+	int *jumps = scratch(C, sizeof(int) * (size_t)(3 * n + 1)), nj = 0; /* to fix, by code pc */
+	int *exits = scratch(C, sizeof(int) * (size_t)(n + 1)), ne = 0; /* JMPs past the body */
 	for (int pc = 1; pc < n; pc++) {
 		at[pc] = S->n;
 		struct bcins in = move_slots(C, code[pc], by);
@@ -316,14 +347,13 @@ static void copy_fn(struct splice *S, const struct bcins *code, int n, int fn, i
 		j->c = (uint8_t)j->d;
 		j->b = (uint8_t)(j->d >> 8);
 	}
-	free(at);
-	free(jumps);
-	free(exits);
+	scratch_pop(C, 3);
 }
 
 void bc_inline(struct ctx *C)
 {
 	struct splice S = {.C = C, .n = 1};
+	bc_inline_free(C); /* what a compile that failed half-way left */
 	lua_pushvalue(C->L, C->fn);
 	C->fn_ref[0] = k_ref(C, -1);
 	lua_pop(C->L, 1);

@@ -303,6 +303,7 @@ static int l_gc(lua_State *L)
 {
 	struct module *M = luaL_checkudata(L, 1, CTX_MT);
 	if (M->C) {
+		bc_inline_free(M->C);
 		free(M->C->snap);
 		free(M->C->jpool);
 		free(M->C->ra_mem);

@@ -284,6 +284,12 @@ static void compare(struct ctx *C, int op, int a, int d)
 		C->cmp.nonnull_on_jump = !eq;
 		return;
 	}
+	if (vb && va->kind == VK_RT && v_root(C, a) == v_root(C, bslot)) {
+		/* a value compared with itself: i >= i always holds (and a branch on
+		** it would cost the verifier what it knows of i) */
+		cmp_fold(C, op == OP_ISGE || op == OP_ISLE || op == OP_ISEQV);
+		return;
+	}
 	bool ak = is_num(C, a, &x) || va->kind == VK_PKT;
 	if (va->kind == VK_PKT)
 		x = va->num;
@@ -488,12 +494,21 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	}
 	C->keep[0] = v_root(C, cmp.a);
 	C->keep[1] = cmp.b >= 0 ? v_root(C, cmp.b) : -1;
-	struct var *tv = cmp.truth_slot >= 0 ? &C->v[cmp.truth_slot] : NULL;
-	uint16_t tsaved = tv ? tv->flags : 0;
+	/* the truth the jump knows is for the jump only: the values that are
+	** the tested one (the join may have given a copy a register of its own,
+	** flags and all) forget it again for the fallthrough */
+	bool tested[MAX_SLOTS] = {false};
+	uint16_t tkeep = 0;
+	if (cmp.truth_slot >= 0) {
+		tkeep = C->v[cmp.truth_slot].flags & (VF_TRUE | VF_FALSE);
+		for (int s = 0; s < V_TOP(C); s++)
+			tested[s] = C->v[s].kind != VK_UNDEF && v_root(C, s) == cmp.truth_slot;
+	}
 	truth_known(C, &cmp, true);
 	v_join_edge(C, target);
-	if (tv)
-		tv->flags = tsaved;
+	for (int s = 0; s < V_TOP(C) && cmp.truth_slot >= 0; s++)
+		if (tested[s] && C->v[s].kind == VK_RT && (C->v[s].flags & VF_BOOL))
+			C->v[s].flags = (uint16_t)((C->v[s].flags & ~(VF_TRUE | VF_FALSE)) | tkeep);
 	C->keep[0] = C->keep[1] = -1;
 	if (nv)
 		nv->flags = cmp.nonnull_on_jump ? saved : (uint16_t)(saved & ~VF_NULL);
@@ -698,8 +713,10 @@ static void tr_forin(struct ctx *C, int j, int t)
 	/* Each copy may use the stack above the loop's again, for what lives
 	** only as long as an instruction (map keys, probe reads), until a copy
 	** makes an object (ffi.new) a later one might still reach. */
-	int top0 = C->stack_top, objects0 = C->nobjects;
+	int top0 = C->stack_top, objects0 = C->nobjects, most = top0;
 	for (int step = 1; step <= n; step++) {
+		if (C->stack_top > most)
+			most = C->stack_top;
 		if (C->nobjects == objects0)
 			C->stack_top = top0;
 		k_push(C, list);
@@ -718,6 +735,8 @@ static void tr_forin(struct ctx *C, int j, int t)
 		C->pc = j + 1;
 		tr_range(C, j + 1, t, true);
 	}
+	if (C->stack_top < most) /* what any turn used stays taken: the spills go above */
+		C->stack_top = most;
 	C->pc = j;
 	C->resume = t + 2; /* past ITERL: the loop is done */
 }
