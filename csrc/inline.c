@@ -196,12 +196,13 @@ static bool inlinable(struct splice *S)
 	return !(k && k->kind == KF_HELPER); /* xadd, time, ...: the core's own */
 }
 
-static void copy_fn(struct splice *S, const struct bcins *code, int n, int fn, int by, int ret);
+static void copy_fn(struct splice *S, const struct bcins *code, int n, int fn, int by, int ret,
+		    int nret);
 
 /* Splice the function at the top of the stack (popped) after the CALL at
 ** out index call: its frame at base, its result to slot ret.  False: it
 ** takes `...`, and is not inlined. */
-static bool splice_call(struct splice *S, int call, int base, int nargs, int ret)
+static bool splice_call(struct splice *S, int call, int base, int nargs, int ret, int nret)
 {
 	struct ctx *C = S->C;
 	lua_State *L = C->L;
@@ -246,7 +247,7 @@ static bool splice_call(struct splice *S, int call, int base, int nargs, int ret
 		put(S, made(OP_KNIL, base + nargs, base + nparams - 1, BC_MODE(BCM_BASE, 0, BCM_BASE),
 			     &C->bc2[call]));
 	S->chain[++S->depth] = fref;
-	copy_fn(S, code, n, fn, base, ret);
+	copy_fn(S, code, n, fn, base, ret, nret);
 	S->depth--;
 	scratch_pop(C, 1);
 	return true;
@@ -269,7 +270,8 @@ static bool callee(struct splice *S, const struct bcins *code, int pc, int fn)
 
 /* Copy function fn's bytecode (code[1..n)) to the output, its slots moved
 ** up by `by`; ret >= 0: it is inlined, its returns go to slot ret. */
-static void copy_fn(struct splice *S, const struct bcins *code, int n, int fn, int by, int ret)
+static void copy_fn(struct splice *S, const struct bcins *code, int n, int fn, int by, int ret,
+		    int nret)
 {
 	struct ctx *C = S->C;
 	int *at = scratch(C, sizeof(int) * (size_t)(n + 1)); /* code pc -> output index */
@@ -295,7 +297,8 @@ static void copy_fn(struct splice *S, const struct bcins *code, int n, int fn, i
 				in.mode = BC_MODE(BCM_BASE, BCM_LIT, BCM_LIT);
 			}
 			int call = put(S, in);
-			if (splice_call(S, call, in.a + 1 + C->fr2, nargs, in.a)) {
+			int want = in.b >= 2 ? in.b - 1 : 1; /* B == 0: as many as come, one taken */
+			if (splice_call(S, call, in.a + 1 + C->fr2, nargs, in.a, want)) {
 				C->inl_cont[call] = (int16_t)S->n;
 				if (!tail)
 					continue;
@@ -320,10 +323,15 @@ static void copy_fn(struct splice *S, const struct bcins *code, int n, int fn, i
 			if (in.op == OP_RETM)
 				bpfc_fail(C, "a function the program calls returns all the results of a "
 					     "call (return ..., f(...)): give them locals first");
-			if (in.op == OP_RET0 || (in.op == OP_RET && in.d < 2))
-				put(S, made(OP_KPRI, ret, 0, BC_MODE(BCM_DST, 0, BCM_PRI), &in));
-			else if (in.a != ret)
-				put(S, made(OP_MOV, ret, in.a, BC_MODE(BCM_DST, 0, BCM_VAR), &in));
+			/* the values to ret, ret + 1, ... (below the callee's frame, so
+			** in order no move overwrites one still to be read); nil for
+			** what it does not return */
+			int have = in.op == OP_RET0 ? 0 : in.op == OP_RET1 ? 1 : in.d - 1;
+			for (int i = 0; i < nret; i++)
+				if (i >= have)
+					put(S, made(OP_KPRI, ret + i, 0, BC_MODE(BCM_DST, 0, BCM_PRI), &in));
+				else if (in.a + i != ret + i)
+					put(S, made(OP_MOV, ret + i, in.a + i, BC_MODE(BCM_DST, 0, BCM_VAR), &in));
 			exits[ne++] = put(S, made(OP_JMP, ret, 0x7fff, BC_MODE(BCM_RBASE, 0, BCM_JUMP), &in));
 			continue;
 		}
@@ -368,7 +376,7 @@ void bc_inline(struct ctx *C)
 		return;
 	memset(C->inl_cont, 0, sizeof(C->inl_cont));
 	memset(C->inl_why, 0, sizeof(C->inl_why));
-	copy_fn(&S, C->bc, C->nbc, 0, 0, -1);
+	copy_fn(&S, C->bc, C->nbc, 0, 0, -1, 0);
 	if (C->nfn == 1)
 		return; /* nothing inlined: the bytecode stays as it is */
 	memcpy(C->bc + 1, C->bc2 + 1, sizeof(C->bc[0]) * (size_t)(S.n - 1));

@@ -143,11 +143,18 @@ describe('socket examples on test packets', function()
     assert.equals(0, maps.qtypes[15]) -- three labels: more than the program unrolls
   end)
 
-  it('sock-dns-labels walks every label of a name with a loop', function()
+  it('sock-dns-labels walks every label of a name with a loop, in a function both programs call', function()
     local progs, maps = build('sock-dns-labels')
     local function query(qname, qtype) return pk.eth_ip(17, pk.udp(4000, 53, pk.dns_query(qname, qtype))) end
-    run_on(progs[1].prog, { udp53, query('a.b.c.d.e', 15), query('localhost', 1), query('a.b.c', 15),
-      query(string.rep('x.', 16) .. 'y', 16), query(string.rep('x.', 15) .. 'y', 2), tcp80 })
+    local packets = { udp53, query('a.b.c.d.e', 15), query('localhost', 1), query('a.b.c', 15),
+      query(string.rep('x.', 16) .. 'y', 16), query(string.rep('x.', 15) .. 'y', 2), tcp80 }
+    run_on(progs[1].prog, packets)
+    run_on(progs[2].prog, packets)
+    assert.same({ [1] = 1, [2] = 1, [3] = 1, [5] = 1, [16] = 1 }, (function()
+      local by = {}
+      for n, k in maps.nlabels:pairs() do if k > 0 then by[n] = tonumber(k) end end
+      return by
+    end)()) -- example.com: 2; localhost: 1; a.b.c: 3; a.b.c.d.e: 5; sixteen; seventeen: not counted
     assert.equals(1, maps.qtypes[28])
     assert.equals(1, maps.qtypes[1])
     assert.equals(2, maps.qtypes[15]) -- five labels and three

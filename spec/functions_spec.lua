@@ -25,6 +25,8 @@ local function is_big(x) return x > 50 end
 local function twice(x) return add(x, x) end
 local function deep(x) return twice(add(x, 1)) end -- three levels: deep, twice, add
 local lib = { mix = function(a, b) return bit.bxor(a * 31, b) end }
+local function divmod(a, b) return a / b, a % b end -- two results
+local function three(x) return x, x + 1 end           -- a third asked for: nil
 
 describe('local functions', function()
   it('compute with run-time arguments what LuaJIT computes', function()
@@ -37,10 +39,17 @@ describe('local functions', function()
       function(skb) return deep(skb.len) + twice(3) end,
       function(skb) return lib.mix(skb.len, 7) end,
       function(skb) local s = 0 for i = 1, 4 do s = s + add(i, skb.len) end return s end,
+      function(skb) local a, b, c = three(skb.len) if c == nil then return a + b end return 0 end,
     }
     for i, fn in ipairs(cases) do
       assert.equals(fn(skb_lua), (run(fn)), 'case ' .. i)
     end
+  end)
+
+  it('give back several results', function()
+    local n = #udp53
+    assert.equals(math.floor(n / 7) * 100 + n % 7,
+      (run(function(skb) local q, r = divmod(skb.len, 7) return q * 100 + r end))) -- floor division
   end)
 
   it('take packets, the context and maps as they are', function()
