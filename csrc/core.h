@@ -20,6 +20,9 @@
 #include "ir.h"
 
 #define BPFC_API __attribute__((visibility("default")))
+#ifndef BPF_JCOND
+#define BPF_JCOND 0xe0 /* may_goto (older linux/bpf.h lack it) */
+#endif
 
 #define MAX_INSNS 4096	  /* program size limit for one compile */
 #define MAX_IR (2 * MAX_INSNS) /* IR instructions: the program's, labels, deleted ones */

@@ -188,7 +188,9 @@ void fact_begin(struct ctx *C)
 	F->type_kind = lua_type(L, -1);
 	F->type_name = F->type_kind == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
 	F->type_num = F->type_kind == LUA_TNUMBER ? (int64_t)lua_tointeger(L, -1) : 0;
-	lua_pop(L, 2);
+	lua_pop(L, 1);
+	F->may_goto = has(L, "may_goto");
+	lua_pop(L, 1);
 	read_layers(C);
 }
 

@@ -162,7 +162,7 @@ static struct operands operands_of(const struct ir_ins *in, bool broken_clobbers
 		}
 		break;
 	case IR_JMP:
-		if (op != BPF_JA) {
+		if (op != BPF_JA && op != BPF_JCOND) { /* may_goto reads no register */
 			o.use_dst = true;
 			o.use_src = x;
 		}

@@ -520,12 +520,36 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 
 /* JMP back to a loop header: the end of a turn, taken always or when the
 ** pending compare holds (repeat ... until, a backward goto). */
+/* With opts.loops = 'may_goto' a turn ends in `may_goto exit` first: the
+** kernel leaves the loop there once its budget of turns is spent (so the
+** verifier need not see a bound), with the values of the turn just done. */
+static void may_goto_exit(struct ctx *C, const struct pcmp *cmp, int header)
+{
+	int exit = C->loopend[header] + 1;
+	if (exit >= C->nbc)
+		return;
+	if (cmp->state == 1 && !cmp->strref) { /* the compare reads its operands after */
+		v_reg(C, cmp->a);
+		if (cmp->b >= 0)
+			v_reg(C, cmp->b);
+	}
+	if (cmp->state == 1) {
+		C->keep[0] = v_root(C, cmp->a);
+		C->keep[1] = cmp->b >= 0 ? v_root(C, cmp->b) : -1;
+	}
+	v_join_edge(C, exit);
+	C->keep[0] = C->keep[1] = -1;
+	emit_jmp(C, BPF_JMP | BPF_JCOND | BPF_K, 0, 0, 0, exit);
+}
+
 static void tr_jmp_back(struct ctx *C, int header)
 {
 	struct pcmp cmp = C->cmp;
 	C->cmp.state = 0;
 	if (cmp.state == CMP_NEVER)
 		return;
+	if (C->facts.may_goto)
+		may_goto_exit(C, &cmp, header);
 	if (cmp.state == 0 || cmp.state == CMP_ALWAYS) {
 		if (cmp.state == CMP_ALWAYS && cmp.copy_dst >= 0) {
 			v_copy(C, cmp.copy_dst, cmp.copy_src);

@@ -110,7 +110,7 @@ describe('loops', function()
   it('names the loop the verifier could not bound, and says what to do', function()
     local fn = assert(loadstring('return function(skb)\n  local n = skb.len\n  while n > 0 do\n' ..
       '    n = n - 1\n  end\n  return n\nend', '@unbounded.lua'))()
-    local prog = assert(bpf(fn))
+    local prog = assert(bpf(fn, { loops = 'bounded' })) -- else it loads with may_goto (below)
     local h, err = prog:load('sched_cls')
     assert.is_nil(h)
     assert.matches('the verifier gave up', err)
@@ -128,6 +128,37 @@ describe('loops', function()
       return ((((bit.bxor((((x1 + x2) + x4) - x5), x6) - x7) + x8) - x9) - ((x3 and 0) or 0))
     end]]
     assert.equals(lua(src), (run(src)))
+  end)
+
+  describe('whose bound the verifier cannot see', function()
+    local src = 'return function(skb) local n, s = skb.len, 0 ' ..
+      'while n > 0 do n = n - 1; s = s + 2 end return s end'
+    local chunk = '=may_goto.lua'
+
+    it('load with may_goto at the end of each turn, on a kernel that has it', function()
+      assert.is_true(loader.has_may_goto()) -- 6.9+: this machine's kernel
+      local got, prog = run(src)
+      assert.equals(lua(src), got)
+      assert.equals('may_goto', prog._facts.loops) -- compiled again, and that was loaded
+      assert.matches('may_goto', bpf.dump_string(prog, { syntax = 'pseudo-c' }))
+    end)
+
+    it('may be given may_goto from the start, or refused it', function()
+      local fn = assert(loadstring(src, chunk))()
+      local prog = assert(bpf(fn, { loops = 'may_goto' }))
+      assert.matches('may_goto', bpf.dump_string(prog, { syntax = 'pseudo-c' }))
+      local capped = src:gsub('while n > 0', 'while n > 0 and s < 1000')
+      assert.equals(lua(capped), (run(capped)))
+      prog = assert(bpf(fn, { loops = 'bounded' }))
+      local h, err = prog:load('sched_cls')
+      assert.is_nil(h)
+      assert.matches('give the loop at may_goto.lua:1 a bound it can see', err, 1, true)
+      assert.matches("without loops = 'bounded'", err, 1, true)
+      local none
+      none, err = bpf(fn, { loops = 'unrolled' })
+      assert.is_nil(none)
+      assert.matches("opts.loops is 'bounded' or 'may_goto'", err, 1, true)
+    end)
   end)
 
   it('a backward goto is a loop', function()

@@ -16,7 +16,8 @@
 --
 -- Read once per compile, before translation:
 --   F:program()        { ctx_ctype = the context's ctype or false,
---                        type = opts.type as given (a name, a number, nil or other) }
+--                        type = opts.type as given (a name, a number, nil or other),
+--                        may_goto = true when loops end each turn with may_goto }
 --   F:layers()         a list of layers, each { name =, ctype = ctype or false,
 --                        next = list of steps { name =, to = layer name,
 --                        skip = bytes } or { name =, to =, hdr_off =, mask =, shift = }
@@ -62,6 +63,7 @@ function M.new(opts)
   return setmetatable({
     ctx_value = opts.ctx or require('bpf.proto').skb,
     prog_type = opts.type,
+    loops = opts.loops,
     helper_names = opts.builtins or require('bpf.builtins').names,
     layer_table = opts.layers or require('bpf.proto').layers,
   }, F)
@@ -80,7 +82,7 @@ end
 F.program = query(function(self)
   local ctx = self.ctx_value
   local ct = type(ctx) == 'table' and ctx.__dissector
-  return { ctx_ctype = ct ~= nil and ct, type = self.prog_type }
+  return { ctx_ctype = ct ~= nil and ct, type = self.prog_type, may_goto = self.loops == 'may_goto' }
 end)
 
 -- A number the core reads from a table: numbers and numeric strings, as lua_tonumber.

@@ -106,7 +106,39 @@ end
 -- Into the kernel the one way: a BPF object (ELF with BTF and line info)
 -- opened and loaded by libbpf, its maps reusing the live map fds.
 -- opts.raw = true loads the bare instructions instead (bpf_prog_load).
+local load_once, translated
+
+-- A loop the verifier could not bound, in a program compiled without
+-- opts.loops: on a kernel with may_goto the program is compiled again with
+-- it (each turn may leave once the kernel's budget is spent) and loaded;
+-- prog then is what was loaded.
 function prog_mt:load(prog_type, opts)
+  local handle, err = load_once(self, prog_type, opts)
+  local loader = require('bpf.loader')
+  if handle or not self._facts or self._facts.loops ~= nil or not loader.loop_gave_up(err) or
+    not loader.has_may_goto() then
+    return handle, err
+  end
+  local fopts = {}
+  for k, v in pairs(self._facts) do fopts[k] = v end
+  fopts.loops = 'may_goto'
+  local again = translated(self.fn, self._env, fopts)
+  if not again then return handle, err end
+  local before = {}
+  for k in pairs(again) do before[k] = self[k] end
+  for k, v in pairs(again) do self[k] = v end
+  self._lines = nil
+  local h2, err2 = load_once(self, prog_type, opts)
+  if h2 then return h2 end
+  -- refused that way too (this kernel's verifier has bugs with may_goto and
+  -- classic packet loads): prog stays as it was, and both answers are given
+  for k, v in pairs(before) do self[k] = v end
+  self._lines = nil
+  return nil, err .. '\ncompiled again with may_goto at the end of each turn, it was refused too: ' ..
+    tostring(err2):match('[^\n]*')
+end
+
+function load_once(self, prog_type, opts)
   opts = opts or {}
   prog_type = prog_type or self.type or 'socket_filter'
   if opts.raw then
@@ -134,6 +166,17 @@ prog_mt.__tostring = function(self)
     self.stack, M.dump_string(self))
 end
 
+-- The core's compile of fn as a program's fields (compile, and prog:load
+-- compiling again with may_goto).
+function translated(fn, env, fopts)
+  local out, err = core.compile(fn, env, facts.new(fopts))
+  if not out then return nil, err end
+  local arr = insn.array_t(out.n)
+  ffi.copy(arr, out.insns, #out.insns)
+  return { insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, fns = out.fns or false, maps = out.maps,
+    stack = out.stack, type = fopts.type, _env = env, _facts = fopts }
+end
+
 -- Compile fn. opts.ctx: the dissector of its first parameter (default skb);
 -- opts.type: the program type it is meant for (a helper that type may not call is a
 -- compile error; without it every helper compiles).
@@ -149,17 +192,16 @@ local function compile(fn, opts, level)
   end
   local env = opts.env and with_base(opts.env) or program_env((level or 1) + 1)
   -- what the core may ask about Lua values, all through one object (bpf/facts.lua)
+  if opts.loops ~= nil and opts.loops ~= 'bounded' and opts.loops ~= 'may_goto' then
+    return nil, ("bpf: opts.loops is 'bounded' or 'may_goto', not %s"):format(tostring(opts.loops))
+  end
   local fopts = {
     builtins = builtins.names, layers = proto.layers, ctx = opts.ctx or proto.skb, type = opts.type,
+    loops = opts.loops,
   }
-  local out, err = core.compile(fn, env, facts.new(fopts))
-  if not out then return nil, err end
-  local arr = insn.array_t(out.n)
-  ffi.copy(arr, out.insns, #out.insns)
-  return setmetatable({
-    insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, fns = out.fns, maps = out.maps,
-    stack = out.stack, type = opts.type, _env = env, _facts = fopts,
-  }, prog_mt)
+  local prog, err = translated(fn, env, fopts)
+  if not prog then return nil, err end
+  return setmetatable(prog, prog_mt)
 end
 M.compile = compile
 

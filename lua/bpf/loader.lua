@@ -147,6 +147,28 @@ function M.gave_up(log)
     log:find('jumps is too complex', 1, true) ~= nil
 end
 
+-- Did a load fail because the verifier could not see a loop end (err a
+-- rejection message)?  Then may_goto can bound it.
+function M.loop_gave_up(err)
+  return type(err) == 'string' and (err:find('it follows a loop turn by turn', 1, true) ~= nil or
+    err:find('infinite loop detected', 1, true) ~= nil)
+end
+
+-- Does this kernel take may_goto (6.9+)?  Asked once, by loading one.
+local may_goto
+function M.has_may_goto()
+  if may_goto == nil then
+    local code = ffi.new('struct bpf_insn[3]')
+    code[0].code = 0xe5 -- BPF_JMP | BPF_JCOND: may_goto +0
+    code[1].code = 0xb7 -- r0 = 0
+    code[2].code = 0x95 -- exit
+    local prog = M.load(code, 3, 'socket_filter')
+    may_goto = prog ~= nil
+    if prog then prog:close() end
+  end
+  return may_goto
+end
+
 -- The Lua lines of the program's loops (where each backward jump lands), in
 -- order, as "file:line"; empty without instructions or lines.
 function M.loop_lines(insns, n, lines)
@@ -183,7 +205,8 @@ function M.rejection(type_name, name, n, err, log, lines, truncated, insns)
     local loops = M.loop_lines(insns, n, lines)
     if #loops > 0 then
       too_complex = too_complex .. ('; it follows a loop turn by turn: give the loop%s at %s a' ..
-        ' bound it can see (a constant, bit.band(n, 15), if n > 15 then n = 15 end)')
+        ' bound it can see (a constant, bit.band(n, 15), if n > 15 then n = 15 end), or on a' ..
+        ' kernel with may_goto (6.9+) compile without loops = \'bounded\' and each turn ends in it')
         :format(#loops > 1 and 's' or '', table.concat(loops, ', '))
     end
     failing, failing_pc = nil, nil

@@ -127,6 +127,7 @@ end
 function M.new(opts)
   local bpf = require('bpf')
   local r = setmetatable({ kernel = opts.kernel, current = opts.current, raw = opts.raw, maps = {},
+    loops = opts.loops,
     dirty = {}, bpf = bpf }, Runner)
   local builtins = require('bpf.builtins')
   r.env = { pkt = bpf.proto.pkt, eth = bpf.proto.eth, bit = bit, ffi = ffi, xadd = builtins.xadd,
@@ -188,7 +189,7 @@ function Runner:compile(src)
   local chunk, err = loadstring(src, '=fuzz')
   if not chunk then return nil, { class = 'invalid', msg = 'does not parse: ' .. err } end
   local fn = chunk()
-  local ok, p, cerr = pcall(self.bpf.compile, fn, { env = self.env })
+  local ok, p, cerr = pcall(self.bpf.compile, fn, { env = self.env, loops = self.loops })
   if not ok then return nil, { class = 'error', msg = tostring(p), sig = 'error: ' .. normalise(p) } end
   if not p then
     return nil, { class = 'refused', msg = tostring(cerr), sig = 'refused: ' .. normalise(cerr) }
