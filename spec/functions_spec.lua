@@ -21,6 +21,7 @@ local function add(a, b) return a + b end
 local function scale(x, k) return x * (k or 3) end -- k left out: nil
 local function clamp(x, hi) if x > hi then return hi end return x end
 local function sum_to(n) local s = 0 for i = 1, n do s = s + i end return s end
+jit.off(sum_to) -- LuaJIT runs it for the expected values: its loop must stay bytecode
 local function is_big(x) return x > 50 end
 local function twice(x) return add(x, x) end
 local function deep(x) return twice(add(x, 1)) end -- three levels: deep, twice, add
@@ -42,7 +43,8 @@ describe('local functions', function()
       function(skb) local a, b, c = three(skb.len) if c == nil then return a + b end return 0 end,
     }
     for i, fn in ipairs(cases) do
-      assert.equals(fn(skb_lua), (run(fn)), 'case ' .. i)
+      local got = run(fn) -- first: once LuaJIT has run a loop, its bytecode is its JIT's
+      assert.equals(fn(skb_lua), got, 'case ' .. i)
     end
   end)
 
