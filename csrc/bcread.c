@@ -183,10 +183,6 @@ static void set_del(uint64_t *s, int slot)
 		s[slot >> 6] &= ~(1ull << (slot & 63));
 }
 
-static int jump_target(int pc, uint16_t d)
-{
-	return pc + d - 0x7fff;
-}
 
 static bool is_cond(int op)
 {
@@ -289,7 +285,7 @@ void bc_liveness(struct ctx *C)
 		int op = C->bc[pc].op;
 		if (op == OP_JMP || op == OP_FORI || op == OP_FORL || op == OP_IFORL || op == OP_ITERL ||
 		    op == OP_LOOP || op == OP_ISNEXT) {
-			int t = jump_target(pc, C->bc[pc].d);
+			int t = bc_jump_target(&C->bc[pc], pc);
 			if (t > 0 && t < n)
 				C->target[t] = true;
 			if (t > 0 && t <= pc && (op == OP_JMP || op == OP_FORL || op == OP_IFORL))
@@ -307,7 +303,7 @@ void bc_liveness(struct ctx *C)
 				int op = C->bc[pc].op;
 				if (op != OP_JMP && op != OP_FORL && op != OP_IFORL)
 					continue;
-				int t = jump_target(pc, C->bc[pc].d);
+				int t = bc_jump_target(&C->bc[pc], pc);
 				if (t >= h && t <= C->loopend[h]) {
 					C->loopend[h] = (int16_t)pc;
 					grew = true;
@@ -338,13 +334,13 @@ void bc_liveness(struct ctx *C)
 					out[w] |= C->livein[C->inl_cont[pc]][w];
 			if (i->op == OP_FORI || i->op == OP_FORL || i->op == OP_IFORL || i->op == OP_ITERL ||
 			    i->op == OP_IITERL) {
-				int t = jump_target(pc, i->d); /* the exit, or the body again */
+				int t = bc_jump_target(i, pc); /* the exit, or the body again */
 				if (t > 0 && t < n)
 					for (int w = 0; w < words; w++)
 						out[w] |= C->livein[t][w];
 			}
 			if (i->op == OP_JMP || i->op == OP_ISNEXT) {
-				int t = jump_target(pc, i->d);
+				int t = bc_jump_target(i, pc);
 				if (t > 0 && t < n)
 					memcpy(out, C->livein[t], wbytes);
 				/* after a comparison the JMP is taken only when it holds */

@@ -602,10 +602,8 @@ bool bi_call(struct ctx *C, const char *name, int a, int nargs)
 }
 
 /* Call a Lua function at compile time: every argument must be a constant;
-** its first nres results (pairs(t): next, t, nil) go to a, a + 1, ...
-** With try, a function that raises (or an argument not known) folds
-** nothing and the answer is false. */
-static bool fold_call(struct ctx *C, int a, int nargs, int nres, bool try)
+** its first nres results (pairs(t): next, t, nil) go to a, a + 1, ... */
+static void fold_call(struct ctx *C, int a, int nargs, int nres)
 {
 	lua_State *L = C->L;
 	k_push(C, v_src(C, a)->ref);
@@ -627,10 +625,6 @@ static bool fold_call(struct ctx *C, int a, int nargs, int nres, bool try)
 			break;
 		case VK_LUA: k_push(C, v->ref); break;
 		default:
-			if (try) {
-				lua_pop(L, 1 + i);
-				return false;
-			}
 			switch (C->inl_why[C->pc]) { /* why inline.c did not compile it in */
 			case WHY_RECURSION:
 				bpfc_fail(C, "this function calls itself (directly or through another) "
@@ -655,16 +649,10 @@ static bool fold_call(struct ctx *C, int a, int nargs, int nres, bool try)
 	}
 	if (nres < 1)
 		nres = 1;
-	if (try) {
-		if (!fact_try_call(C, nargs, nres))
-			return false;
-	} else {
-		fact_call(C, nargs, nres);
-	}
+	fact_call(C, nargs, nres);
 	for (int i = 0; i < nres; i++)
 		v_set_lua(C, a + i, -nres + i);
 	lua_pop(L, nres);
-	return true;
 }
 
 void tr_call(struct ctx *C, int a, int nres, int nargs)
@@ -691,7 +679,7 @@ void tr_call(struct ctx *C, int a, int nres, int nargs)
 	lua_pop(C->L, 1);
 	if (t != LUA_TFUNCTION && t != 10)
 		bpfc_fail(C, "calling a %s", lua_typename(C->L, t));
-	fold_call(C, a, nargs, nres, false);
+	fold_call(C, a, nargs, nres);
 }
 
 /* A CALL whose function's bytecode follows it (inline.c): the body is
@@ -709,22 +697,20 @@ void tr_call_inlined(struct ctx *C, int pc, int a, int nres, int nargs)
 		if (C->bc[p].fn != C->bc[pc].fn)
 			fn = C->bc[p].fn;
 	struct var *f = v_src(C, a);
-	bool same = false, fold = false;
+	bool same = false;
 	if (f->kind == VK_LUA && fn) {
 		k_push(C, f->ref);
 		k_push(C, C->fn_ref[fn]);
 		same = lua_rawequal(C->L, -1, -2);
 		lua_pop(C->L, 2);
 	}
-	for (int i = 0; i < C->nhints; i++)
-		fold |= C->hints[i].fold && C->hints[i].target_bc == pc;
 	if (!same) {
 		tr_call(C, a, nres, nargs);
 		C->resume = cont;
 		return;
 	}
-	if (fold) { /* its body could not be compiled: it runs in Lua (bpfc_fail) */
-		fold_call(C, a, nargs, nres, false);
+	if (fold_hinted(C, pc)) { /* its body could not be compiled: it runs in Lua (bpfc_fail) */
+		fold_call(C, a, nargs, nres);
 		C->resume = cont;
 		return;
 	}

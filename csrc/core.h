@@ -279,6 +279,7 @@ enum brk {
 };
 #define BROKEN(C, name) (((C)->broken >> BRK_##name) & 1)
 unsigned bpfc_breaks(void); /* the switches BPFC_BREAK names (module.c) */
+bool fold_hinted(const struct ctx *C, int pc); /* module.c */
 
 /* Raise a compile error naming the construct; never returns. */
 __attribute__((noreturn, format(printf, 2, 3))) void bpfc_fail(struct ctx *C, const char *fmt, ...);

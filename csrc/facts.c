@@ -528,26 +528,6 @@ void fact_call(struct ctx *C, int nargs, int nres)
 	lua_remove(C->L, -1 - nres);
 }
 
-bool fact_try_call(struct ctx *C, int nargs, int nres)
-{
-	lua_State *L = C->L;
-	int want = 1 + nres;
-	lua_getfield(L, C->opts, "call");
-	lua_pushvalue(L, C->opts);
-	lua_insert(L, -3 - nargs);
-	lua_insert(L, -3 - nargs); /* F.call, F, fn, args... */
-	if (lua_pcall(L, nargs + 2, want, 0)) {
-		lua_pop(L, 1);
-		return false;
-	}
-	if (lua_isnil(L, -want)) {
-		lua_pop(L, want);
-		return false;
-	}
-	lua_remove(L, -want);
-	return true;
-}
-
 void fact_steps(struct ctx *C)
 {
 	ask(C, "steps", 4, 1, "running the 'for ... in' loop at compile time");

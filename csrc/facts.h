@@ -126,7 +126,6 @@ int64_t fact_length(struct ctx *C, int ref);
 ** nargs arguments become its first nres results.  what says what failed. */
 void fact_index(struct ctx *C, const char *what);
 void fact_call(struct ctx *C, int nargs, int nres);
-bool fact_try_call(struct ctx *C, int nargs, int nres); /* false: it raised (nothing left) */
 /* fn, state, control and a count on the stack become the list of what the
 ** generic for `for ... in fn, state, control` steps through ({k, v, ...}
 ** per step), or an error past count steps. */

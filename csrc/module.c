@@ -22,10 +22,7 @@ void bpfc_fail(struct ctx *C, const char *fmt, ...)
 	** instead: compile again, that call folded (once; then the error stands). */
 	if (C->ninl_open > 0 && C->nhints < MAX_HINTS) {
 		int pc = C->inl_open[0];
-		bool tried = false;
-		for (int i = 0; i < C->nhints; i++)
-			tried |= C->hints[i].fold && C->hints[i].target_bc == pc;
-		if (!tried) {
+		if (!fold_hinted(C, pc)) {
 			C->hints[C->nhints++] = (struct hint){.target_bc = pc, .slot = -1, .fold = true};
 			C->ninl_open = 0;
 			C->restart = true;
@@ -34,6 +31,15 @@ void bpfc_fail(struct ctx *C, const char *fmt, ...)
 	}
 	C->ninl_open = 0;
 	longjmp(C->jb, 1);
+}
+
+/* Is the inlined call at pc one to run in Lua instead (a fold hint)? */
+bool fold_hinted(const struct ctx *C, int pc)
+{
+	for (int i = 0; i < C->nhints; i++)
+		if (C->hints[i].fold && C->hints[i].target_bc == pc)
+			return true;
+	return false;
 }
 
 static const char *const break_names[] = {

@@ -453,6 +453,20 @@ static void jmp_edge_block(struct ctx *C, const struct pcmp *cmp, int target, bo
 	emit_label(C, fall);
 }
 
+/* The pending compare's operands in registers before a join's moves, which
+** must leave them somewhere (keep): the compare reads them after the moves.
+** The caller clears keep once the edge is made. */
+static void keep_operands(struct ctx *C, const struct pcmp *cmp)
+{
+	if (!cmp->strref) {
+		v_reg(C, cmp->a);
+		if (cmp->b >= 0)
+			v_reg(C, cmp->b);
+	}
+	C->keep[0] = v_root(C, cmp->a);
+	C->keep[1] = cmp->b >= 0 ? v_root(C, cmp->b) : -1;
+}
+
 /* JMP: the pending compare (if any) becomes a conditional branch. */
 static void tr_jmp(struct ctx *C, int pc, int target)
 {
@@ -485,21 +499,13 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	}
 	if (nv && cmp.nonnull_on_jump)
 		nv->flags &= ~VF_NULL;
-	/* the compared values in registers before the join's moves, which must
-	** leave them somewhere: the compare reads them after the moves */
-	if (!cmp.strref) {
-		v_reg(C, cmp.a);
-		if (cmp.b >= 0)
-			v_reg(C, cmp.b);
-	}
-	C->keep[0] = v_root(C, cmp.a);
-	C->keep[1] = cmp.b >= 0 ? v_root(C, cmp.b) : -1;
+	keep_operands(C, &cmp);
 	/* the truth the jump knows is for the jump only: the values that are
 	** the tested one (the join may have given a copy a register of its own,
 	** flags and all) forget it again for the fallthrough */
-	bool tested[MAX_SLOTS] = {false};
+	bool tested[MAX_SLOTS];
 	uint16_t tkeep = 0;
-	if (cmp.truth_slot >= 0) {
+	if (cmp.truth_slot >= 0) { /* (only then: this runs at every conditional jump) */
 		tkeep = C->v[cmp.truth_slot].flags & (VF_TRUE | VF_FALSE);
 		for (int s = 0; s < V_TOP(C); s++)
 			tested[s] = C->v[s].kind != VK_UNDEF && v_root(C, s) == cmp.truth_slot;
@@ -518,8 +524,6 @@ static void tr_jmp(struct ctx *C, int pc, int target)
 	truth_known(C, &cmp, false);
 }
 
-/* JMP back to a loop header: the end of a turn, taken always or when the
-** pending compare holds (repeat ... until, a backward goto). */
 /* With opts.loops = 'may_goto' a turn ends in `may_goto exit` first: the
 ** kernel leaves the loop there once its budget of turns is spent (so the
 ** verifier need not see a bound), with the values of the turn just done. */
@@ -528,20 +532,15 @@ static void may_goto_exit(struct ctx *C, const struct pcmp *cmp, int header)
 	int exit = C->loopend[header] + 1;
 	if (exit >= C->nbc)
 		return;
-	if (cmp->state == 1 && !cmp->strref) { /* the compare reads its operands after */
-		v_reg(C, cmp->a);
-		if (cmp->b >= 0)
-			v_reg(C, cmp->b);
-	}
-	if (cmp->state == 1) {
-		C->keep[0] = v_root(C, cmp->a);
-		C->keep[1] = cmp->b >= 0 ? v_root(C, cmp->b) : -1;
-	}
+	if (cmp->state == 1)
+		keep_operands(C, cmp);
 	v_join_edge(C, exit);
 	C->keep[0] = C->keep[1] = -1;
 	emit_jmp(C, BPF_JMP | BPF_JCOND | BPF_K, 0, 0, 0, exit);
 }
 
+/* JMP back to a loop header: the end of a turn, taken always or when the
+** pending compare holds (repeat ... until, a backward goto). */
 static void tr_jmp_back(struct ctx *C, int header)
 {
 	struct pcmp cmp = C->cmp;
