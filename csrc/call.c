@@ -46,6 +46,14 @@ static void helper(struct ctx *C, const struct helper *h)
 	emit_call(C, h->func, (int)(h - helpers));
 }
 
+/* The register that keeps the context, for a helper that takes it. */
+static int ctx_reg(struct ctx *C)
+{
+	if (!C->ctx_pinned) /* a subprogram's: made to be inlined instead (bpfc_fail) */
+		bpfc_fail(C, "this helper needs the program's context");
+	return C->ctx_reg;
+}
+
 static bool is_map(struct ctx *C, int slot)
 {
 	struct var *v = v_src(C, slot);
@@ -406,7 +414,7 @@ void bi_perf_submit(struct ctx *C, int a, int nargs, const struct helper *h)
 	int mapref = v_src(C, m)->ref;
 	int doff = (int)dv->num;
 	call_prepare(C);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, C->ctx_reg, 0, 0);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, ctx_reg(C), 0, 0);
 	emit_map_fd(C, 2, mapref);
 	emit_ld64(C, 3, 0xffffffffll); /* BPF_F_CURRENT_CPU */
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 4, BPF_REG_10, 0, 0);
@@ -430,7 +438,7 @@ void bi_stack_id(struct ctx *C, int a, int nargs, const struct helper *h)
 	}
 	int mapref = v_src(C, m)->ref;
 	call_prepare(C);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, C->ctx_reg, 0, 0);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, ctx_reg(C), 0, 0);
 	emit_map_fd(C, 2, mapref);
 	emit_mov_imm(C, 3, flags);
 	helper(C, h);
@@ -448,7 +456,7 @@ void bi_load_bytes(struct ctx *C, int a, int nargs, const struct helper *h)
 	int boff = (int)b->num;
 	int slots[2] = {off, off};
 	call_prepare(C);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, C->ctx_reg, 0, 0);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, ctx_reg(C), 0, 0);
 	load_args(C, slots, 0);
 	{
 		struct var *v = v_src(C, off);
@@ -690,6 +698,50 @@ void tr_call(struct ctx *C, int a, int nres, int nargs)
 ** (a fold hint), as a call of constants always was.  A function slot that
 ** holds something else now (an __index that answered differently) is an
 ** ordinary call. */
+/* The CALL at pc of a subprogram (sub_call): its arguments in r1.., its
+** result what it returns.  An argument that is not a number makes the
+** function one to inline instead. */
+void tr_call_sub(struct ctx *C, int pc, int a, int nres, int nargs)
+{
+	int k = C->sub_call[pc] - 1;
+	const struct subprog *sp = &C->subs[k];
+	struct var *f = v_src(C, a);
+	bool same = false;
+	if (f->kind == VK_LUA) {
+		k_push(C, f->ref);
+		k_push(C, sp->ref);
+		same = lua_rawequal(C->L, -1, -2);
+		lua_pop(C->L, 2);
+	}
+	if (!same) { /* the splice guessed wrong: whatever this is */
+		tr_call(C, a, nres, nargs);
+		return;
+	}
+	if (nargs < sp->nparams)
+		sub_inline_instead(C, k);
+	int slots[MAX_SUB_ARGS];
+	for (int i = 0; i < sp->nparams; i++) {
+		slots[i] = arg(C, a, i);
+		const struct var *v = v_src(C, slots[i]);
+		bool number = v->kind == VK_NUM || (v->kind == VK_RT && v->ptr == PK_SCALAR);
+		if (!number || (v->flags & (VF_BOOL | VF_MIXED | VF_MAYBENIL | VF_U64)))
+			sub_inline_instead(C, k);
+	}
+	call_prepare(C);
+	load_args(C, slots, sp->nparams);
+	emit_subcall(C, k, sp->nparams);
+	if (sp->ret == SR_NUM || sp->ret == SR_BOOL) {
+		result_r0(C, a, 8, sp->ret == SR_BOOL ? VF_BOOL : 0);
+	} else {
+		v_def(C, a);
+		C->v[a].kind = VK_NIL;
+	}
+	for (int i = 1; i < nres; i++) {
+		v_def(C, a + i);
+		C->v[a + i].kind = VK_NIL;
+	}
+}
+
 void tr_call_inlined(struct ctx *C, int pc, int a, int nres, int nargs)
 {
 	int cont = C->inl_cont[pc], fn = 0;

@@ -78,6 +78,24 @@ enum bcmode {
 #define BC_MODE(a, b, cd) ((uint16_t)((a) | (b) << 3 | (cd) << 7))
 #define MAX_FNS 32	  /* functions one program inlines, itself included */
 enum inl_why { WHY_NONE, WHY_RECURSION, WHY_DEPTH, WHY_VARARG, WHY_COUNT };
+#define MAX_SUBS (IR_MAX_FUNCS - 1) /* BPF-to-BPF subprograms of one program */
+#define MAX_SUB_ARGS 5	  /* r1-r5 */
+
+/* What a subprogram returns in r0 (all its returns agree). */
+enum subret { SR_UNSET, SR_NONE, SR_NUM, SR_BOOL };
+
+/* A local function compiled once, as a BPF-to-BPF subprogram (inline.c
+** chooses them, call.c calls them, translate.c translates each one). */
+struct subprog {
+	int ref;	/* the function (constants ref) */
+	int fn;		/* its number among the functions in the bytecode (bcins.fn) */
+	int start, end;	/* its bytecode: [start, end) of the spliced bytecode */
+	int nparams;
+	int name;	/* constants ref of its name (a string), 0 none */
+	uint8_t calls;	/* bit k: it calls subprogram k */
+	uint8_t ret;	/* enum subret, found while translating it */
+	int func;	/* its number in funcs[] (translation order) */
+};
 
 /* What a variable holds. */
 enum vkind {
@@ -160,6 +178,7 @@ struct hint {
 	bool deref;    /* ... holding the number its map value holds */
 	bool fold;     /* target_bc is an inlined call (of known arguments) to run in Lua */
 	bool loop;     /* a loop header: what the value may be on every turn */
+	bool unroll;   /* target_bc is a FORI of constant bounds to unroll */
 	uint16_t flags; /* loop: the flags to assume at the header */
 	uint8_t width;	/* loop: the width to assume */
 	uint8_t bits;	/* loop: the value range to assume (0: none) */
@@ -184,9 +203,21 @@ struct ctx {
 	uint8_t inl_why[MAX_BC];	/* a CALL of a Lua function not inlined: why (enum inl_why) */
 	int16_t inl_open[MAX_BC];	/* inlined calls of known arguments being translated */
 	int ninl_open;			/* (their pcs; translation leaves each at its inl_cont) */
+	int16_t for_open[16];		/* FORIs of small constant bounds being translated as */
+	int nfor_open;			/* BPF loops: what fails in one unrolls it (bpfc_fail) */
 	int nfn;			/* functions in the bytecode: 0 the program, 1.. inlined */
 	int fn_ref[MAX_FNS], fn_ktab[MAX_FNS]; /* each one's value and constants (refs) */
 	int reader;			/* registry ref of the bytecode reader (bc_reader_src) */
+	struct subprog subs[MAX_SUBS];	/* the subprograms, by number */
+	int nsubs;
+	int8_t sub_call[MAX_BC];	/* a CALL of subprogram k: k + 1, else 0 */
+	int cur_sub;			/* the subprogram being translated, -1 the program */
+	int nosub[MAX_FNS];		/* functions to inline, never make subprograms (refs) */
+	int nnosub;
+	bool force_subs;		/* facts.functions == 'subprog': every candidate one */
+	bool no_subs;			/* facts.functions == 'inline' */
+	struct bcins *bc0;		/* the program's own bytecode, before inlining */
+	int nbc0, nslots0;
 	void *inl_buf[64];		/* inline.c's working memory, last made first freed */
 	int ninl_buf;
 	uint64_t live[MAX_BC][MAX_SLOTS / 64]; /* slots live after bc[pc] */
@@ -280,6 +311,8 @@ enum brk {
 #define BROKEN(C, name) (((C)->broken >> BRK_##name) & 1)
 unsigned bpfc_breaks(void); /* the switches BPFC_BREAK names (module.c) */
 bool fold_hinted(const struct ctx *C, int pc); /* module.c */
+bool unroll_hinted(const struct ctx *C, int pc); /* module.c */
+__attribute__((noreturn)) void sub_inline_instead(struct ctx *C, int k); /* module.c */
 
 /* Raise a compile error naming the construct; never returns. */
 __attribute__((noreturn, format(printf, 2, 3))) void bpfc_fail(struct ctx *C, const char *fmt, ...);
@@ -345,6 +378,7 @@ void emit_ja(struct ctx *C, int label);
 int label_new(struct ctx *C);
 void emit_label(struct ctx *C, int label);
 void emit_call(struct ctx *C, int func, int helper);
+void emit_subcall(struct ctx *C, int sub, int nargs);
 void emit_map(struct ctx *C, int dst, int index);
 void emit_ld64(struct ctx *C, int dst, int64_t imm);
 void emit_mov_imm(struct ctx *C, int dst, int64_t imm);
@@ -353,6 +387,7 @@ void emit_mov_imm(struct ctx *C, int dst, int64_t imm);
 void ir_cfg(struct ctx *C, const struct ir_func *f);
 void ir_compact(struct ctx *C);
 void ir_push(struct ctx *C);
+void ir_main_first(struct ctx *C);
 
 /* encode.c: IR to instructions and relocations */
 void encode(struct ctx *C);
@@ -362,6 +397,8 @@ void tr_ins(struct ctx *C, int pc);
 void tr_range(struct ctx *C, int from, int to, bool stop_at_to);
 void tr_call(struct ctx *C, int a, int nres, int nargs);
 void tr_call_inlined(struct ctx *C, int pc, int a, int nres, int nargs);
+void tr_call_sub(struct ctx *C, int pc, int a, int nres, int nargs);
+void tr_subprograms(struct ctx *C);
 void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t keynum, int keykind);
 void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynum, int keykind,
 		 int src);

@@ -88,6 +88,17 @@ void emit_call(struct ctx *C, int func, int helper)
 	i->helper = (int16_t)helper;
 }
 
+/* A BPF-to-BPF call of subprogram sub (C->subs), its nargs arguments in
+** r1..; encode resolves the target. */
+void emit_subcall(struct ctx *C, int sub, int nargs)
+{
+	struct ir_ins *i = ir_add(C, IR_CALL);
+	i->code = BPF_JMP | BPF_CALL;
+	i->imm = sub;
+	i->helper = IR_SUBPROG;
+	i->off = (int16_t)nargs;
+}
+
 /* dst = the address of the program's map number index. */
 void emit_map(struct ctx *C, int dst, int index)
 {

@@ -1,7 +1,8 @@
 /*
 ** The last stage: IR to BPF instructions.  Labels become relative offsets
 ** (forward and backward alike), each map load an lddw whose imm the loader
-** fills in, recorded as a relocation {instruction, map number}.
+** fills in, recorded as a relocation {instruction, map number}, and each
+** call of a subprogram a pseudo call relative to that function's start.
 */
 #include "core.h"
 
@@ -23,12 +24,16 @@ void encode(struct ctx *C)
 {
 	for (int l = 0; l < C->nlabels; l++)
 		C->label_pos[l] = -1;
-	int pos = 0;
-	for (int i = 0; i < C->nir; i++) {
+	int pos = 0, func_pos[IR_MAX_FUNCS] = {0};
+	for (int i = 0, f = 0; i < C->nir; i++) {
+		while (f < C->nfuncs && i == C->funcs[f].first)
+			func_pos[f++] = pos;
 		if (C->ir[i].kind == IR_LABEL)
 			C->label_pos[C->ir[i].label] = pos;
 		pos += slots(&C->ir[i]);
 	}
+	for (int f = 0; f < C->nfuncs; f++)
+		C->funcs[f].insn = func_pos[f];
 	if (pos > MAX_INSNS)
 		bpfc_fail(C, "program is too long (%d instructions, at most %d)", pos, MAX_INSNS);
 	C->ninsn = 0;
@@ -53,6 +58,11 @@ void encode(struct ctx *C)
 			if (t - (k + 1) < INT16_MIN || t - (k + 1) > INT16_MAX)
 				bpfc_fail(C, "a jump is too far (more than 32767 instructions)");
 			e->off = (int16_t)(t - (k + 1));
+		}
+		if (in->kind == IR_CALL && in->helper == IR_SUBPROG) { /* relative, like a jump */
+			e->src_reg = BPF_PSEUDO_CALL;
+			e->off = 0;
+			e->imm = func_pos[C->subs[in->imm].func] - (k + 1);
 		}
 		if (n == 2) {
 			C->insn[k + 1] = (struct bpf_insn){.imm = (int32_t)((uint64_t)in->imm >> 32)};

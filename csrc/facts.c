@@ -190,7 +190,11 @@ void fact_begin(struct ctx *C)
 	F->type_num = F->type_kind == LUA_TNUMBER ? (int64_t)lua_tointeger(L, -1) : 0;
 	lua_pop(L, 1);
 	F->may_goto = has(L, "may_goto");
-	lua_pop(L, 1);
+	lua_getfield(L, -1, "functions");
+	const char *fns = lua_tostring(L, -1);
+	C->force_subs = fns && !strcmp(fns, "subprog");
+	C->no_subs = fns && !strcmp(fns, "inline");
+	lua_pop(L, 2);
 	read_layers(C);
 }
 
@@ -480,9 +484,10 @@ int fact_elem(struct ctx *C, int ctype, int *esize)
 	struct ctfact spare, *t = ctfact(C, ctype, &spare);
 	if (!(t->asked & CT_ELEM)) {
 		k_push(C, ctype);
-		ask(C, "elem", 1, 2, "reading a C type");
-		t->esize = lua_type(C->L, -1) == LUA_TNUMBER ? (int)lua_tointeger(C->L, -1) : 0;
-		lua_pop(C->L, 1);
+		ask(C, "elem", 1, 3, "reading a C type");
+		t->elem_ptr = lua_toboolean(C->L, -1);
+		t->esize = lua_type(C->L, -2) == LUA_TNUMBER ? (int)lua_tointeger(C->L, -2) : 0;
+		lua_pop(C->L, 2);
 		if (lua_toboolean(C->L, -1))
 			t->elem = anchor(C);
 		else
@@ -491,6 +496,15 @@ int fact_elem(struct ctx *C, int ctype, int *esize)
 	}
 	*esize = t->esize;
 	return t->elem ? anchored_ref(C, t->elem) : 0;
+}
+
+bool fact_is_pointer(struct ctx *C, int ctype)
+{
+	int esize;
+	if (!fact_elem(C, ctype, &esize))
+		return false;
+	struct ctfact spare, *t = ctfact(C, ctype, &spare);
+	return t->elem_ptr;
 }
 
 /* The ctype a type argument names (ffi.new, ffi.cast, ringbuf_reserve), as a ref. */

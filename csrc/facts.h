@@ -76,6 +76,7 @@ struct ctfact {
 	bool scalar, issigned;
 	int scalar_size;
 	int elem, esize; /* elem: index in the anchors table, 0 none */
+	bool elem_ptr;	 /* the type is a pointer (elem its target), not an array */
 };
 
 #define MAX_MEMBER_NAME 48
@@ -120,6 +121,7 @@ bool fact_member(struct ctx *C, int ctype, const char *name, struct cfield *f);
 int fact_sizeof(struct ctx *C, int ctype); /* -1: no size */
 bool fact_scalar(struct ctx *C, int ctype, int *size, bool *issigned);
 int fact_elem(struct ctx *C, int ctype, int *esize); /* a ref, 0: neither array nor pointer */
+bool fact_is_pointer(struct ctx *C, int ctype);
 int fact_typeof(struct ctx *C, int tref, bool has_n, int64_t n, const char *who);
 int64_t fact_length(struct ctx *C, int ref);
 /* Compile-time evaluation: t and k on the stack become t[k]; fn and its

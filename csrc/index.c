@@ -159,6 +159,18 @@ static void member(struct ctx *C, int ctype, int keyref, int64_t keynum, int key
 		esize = 1; /* a struct indexed by byte, like a dissector: pkt[23] */
 	memset(f, 0, sizeof(*f));
 	f->bpos = -1;
+	if (elem && fact_is_pointer(C, ctype)) {
+		/* the object is itself a pointer (p of `char **`): p[i] is the
+		** i-th pointer, never a byte of what the first one points to */
+		int64_t poff = keynum * 8;
+		if (poff < INT16_MIN || poff > INT16_MAX)
+			bpfc_fail(C, "index %lld is too far for a pointer array", (long long)keynum);
+		if (kind != MEM_POINTER)
+			bpfc_fail(C, "indexing a pointer held here: cast it first (ffi.cast)");
+		*f = (struct cfield){.off = (int)poff, .size = 8, .bpos = -1, .isptr = true,
+				     .ctype = elem};
+		return;
+	}
 	int size = esize;
 	bool sg = false;
 	if (elem && fact_scalar(C, elem, &size, &sg)) {

@@ -25,6 +25,19 @@
 ** Jumps are moved with the code.  A function calling itself, directly or
 ** through others, is not inlined again (a compile-time call may still
 ** fold), nor is one with `...`, and nesting stops after MAX_DEPTH levels.
+**
+** Subprograms.  A function called from several places whose body is long
+** enough that one copy plus the calls is smaller than a copy per call
+** (worth_a_subprogram), or every function with facts.functions ==
+** 'subprog', is compiled once as a BPF-to-BPF subprogram instead: its calls
+** stay CALLs (sub_call[] names the subprogram) and its bytecode is appended
+** once after the program's, its frame at slot 0, its returns kept.  The
+** splice runs twice then: the first time, inlining everything, counts the
+** copies of each function; the second makes the subprograms.  A function
+** that cannot be one after all (an argument that is not a number, a body
+** that needs the context) is named in C->nosub and the splice is done
+** again with it inlined (module.c).  Subprograms calling each other in a
+** circle are recursion, refused like any other.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +52,12 @@ struct splice {
 	int chain[MAX_DEPTH + 2]; /* refs of the functions being copied, outermost first */
 	int depth;
 	uint8_t why;		/* why the last function met was not inlined (enum inl_why) */
+	const char *name;	/* the name the last function met was called by, NULL none */
+	bool counting;		/* the first splice: copies[] counted, no subprograms */
+	int copies[MAX_FNS];	/* by function number: how many times it was inlined */
+	int len[MAX_FNS], nparams[MAX_FNS]; /* its bytecode count and parameters */
+	int cand[MAX_SUBS], ncand; /* the functions to make subprograms (refs) */
+	int cur;		/* the subprogram whose body is being copied, -1 none */
 };
 
 /* Working memory, kept in the context so that a compile error (a longjmp)
@@ -135,7 +154,8 @@ static int writer_of(const struct bcins *code, int pc, int slot)
 /* Push the value slot holds at pc of function fn (code), when an upvalue, a
 ** global or a field of one of those put it there; false (nothing pushed)
 ** when it is not known. */
-static bool value_at(struct ctx *C, const struct bcins *code, int pc, int slot, int fn, int hops)
+static bool value_at(struct ctx *C, const struct bcins *code, int pc, int slot, int fn, int hops,
+		     const char **name)
 {
 	lua_State *L = C->L;
 	int p = writer_of(code, pc, slot);
@@ -145,7 +165,8 @@ static bool value_at(struct ctx *C, const struct bcins *code, int pc, int slot, 
 	switch (w->op) {
 	case OP_UGET:
 		k_push(C, C->fn_ref[fn]);
-		if (!lua_getupvalue(L, -1, w->d + 1)) {
+		*name = lua_getupvalue(L, -1, w->d + 1);
+		if (!*name) {
 			lua_pop(L, 1);
 			return false;
 		}
@@ -155,7 +176,7 @@ static bool value_at(struct ctx *C, const struct bcins *code, int pc, int slot, 
 	case OP_TGETS:
 		if (w->op == OP_GGET)
 			lua_pushvalue(L, C->env);
-		else if (!value_at(C, code, p, w->b, fn, hops + 1))
+		else if (!value_at(C, code, p, w->b, fn, hops + 1, name))
 			return false;
 		if (lua_type(L, -1) != LUA_TTABLE) {
 			lua_pop(L, 1);
@@ -164,6 +185,7 @@ static bool value_at(struct ctx *C, const struct bcins *code, int pc, int slot, 
 		k_push(C, C->fn_ktab[fn]);
 		lua_rawgeti(L, -1, -(int)(w->op == OP_GGET ? w->d : w->c) - 1);
 		lua_remove(L, -2);
+		*name = lua_tostring(L, -1); /* the key: kept alive by the constants */
 		fact_index(C, "finding the function a call calls");
 		return true;
 	default:
@@ -199,6 +221,103 @@ static bool inlinable(struct splice *S)
 static void copy_fn(struct splice *S, const struct bcins *code, int n, int fn, int by, int ret,
 		    int nret);
 
+/* The number of function fref among those in the bytecode, given one the
+** first time it is met (ktab: stack index of its constants); 0 when there
+** are too many. */
+static int fn_number(struct ctx *C, int fref, int ktab)
+{
+	lua_State *L = C->L;
+	for (int k = 1; k < C->nfn; k++) {
+		k_push(C, C->fn_ref[k]);
+		k_push(C, fref);
+		bool same = lua_rawequal(L, -1, -2);
+		lua_pop(L, 2);
+		if (same)
+			return k;
+	}
+	if (C->nfn >= MAX_FNS)
+		return 0;
+	C->fn_ref[C->nfn] = fref;
+	C->fn_ktab[C->nfn] = k_ref(C, ktab);
+	return C->nfn++;
+}
+
+/* Is the function at the top of the stack in refs[0..n)?  Its index, or -1. */
+static int ref_index(struct ctx *C, const int *refs, int n)
+{
+	for (int k = 0; k < n; k++) {
+		k_push(C, refs[k]);
+		bool same = lua_rawequal(C->L, -1, -2);
+		lua_pop(C->L, 1);
+		if (same)
+			return k;
+	}
+	return -1;
+}
+
+/* Does subprogram from call subprogram to, directly or through others? */
+static bool sub_reaches(const struct ctx *C, int from, int to)
+{
+	uint8_t seen = 0, todo = (uint8_t)(1u << from);
+	while (todo) {
+		int k = __builtin_ctz(todo);
+		todo &= (uint8_t)(todo - 1);
+		if (k == to)
+			return true;
+		if (seen & (1u << k))
+			continue;
+		seen |= (uint8_t)(1u << k);
+		todo |= C->subs[k].calls;
+	}
+	return false;
+}
+
+/* The call at out index `call` (made a CALL) calls the function at the top
+** of the stack (popped), one of S->cand: it becomes a call of its
+** subprogram.  False (nothing changed but the pop) when that would be
+** recursion. */
+static bool call_sub(struct splice *S, int call)
+{
+	struct ctx *C = S->C;
+	int ref = k_ref(C, -1);
+	int sub = -1;
+	for (int i = 0; i < C->nsubs && sub < 0; i++) {
+		k_push(C, C->subs[i].ref);
+		if (lua_rawequal(C->L, -1, -2))
+			sub = i;
+		lua_pop(C->L, 1);
+	}
+	if (sub >= 0 && S->cur >= 0 && sub_reaches(C, sub, S->cur)) {
+		lua_pop(C->L, 1);
+		S->why = WHY_RECURSION;
+		return false;
+	}
+	if (sub < 0) {
+		lua_pushvalue(C->L, -1);
+		bc_read(C); /* k, bc, modes, slots, params, isvararg */
+		int top = lua_gettop(C->L);
+		int fn = fn_number(C, ref, top - 5);
+		int nparams = (int)lua_tointeger(C->L, top - 1);
+		lua_settop(C->L, top - 6);
+		if (!fn) {
+			lua_pop(C->L, 1);
+			S->why = WHY_COUNT;
+			return false;
+		}
+		sub = C->nsubs++;
+		C->subs[sub] = (struct subprog){.ref = ref, .fn = fn, .nparams = nparams,
+						.name = S->name ? (lua_pushstring(C->L, S->name),
+								   k_ref(C, -1)) : 0};
+		if (S->name)
+			lua_pop(C->L, 1);
+	}
+	lua_pop(C->L, 1);
+	if (S->cur >= 0)
+		C->subs[S->cur].calls |= (uint8_t)(1u << sub);
+	C->sub_call[call] = (int8_t)(sub + 1);
+	return true;
+}
+
 /* Splice the function at the top of the stack (popped) after the CALL at
 ** out index call: its frame at base, its result to slot ret.  False: it
 ** takes `...`, and is not inlined. */
@@ -216,27 +335,18 @@ static bool splice_call(struct splice *S, int call, int base, int nargs, int ret
 	}
 	int nparams = (int)lua_tointeger(L, top - 1);
 	int nslots = (int)lua_tointeger(L, top - 2);
-	int fn = 0; /* a function met before keeps its number: it names its constants */
-	for (int k = 1; k < C->nfn && !fn; k++) {
-		k_push(C, C->fn_ref[k]);
-		k_push(C, fref);
-		if (lua_rawequal(L, -1, -2))
-			fn = k;
-		lua_pop(L, 2);
-	}
-	if (!fn && C->nfn >= MAX_FNS) { /* too many different ones */
+	int fn = fn_number(C, fref, top - 5);
+	if (!fn) { /* too many different ones */
 		lua_settop(L, top - 6);
 		S->why = WHY_COUNT;
 		return false;
 	}
-	if (!fn) {
-		fn = C->nfn++;
-		C->fn_ref[fn] = fref;
-		C->fn_ktab[fn] = k_ref(C, top - 5);
-	}
 	struct bcins *code = scratch(C, sizeof(*code) * MAX_BC);
 	int n = bc_decode(C, top - 4, top - 3, code, MAX_BC);
 	lua_settop(L, top - 6);
+	S->copies[fn]++;
+	S->len[fn] = n - 1;
+	S->nparams[fn] = nparams;
 	if (base + nslots + NTMP >= MAX_SLOTS)
 		moved(C, base + nslots, 0); /* the error */
 	if (base + nslots > C->nslots)
@@ -260,7 +370,8 @@ static bool callee(struct splice *S, const struct bcins *code, int pc, int fn)
 	const struct bcins *in = &code[pc];
 	if (in->op != OP_CALL && in->op != OP_CALLT && in->op != OP_CALLM && in->op != OP_CALLMT)
 		return false;
-	if (!value_at(S->C, code, pc, in->a, fn, 0))
+	S->name = NULL;
+	if (!value_at(S->C, code, pc, in->a, fn, 0, &S->name))
 		return false;
 	if (inlinable(S))
 		return true;
@@ -298,8 +409,11 @@ static void copy_fn(struct splice *S, const struct bcins *code, int n, int fn, i
 			}
 			int call = put(S, in);
 			int want = in.b >= 2 ? in.b - 1 : 1; /* B == 0: as many as come, one taken */
-			if (splice_call(S, call, in.a + 1 + C->fr2, nargs, in.a, want)) {
-				C->inl_cont[call] = (int16_t)S->n;
+			bool sub = !S->counting && ref_index(C, S->cand, S->ncand) >= 0;
+			if (sub ? call_sub(S, call)
+				: splice_call(S, call, in.a + 1 + C->fr2, nargs, in.a, want)) {
+				if (!sub)
+					C->inl_cont[call] = (int16_t)S->n;
 				if (!tail)
 					continue;
 				in = made(OP_RET1, in.a, 2, BC_MODE(BCM_RBASE, 0, BCM_LIT), &in);
@@ -358,10 +472,75 @@ static void copy_fn(struct splice *S, const struct bcins *code, int n, int fn, i
 	scratch_pop(C, 3);
 }
 
+/* Is one copy of function fn and a call per copy smaller than a copy per
+** call?  Bytecodes stand for instructions; a call costs its argument moves,
+** the call and the result's move. */
+static bool worth_a_subprogram(const struct splice *S, int fn)
+{
+	int c = S->copies[fn], len = S->len[fn], np = S->nparams[fn];
+	if (np > MAX_SUB_ARGS || c < 1)
+		return false;
+	if (S->C->force_subs)
+		return true;
+	return c >= 2 && (c - 1) * len > c * (np + 2) + 4;
+}
+
+static bool nosub(struct ctx *C, int fn)
+{
+	k_push(C, C->fn_ref[fn]);
+	bool no = ref_index(C, C->nosub, C->nnosub) >= 0;
+	lua_pop(C->L, 1);
+	return no;
+}
+
+/* One splice of the program's bytecode (C->bc0) into C->bc2. */
+static void splice_all(struct splice *S)
+{
+	struct ctx *C = S->C;
+	S->n = 1;
+	S->depth = 0;
+	S->cur = -1;
+	S->chain[0] = C->fn_ref[0];
+	C->nfn = 1;
+	C->nsubs = 0;
+	C->nslots = C->nslots0;
+	memset(C->inl_cont, 0, sizeof(C->inl_cont));
+	memset(C->inl_why, 0, sizeof(C->inl_why));
+	memset(C->sub_call, 0, sizeof(C->sub_call));
+	copy_fn(S, C->bc0, C->nbc0, 0, 0, -1, 0);
+	for (int k = 0; k < C->nsubs; k++) { /* each subprogram's body, once (more may come) */
+		struct subprog *sp = &C->subs[k];
+		k_push(C, sp->ref);
+		bc_read(C);
+		int top = lua_gettop(C->L);
+		struct bcins *code = scratch(C, sizeof(*code) * MAX_BC);
+		int n = bc_decode(C, top - 4, top - 3, code, MAX_BC);
+		int nslots = (int)lua_tointeger(C->L, top - 2);
+		lua_settop(C->L, top - 6);
+		if (nslots + NTMP >= MAX_SLOTS)
+			moved(C, nslots, 0); /* the error */
+		if (nslots > C->nslots)
+			C->nslots = nslots;
+		for (int p = 1; p < n; p++)
+			code[p].fn = (uint8_t)sp->fn;
+		sp->start = S->n;
+		S->cur = k;
+		S->chain[0] = sp->ref;
+		copy_fn(S, code, n, sp->fn, 0, -1, 0);
+		sp->end = S->n;
+		scratch_pop(C, 1);
+	}
+}
+
 void bc_inline(struct ctx *C)
 {
 	struct splice S = {.C = C, .n = 1};
 	bc_inline_free(C); /* what a compile that failed half-way left */
+	C->nbc = C->nbc0;
+	memcpy(C->bc, C->bc0, sizeof(C->bc[0]) * (size_t)C->nbc0);
+	C->nslots = C->nslots0;
+	C->nsubs = 0;
+	C->nfn = 1;
 	lua_pushvalue(C->L, C->fn);
 	C->fn_ref[0] = k_ref(C, -1);
 	lua_pop(C->L, 1);
@@ -374,9 +553,18 @@ void bc_inline(struct ctx *C)
 		any = C->bc[pc].op == OP_CALL || C->bc[pc].op == OP_CALLT;
 	if (!any)
 		return;
-	memset(C->inl_cont, 0, sizeof(C->inl_cont));
-	memset(C->inl_why, 0, sizeof(C->inl_why));
-	copy_fn(&S, C->bc, C->nbc, 0, 0, -1, 0);
+	memset(C->sub_call, 0, sizeof(C->sub_call));
+	S.counting = true;
+	splice_all(&S);
+	if (!C->no_subs)
+		for (int fn = 1; fn < C->nfn && S.ncand < MAX_SUBS; fn++)
+			if (worth_a_subprogram(&S, fn) && !nosub(C, fn))
+				S.cand[S.ncand++] = C->fn_ref[fn];
+	if (S.ncand) {
+		S.counting = false;
+		S.chain[0] = C->fn_ref[0];
+		splice_all(&S);
+	}
 	if (C->nfn == 1)
 		return; /* nothing inlined: the bytecode stays as it is */
 	memcpy(C->bc + 1, C->bc2 + 1, sizeof(C->bc[0]) * (size_t)(S.n - 1));

@@ -3,6 +3,7 @@
 ** form (bpf.dump(prog, {stage = 'ir'})).
 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core.h"
 #include "disasm.h"
@@ -59,6 +60,26 @@ void ir_cfg(struct ctx *C, const struct ir_func *f)
 	C->nblk = nb;
 }
 
+/* Translation made the subprograms first (a call needs to know what its
+** callee returns): move the program's own code, funcs[0], to the front,
+** where execution starts. */
+void ir_main_first(struct ctx *C)
+{
+	int s = C->funcs[0].first, m = C->nir - s;
+	if (s == 0)
+		return;
+	struct ir_ins *subs = malloc(sizeof(*subs) * (size_t)s);
+	if (!subs)
+		bpfc_fail(C, "out of memory (laying out subprograms)");
+	memcpy(subs, C->ir, sizeof(*subs) * (size_t)s);
+	memmove(C->ir, C->ir + s, sizeof(*subs) * (size_t)m);
+	memcpy(C->ir + m, subs, sizeof(*subs) * (size_t)s);
+	free(subs);
+	C->funcs[0].first = 0;
+	for (int f = 1; f < C->nfuncs; f++)
+		C->funcs[f].first += m;
+}
+
 /* Drop the instructions passes deleted (IR_NOP). */
 void ir_compact(struct ctx *C)
 {
@@ -92,6 +113,10 @@ static void ins_text(const struct ir_ins *in, int target_blk, char *buf, size_t 
 	}
 	if (in->kind == IR_CALL && in->helper >= 0) {
 		snprintf(buf, size, "call %s", helpers[in->helper].name);
+		return;
+	}
+	if (in->kind == IR_CALL && in->helper == IR_SUBPROG) {
+		snprintf(buf, size, "call function %d", (int)in->imm + 1);
 		return;
 	}
 	if (bpfc_disasm_insn(e, 2, 0, BPFC_SYNTAX_PSEUDOC, buf, size) < 0)

@@ -15,7 +15,9 @@
 **   IR_MAP    dst = the address of map number imm of the program (a
 **             relocation: the loader fills it in, compiling needs no kernel).
 **   IR_CALL   a helper call: imm is the BPF_FUNC id, helper its row in
-**             helpers.def (-1 for the map helpers mem.c calls directly).
+**             helpers.def (-1 for the map helpers mem.c calls directly);
+**             or, with helper IR_SUBPROG, a call of the program's function
+**             number imm (a BPF-to-BPF call) passing off arguments in r1..
 **   IR_EXIT   return r0.
 **   IR_NOP    deleted by a pass, dropped by ir_compact.
 **
@@ -48,6 +50,7 @@ struct ir_ins {
 };
 
 #define IR_MAX_FUNCS 8
+#define IR_SUBPROG (-2) /* ir_ins.helper of a call of one of the program's functions */
 #define IR_VREG0 16 /* the first virtual register */
 
 /* One function of the program: instructions [first, first + n). */
@@ -55,6 +58,10 @@ struct ir_func {
 	const char *name;
 	int first, n;
 	int nbc;	/* labels below this are bytecode pcs */
+	int stack;	/* bytes of its own stack frame */
+	int name_ref;	/* constants ref of its Lua name, 0 none (the program's) */
+	int insn;	/* its first instruction, once encoded */
+	int nargs;	/* registers r1.. holding a value at entry (the program: r1, the context) */
 };
 
 /* A block of the control-flow graph ir_cfg builds. */

@@ -11,6 +11,8 @@
 
 #define CTX_MT "bpf.core.ctx"
 
+static bool no_subprograms(struct ctx *C);
+
 void bpfc_fail(struct ctx *C, const char *fmt, ...)
 {
 	va_list ap;
@@ -30,7 +32,60 @@ void bpfc_fail(struct ctx *C, const char *fmt, ...)
 		}
 	}
 	C->ninl_open = 0;
+	/* Inside a for loop of a few constant turns, whatever fails (an index
+	** that must be a constant) may compile with the loop unrolled, the
+	** variable a constant in each copy: the innermost loop first. */
+	for (int i = C->nfor_open - 1; i >= 0 && C->nhints < MAX_HINTS; i--)
+		if (!unroll_hinted(C, C->for_open[i])) {
+			C->hints[C->nhints++] = (struct hint){.target_bc = C->for_open[i], .slot = -1,
+							      .unroll = true};
+			C->nfor_open = 0;
+			C->restart = true;
+			longjmp(C->jb, 2);
+		}
+	C->nfor_open = 0;
+	if (C->cur_sub >= 0) /* it may compile inlined where it is called */
+		sub_inline_instead(C, C->cur_sub);
+	if (C->nsubs > 0 && no_subprograms(C)) /* inlined, calls of constants fold */
+		longjmp(C->jb, 3);
 	longjmp(C->jb, 1);
+}
+
+/* Is function ref one never to make a subprogram? */
+static bool is_nosub(struct ctx *C, int ref)
+{
+	k_push(C, ref);
+	bool known = false;
+	for (int i = 0; i < C->nnosub && !known; i++) {
+		k_push(C, C->nosub[i]);
+		known = lua_rawequal(C->L, -1, -2);
+		lua_pop(C->L, 1);
+	}
+	lua_pop(C->L, 1);
+	return known;
+}
+
+/* Every subprogram to be inlined next time; false when all were already. */
+static bool no_subprograms(struct ctx *C)
+{
+	bool more = false;
+	for (int k = 0; k < C->nsubs && C->nnosub < MAX_FNS; k++)
+		if (!is_nosub(C, C->subs[k].ref)) {
+			C->nosub[C->nnosub++] = C->subs[k].ref;
+			more = true;
+		}
+	return more;
+}
+
+/* Subprogram k cannot be one (what it is passed, what it does): splice again
+** with that function inlined (compile_protected), once per function. */
+void sub_inline_instead(struct ctx *C, int k)
+{
+	C->cur_sub = -1;
+	if (is_nosub(C, C->subs[k].ref) || C->nnosub >= MAX_FNS)
+		longjmp(C->jb, 1);
+	C->nosub[C->nnosub++] = C->subs[k].ref;
+	longjmp(C->jb, 3);
 }
 
 /* Is the inlined call at pc one to run in Lua instead (a fold hint)? */
@@ -38,6 +93,15 @@ bool fold_hinted(const struct ctx *C, int pc)
 {
 	for (int i = 0; i < C->nhints; i++)
 		if (C->hints[i].fold && C->hints[i].target_bc == pc)
+			return true;
+	return false;
+}
+
+/* Is the FORI at pc one to unroll (a hint)? */
+bool unroll_hinted(const struct ctx *C, int pc)
+{
+	for (int i = 0; i < C->nhints; i++)
+		if (C->hints[i].unroll && C->hints[i].target_bc == pc)
 			return true;
 	return false;
 }
@@ -122,10 +186,66 @@ static void push_error(struct ctx *C)
 	push_located_pc(C, C->pc, C->err);
 }
 
+/* The subprograms function f calls (a mask of their numbers). */
+static uint8_t calls_of(const struct ctx *C, const struct ir_func *f)
+{
+	uint8_t calls = 0;
+	for (int i = f->first; i < f->first + f->n; i++)
+		if (C->ir[i].kind == IR_CALL && C->ir[i].helper == IR_SUBPROG)
+			calls |= (uint8_t)(1u << C->ir[i].imm);
+	return calls;
+}
+
+/* The combined stack of the deepest chain of calls from function f, each
+** frame rounded up as the verifier does. */
+static int stack_depth(const struct ctx *C, int f)
+{
+	int deepest = 0;
+	uint8_t calls = calls_of(C, &C->funcs[f]);
+	for (int k = 0; k < C->nsubs; k++)
+		if (calls & (1u << k)) {
+			int d = stack_depth(C, C->subs[k].func);
+			if (d > deepest)
+				deepest = d;
+		}
+	int own = C->funcs[f].stack > 0 ? C->funcs[f].stack : 1;
+	return ((own + 31) & ~31) + deepest;
+}
+
+/* A subprogram whose calls all sat in code found dead is left out: the
+** verifier refuses code nothing reaches. */
+static void drop_uncalled(struct ctx *C)
+{
+	uint8_t used = 0, todo = calls_of(C, &C->funcs[0]);
+	while (todo & ~used) {
+		int k = __builtin_ctz(todo & ~used);
+		used |= (uint8_t)(1u << k);
+		todo |= calls_of(C, &C->funcs[C->subs[k].func]);
+	}
+	struct ir_func kept[IR_MAX_FUNCS];
+	int n = 0, renum[IR_MAX_FUNCS];
+	for (int f = 0; f < C->nfuncs; f++) {
+		renum[f] = -1;
+		int k = 0;
+		while (f && C->subs[k].func != f)
+			k++;
+		if (f && !(used & (1u << k))) {
+			for (int i = C->funcs[f].first; i < C->funcs[f].first + C->funcs[f].n; i++)
+				C->ir[i].kind = IR_NOP;
+			continue;
+		}
+		renum[f] = n;
+		kept[n++] = C->funcs[f];
+	}
+	for (int k = 0; k < C->nsubs; k++)
+		C->subs[k].func = renum[C->subs[k].func];
+	memcpy(C->funcs, kept, sizeof(kept[0]) * (size_t)n);
+	C->nfuncs = n;
+}
+
 static void compile_once(struct ctx *C)
 {
 	C->tmp = C->nslots;
-	v_init(C);
 	for (int pc = 0; pc < C->nbc; pc++) {
 		C->joinidx[pc] = C->loopidx[pc] = -1;
 		C->for_bits[pc] = 0;
@@ -139,15 +259,18 @@ static void compile_once(struct ctx *C)
 		C->pclabel[pc] = pc;
 	}
 	C->resume = 0;
-	C->nfuncs = 1;
-	C->funcs[0] = (struct ir_func){.name = "main", .first = 0, .nbc = C->nbc};
 	C->nmaps = 0;
-	C->tmp = C->nslots;
-	C->reachable = true;
 	C->restart = false;
-	C->cmp.state = 0;
 	C->pc = 0;
+	tr_subprograms(C); /* funcs[1..]: first, so that their calls know what they return */
 
+	C->tmp = C->nslots;
+	v_init(C);
+	C->reachable = true;
+	C->cmp.state = 0;
+	C->cur_sub = -1;
+	C->pc = 0;
+	C->funcs[0] = (struct ir_func){.name = "main", .first = C->nir, .nbc = C->nbc};
 	/* a register keeps the context: classic packet loads (which read it
 	** from r6) and some helpers need it */
 	C->ctx_reg = vreg_new(C);
@@ -159,11 +282,20 @@ static void compile_once(struct ctx *C)
 		for (int s = 1; s < C->nparams; s++)
 			C->v[s].kind = VK_NIL;
 	}
+	C->ninl_open = C->nfor_open = 0;
+	tr_range(C, 1, (C->nsubs ? C->subs[0].start : C->nbc) - 1, false);
 	C->ninl_open = 0;
-	tr_range(C, 1, C->nbc - 1, false);
-	C->ninl_open = 0;
-	C->funcs[0].n = C->nir;
+	C->funcs[0].n = C->nir - C->funcs[0].first;
+	C->funcs[0].stack = C->stack_top;
+	drop_uncalled(C);
+	ir_main_first(C);
 	passes_run(C);
+	if (C->nfuncs > 1) {
+		int depth = stack_depth(C, 0);
+		if (depth > STACK_SIZE)
+			bpfc_fail(C, "the program and the functions it calls need %d bytes of stack "
+				     "together, more than BPF's %d", depth, STACK_SIZE);
+	}
 	encode(C);
 }
 
@@ -190,8 +322,12 @@ static int compile_protected(lua_State *L)
 	C->reader = M->reader;
 	int nslots = (int)lua_tointeger(L, 7), nparams = (int)lua_tointeger(L, 8);
 	int rc = setjmp(C->jb);
-	if (rc == 0)
+	if (rc == 0) {
 		bc_load(C, 5, 6, nslots, nparams);
+		memcpy(C->bc0, C->bc, sizeof(C->bc[0]) * (size_t)C->nbc);
+		C->nbc0 = C->nbc;
+		C->nslots0 = C->nslots;
+	}
 	lua_settop(L, 4);
 	lua_newtable(L); /* 5: consts */
 	lua_newtable(L); /* 6: a spare, so the stack stays at 6 during translation */
@@ -199,6 +335,8 @@ static int compile_protected(lua_State *L)
 	C->nconsts = 0;
 	C->broken = bpfc_breaks();
 	C->nhints = 0;
+	C->nnosub = 0;
+	C->cur_sub = -1;
 	C->pc = 0;
 	if (rc == 0) {
 		rc = setjmp(C->jb);
@@ -210,6 +348,15 @@ static int compile_protected(lua_State *L)
 	}
 	while (rc != 1) {
 		lua_settop(L, 6);
+		if (rc == 3) { /* a subprogram to inline instead: the bytecode changes */
+			rc = setjmp(C->jb);
+			if (rc != 0)
+				continue;
+			C->nhints = 0;
+			C->pc = 0;
+			bc_inline(C);
+			bc_liveness(C);
+		}
 		rc = setjmp(C->jb);
 		if (rc == 0) {
 			compile_once(C);
@@ -264,6 +411,28 @@ static int compile_protected(lua_State *L)
 	}
 	lua_pushinteger(L, C->stack_top);
 	lua_setfield(L, -2, "stack");
+	if (C->nfuncs > 1) { /* { { name =, insn =, stack =, fn = }, ... }: the program first */
+		lua_createtable(L, C->nfuncs, 0);
+		for (int f = 0; f < C->nfuncs; f++) {
+			const struct ir_func *fn = &C->funcs[f];
+			lua_createtable(L, 0, 4);
+			if (fn->name_ref) {
+				k_push(C, fn->name_ref);
+				lua_setfield(L, -2, "name");
+			}
+			lua_pushinteger(L, fn->insn);
+			lua_setfield(L, -2, "insn");
+			lua_pushinteger(L, fn->stack);
+			lua_setfield(L, -2, "stack");
+			for (int k = 0; k < C->nsubs && f; k++)
+				if (C->subs[k].func == f) {
+					k_push(C, C->subs[k].ref);
+					lua_setfield(L, -2, "fn");
+				}
+			lua_rawseti(L, -2, f + 1);
+		}
+		lua_setfield(L, -2, "funcs");
+	}
 	lua_pushinteger(L, C->nhints);
 	lua_setfield(L, -2, "restarts");
 	return 1;
@@ -285,6 +454,8 @@ static int l_compile(lua_State *L)
 		if (!M->C || !M->C->snap)
 			return luaL_error(L, "bpf: out of memory");
 	}
+	if (!M->C->bc0 && !(M->C->bc0 = malloc(sizeof(struct bcins) * MAX_BC)))
+		return luaL_error(L, "bpf: out of memory");
 	lua_settop(L, 3);
 	lua_pushvalue(L, 1); /* 4: fn again, to say where a Lua error happened */
 	lua_pushcfunction(L, compile_protected);
@@ -311,6 +482,7 @@ static int l_gc(lua_State *L)
 	if (M->C) {
 		bc_inline_free(M->C);
 		free(M->C->snap);
+		free(M->C->bc0);
 		free(M->C->jpool);
 		free(M->C->ra_mem);
 		free(M->C);

@@ -3,12 +3,20 @@
 ** way clang lays one out, so that libbpf, bpftool and llvm-objdump read it.
 **
 **   .strtab       section and symbol names
-**   <section>     one per program (SHF_EXECINSTR), its function symbol
-**   .rel<section> R_BPF_64_64 against the map symbols, lddw imm zeroed
+**   <section>     one per program (SHF_EXECINSTR), its function symbol; the
+**                 instructions before its first subprogram
+**   .text         the subprograms of all programs, each a local function
+**                 symbol (libbpf takes static functions from .text only)
+**   .rel<section> R_BPF_64_64 against the map symbols, lddw imm zeroed;
+**                 R_BPF_64_32 against a subprogram's symbol for each call
+**                 into .text (imm -1: libbpf calls sym_off / 8 + imm + 1)
+**   .rel.text     the map relocations of the subprograms; their calls to
+**                 one another stay relative (one section, no relocation)
 **   license       "GPL\0"; version (only with a kern_version)
 **   .maps         zeroed storage of the BTF-defined map variables
 **   .BTF          types, map definitions, functions, strings (libbpf's writer)
-**   .BTF.ext      func_info and line_info (Lua file, line and text)
+**   .BTF.ext      func_info and line_info (Lua file, line and text), a block
+**                 per program section and one for .text
 **   .symtab
 **
 ** The ELF is written by hand: a handful of sections with fixed roles is less
@@ -26,6 +34,7 @@
 #include "obj.h"
 
 #define MAX_MAP_FIELDS 8
+#define MAX_FUNC_ARGS 5 /* r1..r5 */
 #define BTF_EXT_MAGIC 0xeB9F
 
 /* A growing byte buffer; a failed allocation sticks until checked. */
@@ -38,8 +47,8 @@ struct buf {
 static size_t buf_put(struct buf *b, const void *data, size_t n)
 {
 	size_t at = b->len;
-	if (b->oom)
-		return at;
+	if (b->oom || !n)
+		return at; /* nothing to copy, and an empty buffer has no storage yet */
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap < b->len + n)
@@ -81,17 +90,54 @@ struct obj_line {
 	uint32_t insn, file_off, text_off, line;
 };
 
+struct obj_func {
+	uint32_t insn; /* its first instruction, in the program's numbering */
+	char *name;    /* of its BTF FUNC, as given */
+	char *sym;     /* of its symbol, unique in the object: chosen when written */
+	int func_id;
+	int sym_idx;   /* set when written */
+};
+
+/* A call from the program's section to subprogram `func` of the program. */
+struct obj_call {
+	uint32_t insn, func;
+};
+
 struct obj_prog {
 	char *name, *section;
 	struct bpf_insn *insns;
 	size_t insn_cnt;
 	struct bpfc_obj_reloc *relocs;
 	size_t reloc_cnt;
-	struct obj_line *lines;
+	struct obj_line *lines; /* in the program's numbering, split when written */
 	size_t line_cnt;
+	struct obj_func *funcs;
+	size_t func_cnt;
+	struct obj_call *calls;
+	size_t call_cnt;
+	uint32_t text_insn; /* where its subprograms start in .text */
 	int func_id;
 	int sec_name_off; /* the section name among the BTF strings, for .BTF.ext */
 };
+
+/* The instructions that go into the program's own section. */
+static uint32_t main_cnt(const struct obj_prog *p)
+{
+	return p->func_cnt ? p->funcs[0].insn : (uint32_t)p->insn_cnt;
+}
+
+/* A subprogram's end, in the program's numbering. */
+static uint32_t func_end(const struct obj_prog *p, size_t k)
+{
+	return k + 1 < p->func_cnt ? p->funcs[k + 1].insn : (uint32_t)p->insn_cnt;
+}
+
+/* Where instruction `insn` of p lies in its ELF section. */
+static uint32_t sec_insn(const struct obj_prog *p, uint32_t insn)
+{
+	uint32_t m = main_cnt(p);
+	return insn < m ? insn : p->text_insn + (insn - m);
+}
 
 struct bpfc_obj {
 	struct btf *btf;
@@ -99,6 +145,9 @@ struct bpfc_obj {
 	uint32_t kern_version;
 	int int_id, index_id; /* "int" and "__ARRAY_SIZE_TYPE__" of __uint() arrays */
 	int proto_id;	      /* int (void *ctx), shared by the programs */
+	int s64_id;	      /* __s64, the subprograms' arguments and result */
+	int text_name_off;    /* ".text" among the BTF strings */
+	size_t text_cnt;      /* instructions in .text */
 	struct obj_map *maps;
 	size_t map_cnt;
 	struct obj_prog *progs;
@@ -160,6 +209,21 @@ static bool is_type_id(const struct bpfc_obj *obj, int id)
 	return id > 0 && (uint32_t)id < btf__type_cnt(obj->btf);
 }
 
+static void free_prog(struct obj_prog *op)
+{
+	free(op->name);
+	free(op->section);
+	free(op->insns);
+	free(op->relocs);
+	free(op->lines);
+	for (size_t k = 0; op->funcs && k < op->func_cnt; k++) {
+		free(op->funcs[k].name);
+		free(op->funcs[k].sym);
+	}
+	free(op->funcs);
+	free(op->calls);
+}
+
 struct bpfc_obj *bpfc_obj_new(const struct bpfc_obj_opts *opts)
 {
 	if (opts && opts->sz < sizeof(size_t)) {
@@ -200,14 +264,8 @@ void bpfc_obj_free(struct bpfc_obj *obj)
 		return;
 	for (size_t i = 0; i < obj->map_cnt; i++)
 		free(obj->maps[i].name);
-	for (size_t i = 0; i < obj->prog_cnt; i++) {
-		struct obj_prog *p = &obj->progs[i];
-		free(p->name);
-		free(p->section);
-		free(p->insns);
-		free(p->relocs);
-		free(p->lines);
-	}
+	for (size_t i = 0; i < obj->prog_cnt; i++)
+		free_prog(&obj->progs[i]);
 	free(obj->maps);
 	free(obj->progs);
 	free(obj->license);
@@ -412,7 +470,7 @@ static bool is_lddw(const struct bpf_insn *i)
 static bool reserved_section(const char *s)
 {
 	static const char *const names[] = {".maps", "license", "version", ".BTF", ".BTF.ext",
-					    ".symtab", ".strtab", ".text.unlikely", "maps"};
+					    ".symtab", ".strtab", ".text", ".text.unlikely", "maps"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(s, names[i]))
 			return true;
@@ -421,9 +479,51 @@ static bool reserved_section(const char *s)
 	       !strncmp(s, ".bss", 4) || !strncmp(s, ".debug", 6);
 }
 
+/* The subprograms, which a caller's shorter struct (from before funcs) has none of. */
+static const struct bpfc_obj_func *prog_funcs(const struct bpfc_obj_prog *p, size_t *cnt)
+{
+	bool has = p->sz >= offsetof(struct bpfc_obj_prog, func_cnt) + sizeof(p->func_cnt);
+	*cnt = has ? p->func_cnt : 0;
+	return has ? p->funcs : NULL;
+}
+
+static int check_funcs(struct bpfc_obj *obj, const struct bpfc_obj_prog *p)
+{
+	size_t cnt;
+	const struct bpfc_obj_func *funcs = prog_funcs(p, &cnt);
+	if (cnt && !funcs)
+		return fail(obj, -EINVAL, "bpf.object: program '%s': subprograms missing", p->name);
+	uint32_t prev = 0;
+	for (size_t k = 0; k < cnt; k++) {
+		const struct bpfc_obj_func *f = &funcs[k];
+		if (f->insn <= prev || f->insn >= p->insn_cnt)
+			return fail(obj, -EINVAL,
+				    "bpf.object: program '%s': subprogram %zu starts at %u: not after "
+				    "the one before, or past the end (%zu instructions)",
+				    p->name, k, f->insn, p->insn_cnt);
+		prev = f->insn;
+		if (!is_identifier(f->name))
+			return fail(obj, -EINVAL,
+				    "bpf.object: program '%s': subprogram name '%s' is not a C identifier",
+				    p->name, f->name ? f->name : "(null)");
+		if (f->arg_cnt > MAX_FUNC_ARGS)
+			return fail(obj, -EINVAL,
+				    "bpf.object: program '%s': subprogram '%s' takes %u arguments, "
+				    "registers carry %d", p->name, f->name, f->arg_cnt, MAX_FUNC_ARGS);
+		for (uint32_t a = 0; f->arg_names && a < f->arg_cnt; a++) {
+			const char *n = f->arg_names[a];
+			if (n && *n && !is_identifier(n))
+				return fail(obj, -EINVAL,
+					    "bpf.object: program '%s': argument name '%s' of '%s' is not "
+					    "a C identifier", p->name, n, f->name);
+		}
+	}
+	return 0;
+}
+
 static int check_prog(struct bpfc_obj *obj, const struct bpfc_obj_prog *p)
 {
-	if (!p || p->sz < sizeof(struct bpfc_obj_prog))
+	if (!p || p->sz < offsetof(struct bpfc_obj_prog, funcs))
 		return fail(obj, -EINVAL, "bpf.object: program description missing or too short");
 	if (!is_identifier(p->name))
 		return fail(obj, -EINVAL, "bpf.object: program name '%s' is not a C identifier",
@@ -443,6 +543,74 @@ static int check_prog(struct bpfc_obj *obj, const struct bpfc_obj_prog *p)
 	if ((p->reloc_cnt && !p->relocs) || (p->line_cnt && !p->lines))
 		return fail(obj, -EINVAL, "bpf.object: program '%s': relocations or lines missing",
 			    p->name);
+	return check_funcs(obj, p);
+}
+
+/* The subprogram that starts at instruction `insn`, or -1. */
+static long func_at(const struct obj_prog *op, int64_t insn)
+{
+	size_t lo = 0, hi = op->func_cnt;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (op->funcs[mid].insn < insn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < op->func_cnt && op->funcs[lo].insn == insn ? (long)lo : -1;
+}
+
+/* Each function goes to a section of its own (the program's or .text), so
+** the code must keep to its functions: a call lands on a subprogram's first
+** instruction, a jump stays inside its function, no lddw is cut in two.  A
+** call out of the program's section gets a relocation and imm -1, the way
+** clang writes a call to a function symbol. */
+static int split_code(struct bpfc_obj *obj, struct obj_prog *op)
+{
+	uint32_t start = 0, end = main_cnt(op), m = end;
+	size_t next = 0; /* the next subprogram to start */
+	op->calls = malloc((op->insn_cnt + 1) * sizeof(*op->calls));
+	if (!op->calls)
+		return fail(obj, -ENOMEM, "bpf.object: program '%s': calls", op->name);
+	for (size_t i = 0; i < op->insn_cnt; i++) {
+		if (next < op->func_cnt && i == op->funcs[next].insn) {
+			start = (uint32_t)i;
+			end = func_end(op, next++);
+		}
+		struct bpf_insn *in = &op->insns[i];
+		uint8_t cls = BPF_CLASS(in->code), jop = BPF_OP(in->code);
+		if (is_lddw(in)) {
+			if (i + 1 >= end)
+				return fail(obj, -EINVAL,
+					    "bpf.object: program '%s': the lddw at %zu is cut by the end "
+					    "of its function", op->name, i);
+			i++;
+			continue;
+		}
+		if ((cls != BPF_JMP && cls != BPF_JMP32) || jop == BPF_EXIT)
+			continue;
+		if (jop == BPF_CALL) {
+			if (cls != BPF_JMP || in->src_reg != BPF_PSEUDO_CALL)
+				continue; /* a helper (or kfunc) call */
+			int64_t to = (int64_t)i + 1 + in->imm;
+			long k = func_at(op, to);
+			if (k < 0)
+				return fail(obj, -EINVAL,
+					    "bpf.object: program '%s': instruction %zu calls %lld, where "
+					    "no subprogram starts", op->name, i, (long long)to);
+			if (i < m) {
+				op->calls[op->call_cnt++] = (struct obj_call){(uint32_t)i, (uint32_t)k};
+				in->imm = -1;
+			}
+			continue;
+		}
+		/* gotol (JMP32 JA) jumps by imm, every other jump by off */
+		int64_t to = (int64_t)i + 1 + (cls == BPF_JMP32 && jop == BPF_JA ? in->imm : in->off);
+		if (op->func_cnt && (to < start || to >= end))
+			return fail(obj, -EINVAL,
+				    "bpf.object: program '%s': instruction %zu jumps to %lld, out of "
+				    "its function [%u, %u)", op->name, i, (long long)to, start, end);
+	}
 	return 0;
 }
 
@@ -487,44 +655,71 @@ static int relocate(struct bpfc_obj *obj, const struct bpfc_obj_prog *p, struct 
 	return 0;
 }
 
+static int add_line(struct bpfc_obj *obj, struct obj_prog *op, uint32_t insn,
+		    const struct bpfc_obj_line *l)
+{
+	int file_off = btf__add_str(obj->btf, l->file ? l->file : "");
+	int text_off = btf__add_str(obj->btf, l->text ? l->text : "");
+	if (file_off < 0 || text_off < 0)
+		return fail(obj, file_off < 0 ? file_off : text_off,
+			    "bpf.object: program '%s': line strings", op->name);
+	op->lines[op->line_cnt++] =
+		(struct obj_line){insn, (uint32_t)file_off, (uint32_t)text_off, l->line};
+	return 0;
+}
+
 /* line_info records where the source line changes, never on a lddw's second
-** half (the kernel rejects those), and always one at instruction 0. */
+** half (the kernel rejects those), and one at the first instruction of every
+** function: the kernel wants each covered ("missing bpf_line_info for
+** func#N") and libbpf drops the lines of all when one function has none. */
 static int collect_lines(struct bpfc_obj *obj, const struct bpfc_obj_prog *p,
 			 struct obj_prog *op)
 {
 	if (!p->line_cnt)
 		return 0;
-	op->lines = calloc(p->line_cnt + 1, sizeof(*op->lines));
-	if (!op->lines)
-		return fail(obj, -ENOMEM, "bpf.object: program '%s': lines", p->name);
-	const char *last_file = NULL;
-	uint32_t last_line = 0, prev_insn = 0;
-	for (size_t i = 0; i < p->line_cnt; i++) {
-		const struct bpfc_obj_line *l = &p->lines[i];
-		if (l->insn >= p->insn_cnt || (i && l->insn < prev_insn))
+	for (size_t i = 0; i < p->line_cnt; i++)
+		if (p->lines[i].insn >= p->insn_cnt || (i && p->lines[i].insn < p->lines[i - 1].insn))
 			return fail(obj, -EINVAL,
 				    "bpf.object: program '%s': line record %zu (instruction %u) "
-				    "out of order or range", p->name, i, l->insn);
-		prev_insn = l->insn;
-		if (l->insn > 0 && is_lddw(&op->insns[l->insn - 1]))
+				    "out of order or range", p->name, i, p->lines[i].insn);
+	op->lines = calloc(p->line_cnt + 2 * op->func_cnt + 1, sizeof(*op->lines));
+	if (!op->lines)
+		return fail(obj, -ENOMEM, "bpf.object: program '%s': lines", p->name);
+	size_t next = 0;
+	for (size_t f = 0; f <= op->func_cnt; f++) {
+		uint32_t start = f ? op->funcs[f - 1].insn : 0;
+		uint32_t end = f < op->func_cnt ? op->funcs[f].insn : (uint32_t)p->insn_cnt;
+		size_t first = op->line_cnt;
+		const struct bpfc_obj_line *last = NULL;
+		for (; next < p->line_cnt && p->lines[next].insn < end; next++) {
+			const struct bpfc_obj_line *l = &p->lines[next];
+			if (l->insn > start && is_lddw(&op->insns[l->insn - 1]))
+				continue;
+			if (last && (op->lines[op->line_cnt - 1].insn == l->insn ||
+				     (l->line == last->line &&
+				      !strcmp(l->file ? l->file : "", last->file ? last->file : ""))))
+				continue;
+			int err = 0;
+			if (!last && l->insn != start)
+				err = add_line(obj, op, start, l); /* its first instruction */
+			if (!err)
+				err = add_line(obj, op, l->insn, l);
+			if (err)
+				return err;
+			last = l;
+		}
+		if (op->line_cnt > first)
 			continue;
-		const char *file = l->file ? l->file : "";
-		if (op->line_cnt && (op->lines[op->line_cnt - 1].insn == l->insn ||
-				     (l->line == last_line && !strcmp(file, last_file))))
-			continue;
-		int file_off = btf__add_str(obj->btf, file);
-		int text_off = btf__add_str(obj->btf, l->text ? l->text : "");
-		if (file_off < 0 || text_off < 0)
-			return fail(obj, file_off < 0 ? file_off : text_off,
-				    "bpf.object: program '%s': line strings", p->name);
-		if (!op->line_cnt && l->insn != 0)
-			/* the kernel wants the function's first instruction covered */
-			op->lines[op->line_cnt++] = (struct obj_line){0, (uint32_t)file_off,
-								       (uint32_t)text_off, l->line};
-		op->lines[op->line_cnt++] =
-			(struct obj_line){l->insn, (uint32_t)file_off, (uint32_t)text_off, l->line};
-		last_file = file;
-		last_line = l->line;
+		/* none inside: the line of the one before it, else of the first after */
+		if (op->line_cnt) {
+			struct obj_line l = op->lines[op->line_cnt - 1];
+			l.insn = start;
+			op->lines[op->line_cnt++] = l;
+		} else {
+			int err = add_line(obj, op, start, &p->lines[next]);
+			if (err)
+				return err;
+		}
 	}
 	return 0;
 }
@@ -546,13 +741,32 @@ static int func_proto(struct bpfc_obj *obj)
 	return proto;
 }
 
-static void free_prog(struct obj_prog *op)
+/* A subprogram's BTF: __s64 name(__s64 arg, ...), static as clang writes a
+** static function: the kernel verifies it in each caller's context and
+** takes a prototype that does not match the call as a hint only. */
+static int subprog_btf(struct bpfc_obj *obj, const struct bpfc_obj_func *f)
 {
-	free(op->name);
-	free(op->section);
-	free(op->insns);
-	free(op->relocs);
-	free(op->lines);
+	if (obj->s64_id <= 0)
+		obj->s64_id = btf__add_int(obj->btf, "__s64", 8, BTF_INT_SIGNED);
+	if (obj->s64_id < 0)
+		return obj->s64_id;
+	int proto = btf__add_func_proto(obj->btf, obj->s64_id);
+	if (proto < 0)
+		return proto;
+	for (uint32_t a = 0; a < f->arg_cnt; a++) {
+		/* the kernel refuses a FUNC with an unnamed parameter (and libbpf
+		** then loads without any BTF): argN for those that have none */
+		char dflt[16];
+		const char *name = f->arg_names ? f->arg_names[a] : NULL;
+		if (!name || !*name) {
+			snprintf(dflt, sizeof(dflt), "arg%u", a + 1);
+			name = dflt;
+		}
+		int err = btf__add_func_param(obj->btf, name, obj->s64_id);
+		if (err < 0)
+			return err;
+	}
+	return btf__add_func(obj->btf, f->name, BTF_FUNC_STATIC, proto);
 }
 
 int bpfc_obj_add_prog(struct bpfc_obj *obj, const struct bpfc_obj_prog *p)
@@ -569,14 +783,27 @@ int bpfc_obj_add_prog(struct bpfc_obj *obj, const struct bpfc_obj_prog *p)
 	op.section = strdup(p->section);
 	op.insns = malloc(p->insn_cnt * sizeof(*op.insns));
 	op.relocs = malloc((p->reloc_cnt + 1) * sizeof(*op.relocs));
-	if (!op.name || !op.section || !op.insns || !op.relocs) {
+	size_t func_cnt;
+	const struct bpfc_obj_func *funcs = prog_funcs(p, &func_cnt);
+	op.funcs = calloc(func_cnt + 1, sizeof(*op.funcs));
+	if (!op.name || !op.section || !op.insns || !op.relocs || !op.funcs) {
 		free_prog(&op);
 		return fail(obj, -ENOMEM, "bpf.object: program '%s'", p->name);
+	}
+	for (; op.func_cnt < func_cnt; op.func_cnt++) {
+		struct obj_func *f = &op.funcs[op.func_cnt];
+		f->insn = funcs[op.func_cnt].insn;
+		if (!(f->name = strdup(funcs[op.func_cnt].name))) {
+			free_prog(&op);
+			return fail(obj, -ENOMEM, "bpf.object: program '%s'", p->name);
+		}
 	}
 	memcpy(op.insns, p->insns, p->insn_cnt * sizeof(*op.insns));
 	if (p->reloc_cnt)
 		memcpy(op.relocs, p->relocs, p->reloc_cnt * sizeof(*op.relocs));
 	err = relocate(obj, p, op.insns);
+	if (!err)
+		err = split_code(obj, &op);
 	if (!err)
 		err = collect_lines(obj, p, &op);
 	if (err) {
@@ -591,6 +818,23 @@ int bpfc_obj_add_prog(struct bpfc_obj *obj, const struct bpfc_obj_prog *p)
 		return fail(obj, op.func_id < 0 ? op.func_id : op.sec_name_off,
 			    "bpf.object: program '%s': BTF function", p->name);
 	}
+	for (size_t k = 0; k < op.func_cnt; k++) {
+		op.funcs[k].func_id = subprog_btf(obj, &funcs[k]);
+		if (op.funcs[k].func_id < 0) {
+			free_prog(&op);
+			return fail(obj, op.funcs[k].func_id,
+				    "bpf.object: program '%s': BTF of subprogram '%s'", p->name,
+				    funcs[k].name);
+		}
+	}
+	if (op.func_cnt && obj->text_name_off <= 0)
+		obj->text_name_off = btf__add_str(obj->btf, ".text");
+	if (obj->text_name_off < 0) {
+		free_prog(&op);
+		return fail(obj, obj->text_name_off, "bpf.object: program '%s': BTF strings",
+			    p->name);
+	}
+	op.text_insn = (uint32_t)obj->text_cnt;
 	struct obj_prog *progs = realloc(obj->progs, (obj->prog_cnt + 1) * sizeof(*progs));
 	if (!progs) {
 		free_prog(&op);
@@ -598,35 +842,72 @@ int bpfc_obj_add_prog(struct bpfc_obj *obj, const struct bpfc_obj_prog *p)
 	}
 	obj->progs = progs;
 	progs[obj->prog_cnt++] = op;
+	obj->text_cnt += op.insn_cnt - main_cnt(&op);
 	return 0;
 }
 
 /* ---- the file ---- */
 
+static void put_line(struct buf *b, const struct obj_prog *p, const struct obj_line *l)
+{
+	buf_u32(b, sec_insn(p, l->insn) * (uint32_t)sizeof(struct bpf_insn));
+	buf_u32(b, l->file_off);
+	buf_u32(b, l->text_off);
+	buf_u32(b, l->line << 10); /* column 0 */
+}
+
+/* The line records of p that lie in its own section (the first ones). */
+static size_t main_lines(const struct obj_prog *p)
+{
+	size_t n = 0;
+	while (n < p->line_cnt && p->lines[n].insn < main_cnt(p))
+		n++;
+	return n;
+}
+
 /* .BTF.ext: the header, then func_info and line_info, each a record size
-** followed by one block per section (name offset, count, records). */
+** followed by one block per section (name offset, count, records; offsets
+** in bytes).  The subprograms of all programs share one .text block: libbpf
+** reads the first block that names a section and no other. */
 static void write_btf_ext(const struct bpfc_obj *obj, struct buf *b)
 {
 	struct buf func = {0}, line = {0};
 	buf_u32(&func, 8);
 	buf_u32(&line, 16);
+	size_t text_funcs = 0, text_lines = 0;
 	for (size_t i = 0; i < obj->prog_cnt; i++) {
 		const struct obj_prog *p = &obj->progs[i];
 		buf_u32(&func, (uint32_t)p->sec_name_off);
 		buf_u32(&func, 1);
-		buf_u32(&func, 0); /* insn_off, in bytes */
+		buf_u32(&func, 0); /* insn_off */
 		buf_u32(&func, (uint32_t)p->func_id);
-		if (!p->line_cnt)
+		size_t m = main_lines(p);
+		text_funcs += p->func_cnt;
+		text_lines += p->line_cnt - m;
+		if (!m)
 			continue;
 		buf_u32(&line, (uint32_t)p->sec_name_off);
-		buf_u32(&line, (uint32_t)p->line_cnt);
-		for (size_t k = 0; k < p->line_cnt; k++) {
-			const struct obj_line *l = &p->lines[k];
-			buf_u32(&line, l->insn * (uint32_t)sizeof(struct bpf_insn));
-			buf_u32(&line, l->file_off);
-			buf_u32(&line, l->text_off);
-			buf_u32(&line, l->line << 10); /* column 0 */
-		}
+		buf_u32(&line, (uint32_t)m);
+		for (size_t k = 0; k < m; k++)
+			put_line(&line, p, &p->lines[k]);
+	}
+	if (text_funcs) {
+		buf_u32(&func, (uint32_t)obj->text_name_off);
+		buf_u32(&func, (uint32_t)text_funcs);
+		for (size_t i = 0; i < obj->prog_cnt; i++)
+			for (size_t k = 0; k < obj->progs[i].func_cnt; k++) {
+				const struct obj_prog *p = &obj->progs[i];
+				buf_u32(&func, sec_insn(p, p->funcs[k].insn) *
+						       (uint32_t)sizeof(struct bpf_insn));
+				buf_u32(&func, (uint32_t)p->funcs[k].func_id);
+			}
+	}
+	if (text_lines) {
+		buf_u32(&line, (uint32_t)obj->text_name_off);
+		buf_u32(&line, (uint32_t)text_lines);
+		for (size_t i = 0; i < obj->prog_cnt; i++)
+			for (size_t k = main_lines(&obj->progs[i]); k < obj->progs[i].line_cnt; k++)
+				put_line(&line, &obj->progs[i], &obj->progs[i].lines[k]);
 	}
 	/* a line_info block without records would make libbpf drop all of .BTF.ext */
 	uint32_t line_len = line.len > 4 ? (uint32_t)line.len : 0;
@@ -655,7 +936,8 @@ struct section {
 	uint64_t offset;
 };
 
-#define MAX_FIXED_SECTIONS 8 /* null, .strtab, license, version, .maps, .BTF, .BTF.ext, .symtab */
+/* null, .strtab, .text, .rel.text, license, version, .maps, .BTF, .BTF.ext, .symtab */
+#define MAX_FIXED_SECTIONS 10
 
 static int add_symbol(struct buf *syms, struct buf *strs, const char *name, unsigned char info,
 		      uint16_t shndx, uint64_t value, uint64_t size)
@@ -670,28 +952,91 @@ static int add_symbol(struct buf *syms, struct buf *strs, const char *name, unsi
 	return (int)(syms->len / sizeof(s)) - 1;
 }
 
+/* Whether a subprogram symbol would clash with one taken before it. */
+static bool subprog_taken(const struct bpfc_obj *obj, const char *name)
+{
+	if (symbol_taken(obj, name))
+		return true;
+	for (size_t i = 0; i < obj->prog_cnt; i++)
+		for (size_t k = 0; k < obj->progs[i].func_cnt; k++)
+			if (obj->progs[i].funcs[k].sym && !strcmp(obj->progs[i].funcs[k].sym, name))
+				return true;
+	return false;
+}
+
+/* The subprograms' symbols, chosen once every map and program is known:
+** those names are looked up by libbpf, a subprogram's is not. */
+static int name_subprogs(struct bpfc_obj *obj)
+{
+	for (size_t i = 0; i < obj->prog_cnt; i++)
+		for (size_t k = 0; k < obj->progs[i].func_cnt; k++) {
+			struct obj_func *f = &obj->progs[i].funcs[k];
+			size_t len = strlen(f->name) + 16;
+			char *sym = malloc(len);
+			if (!sym)
+				return -ENOMEM;
+			snprintf(sym, len, "%s", f->name);
+			for (unsigned n = 2; subprog_taken(obj, sym); n++)
+				snprintf(sym, len, "%s_%u", f->name, n);
+			f->sym = sym;
+		}
+	return 0;
+}
+
+/* The map relocations of p inside its own section, or inside .text. */
+static size_t map_relocs(const struct obj_prog *p, bool text)
+{
+	size_t n = 0;
+	for (size_t r = 0; r < p->reloc_cnt; r++)
+		n += (p->relocs[r].insn >= main_cnt(p)) == text;
+	return n;
+}
+
+static int rel_cmp(const void *a, const void *b)
+{
+	const Elf64_Rel *x = a, *y = b;
+	return x->r_offset < y->r_offset ? -1 : x->r_offset > y->r_offset;
+}
+
+static void put_rel(struct buf *b, uint64_t insn, uint32_t sym, uint32_t type)
+{
+	Elf64_Rel rel = {insn * sizeof(struct bpf_insn), ELF64_R_INFO(sym, type)};
+	buf_put(b, &rel, sizeof(rel));
+}
+
 static int write_elf(struct bpfc_obj *obj)
 {
 	size_t nsec_max = MAX_FIXED_SECTIONS + 2 * obj->prog_cnt;
 	struct section *sec = calloc(nsec_max, sizeof(*sec));
 	int *map_sym = calloc(obj->map_cnt + 1, sizeof(*map_sym));
-	struct buf strs = {0}, syms = {0}, btf_ext = {0}, rel_bufs = {0};
+	struct buf strs = {0}, syms = {0}, btf_ext = {0}, rel_bufs = {0}, text = {0};
 	char *maps_data = calloc(1, 8 * MAX_MAP_FIELDS * (obj->map_cnt + 1));
+	/* where each program's relocations start in rel_bufs, and how many; .text's last */
 	size_t *rel_at = calloc(obj->prog_cnt + 1, sizeof(*rel_at));
+	size_t *rel_cnt = calloc(obj->prog_cnt + 1, sizeof(*rel_cnt));
 	int err = 0;
-	if (!sec || !map_sym || !maps_data || !rel_at) {
+	if (!sec || !map_sym || !maps_data || !rel_at || !rel_cnt) {
 		err = -ENOMEM;
 		goto out;
+	}
+	err = name_subprogs(obj);
+	if (err)
+		goto out;
+	for (size_t i = 0; i < obj->prog_cnt; i++) {
+		rel_cnt[i] = map_relocs(&obj->progs[i], false) + obj->progs[i].call_cnt;
+		rel_cnt[obj->prog_cnt] += map_relocs(&obj->progs[i], true);
 	}
 
 	/* the section table, in file order */
 	size_t n = 1, strtab_idx = n++;
 	size_t prog_idx0 = n;
 	n += obj->prog_cnt;
+	size_t text_idx = obj->text_cnt ? n++ : 0;
 	size_t rel_idx0 = n;
 	for (size_t i = 0; i < obj->prog_cnt; i++)
-		if (obj->progs[i].reloc_cnt)
+		if (rel_cnt[i])
 			n++;
+	size_t rel_text_idx = rel_cnt[obj->prog_cnt] ? n++ : 0;
 	size_t license_idx = n++;
 	size_t version_idx = obj->kern_version ? n++ : 0;
 	size_t maps_idx = obj->map_cnt ? n++ : 0;
@@ -705,11 +1050,21 @@ static int write_elf(struct bpfc_obj *obj)
 	for (size_t i = 0; i < obj->prog_cnt; i++)
 		add_symbol(&syms, &strs, NULL, ELF64_ST_INFO(STB_LOCAL, STT_SECTION),
 			   (uint16_t)(prog_idx0 + i), 0, 0);
+	for (size_t i = 0; i < obj->prog_cnt; i++) {
+		struct obj_prog *p = &obj->progs[i];
+		for (size_t k = 0; k < p->func_cnt; k++)
+			p->funcs[k].sym_idx = add_symbol(
+				&syms, &strs, p->funcs[k].sym, ELF64_ST_INFO(STB_LOCAL, STT_FUNC),
+				(uint16_t)text_idx, sec_insn(p, p->funcs[k].insn) * sizeof(struct bpf_insn),
+				(func_end(p, k) - p->funcs[k].insn) * sizeof(struct bpf_insn));
+		buf_put(&text, p->insns + main_cnt(p),
+			(p->insn_cnt - main_cnt(p)) * sizeof(struct bpf_insn));
+	}
 	uint32_t first_global = (uint32_t)(syms.len / sizeof(Elf64_Sym));
 	for (size_t i = 0; i < obj->prog_cnt; i++)
 		add_symbol(&syms, &strs, obj->progs[i].name, ELF64_ST_INFO(STB_GLOBAL, STT_FUNC),
 			   (uint16_t)(prog_idx0 + i), 0,
-			   obj->progs[i].insn_cnt * sizeof(struct bpf_insn));
+			   main_cnt(&obj->progs[i]) * sizeof(struct bpf_insn));
 	uint32_t maps_size = 0;
 	for (size_t i = 0; i < obj->map_cnt; i++) {
 		map_sym[i] = add_symbol(&syms, &strs, obj->maps[i].name,
@@ -748,30 +1103,43 @@ static int write_elf(struct bpfc_obj *obj)
 	if (obj->prog_cnt)
 		write_btf_ext(obj, &btf_ext);
 
-	/* relocations: one buffer, sliced per program section */
-	for (size_t i = 0; i < obj->prog_cnt; i++) {
-		const struct obj_prog *p = &obj->progs[i];
+	/* relocations: one buffer, sliced per section, each slice by offset */
+	for (size_t i = 0; i <= obj->prog_cnt; i++) {
+		bool in_text = i == obj->prog_cnt;
 		rel_at[i] = rel_bufs.len;
-		for (size_t r = 0; r < p->reloc_cnt; r++) {
-			Elf64_Rel rel = {p->relocs[r].insn * sizeof(struct bpf_insn),
-					 ELF64_R_INFO(map_sym[p->relocs[r].map], R_BPF_64_64)};
-			buf_put(&rel_bufs, &rel, sizeof(rel));
+		for (size_t j = in_text ? 0 : i; j < (in_text ? obj->prog_cnt : i + 1); j++) {
+			const struct obj_prog *p = &obj->progs[j];
+			for (size_t r = 0; r < p->reloc_cnt; r++)
+				if ((p->relocs[r].insn >= main_cnt(p)) == in_text)
+					put_rel(&rel_bufs, sec_insn(p, p->relocs[r].insn),
+						(uint32_t)map_sym[p->relocs[r].map], R_BPF_64_64);
+			for (size_t c = 0; !in_text && c < p->call_cnt; c++)
+				put_rel(&rel_bufs, p->calls[c].insn,
+					(uint32_t)p->funcs[p->calls[c].func].sym_idx, R_BPF_64_32);
 		}
+		if (!rel_bufs.oom && rel_cnt[i])
+			qsort(rel_bufs.data + rel_at[i], rel_cnt[i], sizeof(Elf64_Rel), rel_cmp);
 	}
 
 	sec[strtab_idx] = (struct section){.name = ".strtab", .type = SHT_STRTAB, .align = 1};
 	size_t rel_i = rel_idx0;
-	for (size_t i = 0; i < obj->prog_cnt; i++) {
-		const struct obj_prog *p = &obj->progs[i];
-		sec[prog_idx0 + i] = (struct section){
-			.name = p->section, .type = SHT_PROGBITS, .flags = SHF_ALLOC | SHF_EXECINSTR,
-			.align = 8, .data = p->insns, .size = p->insn_cnt * sizeof(struct bpf_insn)};
-		if (p->reloc_cnt)
-			sec[rel_i++] = (struct section){
-				.prefix = ".rel", .name = p->section,
+	for (size_t i = 0; i <= obj->prog_cnt; i++) {
+		bool in_text = i == obj->prog_cnt;
+		const struct obj_prog *p = in_text ? NULL : &obj->progs[i];
+		size_t idx = in_text ? text_idx : prog_idx0 + i;
+		if (!idx)
+			continue;
+		sec[idx] = (struct section){
+			.name = in_text ? ".text" : p->section, .type = SHT_PROGBITS,
+			.flags = SHF_ALLOC | SHF_EXECINSTR, .align = 8,
+			.data = in_text ? (const void *)text.data : p->insns,
+			.size = (in_text ? obj->text_cnt : main_cnt(p)) * sizeof(struct bpf_insn)};
+		if (rel_cnt[i])
+			sec[in_text ? rel_text_idx : rel_i++] = (struct section){
+				.prefix = ".rel", .name = sec[idx].name,
 				.type = SHT_REL, .flags = SHF_INFO_LINK, .link = (uint32_t)symtab_idx,
-				.info = (uint32_t)(prog_idx0 + i), .align = 8,
-				.entsize = sizeof(Elf64_Rel), .size = p->reloc_cnt * sizeof(Elf64_Rel),
+				.info = (uint32_t)idx, .align = 8,
+				.entsize = sizeof(Elf64_Rel), .size = rel_cnt[i] * sizeof(Elf64_Rel),
 				.offset = rel_at[i] /* into rel_bufs until laid out */};
 	}
 	sec[license_idx] = (struct section){.name = "license", .type = SHT_PROGBITS,
@@ -803,7 +1171,7 @@ static int write_elf(struct bpfc_obj *obj)
 	}
 	sec[strtab_idx].data = strs.data;
 	sec[strtab_idx].size = strs.len;
-	if (strs.oom || syms.oom || btf_ext.oom || rel_bufs.oom) {
+	if (strs.oom || syms.oom || btf_ext.oom || rel_bufs.oom || text.oom) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -858,6 +1226,8 @@ static int write_elf(struct bpfc_obj *obj)
 out:
 	free(sec);
 	free(rel_at);
+	free(rel_cnt);
+	free(text.data);
 	free(map_sym);
 	free(maps_data);
 	free(strs.data);

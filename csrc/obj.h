@@ -15,6 +15,20 @@
 ** naming what failed in the object.  Types are added the way libbpf's BTF
 ** writer wants them: a struct's member types first, then the struct, then
 ** its fields, one bpfc_obj_add_field after another.
+**
+** A program with BPF-to-BPF subprograms lists them in funcs; the instructions
+** are given as one array, calls relative as the kernel takes them.  Every
+** call must land on a subprogram's first instruction and every jump stay in
+** its function (bpfc_obj_add_prog checks); each function gets a line record
+** at its first instruction when there are lines.  The
+** program's section holds the instructions before the first subprogram; the
+** subprograms of all programs go into one ".text", each a static function
+** symbol and a static BTF FUNC, as clang writes static functions.  libbpf
+** then appends to each program the subprograms it calls, in the order of the
+** first calls (so the loaded layout can differ from the one given).  A
+** subprogram's symbol is its name, suffixed _2, _3, ... when a map, a program
+** or another subprogram has that name; its BTF FUNC, which the kernel and
+** bpftool show, keeps the name as given.
 */
 #ifndef BPFC_OBJ_H
 #define BPFC_OBJ_H
@@ -72,8 +86,20 @@ struct bpfc_obj_line {
 	const char *text;	/* the source line; NULL: empty */
 };
 
+/* A subprogram: instructions funcs[k].insn up to the next one's (the last to
+** insn_cnt) of its program.  It takes arg_cnt 64-bit integers (r1..r5) and
+** returns one; its BTF is __s64 name(__s64 arg, ...).  The kernel does not
+** hold a static function to its BTF prototype, so a count that is not known
+** can be given as 0. */
+struct bpfc_obj_func {
+	uint32_t insn;		/* its first instruction: > 0, ascending */
+	const char *name;	/* C identifier */
+	uint32_t arg_cnt;	/* 0..5 */
+	const char *const *arg_names;	/* arg_cnt C identifiers or NULL; NULL or "": argN */
+};
+
 struct bpfc_obj_prog {
-	size_t sz;		/* sizeof(struct bpfc_obj_prog) */
+	size_t sz;		/* sizeof(struct bpfc_obj_prog); shorter without funcs */
 	const char *name;	/* C identifier: function symbol and BTF func */
 	const char *section;	/* "socket", "kprobe/do_sys_open", "xdp", ... */
 	const struct bpf_insn *insns;
@@ -82,6 +108,8 @@ struct bpfc_obj_prog {
 	size_t reloc_cnt;
 	const struct bpfc_obj_line *lines;	/* may be NULL */
 	size_t line_cnt;
+	const struct bpfc_obj_func *funcs;	/* subprograms; NULL: none */
+	size_t func_cnt;
 };
 
 BPFC_OBJ_API struct bpfc_obj *bpfc_obj_new(const struct bpfc_obj_opts *opts);

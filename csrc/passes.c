@@ -115,10 +115,15 @@ static const struct pass {
 	{"unused_ctx_copy", unused_ctx_copy},
 };
 
+/* Each function through the list; spill slots go into its own frame. */
 void passes_run(struct ctx *C)
 {
-	for (size_t p = 0; p < sizeof(passes) / sizeof(passes[0]); p++)
-		for (int f = 0; f < C->nfuncs; f++)
+	for (int f = 0; f < C->nfuncs; f++) {
+		C->stack_top = C->funcs[f].stack;
+		for (size_t p = 0; p < sizeof(passes) / sizeof(passes[0]); p++)
 			passes[p].run(C, &C->funcs[f]);
+		C->funcs[f].stack = C->stack_top;
+	}
+	C->stack_top = C->funcs[0].stack;
 	ir_compact(C);
 }

@@ -172,7 +172,8 @@ static struct operands operands_of(const struct ir_ins *in, bool broken_clobbers
 		o.def_dst = true;
 		break;
 	case IR_CALL:
-		o.uses = (uint16_t)(((1u << call_args((int)in->imm)) - 1) << 1); /* r1.. */
+		o.uses = (uint16_t)(((1u << (in->helper == IR_SUBPROG ? in->off
+							  : call_args((int)in->imm))) - 1) << 1); /* r1.. */
 		o.defs = broken_clobbers ? 1u : CALLER_SAVED;
 		break;
 	case IR_EXIT:
@@ -211,7 +212,7 @@ static bool split_webs(int nb, int nv)
 
 static bool ra_reserve(struct ctx *C, int n, int nb, int nv)
 {
-	size_t maxdefs = 1 + (size_t)nv + (size_t)n * (2 + NREG);
+	size_t maxdefs = MAX_SUB_ARGS + (size_t)nv + (size_t)n * (2 + NREG);
 	size_t mw = maxdefs < MAX_WEBS ? maxdefs : MAX_WEBS, words = (mw + 63) / 64;
 	size_t names = NREG + (split_webs(nb, nv) ? (size_t)nv : 0);
 	size_t need = 64 * 16 + (size_t)n * (sizeof(struct operands) + 6 * sizeof(int) + NREG * sizeof(int) +
@@ -239,6 +240,7 @@ struct ra {
 	int *imp;		/* [k * NREG + r]: definition an implicit read of r reads, -1 */
 	int ndefs;
 	int nv;			/* virtual registers: IR_VREG0 .. IR_VREG0 + nv - 1 */
+	int nentry;		/* r1 .. r(nentry) hold a value at entry: definitions 0 .. nentry - 1 */
 	bool split;		/* virtual registers are split into webs (by_web) */
 	int nnames;		/* registers the reaching sets follow */
 	int *parent;		/* union-find over definition ids */
@@ -291,13 +293,12 @@ static int name_of(int r)
 
 /* A virtual register is one web when the program is too big for reaching
 ** sets over all of them (split false): all its definitions are the one id
-** 1 + (v - IR_VREG0), read by every use.  Otherwise it is split into webs
+** nentry + (v - IR_VREG0), read by every use.  Otherwise it is split into webs
 ** like a BPF register, so that one the translator writes again afresh
 ** (`rx = rr` at the end of a sequence that used rx) may get another. */
 static int vdef(const struct ra *a, int v)
 {
-	(void)a;
-	return 1 + (v - IR_VREG0);
+	return a->nentry + (v - IR_VREG0);
 }
 
 static bool by_web(const struct ra *a, int r)
@@ -318,7 +319,7 @@ static bool number_defs(struct ctx *C, const struct ir_func *f, struct ra *a)
 	a->use_src = take(C, sizeof(int) * (size_t)n, false);
 	a->def_first = take(C, sizeof(int) * (size_t)n, false);
 	a->imp = take(C, sizeof(int) * (size_t)n * NREG, false);
-	int maxdefs = 1 + a->nv + n * (2 + NREG);
+	int maxdefs = MAX_SUB_ARGS + a->nv + n * (2 + NREG);
 	a->parent = take(C, sizeof(int) * (size_t)maxdefs, false);
 	a->def_reg = take(C, sizeof(uint16_t) * (size_t)maxdefs, false);
 	a->def_fixed = take(C, (size_t)maxdefs, true);
@@ -326,8 +327,10 @@ static bool number_defs(struct ctx *C, const struct ir_func *f, struct ra *a)
 	    !a->imp || !a->parent || !a->def_reg || !a->def_fixed)
 		return false;
 	int d = 0;
-	a->def_reg[d] = 1;
-	a->def_fixed[d++] = true;
+	for (; d < a->nentry; d++) { /* the context, or a subprogram's arguments */
+		a->def_reg[d] = (uint16_t)(1 + d);
+		a->def_fixed[d] = true;
+	}
 	for (int v = 0; v < a->nv && !a->split; v++)
 		a->def_reg[d++] = (uint16_t)(IR_VREG0 + v);
 	for (int k = 0; k < n; k++) {
@@ -435,8 +438,8 @@ static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 		for (int k = 0; k < nb && ok; k++) {
 			for (int r = 0; r < nn; r++)
 				cur[r] = -1;
-			if (k == 0)
-				cur[1] = 0; /* the context */
+			for (int r = 0; k == 0 && r < a->nentry; r++)
+				cur[1 + r] = r; /* the context, or the arguments */
 			for (int q = pstart[k]; q < pstart[k + 1]; q++) { /* what each predecessor leaves */
 				int p = pred[q];
 				if (!done[p])
@@ -1008,7 +1011,8 @@ void regalloc(struct ctx *C, const struct ir_func *cf)
 	int knob = regs_knob(), first_tmp = C->nvregs;
 	for (int round = 0;; round++) {
 		ir_cfg(C, f);
-		struct ra a = {.nv = C->nvregs - IR_VREG0, .order = knob ? knob_order : all,
+		struct ra a = {.nv = C->nvregs - IR_VREG0, .nentry = f->nargs > 1 ? f->nargs : 1,
+			       .order = knob ? knob_order : all,
 			       .nallowed = knob ? knob : NREG, .first_tmp = first_tmp};
 		a.split = split_webs(C->nblk, a.nv);
 		a.nnames = NREG + (a.split ? a.nv : 0);

@@ -221,6 +221,10 @@ static void compare(struct ctx *C, int op, int a, int d)
 			C->cmp.nonnull_on_jump = !eq;
 			return;
 		}
+		if (d == 0 && v->kind == VK_RT && v->ptr == PK_PROBE) { /* a NULL pointer == nil */
+			cmp_set(C, eq ? BPF_JEQ : BPF_JNE, a, -1, 0);
+			return;
+		}
 		if (v->kind == VK_NIL) {
 			cmp_fold(C, (d == 0) == eq);
 			return;
@@ -593,8 +597,36 @@ static int nonneg_bits(struct ctx *C, int slot)
 ** loop counting up from at least 0 to a limit below 2^b (or down from below
 ** 2^b to at least 0) has its variable in [0, 2^b) on every turn, with no
 ** overflow on the way (b <= 62, the step below 2^32): FORL says so. */
+static void tr_for_unrolled(struct ctx *C, int pc, int a, int exit, int64_t from, int64_t step,
+			    int turns);
+
+/* How many turns a for loop of constant start, limit and step makes; 0
+** when more than MAX_FOR_UNROLLED (or none). */
+#define MAX_FOR_UNROLLED 64
+static int constant_turns(struct ctx *C, int a, int64_t *from, int64_t *step)
+{
+	int64_t to;
+	if (!is_num(C, a, from) || !is_num(C, a + 1, &to) || !is_num(C, a + 2, step) || !*step)
+		return 0;
+	for (int k = 0; k < 3; k++)
+		if (v_src(C, a + k)->flags & (VF_U64 | VF_BOOL))
+			return 0;
+	if (*step > 0 ? *from > to : *from < to)
+		return 0;
+	__int128 span = (__int128)to - *from, n = span / *step + 1;
+	return n <= MAX_FOR_UNROLLED ? (int)n : 0;
+}
+
 static void tr_fori(struct ctx *C, int pc, int a, int exit)
 {
+	int64_t kfrom, kstep;
+	int turns = constant_turns(C, a, &kfrom, &kstep);
+	if (turns && unroll_hinted(C, pc)) {
+		tr_for_unrolled(C, pc, a, exit, kfrom, kstep, turns);
+		return;
+	}
+	if (turns && C->nfor_open < 16)
+		C->for_open[C->nfor_open++] = (int16_t)pc;
 	int dir = for_direction(C, a);
 	check_scalar(C, a, "a for loop's start");
 	check_scalar(C, a + 1, "a for loop's limit");
@@ -632,8 +664,14 @@ static void tr_forl(struct ctx *C, int pc, int a, int body)
 
 /* ---- returns ---- */
 
+static void sub_ret(struct ctx *C, int slot);
+
 static void tr_ret(struct ctx *C, int slot)
 {
+	if (C->cur_sub >= 0) {
+		sub_ret(C, slot);
+		return;
+	}
 	if (slot < 0) {
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
 	} else {
@@ -665,6 +703,90 @@ static void tr_ret(struct ctx *C, int slot)
 	}
 	emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	C->reachable = false;
+}
+
+/* ---- subprograms ----
+**
+** A subprogram (chosen by inline.c) is translated on its own, before the
+** program: its parameters are numbers arriving in r1..r5, its stack frame
+** is its own, it has no context (what needs one makes it be inlined
+** instead), and every return gives r0 one kind of value: a number, a
+** boolean (0 or 1) or nothing.  The kind is what its calls then hold. */
+
+/* A return from the subprogram being translated. */
+static void sub_ret(struct ctx *C, int slot)
+{
+	struct subprog *sp = &C->subs[C->cur_sub];
+	int kind = SR_NONE;
+	const struct var *v = slot >= 0 ? v_src(C, slot) : NULL;
+	if (v && v->kind != VK_NIL) {
+		bool plain = !(v->flags & (VF_MIXED | VF_MAYBENIL | VF_U64));
+		if (!plain || !(v->kind == VK_NUM || (v->kind == VK_RT && v->ptr == PK_SCALAR)))
+			bpfc_fail(C, "a function compiled once for all its calls returns a number or "
+				     "a boolean");
+		kind = v->flags & VF_BOOL ? SR_BOOL : SR_NUM;
+	}
+	if (sp->ret == SR_UNSET)
+		sp->ret = (uint8_t)kind;
+	else if (sp->ret != kind)
+		bpfc_fail(C, "a function compiled once for all its calls returns one kind of value");
+	if (kind == SR_NONE)
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+	else if (v->kind == VK_NUM)
+		emit_mov_imm(C, 0, v->num);
+	else
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 0, v_reg(C, slot), 0, 0);
+	emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	C->reachable = false;
+}
+
+static void tr_subprogram(struct ctx *C, int k, int func)
+{
+	struct subprog *sp = &C->subs[k];
+	int first = C->nir;
+	C->tmp = C->nslots;
+	v_init(C);
+	C->reachable = true;
+	C->cmp.state = 0;
+	C->ninl_open = C->nfor_open = 0;
+	C->cur_sub = k;
+	C->pc = sp->start;
+	C->ctx_reg = vreg_new(C); /* never written: without ctx_pinned nothing reads it */
+	C->ctx_pinned = false;
+	sp->ret = SR_UNSET;
+	sp->func = func;
+	for (int p = 0; p < sp->nparams; p++) {
+		int r = vreg_new(C);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, r, 1 + p, 0, 0);
+		v_rt(C, p, r, PK_SCALAR, 8, 0);
+	}
+	tr_range(C, sp->start, sp->end - 1, false);
+	C->cur_sub = -1;
+	const char *name = NULL;
+	if (sp->name) {
+		k_push(C, sp->name);
+		name = lua_tostring(C->L, -1); /* kept alive by the constants */
+		lua_pop(C->L, 1);
+	}
+	C->funcs[func] = (struct ir_func){.name = name ? name : "function", .first = first,
+					  .n = C->nir - first, .nbc = C->nbc, .stack = C->stack_top,
+					  .name_ref = sp->name, .nargs = sp->nparams};
+}
+
+/* Every subprogram, callees before their callers, as funcs[1..]. */
+void tr_subprograms(struct ctx *C)
+{
+	C->nfuncs = 1 + C->nsubs;
+	uint8_t done = 0;
+	for (int func = 1; func <= C->nsubs; func++) {
+		int k = 0;
+		while (k < C->nsubs && ((done >> k & 1) || (C->subs[k].calls & ~done)))
+			k++;
+		if (k == C->nsubs)
+			bpfc_fail(C, "internal: subprograms calling each other in a circle");
+		tr_subprogram(C, k, func);
+		done |= (uint8_t)(1u << k);
+	}
 }
 
 /* ---- for ... in: run at compile time, the body unrolled ----
@@ -707,6 +829,41 @@ static bool forin_at(const struct ctx *C, int j, int t)
 	       t + 1 + C->bc[t + 1].d - 0x7fff == j + 1;
 }
 
+/* Unrolled loops: each turn's copy of the body [from, to] translated with
+** its own labels and joins (to is only joined: the end of the turn).  Each
+** copy may use the stack above the loop's again, for what lives only as
+** long as an instruction (map keys, probe reads), until a copy makes an
+** object (ffi.new) a later one might still reach. */
+struct unrolling {
+	int top0, objects0, most;
+};
+
+static struct unrolling unrolling_begin(struct ctx *C)
+{
+	return (struct unrolling){C->stack_top, C->nobjects, C->stack_top};
+}
+
+static void unrolled_turn(struct ctx *C, struct unrolling *u, int from, int to)
+{
+	if (C->stack_top > u->most)
+		u->most = C->stack_top;
+	if (C->nobjects == u->objects0)
+		C->stack_top = u->top0;
+	for (int pc = from; pc <= to; pc++) { /* a copy of its own */
+		C->joinidx[pc] = C->loopidx[pc] = -1;
+		C->jumped[pc] = false;
+		C->pclabel[pc] = -1;
+	}
+	C->pc = from;
+	tr_range(C, from, to, true);
+}
+
+static void unrolling_end(struct ctx *C, const struct unrolling *u)
+{
+	if (C->stack_top < u->most) /* what any turn used stays taken: the spills go above */
+		C->stack_top = u->most;
+}
+
 static void tr_forin(struct ctx *C, int j, int t)
 {
 	int a = C->bc[t].a, nvars = C->bc[t].b - 1;
@@ -733,15 +890,8 @@ static void tr_forin(struct ctx *C, int j, int t)
 	int list = k_ref(C, -1); /* kept in the constants: the stack stays as tr_ins wants it */
 	int n = (int)lua_objlen(C->L, -1);
 	lua_pop(C->L, 1);
-	/* Each copy may use the stack above the loop's again, for what lives
-	** only as long as an instruction (map keys, probe reads), until a copy
-	** makes an object (ffi.new) a later one might still reach. */
-	int top0 = C->stack_top, objects0 = C->nobjects, most = top0;
+	struct unrolling u = unrolling_begin(C);
 	for (int step = 1; step <= n; step++) {
-		if (C->stack_top > most)
-			most = C->stack_top;
-		if (C->nobjects == objects0)
-			C->stack_top = top0;
 		k_push(C, list);
 		lua_rawgeti(C->L, -1, step);
 		for (int i = 0; i < nvars; i++) { /* the loop variables, as ITERC sets them */
@@ -750,18 +900,34 @@ static void tr_forin(struct ctx *C, int j, int t)
 			lua_pop(C->L, 1);
 		}
 		lua_pop(C->L, 2);
-		for (int pc = j + 1; pc <= t; pc++) { /* a copy of its own */
-			C->joinidx[pc] = C->loopidx[pc] = -1;
-			C->jumped[pc] = false;
-			C->pclabel[pc] = -1;
-		}
-		C->pc = j + 1;
-		tr_range(C, j + 1, t, true);
+		unrolled_turn(C, &u, j + 1, t);
 	}
-	if (C->stack_top < most) /* what any turn used stays taken: the spills go above */
-		C->stack_top = most;
+	unrolling_end(C, &u);
 	C->pc = j;
 	C->resume = t + 2; /* past ITERL: the loop is done */
+}
+
+/* A numeric for of a few constant turns, unrolled (a hint: something in its
+** body needs its variable a constant): FORI at pc, the body [pc + 1, L),
+** FORL at L = exit - 1, whose jump back never happens; a break goes to
+** exit, where translation goes on. */
+static void tr_for_unrolled(struct ctx *C, int pc, int a, int exit, int64_t from, int64_t step,
+			    int turns)
+{
+	int body = pc + 1, forl = exit - 1;
+	int16_t header = C->loopend[body];
+	C->loopend[body] = 0; /* no loop: no registers for what it changes */
+	struct unrolling u = unrolling_begin(C);
+	for (int k = 0; k < turns; k++) {
+		int64_t v = from + (int64_t)k * step;
+		v_numconst(C, a, v, 0);
+		v_numconst(C, a + 3, v, 0);
+		unrolled_turn(C, &u, body, forl);
+	}
+	unrolling_end(C, &u);
+	C->loopend[body] = header;
+	C->pc = pc;
+	C->resume = exit;
 }
 
 /* Translate bytecode pcs from .. to (stop_at_to: to is only joined, the end
@@ -773,6 +939,9 @@ void tr_range(struct ctx *C, int from, int to, bool stop_at_to)
 		C->pc = pc;
 		while (C->ninl_open > 0 && pc >= C->inl_cont[C->inl_open[C->ninl_open - 1]])
 			C->ninl_open--; /* out of that inlined body */
+		while (C->nfor_open > 0 &&
+		       pc >= bc_jump_target(&C->bc[C->for_open[C->nfor_open - 1]], C->for_open[C->nfor_open - 1]))
+			C->nfor_open--; /* out of that loop */
 		if (C->target[pc] || C->joinidx[pc] >= 0)
 			v_join_enter(C, pc);
 		if (pc == to && stop_at_to)
@@ -966,7 +1135,9 @@ void tr_ins(struct ctx *C, int pc)
 	case OP_TSETB: tr_newindex(C, b, -1, 0, c, 2, a); break;
 	case OP_TSETV: tr_newindex(C, b, c, 0, 0, 0, a); break;
 	case OP_CALL:
-		if (C->inl_cont[pc])
+		if (C->sub_call[pc])
+			tr_call_sub(C, pc, a, b - 1, c - 1);
+		else if (C->inl_cont[pc])
 			tr_call_inlined(C, pc, a, b - 1, c - 1);
 		else
 			tr_call(C, a, b - 1, c - 1);

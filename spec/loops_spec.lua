@@ -161,6 +161,37 @@ describe('loops', function()
     end)
   end)
 
+  it('unrolls a for loop of a few constant turns whose body needs its variable constant', function()
+    -- a packet slice takes constant offsets: each turn is its own copy
+    local src = [[return function(skb)
+      local s = 0
+      for i = 0, 3 do
+        s = s + pkt.ip(i * 2, i * 2 + 2)
+        if s > 70000 then break end
+      end
+      return s
+    end]]
+    local got, prog = run(src)
+    local want, ip = 0, 14 -- the IP header's first four 16-bit words, big-endian
+    for i = 0, 3 do
+      want = want + udp53:byte(ip + i * 2 + 1) * 256 + udp53:byte(ip + i * 2 + 2)
+      if want > 70000 then break end
+    end
+    assert.equals(want, got)
+    for i = 0, prog.pc - 1 do -- no jump back: unrolled
+      local ins = prog.insn[i]
+      assert.is_false(bit.band(ins.code, 0x07) == 5 and ins.off < 0 and ins.code ~= 0x85, 'insn ' .. i)
+    end
+    -- a loop that needs nothing constant stays a loop
+    local _, looped = run('return function(skb) local s = 0 for i = 1, 3 do s = s + i end return s end')
+    local back = false
+    for i = 0, looped.pc - 1 do
+      local ins = looped.insn[i]
+      if bit.band(ins.code, 0x07) == 5 and ins.off < 0 then back = true end
+    end
+    assert.is_true(back)
+  end)
+
   it('a backward goto is a loop', function()
     assert.equals(9, (run('return function(skb) local x = 1 ::top:: x = x + 1 ' ..
       'if bit.band(skb.len, 7) + 2 > x then goto top end return x end')))

@@ -70,6 +70,84 @@ local function pinned_prog(path)
   })
 end
 
+-- What the kernel keeps of a loaded program's BTF: struct bpf_prog_info as
+-- Linux 6.1 has it, func_info and line_info records, and libbpf's BTF reader.
+if not pcall(ffi.typeof, 'struct spec_obj_prog_info') then
+  ffi.cdef [[
+  struct spec_obj_prog_info {
+    uint32_t type, id; uint8_t tag[8]; uint32_t jited_prog_len, xlated_prog_len;
+    uint64_t jited_prog_insns, xlated_prog_insns, load_time;
+    uint32_t created_by_uid, nr_map_ids; uint64_t map_ids; char name[16];
+    uint32_t ifindex, gpl_compatible; uint64_t netns_dev, netns_ino;
+    uint32_t nr_jited_ksyms, nr_jited_func_lens; uint64_t jited_ksyms, jited_func_lens;
+    uint32_t btf_id, func_info_rec_size; uint64_t func_info;
+    uint32_t nr_func_info, nr_line_info; uint64_t line_info, jited_line_info;
+    uint32_t nr_jited_line_info, line_info_rec_size, jited_line_info_rec_size, nr_prog_tags;
+    uint64_t prog_tags, run_time_ns, run_cnt, recursion_misses;
+    uint32_t verified_insns, attach_btf_obj_id, attach_btf_id, pad;
+  };
+  struct spec_obj_func_info { uint32_t insn_off, type_id; };
+  struct spec_obj_line_info { uint32_t insn_off, file_name_off, line_off, line_col; };
+  struct spec_obj_btf_type { uint32_t name_off, info, size_or_type; };
+  typedef struct spec_obj_btf spec_obj_btf;
+  spec_obj_btf *spec_obj_btf_by_id(uint32_t id) __asm__("btf__load_from_kernel_by_id");
+  const struct spec_obj_btf_type *spec_obj_btf_type(const spec_obj_btf *btf, uint32_t id)
+    __asm__("btf__type_by_id");
+  const char *spec_obj_btf_name(const spec_obj_btf *btf, uint32_t off) __asm__("btf__name_by_offset");
+  void spec_obj_btf_free(spec_obj_btf *btf) __asm__("btf__free");
+  ]]
+end
+
+-- The functions of the program loaded as fd, as its func_info names them
+-- ({ name =, insn =, static = }, in the order loaded), the instructions its
+-- line_info covers (a set) and its id.
+local function loaded_funcs(fd)
+  local lib = libbpf.lib
+  local info = ffi.new('struct spec_obj_prog_info')
+  local len = ffi.new('uint32_t[1]', ffi.sizeof(info))
+  assert.equals(0, lib.bpf_obj_get_info_by_fd(fd, info, len))
+  local nf, nl = info.nr_func_info, info.nr_line_info
+  local funcs = ffi.new('struct spec_obj_func_info[?]', math.max(nf, 1))
+  local lines = ffi.new('struct spec_obj_line_info[?]', math.max(nl, 1))
+  local again = ffi.new('struct spec_obj_prog_info')
+  again.nr_func_info, again.func_info_rec_size = nf, ffi.sizeof('struct spec_obj_func_info')
+  again.func_info = ffi.cast('uint64_t', ffi.cast('uintptr_t', funcs))
+  again.nr_line_info, again.line_info_rec_size = nl, ffi.sizeof('struct spec_obj_line_info')
+  again.line_info = ffi.cast('uint64_t', ffi.cast('uintptr_t', lines))
+  len[0] = ffi.sizeof(again)
+  assert.equals(0, lib.bpf_obj_get_info_by_fd(fd, again, len))
+  local btf = lib.spec_obj_btf_by_id(info.btf_id)
+  assert.is_true(btf ~= nil)
+  local out, covered = {}, {}
+  for i = 0, nf - 1 do
+    local t = lib.spec_obj_btf_type(btf, funcs[i].type_id)
+    assert.equals(12, bit.rshift(t.info, 24)) -- BTF_KIND_FUNC
+    out[#out + 1] = { name = ffi.string(lib.spec_obj_btf_name(btf, t.name_off)),
+      insn = funcs[i].insn_off, static = bit.band(t.info, 0xffff) == 0 }
+  end
+  lib.spec_obj_btf_free(btf)
+  for i = 0, nl - 1 do covered[lines[i].insn_off] = true end
+  return out, covered, info.id
+end
+
+-- A program with subprograms, one calling another and one using a map.
+local function subprogram_prog(hits)
+  local function mix(a, b)
+    local x = a * 3 + b
+    if x > 100 then x = x - 100 end
+    return bit.bxor(x, 5) + a
+  end
+  local function twice(a) return mix(a, a) + mix(a, 1) end
+  local function bump(a)
+    xadd(hits[a % 4], 1)
+    return a
+  end
+  local prog = assert(bpf(function(skb) return twice(skb.len) + mix(skb.len, 2) + bump(skb.len) end,
+    { functions = 'subprog' }))
+  local function expect(len) return twice(len) + mix(len, 2) + len end
+  return prog, expect
+end
+
 local function counter(map) return assert(bpf(programs.counter(map))) end
 local function dns_parser(map) return assert(bpf(programs.dns_parser(map))) end
 
@@ -467,5 +545,250 @@ describe('bpf.object', function()
     h, err = object.load(raw, 'sched_cls')
     assert.is_nil(h)
     assert.matches('map "array" is closed', err, 1, true)
+  end)
+
+  describe('with subprograms', function()
+    it('writes them into .text as static functions that readelf, llvm-objdump and bpftool read', function()
+      local hits = assert(bpf.map('array', 4, nil, nil, { name = 'hits' }))
+      local prog = subprogram_prog(hits)
+      assert.equals(4, #prog.funcs)
+      local path = ('%s/%s_subprog.o'):format(tmpdir, tag)
+      finally(function() os.remove(path) end)
+      assert(object.save(prog, path, { type = 'socket_filter', name = 'with_calls' }))
+      local sections = must('readelf -SW ' .. path)
+      assert.matches('%] %.text%s+PROGBITS%s+%x+%s+%x+%s+%x+%s+00%s+AX', sections)
+      assert.matches('%] %.rel%.text%s+REL', sections)
+      assert.matches('%] %.relsocket%s+REL', sections)
+      local symbols = must('readelf -sW ' .. path)
+      local size = {}
+      for i = 2, #prog.funcs do
+        local f, stop = prog.funcs[i], prog.funcs[i + 1] and prog.funcs[i + 1].insn or prog.pc
+        size[f.name] = (stop - f.insn) * 8
+        assert.matches(' ' .. size[f.name] .. '%s+FUNC%s+LOCAL%s+DEFAULT%s+%d+%s+' .. f.name .. '\n', symbols)
+      end
+      local main_size = prog.funcs[2].insn * 8 -- the program's section ends where mix starts
+      assert.matches(' ' .. main_size .. '%s+FUNC%s+GLOBAL%s+DEFAULT%s+%d+%s+with_calls', symbols)
+      local dis = must('llvm-objdump -dr ' .. path)
+      local text = dis:match('Disassembly of section %.text:(.*)$')
+      assert.is_truthy(text)
+      for _, name in ipairs({ 'mix', 'twice', 'bump' }) do
+        assert.matches('<' .. name .. '>:', text, 1, true)
+      end
+      -- calls out of the program's section go through their function's symbol
+      local main = dis:match('<with_calls>:(.-)Disassembly')
+      assert.matches('call %-1\n%s+0*%x+:%s+R_BPF_64_32%s+twice', main)
+      assert.matches('call %-1\n%s+0*%x+:%s+R_BPF_64_32%s+mix', main)
+      assert.matches('r1 = 0 ll\n%s+0*%x+:%s+R_BPF_64_64%s+hits', text:match('<bump>:(.*)$'))
+      local btf = must('bpftool btf dump file ' .. path)
+      assert.matches("FUNC 'mix' type_id=%d+ linkage=static", btf)
+      assert.matches("FUNC_PROTO '%(anon%)' ret_type_id=%d+ vlen=2\n%s+'a' type_id=%d+\n%s+'b' type_id=%d+\n"
+        .. "%[%d+%] FUNC 'mix'", btf)
+      assert.matches("FUNC 'with_calls' type_id=%d+ linkage=global", btf)
+      -- bpftool loads the file too, each function named and with its lines
+      local pin = bpftool_load(path, 'subprog')
+      local xlated = must('bpftool prog dump xlated pinned ' .. pin .. ' linum')
+      assert.matches('int with_calls(void * ctx):', xlated, 1, true)
+      assert.matches('__s64 mix(__s64 a, __s64 b):\n; local x = a * 3 + b [file:', xlated, 1, true)
+      assert.matches('__s64 twice(__s64 a):\n; local function twice(a) return mix(a, a) + mix(a, 1) end'
+        .. ' [file:', xlated, 1, true)
+      assert.matches('__s64 bump(__s64 a):\n; xadd(hits[a % 4], 1) [file:', xlated, 1, true)
+      assert.matches('call pc%+%d+#bpf_prog_%x+_mix', xlated)
+    end)
+
+    it('loads them through libbpf, runs as the raw load does, func_info naming each', function()
+      local hits = assert(bpf.map('array', 4, nil, nil, { name = 'hits' }))
+      local prog, expect = subprogram_prog(hits)
+      local h = assert(prog:load('socket_filter'))
+      local raw = assert(prog:load('socket_filter', { raw = true }))
+      for _, p in ipairs({ udp53, tcp80, icmp }) do
+        local len = #p - 14 -- a socket filter's skb starts after the Ethernet header
+        assert.equals(expect(len) % 2 ^ 32, assert(loader.test_run(h, p)).retval)
+        assert.equals(assert(loader.test_run(raw, p)).retval, assert(loader.test_run(h, p)).retval)
+      end
+      raw:close()
+      local counted = 0
+      for k = 0, 3 do counted = counted + hits[k] end
+      assert.equals(9, counted)
+      local funcs, covered, id = loaded_funcs(h.fd)
+      assert.equals(4, #funcs)
+      assert.same({ name = h.name, insn = 0, static = false }, funcs[1])
+      local names = {}
+      for i = 2, 4 do
+        assert.is_true(funcs[i].static)
+        assert.is_true(funcs[i].insn > funcs[i - 1].insn)
+        names[i - 1] = funcs[i].name
+      end
+      -- libbpf appends a subprogram where the first call to it is met
+      assert.same({ 'twice', 'mix', 'bump' }, names)
+      for _, f in ipairs(funcs) do assert.is_true(covered[f.insn], f.name) end
+      local xlated = must(('bpftool prog dump xlated id %d'):format(id))
+      assert.matches('__s64 bump(__s64 a):', xlated, 1, true)
+      h:close()
+    end)
+
+    it('names the Lua line of a refused subprogram instruction, in the order libbpf loads them', function()
+      local prog = subprogram_prog(assert(bpf.map('array', 4)))
+      local code = ffi.new('struct bpf_insn[?]', prog.pc)
+      ffi.copy(code, prog.insn, ffi.sizeof(code))
+      local mix = prog.funcs[2]
+      assert.equals('mix', mix.name)
+      assert.equals(0xbf, code[mix.insn].code) -- r0 = r1 ...
+      code[mix.insn].src_reg = 9 -- ... now r0 = r9, which no one set
+      local lines = prog:lines()
+      local broken = { insn = code, pc = prog.pc, maps = prog.maps, lines = lines, funcs = prog.funcs }
+      local h, err = object.load(broken, 'socket_filter')
+      assert.is_nil(h)
+      assert.matches('R9 !read_ok', err, 1, true)
+      local where = ('%s:%d: '):format(lines[mix.insn].file, lines[mix.insn].line)
+      assert.equals(where, err:sub(1, #where))
+      local at = err:match('\n(%d+): %(bf%) r0 = r9\t%-%- ' .. where:gsub('%p', '%%%0'))
+      assert.is_truthy(at)
+      assert.are_not.equal(mix.insn, tonumber(at)) -- libbpf put twice before mix
+    end)
+
+    it('writes two programs with a subprogram of one name into one object', function()
+      local core = require('bpf.ffi_core').lib
+      local progs = {}
+      do
+        local function walk_name(n) return n * 2 + 1 end
+        progs[1] = assert(bpf(function(skb) return walk_name(skb.len) end, { functions = 'subprog' }))
+      end
+      do
+        local function walk_name(n) return n + 7 end
+        progs[2] = assert(bpf(function(skb) return walk_name(skb.len) + walk_name(1) end,
+          { functions = 'subprog' }))
+      end
+      local o = ffi.gc(core.bpfc_obj_new(nil), core.bpfc_obj_free)
+      -- a map takes the name first: the subprograms' symbols move aside
+      local m = ffi.new('struct bpfc_obj_map')
+      m.sz, m.name, m.type, m.max_entries, m.key_size, m.value_size =
+        ffi.sizeof(m), 'walk_name', libbpf.map_type.array, 1, 4, 4
+      assert.equals(0, core.bpfc_obj_add_map(o, m))
+      for i, prog in ipairs(progs) do
+        assert.equals(2, #prog.funcs)
+        assert.equals('walk_name', prog.funcs[2].name)
+        local funcs = ffi.new('struct bpfc_obj_func[1]')
+        funcs[0].insn, funcs[0].name, funcs[0].arg_cnt = prog.funcs[2].insn, 'walk_name', 1
+        local src = prog:lines()
+        local lines, n = ffi.new('struct bpfc_obj_line[?]', prog.pc), 0
+        for pc = 0, prog.pc - 1 do
+          if src[pc] then
+            lines[n].insn, lines[n].line, lines[n].file, lines[n].text = pc, src[pc].line, src[pc].file,
+              src[pc].text or ''
+            n = n + 1
+          end
+        end
+        local p = ffi.new('struct bpfc_obj_prog')
+        p.sz, p.name, p.section = ffi.sizeof(p), i == 1 and 'first' or 'second', i == 1 and 'socket' or 'tc'
+        p.insns, p.insn_cnt, p.lines, p.line_cnt = prog.insn, prog.pc, lines, n
+        p.funcs, p.func_cnt = funcs, 1
+        assert.equals(0, core.bpfc_obj_add_prog(o, p), ffi.string(core.bpfc_obj_errmsg(o)))
+      end
+      local data, size = ffi.new('const void *[1]'), ffi.new('size_t[1]')
+      assert.equals(0, core.bpfc_obj_finish(o, data, size))
+      local bytes = ffi.string(data[0], size[0])
+      local path = ('%s/%s_two.o'):format(tmpdir, tag)
+      finally(function() os.remove(path) end)
+      local f = assert(io.open(path, 'wb'))
+      f:write(bytes)
+      f:close()
+      local symbols = must('readelf -sW ' .. path)
+      assert.matches('OBJECT%s+GLOBAL%s+DEFAULT%s+%d+ walk_name\n', symbols)
+      assert.matches('FUNC%s+LOCAL%s+DEFAULT%s+%d+ walk_name_2\n', symbols)
+      assert.matches('FUNC%s+LOCAL%s+DEFAULT%s+%d+ walk_name_3\n', symbols)
+      local btf = must('bpftool btf dump file ' .. path)
+      local _, btf_funcs = btf:gsub("FUNC 'walk_name' type_id=%d+ linkage=static", '')
+      assert.equals(2, btf_funcs)
+      local text = must('llvm-objdump -d ' .. path):match('Disassembly of section %.text:(.*)$')
+      assert.matches('<walk_name_2>:.*<walk_name_3>:', text)
+
+      local lib = libbpf.lib
+      local obj = lib.bpf_object__open_mem(bytes, #bytes, nil)
+      assert.is_true(obj ~= nil)
+      finally(function() lib.bpf_object__close(obj) end)
+      assert.equals(0, lib.bpf_object__load(obj))
+      local len = #udp53 - 14
+      for i, name in ipairs({ 'first', 'second' }) do
+        local fd = lib.bpf_program__fd(lib.bpf_object__find_program_by_name(obj, name))
+        assert.is_true(fd >= 0)
+        local funcs, covered = loaded_funcs(fd)
+        assert.same({ name = name, insn = 0, static = false }, funcs[1])
+        assert.equals('walk_name', funcs[2].name)
+        assert.is_true(funcs[2].static and covered[funcs[2].insn])
+        local retval = assert(loader.test_run({ fd = fd }, udp53)).retval
+        assert.equals(i == 1 and len * 2 + 1 or #udp53 + 15, retval) -- tc: the whole frame
+      end
+    end)
+
+    it('keeps subprograms to the C API: in order, named, at most 5 arguments, code inside them', function()
+      local core = require('bpf.ffi_core').lib
+      local EINVAL = -22
+      local o = ffi.gc(core.bpfc_obj_new(nil), core.bpfc_obj_free)
+      local function msg() return ffi.string(core.bpfc_obj_errmsg(o)) end
+      -- r1 = 1; call f; exit; f: r0 = r1; exit
+      local insns = ffi.new('struct bpf_insn[5]', { { code = 0xb7, dst_reg = 1, imm = 1 },
+        { code = 0x85, src_reg = 1, imm = 1 }, { code = 0x95 },
+        { code = 0xbf, src_reg = 1 }, { code = 0x95 } })
+      local names = ffi.new('const char *[2]', { 'x', 'bad name' })
+      local funcs = ffi.new('struct bpfc_obj_func[1]', { { insn = 3, name = 'f', arg_cnt = 1 } })
+      local p = ffi.new('struct bpfc_obj_prog')
+      p.sz, p.name, p.section, p.insns, p.insn_cnt = ffi.sizeof(p), 'main', 'socket', insns, 5
+      p.funcs, p.func_cnt = funcs, 1
+      local function refused(pattern)
+        assert.equals(EINVAL, core.bpfc_obj_add_prog(o, p))
+        assert.matches(pattern, msg(), 1, true)
+      end
+      funcs[0].insn = 0
+      refused("subprogram 0 starts at 0: not after the one before, or past the end (5 instructions)")
+      funcs[0].insn = 5
+      refused("subprogram 0 starts at 5")
+      funcs[0].insn, funcs[0].name = 4, 'not a name'
+      refused("subprogram name 'not a name' is not a C identifier")
+      funcs[0].name = 'f'
+      refused("instruction 1 calls 3, where no subprogram starts")
+      funcs[0].insn, funcs[0].arg_cnt = 3, 6
+      refused("subprogram 'f' takes 6 arguments, registers carry 5")
+      funcs[0].arg_cnt, funcs[0].arg_names = 2, names
+      refused("argument name 'bad name' of 'f' is not a C identifier")
+      funcs[0].arg_cnt = 1
+      insns[2] = { code = 0x05, off = 1 } -- goto f+1
+      refused("instruction 2 jumps to 4, out of its function [0, 3)")
+      insns[2] = { code = 0x95 }
+      -- a caller's struct from before subprograms: none, so the call lands nowhere
+      p.sz = ffi.offsetof('struct bpfc_obj_prog', 'funcs')
+      refused("instruction 1 calls 3, where no subprogram starts")
+      p.sz = ffi.sizeof(p)
+      local lddw = ffi.new('struct bpf_insn[3]', { { code = 0x18, dst_reg = 1 }, {}, { code = 0x95 } })
+      local cut = ffi.new('struct bpfc_obj_func[1]', { { insn = 1, name = 'g' } })
+      local q = ffi.new('struct bpfc_obj_prog', { sz = ffi.sizeof(p), name = 'q', section = 'xdp',
+        insns = lddw, insn_cnt = 3, funcs = cut, func_cnt = 1 })
+      assert.equals(EINVAL, core.bpfc_obj_add_prog(o, q))
+      assert.matches("the lddw at 0 is cut by the end of its function", msg(), 1, true)
+
+      assert.equals(0, core.bpfc_obj_add_prog(o, p), msg())
+      -- an old caller's program without subprograms still goes in
+      local plain = ffi.new('struct bpf_insn[2]', { { code = 0xb7, imm = 2 }, { code = 0x95 } })
+      local old = ffi.new('struct bpfc_obj_prog', { sz = ffi.offsetof('struct bpfc_obj_prog', 'funcs'),
+        name = 'old', section = 'tc', insns = plain, insn_cnt = 2 })
+      assert.equals(0, core.bpfc_obj_add_prog(o, old), msg())
+      local data, size = ffi.new('const void *[1]'), ffi.new('size_t[1]')
+      assert.equals(0, core.bpfc_obj_finish(o, data, size))
+      local lib = libbpf.lib
+      -- (libbpf warns of programs without line_info: these have none)
+      local old_print = lib.libbpf_set_print(nil)
+      local obj = lib.bpf_object__open_mem(data[0], size[0], nil)
+      local loaded_ok = obj ~= nil and lib.bpf_object__load(obj)
+      lib.libbpf_set_print(old_print)
+      assert.is_true(obj ~= nil)
+      finally(function() lib.bpf_object__close(obj) end)
+      assert.equals(0, loaded_ok)
+      local fd = lib.bpf_program__fd(lib.bpf_object__find_program_by_name(obj, 'main'))
+      assert.equals(1, assert(loader.test_run({ fd = fd }, icmp)).retval)
+      local loaded = loaded_funcs(fd)
+      assert.same({ { name = 'main', insn = 0, static = false },
+        { name = 'f', insn = 3, static = true } }, loaded)
+      fd = lib.bpf_program__fd(lib.bpf_object__find_program_by_name(obj, 'old'))
+      assert.equals(2, assert(loader.test_run({ fd = fd }, icmp)).retval)
+    end)
   end)
 end)

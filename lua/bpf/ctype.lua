@@ -55,11 +55,11 @@ local function per_ctype(fn)
   return function(ct)
     local c = answers[ct]
     if not c then
-      local a, b = fn(ct)
-      c = a and { a, b } or NONE
+      local a, b, d = fn(ct)
+      c = a and { a, b, d } or NONE
       answers[ct] = c
     end
-    return c[1], c[2]
+    return c[1], c[2], c[3]
   end
 end
 
@@ -89,10 +89,11 @@ local function elem_of(ct)
   ct = ffi.typeof(ct)
   local s = tostring(ct)
   local p = ptr_target(s)
-  if p then return p, ffi.sizeof(p) end
-  local inner = s:match('^ctype<(.-)%s*%[%d*%]>$')
-  if inner then
-    local ok, t = pcall(ffi.typeof, inner)
+  if p then return p, ffi.sizeof(p), true end
+  -- T [n][m]...: the element is T [m]... (the first dimension goes)
+  local base, rest = s:match('^ctype<([^%[]-)%s*%[%d*%](.*)>$')
+  if base then
+    local ok, t = pcall(ffi.typeof, base .. rest)
     if ok then return t, ffi.sizeof(t) end
   end
   return nil

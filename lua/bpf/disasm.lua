@@ -3,7 +3,8 @@
 --   M.disasm_insn(insns, n, pc, syntax) -> text, slots | nil, why
 --   M.dump_string(insns, n, opts) -> listing;  M.dump(insns, n, opts) prints it
 --     opts: syntax ('classic'), offset (first pc), hide_counter,
---           lines = { [pc] = { file=, line=, text= } } (0-based pc)
+--           lines = { [pc] = { file=, line=, text= } } (0-based pc),
+--           funcs = { [pc] = name } (a subprogram starts there)
 --   M.assemble(text, syntax) -> struct bpf_insn[?], count | nil, 'line N: why'
 --   M.syntax_names: accepted syntax name -> canonical name
 local ffi = require('ffi')
@@ -72,6 +73,11 @@ function M.dump_string(insns, n, opts)
   local out, last = {}, nil
   local pc = opts.offset or 0
   while pc < n do
+    local fname = opts.funcs and opts.funcs[pc]
+    if fname then
+      out[#out + 1] = cmt .. ' function ' .. fname
+      last = nil
+    end
     local src = lines and lines[pc]
     if src and src.line then
       local key = tostring(src.file) .. ':' .. tostring(src.line)

@@ -17,7 +17,8 @@
 -- Read once per compile, before translation:
 --   F:program()        { ctx_ctype = the context's ctype or false,
 --                        type = opts.type as given (a name, a number, nil or other),
---                        may_goto = true when loops end each turn with may_goto }
+--                        may_goto = true when loops end each turn with may_goto,
+--                        functions = 'inline' | 'subprog' | nil (opts.functions) }
 --   F:layers()         a list of layers, each { name =, ctype = ctype or false,
 --                        next = list of steps { name =, to = layer name,
 --                        skip = bytes } or { name =, to =, hdr_off =, mask =, shift = }
@@ -42,7 +43,8 @@
 --                        ctype = the member's (a pointer's target), if any }, or false
 --   F:sizeof(ct)       bytes, or false (no size: a VLA)
 --   F:scalar(ct)       size, signed for an integer ctype, else false
---   F:elem(ct)         ctype, size of an array's element or a pointer's target, else false
+--   F:elem(ct)         ctype, size of an array's element or a pointer's target, and
+--                        whether ct is a pointer; else false
 --   F:typeof(t[, n])   the ctype a type argument of ffi.new/ffi.cast names
 -- Compile-time evaluation (metamethods included, as Lua would run it):
 --   F:length(v)        #v of a table (a map's max_entries) or string
@@ -64,6 +66,7 @@ function M.new(opts)
     ctx_value = opts.ctx or require('bpf.proto').skb,
     prog_type = opts.type,
     loops = opts.loops,
+    functions = opts.functions,
     helper_names = opts.builtins or require('bpf.builtins').names,
     layer_table = opts.layers or require('bpf.proto').layers,
   }, F)
@@ -82,7 +85,8 @@ end
 F.program = query(function(self)
   local ctx = self.ctx_value
   local ct = type(ctx) == 'table' and ctx.__dissector
-  return { ctx_ctype = ct ~= nil and ct, type = self.prog_type, may_goto = self.loops == 'may_goto' }
+  return { ctx_ctype = ct ~= nil and ct, type = self.prog_type, may_goto = self.loops == 'may_goto',
+    functions = self.functions }
 end)
 
 -- A number the core reads from a table: numbers and numeric strings, as lua_tonumber.
@@ -210,9 +214,9 @@ F.scalar = query(function(_, ct)
 end)
 
 F.elem = query(function(_, ct)
-  local t, size = ctype.elem(ct)
+  local t, size, pointer = ctype.elem(ct)
   if t == nil then return false end
-  return t, size
+  return t, size, pointer == true
 end)
 
 F.typeof = query(function(_, t, n)

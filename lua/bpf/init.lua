@@ -174,7 +174,7 @@ function translated(fn, env, fopts)
   local arr = insn.array_t(out.n)
   ffi.copy(arr, out.insns, #out.insns)
   return { insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, fns = out.fns or false, maps = out.maps,
-    stack = out.stack, type = fopts.type, _env = env, _facts = fopts }
+    stack = out.stack, funcs = out.funcs, type = fopts.type, _env = env, _facts = fopts }
 end
 
 -- Compile fn. opts.ctx: the dissector of its first parameter (default skb);
@@ -195,9 +195,12 @@ local function compile(fn, opts, level)
   if opts.loops ~= nil and opts.loops ~= 'bounded' and opts.loops ~= 'may_goto' then
     return nil, ("bpf: opts.loops is 'bounded' or 'may_goto', not %s"):format(tostring(opts.loops))
   end
+  if opts.functions ~= nil and opts.functions ~= 'inline' and opts.functions ~= 'subprog' then
+    return nil, ("bpf: opts.functions is 'inline' or 'subprog', not %s"):format(tostring(opts.functions))
+  end
   local fopts = {
     builtins = builtins.names, layers = proto.layers, ctx = opts.ctx or proto.skb, type = opts.type,
-    loops = opts.loops,
+    loops = opts.loops, functions = opts.functions,
   }
   local prog, err = translated(fn, env, fopts)
   if not prog then return nil, err end
@@ -264,6 +267,10 @@ function M.dump_string(prog, opts)
   local dopts = {}
   for k, v in pairs(opts) do dopts[k] = v end
   if dopts.source ~= false and getmetatable(prog) == prog_mt then dopts.lines = prog:lines() end
+  if prog.funcs and not dopts.funcs then -- where each subprogram starts
+    dopts.funcs = {}
+    for i = 2, #prog.funcs do dopts.funcs[prog.funcs[i].insn] = prog.funcs[i].name or ('#' .. i - 1) end
+  end
   return disasm.dump_string(prog.insn, prog.pc, dopts)
 end
 

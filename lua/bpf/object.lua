@@ -11,8 +11,15 @@
 --   object.members(ctype, { 'name', ... }) names the members of a struct or
 --     union ctype, so that keys and values of that type get BTF with fields
 --
--- prog is what bpf(fn) returns (insn, pc, maps, lines()) or a table
--- { insn =, pc =, maps =, lines = } of the same shape.
+-- prog is what bpf(fn) returns (insn, pc, maps, lines(), funcs) or a table
+-- { insn =, pc =, maps =, lines =, funcs = } of the same shape.  funcs (nil:
+-- no subprograms) is { {insn = 0}, {insn =, name =, fn =}, ... }: the
+-- program, then its subprograms in ascending insn order.  Each subprogram
+-- goes into the object's .text as a static function named name (else
+-- func<i>; a C identifier made of it), with one __s64 parameter per fixed
+-- parameter of fn, named as in fn.  libbpf appends the subprograms that
+-- the program calls in the order of the first calls, so the loaded
+-- program's instructions may be ordered otherwise than prog.insn.
 -- opts: section (else from type and target), type (a prog_type name, or
 -- uprobe, uretprobe, kretprobe), target ("do_sys_open",
 -- "syscalls/sys_enter_write", "/bin/bash:readline"), name (the
@@ -44,10 +51,14 @@ struct bpfc_obj_map {
 };
 struct bpfc_obj_reloc { uint32_t insn, map; };
 struct bpfc_obj_line { uint32_t insn, line; const char *file, *text; };
+struct bpfc_obj_func {
+  uint32_t insn; const char *name; uint32_t arg_cnt; const char *const *arg_names;
+};
 struct bpfc_obj_prog {
   size_t sz; const char *name, *section; const struct bpf_insn *insns; size_t insn_cnt;
   const struct bpfc_obj_reloc *relocs; size_t reloc_cnt;
   const struct bpfc_obj_line *lines; size_t line_cnt;
+  const struct bpfc_obj_func *funcs; size_t func_cnt;
 };
 struct bpfc_obj *bpfc_obj_new(const struct bpfc_obj_opts *opts);
 void bpfc_obj_free(struct bpfc_obj *obj);
@@ -286,6 +297,37 @@ local function prog_lines(prog, opts)
   return prog.lines
 end
 
+local MAX_ARGS = 5 -- r1..r5
+
+-- The subprograms as bpfc_obj_func records (funcs[1] is the program itself),
+-- or nil and 0.
+local function subprograms(w, prog)
+  local funcs = prog.funcs
+  if type(funcs) ~= 'table' or #funcs < 2 then return nil, 0 end
+  local records = ffi.new('struct bpfc_obj_func[?]', #funcs - 1)
+  for i = 2, #funcs do
+    local f, r = funcs[i], records[i - 2]
+    local name = identifier(f.name, 'func' .. (i - 1))
+    w.keep[#w.keep + 1] = name
+    r.insn, r.name = f.insn, name
+    if type(f.fn) == 'function' then
+      local info = require('jit.util').funcinfo(f.fn)
+      local n = math.min(info and info.params or 0, MAX_ARGS)
+      local names = ffi.new('const char *[?]', math.max(n, 1))
+      w.keep[#w.keep + 1] = names
+      for a = 1, n do
+        local pname = debug.getlocal(f.fn, a)
+        if type(pname) == 'string' and pname:match('^[%a_][%w_]*$') then
+          w.keep[#w.keep + 1] = pname
+          names[a - 1] = pname
+        end
+      end
+      r.arg_cnt, r.arg_names = n, names
+    end
+  end
+  return records, #funcs - 1
+end
+
 local function default_name(prog)
   if type(prog.fn) == 'function' then
     local info = require('jit.util').funcinfo(prog.fn)
@@ -346,6 +388,7 @@ local function build(prog, opts)
     p.insns, p.insn_cnt = prog.insn, prog.pc
     p.relocs, p.reloc_cnt = relocs, #(prog.maps or {})
     p.lines, p.line_cnt = records, nlines
+    p.funcs, p.func_cnt = subprograms(w, prog)
     check(w, core.bpfc_obj_add_prog(w.obj, p))
 
     local data, size = ffi.new('const void *[1]'), ffi.new('size_t[1]')
@@ -470,6 +513,47 @@ local function open_and_load(bytes, info, type_id, attach_id, opts, log_size)
   return obj, lprog, 0, ffi.string(log)
 end
 
+local CALL, PSEUDO_CALL = 0x85, 1
+
+-- The lines and instructions of prog in the order libbpf loads them, for
+-- reading the verifier's instruction numbers: the program, then each
+-- subprogram where the first call to it is met, walked at once
+-- (bpf_object__reloc_code); subprograms never called come last.  Without
+-- subprograms, lines and prog.insn as they are.
+local function loaded_order(prog, lines)
+  local funcs = prog.funcs
+  if type(funcs) ~= 'table' or #funcs < 2 then return lines, prog.insn end
+  local by_start = {}
+  for i, f in ipairs(funcs) do by_start[f.insn] = i end
+  local function stop(i) return funcs[i + 1] and funcs[i + 1].insn or prog.pc end
+  local order, placed = { 1 }, { true }
+  local function walk(i)
+    for pc = funcs[i].insn, stop(i) - 1 do
+      local ins = prog.insn[pc]
+      -- a lddw's second half has code 0: never taken for a call
+      local k = ins.code == CALL and ins.src_reg == PSEUDO_CALL and by_start[pc + 1 + ins.imm]
+      if k and not placed[k] then
+        placed[k] = true
+        order[#order + 1] = k
+        walk(k)
+      end
+    end
+  end
+  walk(1)
+  for i = 2, #funcs do
+    if not placed[i] then order[#order + 1] = i end
+  end
+  local out_lines, out_insns, at = {}, ffi.new('struct bpf_insn[?]', prog.pc), 0
+  for _, i in ipairs(order) do
+    for pc = funcs[i].insn, stop(i) - 1 do
+      out_lines[at] = lines and lines[pc]
+      out_insns[at] = prog.insn[pc]
+      at = at + 1
+    end
+  end
+  return lines and out_lines, out_insns
+end
+
 -- Loads prog through libbpf: the object built with build(), its maps
 -- reusing the fds of the map objects the program names.
 function M.load(prog, prog_type, opts)
@@ -499,8 +583,9 @@ function M.load(prog, prog_type, opts)
 
   if not obj then
     if lprog then return nil, lprog end -- failed before the kernel saw it
+    local lines, insns = loaded_order(prog, prog_lines(prog, opts))
     return nil, require('bpf.loader').rejection(type_name, info.name, prog.pc, ret, log,
-      prog_lines(prog, opts), truncated, prog.insn)
+      lines, truncated, insns)
   end
   local names = {}
   for _, m in ipairs(info.maps) do names[m.map] = m.name end

@@ -1202,11 +1202,20 @@ end
 local R = {}
 R.__index = R
 
--- The local functions some operators are rendered as (the runner's env
+-- The local functions some operators are rendered as (run.lua's env
 -- defines them: fuzz programs call them with run-time values, so the
--- compiler inlines them).
+-- compiler inlines them or makes them subprograms); f_add2 calls f_add,
+-- f_add3 calls f_add2, and so on.
 local FNS = { ['+'] = 'f_add', ['-'] = 'f_sub', ['*'] = 'f_mul', ['<'] = 'f_lt', ['=='] = 'f_eq' }
 M.FNS = FNS
+local DEPTH_SUFFIX = { [0] = '', '2', '3' }
+
+-- Every third + - * < == (counted in R.nfn) is a call, of a depth that turns.
+function R:fn_call(op, a, b)
+  self.nfn = self.nfn + 1
+  if self.oracle or not FNS[op] or self.nfn % 3 ~= 0 then return nil end
+  return ('%s%s(%s, %s)'):format(FNS[op], DEPTH_SUFFIX[math.floor(self.nfn / 3) % 3], a, b)
+end
 
 function R:expr(e)
   local k, oracle = e.k, self.oracle
@@ -1229,9 +1238,7 @@ function R:expr(e)
     local a, b = self:expr(e.a), self:expr(e.b)
     if oracle and e.op == '/' then return ('O.div(%s, %s)'):format(a, b) end
     if oracle and e.op == '%' then return ('O.mod(%s, %s)'):format(a, b) end
-    self.nfn = self.nfn + 1 -- every third + - * through a local function (run.lua's env)
-    if not oracle and FNS[e.op] and self.nfn % 3 == 0 then return ('%s(%s, %s)'):format(FNS[e.op], a, b) end
-    return ('(%s %s %s)'):format(a, e.op, b)
+    return self:fn_call(e.op, a, b) or ('(%s %s %s)'):format(a, e.op, b)
   elseif k == 'pow' then
     if oracle then return ('O.pow(%s, %d)'):format(self:expr(e.a), e.n) end
     return ('(%s ^ %d)'):format(self:expr(e.a), e.n)
@@ -1245,9 +1252,7 @@ function R:expr(e)
     return ("%s('%s', %s)"):format(oracle and 'O.cast' or 'ffi.cast', e.ct, self:expr(e.a))
   elseif k == 'cmp' then
     local a, b = self:expr(e.a), self:expr(e.b)
-    self.nfn = self.nfn + 1
-    if not oracle and FNS[e.op] and self.nfn % 3 == 0 then return ('%s(%s, %s)'):format(FNS[e.op], a, b) end
-    return ('(%s %s %s)'):format(a, e.op, b)
+    return self:fn_call(e.op, a, b) or ('(%s %s %s)'):format(a, e.op, b)
   elseif k == 'and' or k == 'or' then return ('(%s %s %s)'):format(self:expr(e.a), k, self:expr(e.b))
   elseif k == 'not' then return '(not ' .. self:expr(e.a) .. ')'
   elseif k == 'vrd' then

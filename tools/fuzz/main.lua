@@ -1,11 +1,13 @@
 -- The differential fuzzer's command line (make fuzz N=... SEED=...):
 --   luajit tools/fuzz/main.lua [--n=1000] [--seed=1] [--features=a,b] [--without=a,b]
 --     [--compile-only] [--out=fuzz-failures] [--runs=5] [--shrink=N] [--budget=1500]
---     [--no-swarm] [--only=I] [--from=I] [--raw] [--loops=may_goto] [--replay=FILE]
+--     [--no-swarm] [--only=I] [--from=I] [--raw] [--loops=may_goto] [--functions=subprog]
+--     [--replay=FILE]
 -- Generates programs, compiles, loads and test-runs each against the
 -- oracle, shrinks every failure and writes it to a file under --out.
 -- --compile-only needs no kernel: it generates and compiles (stand-in maps).
--- --loops=bounded|may_goto compiles with that loop strategy (bpf(fn, {loops =})).
+-- --loops=bounded|may_goto compiles with that loop strategy (bpf(fn, {loops =})),
+-- --functions=inline|subprog with that one for local functions.
 -- --shrink=N shrinks at most N failures of each signature (default all).
 -- --only=I runs program I alone, --from=I programs I to N; --replay=FILE
 -- runs a failure file again.  A crash of the core kills the process: the
@@ -52,7 +54,7 @@ local function parse(argv)
       o[k] = tonumber(v) or usage('--' .. k .. ' wants a number')
     elseif k == 'features' then o.features = list(v)
     elseif k == 'without' then o.without = list(v)
-    elseif k == 'out' or k == 'replay' or k == 'loops' then
+    elseif k == 'out' or k == 'replay' or k == 'loops' or k == 'functions' then
       o[k] = v or usage('--' .. k .. ' wants a value')
     elseif k == 'compile-only' then o.compile_only = true
     elseif k == 'no-swarm' then o.swarm = false
@@ -133,7 +135,8 @@ local function campaign(o)
     os.rename(current, path)
     print(('fuzz: the last run crashed compiling a program, kept as %s'):format(path))
   end
-  local runner = run.new({ kernel = not o.compile_only, current = current, raw = o.raw, loops = o.loops })
+  local runner = run.new({ kernel = not o.compile_only, current = current, raw = o.raw, loops = o.loops,
+    functions = o.functions })
   local counts, total = {}, 0
   for _, c in ipairs(run.classes) do counts[c] = 0 end
   local sigs, sig_list, shrunk_per_sig, shrinks = {}, {}, {}, 0
@@ -238,6 +241,9 @@ local function main(argv)
   if (run.too_complex or 0) > 0 then
     print(('fuzz: %d programs had more paths than the verifier walks (not counted as failures)')
       :format(run.too_complex))
+  end
+  if (run.with_subprograms or 0) > 0 then
+    print(('fuzz: %d programs compiled with BPF-to-BPF subprograms'):format(run.with_subprograms))
   end
   print(('fuzz: %.1f ms a program (%.1f s)'):format(r.elapsed / math.max(r.done, 1) * 1000, r.elapsed))
   print(summary(r))

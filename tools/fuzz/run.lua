@@ -121,13 +121,41 @@ function M.standin(d)
     key_size = ffi.sizeof(kt), val_size = ffi.sizeof(vt), max_entries = d.max, flags = 0, percpu = false }
 end
 
+-- What gen.lua renders some operators as (gen.FNS): local functions called
+-- with run-time values, up to three deep (f_add3 calls f_add2 calls f_add),
+-- with branches in some; inlined or compiled once as subprograms.
+local function f_add(a, b) return a + b end
+local function f_add2(a, b) return f_add(a, b) end
+local function f_sub(a, b) return a - b end
+local function f_mul(a, b) return a * b end
+local function f_mul2(a, b)
+  local p = f_mul(a, b)
+  return p
+end
+local function f_lt(a, b) return a < b end
+local function f_lt2(a, b)
+  if f_lt(a, b) then return true end
+  return false
+end
+local function f_eq(a, b) return a == b end
+local function f_eq2(a, b)
+  if a == b then return f_eq(b, a) end
+  return false
+end
+M.fns = { f_add = f_add, f_add2 = f_add2, f_add3 = function(a, b) return f_add2(a, b) end,
+  f_sub = f_sub, f_sub2 = function(a, b) return f_add(a, f_sub(0, b)) end,
+  f_sub3 = function(a, b) return f_sub(f_add2(a, 0), b) end,
+  f_mul = f_mul, f_mul2 = f_mul2, f_mul3 = function(a, b) return f_add(f_mul2(a, b), 0) end,
+  f_lt = f_lt, f_lt2 = f_lt2, f_lt3 = function(a, b) return f_lt2(a, b) end,
+  f_eq = f_eq, f_eq2 = f_eq2, f_eq3 = function(a, b) return f_eq2(a, b) end }
+
 -- opts: kernel (load and run; else compile only), current (a file each
 -- program is written to before it is compiled, after runner.label), raw
 -- (load the bare instructions instead of a BPF object).
 function M.new(opts)
   local bpf = require('bpf')
   local r = setmetatable({ kernel = opts.kernel, current = opts.current, raw = opts.raw, maps = {},
-    loops = opts.loops,
+    loops = opts.loops, functions = opts.functions,
     dirty = {}, bpf = bpf }, Runner)
   local builtins = require('bpf.builtins')
   r.env = { pkt = bpf.proto.pkt, eth = bpf.proto.eth, bit = bit, ffi = ffi, xadd = builtins.xadd,
@@ -136,10 +164,8 @@ function M.new(opts)
       for i = from, to, step do t[#t + 1] = i end
       return t
     end,
-    -- what gen.lua renders some operators as: local functions, inlined
-    f_add = function(a, b) return a + b end, f_sub = function(a, b) return a - b end,
-    f_mul = function(a, b) return a * b end, f_lt = function(a, b) return a < b end,
-    f_eq = function(a, b) return a == b end }
+  }
+  for name, f in pairs(M.fns) do r.env[name] = f end
   for _, d in ipairs(O.maps) do
     local m
     if opts.kernel then
@@ -189,7 +215,8 @@ function Runner:compile(src)
   local chunk, err = loadstring(src, '=fuzz')
   if not chunk then return nil, { class = 'invalid', msg = 'does not parse: ' .. err } end
   local fn = chunk()
-  local ok, p, cerr = pcall(self.bpf.compile, fn, { env = self.env, loops = self.loops })
+  local ok, p, cerr = pcall(self.bpf.compile, fn,
+    { env = self.env, loops = self.loops, functions = self.functions })
   if not ok then return nil, { class = 'error', msg = tostring(p), sig = 'error: ' .. normalise(p) } end
   if not p then
     return nil, { class = 'refused', msg = tostring(cerr), sig = 'refused: ' .. normalise(cerr) }
@@ -305,6 +332,7 @@ function Runner:check_source(src, osrc, inputs, opts)
     if line and (not d or d.zero > 0 or (tail and tail.zero > 0)) then return nil end
   end
   if not p then return fail end
+  if p.funcs then M.with_subprograms = (M.with_subprograms or 0) + 1 end
   if not ofn then return { class = 'invalid', msg = 'the oracle does not parse: ' .. tostring(oenv) } end
   if not self.kernel then
     -- no kernel: the oracle still runs, so an invalid program shows up
