@@ -74,6 +74,24 @@ for _, p in ipairs(programs) do
   end
 end
 
+-- A local function called three times: compiled once as a subprogram (the
+-- choice the compiler makes) against inlined at each call.
+do
+  local function mix(a, b)
+    local x = a * 3 + b
+    if x > 100 then x = x - 100 end
+    x = bit.bxor(x, 5) + a
+    if x < 0 then return -x end
+    return x + b * 2
+  end
+  local fn = function(skb) return mix(skb.len, 1) + mix(skb.len, 2) + mix(skb.protocol, skb.len) end
+  local sub, inl = assert(bpf(fn)), assert(bpf(fn, { functions = 'inline' }))
+  assert(sub.funcs, 'mix is a subprogram')
+  print(('%-26s %6d insns as a subprogram (verifier %d), %d inlined (verifier %d)'):format(
+    'mix() called 3 times', sub.pc, verifier_processed(sub, 'socket_filter'), inl.pc,
+    verifier_processed(inl, 'socket_filter')))
+end
+
 -- The runtime: map operations from Lua against the same calls from C
 -- (bench/mapops.c, built here with cc and run as one loop per call), and
 -- events per second from a ring buffer and a perf buffer into Lua.  The

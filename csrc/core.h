@@ -313,6 +313,7 @@ unsigned bpfc_breaks(void); /* the switches BPFC_BREAK names (module.c) */
 bool fold_hinted(const struct ctx *C, int pc); /* module.c */
 bool unroll_hinted(const struct ctx *C, int pc); /* module.c */
 __attribute__((noreturn)) void sub_inline_instead(struct ctx *C, int k); /* module.c */
+bool sub_refused(struct ctx *C, int ref); /* module.c */
 
 /* Raise a compile error naming the construct; never returns. */
 __attribute__((noreturn, format(printf, 2, 3))) void bpfc_fail(struct ctx *C, const char *fmt, ...);

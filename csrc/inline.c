@@ -485,14 +485,6 @@ static bool worth_a_subprogram(const struct splice *S, int fn)
 	return c >= 2 && (c - 1) * len > c * (np + 2) + 4;
 }
 
-static bool nosub(struct ctx *C, int fn)
-{
-	k_push(C, C->fn_ref[fn]);
-	bool no = ref_index(C, C->nosub, C->nnosub) >= 0;
-	lua_pop(C->L, 1);
-	return no;
-}
-
 /* One splice of the program's bytecode (C->bc0) into C->bc2. */
 static void splice_all(struct splice *S)
 {
@@ -558,7 +550,7 @@ void bc_inline(struct ctx *C)
 	splice_all(&S);
 	if (!C->no_subs)
 		for (int fn = 1; fn < C->nfn && S.ncand < MAX_SUBS; fn++)
-			if (worth_a_subprogram(&S, fn) && !nosub(C, fn))
+			if (worth_a_subprogram(&S, fn) && !sub_refused(C, C->fn_ref[fn]))
 				S.cand[S.ncand++] = C->fn_ref[fn];
 	if (S.ncand) {
 		S.counting = false;

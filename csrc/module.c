@@ -51,8 +51,8 @@ void bpfc_fail(struct ctx *C, const char *fmt, ...)
 	longjmp(C->jb, 1);
 }
 
-/* Is function ref one never to make a subprogram? */
-static bool is_nosub(struct ctx *C, int ref)
+/* Is function ref one never to make a subprogram (C->nosub)? */
+bool sub_refused(struct ctx *C, int ref)
 {
 	k_push(C, ref);
 	bool known = false;
@@ -70,7 +70,7 @@ static bool no_subprograms(struct ctx *C)
 {
 	bool more = false;
 	for (int k = 0; k < C->nsubs && C->nnosub < MAX_FNS; k++)
-		if (!is_nosub(C, C->subs[k].ref)) {
+		if (!sub_refused(C, C->subs[k].ref)) {
 			C->nosub[C->nnosub++] = C->subs[k].ref;
 			more = true;
 		}
@@ -82,7 +82,7 @@ static bool no_subprograms(struct ctx *C)
 void sub_inline_instead(struct ctx *C, int k)
 {
 	C->cur_sub = -1;
-	if (is_nosub(C, C->subs[k].ref) || C->nnosub >= MAX_FNS)
+	if (sub_refused(C, C->subs[k].ref) || C->nnosub >= MAX_FNS)
 		longjmp(C->jb, 1);
 	C->nosub[C->nnosub++] = C->subs[k].ref;
 	longjmp(C->jb, 3);
