@@ -95,7 +95,9 @@ struct subprog {
 	uint8_t calls;	/* bit k: it calls subprogram k */
 	uint8_t ret;	/* enum subret, found while translating it */
 	int func;	/* its number in funcs[] (translation order) */
+	int loop;	/* a bpf_loop callback: its index in C->cbloop, else -1 */
 };
+
 
 /* What a variable holds. */
 enum vkind {
@@ -150,6 +152,22 @@ struct joinstate {
 	uint64_t written[MAX_SLOTS / 64]; /* a loop header's: the slots its loop writes */
 };
 
+/* A numeric for loop run by bpf_loop (bpfloop.c): its
+** body becomes a callback subprogram, called with the turn's index in r1 and
+** in r2 a block on the caller's stack holding the values the body reads or
+** changes, 8 bytes each. */
+#define MAX_CARRIED 32
+struct cbloop {
+	int fori, a, body, forl, exit; /* FORI's pc and base; the body [body, forl) */
+	int64_t step;
+	bool start_known;	/* the start is a constant (start), else carried */
+	int64_t start;
+	int ncarried;
+	int16_t carried[MAX_CARRIED]; /* the slots in the block, in order */
+	struct var vars[MAX_SLOTS];   /* the variables at FORI: constants stay */
+	bool done;		/* translated */
+};
+
 /* A map relocation of the encoded program: instruction insn loads map number map. */
 struct reloc {
 	int insn, map;
@@ -179,6 +197,7 @@ struct hint {
 	bool fold;     /* target_bc is an inlined call (of known arguments) to run in Lua */
 	bool loop;     /* a loop header: what the value may be on every turn */
 	bool unroll;   /* target_bc is a FORI of constant bounds to unroll */
+	bool no_bpf_loop; /* target_bc is a FORI whose body cannot be a bpf_loop callback */
 	uint16_t flags; /* loop: the flags to assume at the header */
 	uint8_t width;	/* loop: the width to assume */
 	uint8_t bits;	/* loop: the value range to assume (0: none) */
@@ -209,9 +228,12 @@ struct ctx {
 	int fn_ref[MAX_FNS], fn_ktab[MAX_FNS]; /* each one's value and constants (refs) */
 	int reader;			/* registry ref of the bytecode reader (bc_reader_src) */
 	struct subprog subs[MAX_SUBS];	/* the subprograms, by number */
-	int nsubs;
+	int nsubs, nsubs_spliced;	/* the last bpf_loop callbacks (subs[nsubs_spliced..]) */
+	struct cbloop *cbloop;		/* MAX_SUBS of them, made on first use */
+	int ncbloop;
 	int8_t sub_call[MAX_BC];	/* a CALL of subprogram k: k + 1, else 0 */
 	int cur_sub;			/* the subprogram being translated, -1 the program */
+	int cur_loop;			/* the bpf_loop callback being translated (cbloop), -1 */
 	int nosub[MAX_FNS];		/* functions to inline, never make subprograms (refs) */
 	int nnosub;
 	bool force_subs;		/* facts.functions == 'subprog': every candidate one */
@@ -224,6 +246,8 @@ struct ctx {
 	uint64_t livein[MAX_BC][MAX_SLOTS / 64];
 	bool target[MAX_BC];	/* bc pc is a jump target */
 	int16_t loopend[MAX_BC]; /* a loop header: the last pc that jumps back to it, else 0 */
+	int not_a_header;	/* a loop header translated as straight code (its loop
+				** unrolled, or a bpf_loop callback), 0 none */
 	uint8_t for_bits[MAX_BC]; /* FORL pc: its variable's range, found at its FORI (0 none) */
 	int pc;			/* bytecode pc being translated */
 
@@ -312,6 +336,7 @@ enum brk {
 unsigned bpfc_breaks(void); /* the switches BPFC_BREAK names (module.c) */
 bool fold_hinted(const struct ctx *C, int pc); /* module.c */
 bool unroll_hinted(const struct ctx *C, int pc); /* module.c */
+bool no_bpf_loop_hinted(const struct ctx *C, int pc); /* module.c */
 __attribute__((noreturn)) void sub_inline_instead(struct ctx *C, int k); /* module.c */
 bool sub_refused(struct ctx *C, int ref); /* module.c */
 
@@ -380,6 +405,7 @@ int label_new(struct ctx *C);
 void emit_label(struct ctx *C, int label);
 void emit_call(struct ctx *C, int func, int helper);
 void emit_subcall(struct ctx *C, int sub, int nargs);
+void emit_func_addr(struct ctx *C, int dst, int sub);
 void emit_map(struct ctx *C, int dst, int index);
 void emit_ld64(struct ctx *C, int dst, int64_t imm);
 void emit_mov_imm(struct ctx *C, int dst, int64_t imm);
@@ -400,6 +426,9 @@ void tr_call(struct ctx *C, int a, int nres, int nargs);
 void tr_call_inlined(struct ctx *C, int pc, int a, int nres, int nargs);
 void tr_call_sub(struct ctx *C, int pc, int a, int nres, int nargs);
 void tr_subprograms(struct ctx *C);
+void function_begin(struct ctx *C, int sub, int loop, int pc);
+bool for_bpf_loop(struct ctx *C, int pc, int a, int exit); /* bpfloop.c */
+int tr_loop_callbacks(struct ctx *C, int func);
 void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t keynum, int keykind);
 void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynum, int keykind,
 		 int src);

@@ -99,6 +99,17 @@ void emit_subcall(struct ctx *C, int sub, int nargs)
 	i->off = (int16_t)nargs;
 }
 
+/* dst = the address of subprogram sub (a bpf_loop callback): an lddw of
+** BPF_PSEUDO_FUNC that encode makes relative, like a call. */
+void emit_func_addr(struct ctx *C, int dst, int sub)
+{
+	struct ir_ins *i = ir_add(C, IR_LD64);
+	i->code = BPF_LD | BPF_DW | BPF_IMM;
+	i->dst = (uint16_t)dst;
+	i->imm = sub;
+	i->helper = IR_SUBPROG;
+}
+
 /* dst = the address of the program's map number index. */
 void emit_map(struct ctx *C, int dst, int index)
 {

@@ -68,6 +68,11 @@ void encode(struct ctx *C)
 			C->insn[k + 1] = (struct bpf_insn){.imm = (int32_t)((uint64_t)in->imm >> 32)};
 			C->insn_bc[k + 1] = in->pc;
 		}
+		if (in->kind == IR_LD64 && in->helper == IR_SUBPROG) { /* a callback's address */
+			e->src_reg = BPF_PSEUDO_FUNC;
+			e->imm = func_pos[C->subs[in->imm].func] - (k + 1);
+			C->insn[k + 1].imm = 0;
+		}
 		if (in->kind == IR_MAP) {
 			e->imm = 0;
 			C->insn[k + 1].imm = 0;

@@ -190,6 +190,7 @@ void fact_begin(struct ctx *C)
 	F->type_num = F->type_kind == LUA_TNUMBER ? (int64_t)lua_tointeger(L, -1) : 0;
 	lua_pop(L, 1);
 	F->may_goto = has(L, "may_goto");
+	F->bpf_loop = has(L, "bpf_loop");
 	lua_getfield(L, -1, "functions");
 	const char *fns = lua_tostring(L, -1);
 	C->force_subs = fns && !strcmp(fns, "subprog");

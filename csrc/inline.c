@@ -305,7 +305,7 @@ static bool call_sub(struct splice *S, int call)
 			return false;
 		}
 		sub = C->nsubs++;
-		C->subs[sub] = (struct subprog){.ref = ref, .fn = fn, .nparams = nparams,
+		C->subs[sub] = (struct subprog){.ref = ref, .fn = fn, .nparams = nparams, .loop = -1,
 						.name = S->name ? (lua_pushstring(C->L, S->name),
 								   k_ref(C, -1)) : 0};
 		if (S->name)
@@ -531,7 +531,7 @@ void bc_inline(struct ctx *C)
 	C->nbc = C->nbc0;
 	memcpy(C->bc, C->bc0, sizeof(C->bc[0]) * (size_t)C->nbc0);
 	C->nslots = C->nslots0;
-	C->nsubs = 0;
+	C->nsubs = C->nsubs_spliced = 0;
 	C->nfn = 1;
 	lua_pushvalue(C->L, C->fn);
 	C->fn_ref[0] = k_ref(C, -1);
@@ -557,6 +557,7 @@ void bc_inline(struct ctx *C)
 		S.chain[0] = C->fn_ref[0];
 		splice_all(&S);
 	}
+	C->nsubs_spliced = C->nsubs;
 	if (C->nfn == 1)
 		return; /* nothing inlined: the bytecode stays as it is */
 	memcpy(C->bc + 1, C->bc2 + 1, sizeof(C->bc[0]) * (size_t)(S.n - 1));

@@ -62,10 +62,10 @@ void ir_cfg(struct ctx *C, const struct ir_func *f)
 
 /* Translation made the subprograms first (a call needs to know what its
 ** callee returns): move the program's own code, funcs[0], to the front,
-** where execution starts. */
+** where execution starts; the callbacks made after it stay after it. */
 void ir_main_first(struct ctx *C)
 {
-	int s = C->funcs[0].first, m = C->nir - s;
+	int s = C->funcs[0].first, m = C->funcs[0].n;
 	if (s == 0)
 		return;
 	struct ir_ins *subs = malloc(sizeof(*subs) * (size_t)s);
@@ -76,8 +76,9 @@ void ir_main_first(struct ctx *C)
 	memcpy(C->ir + m, subs, sizeof(*subs) * (size_t)s);
 	free(subs);
 	C->funcs[0].first = 0;
-	for (int f = 1; f < C->nfuncs; f++)
-		C->funcs[f].first += m;
+	for (int f = 1; f < C->nfuncs; f++) /* those after it (its callbacks) stay */
+		if (C->funcs[f].first < s)
+			C->funcs[f].first += m;
 }
 
 /* Drop the instructions passes deleted (IR_NOP). */
@@ -117,6 +118,10 @@ static void ins_text(const struct ir_ins *in, int target_blk, char *buf, size_t 
 	}
 	if (in->kind == IR_CALL && in->helper == IR_SUBPROG) {
 		snprintf(buf, size, "call function %d", (int)in->imm + 1);
+		return;
+	}
+	if (in->kind == IR_LD64 && in->helper == IR_SUBPROG) {
+		snprintf(buf, size, "r%d = &function %d", in->dst, (int)in->imm + 1);
 		return;
 	}
 	if (bpfc_disasm_insn(e, 2, 0, BPFC_SYNTAX_PSEUDOC, buf, size) < 0)

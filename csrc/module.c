@@ -44,9 +44,16 @@ void bpfc_fail(struct ctx *C, const char *fmt, ...)
 			longjmp(C->jb, 2);
 		}
 	C->nfor_open = 0;
+	if (C->cur_loop >= 0 && C->nhints < MAX_HINTS) { /* the loop a plain BPF loop instead */
+		C->hints[C->nhints++] = (struct hint){.target_bc = C->cbloop[C->cur_loop].fori,
+						      .slot = -1, .no_bpf_loop = true};
+		C->cur_loop = -1;
+		C->restart = true;
+		longjmp(C->jb, 2);
+	}
 	if (C->cur_sub >= 0) /* it may compile inlined where it is called */
 		sub_inline_instead(C, C->cur_sub);
-	if (C->nsubs > 0 && no_subprograms(C)) /* inlined, calls of constants fold */
+	if (C->nsubs_spliced > 0 && no_subprograms(C)) /* inlined, calls of constants fold */
 		longjmp(C->jb, 3);
 	longjmp(C->jb, 1);
 }
@@ -69,7 +76,7 @@ bool sub_refused(struct ctx *C, int ref)
 static bool no_subprograms(struct ctx *C)
 {
 	bool more = false;
-	for (int k = 0; k < C->nsubs && C->nnosub < MAX_FNS; k++)
+	for (int k = 0; k < C->nsubs_spliced && C->nnosub < MAX_FNS; k++)
 		if (!sub_refused(C, C->subs[k].ref)) {
 			C->nosub[C->nnosub++] = C->subs[k].ref;
 			more = true;
@@ -93,6 +100,15 @@ bool fold_hinted(const struct ctx *C, int pc)
 {
 	for (int i = 0; i < C->nhints; i++)
 		if (C->hints[i].fold && C->hints[i].target_bc == pc)
+			return true;
+	return false;
+}
+
+/* Is the FORI at pc one to keep a BPF loop, never a bpf_loop (a hint)? */
+bool no_bpf_loop_hinted(const struct ctx *C, int pc)
+{
+	for (int i = 0; i < C->nhints; i++)
+		if (C->hints[i].no_bpf_loop && C->hints[i].target_bc == pc)
 			return true;
 	return false;
 }
@@ -191,7 +207,8 @@ static uint8_t calls_of(const struct ctx *C, const struct ir_func *f)
 {
 	uint8_t calls = 0;
 	for (int i = f->first; i < f->first + f->n; i++)
-		if (C->ir[i].kind == IR_CALL && C->ir[i].helper == IR_SUBPROG)
+		if ((C->ir[i].kind == IR_CALL || C->ir[i].kind == IR_LD64) &&
+		    C->ir[i].helper == IR_SUBPROG) /* a call, or a callback's address */
 			calls |= (uint8_t)(1u << C->ir[i].imm);
 	return calls;
 }
@@ -262,6 +279,10 @@ static void compile_once(struct ctx *C)
 	C->nmaps = 0;
 	C->restart = false;
 	C->pc = 0;
+	C->nsubs = C->nsubs_spliced; /* the bpf_loop callbacks are made again */
+	C->ncbloop = 0;
+	C->cur_loop = -1;
+	C->not_a_header = 0; /* (a compile that failed in one left it set) */
 	tr_subprograms(C); /* funcs[1..]: first, so that their calls know what they return */
 
 	C->tmp = C->nslots;
@@ -287,6 +308,9 @@ static void compile_once(struct ctx *C)
 	C->ninl_open = 0;
 	C->funcs[0].n = C->nir - C->funcs[0].first;
 	C->funcs[0].stack = C->stack_top;
+	int main_stack = C->stack_top;
+	C->nfuncs = tr_loop_callbacks(C, C->nfuncs);
+	C->stack_top = main_stack;
 	drop_uncalled(C);
 	ir_main_first(C);
 	passes_run(C);
@@ -336,7 +360,7 @@ static int compile_protected(lua_State *L)
 	C->broken = bpfc_breaks();
 	C->nhints = 0;
 	C->nnosub = 0;
-	C->cur_sub = -1;
+	C->cur_sub = C->cur_loop = -1;
 	C->pc = 0;
 	if (rc == 0) {
 		rc = setjmp(C->jb);
@@ -425,7 +449,7 @@ static int compile_protected(lua_State *L)
 			lua_pushinteger(L, fn->stack);
 			lua_setfield(L, -2, "stack");
 			for (int k = 0; k < C->nsubs && f; k++)
-				if (C->subs[k].func == f) {
+				if (C->subs[k].func == f && C->subs[k].ref) {
 					k_push(C, C->subs[k].ref);
 					lua_setfield(L, -2, "fn");
 				}
@@ -483,6 +507,7 @@ static int l_gc(lua_State *L)
 		bc_inline_free(M->C);
 		free(M->C->snap);
 		free(M->C->bc0);
+		free(M->C->cbloop);
 		free(M->C->jpool);
 		free(M->C->ra_mem);
 		free(M->C);

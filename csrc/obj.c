@@ -9,9 +9,14 @@
 **                 symbol (libbpf takes static functions from .text only)
 **   .rel<section> R_BPF_64_64 against the map symbols, lddw imm zeroed;
 **                 R_BPF_64_32 against a subprogram's symbol for each call
-**                 into .text (imm -1: libbpf calls sym_off / 8 + imm + 1)
-**   .rel.text     the map relocations of the subprograms; their calls to
-**                 one another stay relative (one section, no relocation)
+**                 into .text (imm -1: libbpf calls sym_off / 8 + imm + 1);
+**                 R_BPF_64_64 against the .text section symbol for each
+**                 lddw of a subprogram's address (a bpf_loop callback): imm
+**                 the callee's byte offset in .text, src_reg 0 (libbpf sets
+**                 BPF_PSEUDO_FUNC and makes imm relative again)
+**   .rel.text     the map and address relocations of the subprograms; their
+**                 calls to one another stay relative (one section, no
+**                 relocation)
 **   license       "GPL\0"; version (only with a kern_version)
 **   .maps         zeroed storage of the BTF-defined map variables
 **   .BTF          types, map definitions, functions, strings (libbpf's writer)
@@ -98,7 +103,8 @@ struct obj_func {
 	int sym_idx;   /* set when written */
 };
 
-/* A call from the program's section to subprogram `func` of the program. */
+/* A call from the program's section to subprogram `func` of the program,
+** or (in addrs) a lddw of its address from anywhere in the program. */
 struct obj_call {
 	uint32_t insn, func;
 };
@@ -115,6 +121,8 @@ struct obj_prog {
 	size_t func_cnt;
 	struct obj_call *calls;
 	size_t call_cnt;
+	struct obj_call *addrs; /* pseudo-func lddws, by instruction */
+	size_t addr_cnt;
 	uint32_t text_insn; /* where its subprograms start in .text */
 	int func_id;
 	int sec_name_off; /* the section name among the BTF strings, for .BTF.ext */
@@ -222,6 +230,7 @@ static void free_prog(struct obj_prog *op)
 	}
 	free(op->funcs);
 	free(op->calls);
+	free(op->addrs);
 }
 
 struct bpfc_obj *bpfc_obj_new(const struct bpfc_obj_opts *opts)
@@ -467,6 +476,11 @@ static bool is_lddw(const struct bpf_insn *i)
 	return i->code == (BPF_LD | BPF_DW | BPF_IMM);
 }
 
+static bool is_func_addr(const struct bpf_insn *i)
+{
+	return is_lddw(i) && i->src_reg == BPF_PSEUDO_FUNC;
+}
+
 static bool reserved_section(const char *s)
 {
 	static const char *const names[] = {".maps", "license", "version", ".BTF", ".BTF.ext",
@@ -564,13 +578,18 @@ static long func_at(const struct obj_prog *op, int64_t insn)
 ** the code must keep to its functions: a call lands on a subprogram's first
 ** instruction, a jump stays inside its function, no lddw is cut in two.  A
 ** call out of the program's section gets a relocation and imm -1, the way
-** clang writes a call to a function symbol. */
+** clang writes a call to a function symbol.  A lddw of a subprogram's
+** address (BPF_PSEUDO_FUNC, imm relative as a call's) must land on one too;
+** it gets a relocation against .text wherever it is, and the callee's byte
+** offset in .text as imm, the way clang writes a static function's address.
+** op->text_insn must be set. */
 static int split_code(struct bpfc_obj *obj, struct obj_prog *op)
 {
 	uint32_t start = 0, end = main_cnt(op), m = end;
 	size_t next = 0; /* the next subprogram to start */
 	op->calls = malloc((op->insn_cnt + 1) * sizeof(*op->calls));
-	if (!op->calls)
+	op->addrs = malloc((op->insn_cnt / 2 + 1) * sizeof(*op->addrs));
+	if (!op->calls || !op->addrs)
 		return fail(obj, -ENOMEM, "bpf.object: program '%s': calls", op->name);
 	for (size_t i = 0; i < op->insn_cnt; i++) {
 		if (next < op->func_cnt && i == op->funcs[next].insn) {
@@ -584,6 +603,23 @@ static int split_code(struct bpfc_obj *obj, struct obj_prog *op)
 				return fail(obj, -EINVAL,
 					    "bpf.object: program '%s': the lddw at %zu is cut by the end "
 					    "of its function", op->name, i);
+			if (in->src_reg == BPF_PSEUDO_FUNC) {
+				int64_t to = (int64_t)i + 1 + in->imm;
+				long k = func_at(op, to);
+				if (k < 0)
+					return fail(obj, -EINVAL,
+						    "bpf.object: program '%s': the lddw at %zu loads the "
+						    "address of %lld, where no subprogram starts",
+						    op->name, i, (long long)to);
+				uint64_t at = (uint64_t)sec_insn(op, (uint32_t)to) * sizeof(struct bpf_insn);
+				if (at > INT32_MAX)
+					return fail(obj, -E2BIG,
+						    "bpf.object: program '%s': .text is too long for the "
+						    "lddw at %zu", op->name, i);
+				op->addrs[op->addr_cnt++] = (struct obj_call){(uint32_t)i, (uint32_t)k};
+				in->src_reg = 0;
+				in->imm = (int32_t)at;
+			}
 			i++;
 			continue;
 		}
@@ -614,7 +650,8 @@ static int split_code(struct bpfc_obj *obj, struct obj_prog *op)
 	return 0;
 }
 
-/* Zero each map lddw's fd and check that no raw fd is left behind. */
+/* Zero each map lddw's fd and check that no raw fd is left behind (a
+** subprogram's address is split_code's). */
 static int relocate(struct bpfc_obj *obj, const struct bpfc_obj_prog *p, struct bpf_insn *insns)
 {
 	bool *done = calloc(p->insn_cnt, sizeof(*done));
@@ -645,7 +682,7 @@ static int relocate(struct bpfc_obj *obj, const struct bpfc_obj_prog *p, struct 
 	for (size_t i = 0; i < p->insn_cnt; i++) {
 		if (!is_lddw(&insns[i]))
 			continue;
-		if (insns[i].src_reg != 0)
+		if (insns[i].src_reg != 0 && !is_func_addr(&insns[i]))
 			return fail(obj, -EINVAL,
 				    "bpf.object: program '%s': instruction %zu loads a map or "
 				    "pseudo value (src %u) that has no relocation",
@@ -801,6 +838,7 @@ int bpfc_obj_add_prog(struct bpfc_obj *obj, const struct bpfc_obj_prog *p)
 	memcpy(op.insns, p->insns, p->insn_cnt * sizeof(*op.insns));
 	if (p->reloc_cnt)
 		memcpy(op.relocs, p->relocs, p->reloc_cnt * sizeof(*op.relocs));
+	op.text_insn = (uint32_t)obj->text_cnt;
 	err = relocate(obj, p, op.insns);
 	if (!err)
 		err = split_code(obj, &op);
@@ -834,7 +872,6 @@ int bpfc_obj_add_prog(struct bpfc_obj *obj, const struct bpfc_obj_prog *p)
 		return fail(obj, obj->text_name_off, "bpf.object: program '%s': BTF strings",
 			    p->name);
 	}
-	op.text_insn = (uint32_t)obj->text_cnt;
 	struct obj_prog *progs = realloc(obj->progs, (obj->prog_cnt + 1) * sizeof(*progs));
 	if (!progs) {
 		free_prog(&op);
@@ -992,6 +1029,15 @@ static size_t map_relocs(const struct obj_prog *p, bool text)
 	return n;
 }
 
+/* The subprogram address loads of p inside its own section, or inside .text. */
+static size_t addr_relocs(const struct obj_prog *p, bool text)
+{
+	size_t n = 0;
+	for (size_t a = 0; a < p->addr_cnt; a++)
+		n += (p->addrs[a].insn >= main_cnt(p)) == text;
+	return n;
+}
+
 static int rel_cmp(const void *a, const void *b)
 {
 	const Elf64_Rel *x = a, *y = b;
@@ -1022,9 +1068,12 @@ static int write_elf(struct bpfc_obj *obj)
 	err = name_subprogs(obj);
 	if (err)
 		goto out;
+	size_t addr_cnt = 0;
 	for (size_t i = 0; i < obj->prog_cnt; i++) {
-		rel_cnt[i] = map_relocs(&obj->progs[i], false) + obj->progs[i].call_cnt;
-		rel_cnt[obj->prog_cnt] += map_relocs(&obj->progs[i], true);
+		const struct obj_prog *p = &obj->progs[i];
+		rel_cnt[i] = map_relocs(p, false) + p->call_cnt + addr_relocs(p, false);
+		rel_cnt[obj->prog_cnt] += map_relocs(p, true) + addr_relocs(p, true);
+		addr_cnt += p->addr_cnt;
 	}
 
 	/* the section table, in file order */
@@ -1050,6 +1099,12 @@ static int write_elf(struct bpfc_obj *obj)
 	for (size_t i = 0; i < obj->prog_cnt; i++)
 		add_symbol(&syms, &strs, NULL, ELF64_ST_INFO(STB_LOCAL, STT_SECTION),
 			   (uint16_t)(prog_idx0 + i), 0, 0);
+	/* libbpf takes a lddw as a subprogram's address only against .text's
+	** section symbol (or a global function): one when there are such lddws */
+	int text_sym = addr_cnt ? add_symbol(&syms, &strs, NULL,
+					     ELF64_ST_INFO(STB_LOCAL, STT_SECTION),
+					     (uint16_t)text_idx, 0, 0)
+				: 0;
 	for (size_t i = 0; i < obj->prog_cnt; i++) {
 		struct obj_prog *p = &obj->progs[i];
 		for (size_t k = 0; k < p->func_cnt; k++)
@@ -1116,6 +1171,10 @@ static int write_elf(struct bpfc_obj *obj)
 			for (size_t c = 0; !in_text && c < p->call_cnt; c++)
 				put_rel(&rel_bufs, p->calls[c].insn,
 					(uint32_t)p->funcs[p->calls[c].func].sym_idx, R_BPF_64_32);
+			for (size_t a = 0; a < p->addr_cnt; a++)
+				if ((p->addrs[a].insn >= main_cnt(p)) == in_text)
+					put_rel(&rel_bufs, sec_insn(p, p->addrs[a].insn),
+						(uint32_t)text_sym, R_BPF_64_64);
 		}
 		if (!rel_bufs.oom && rel_cnt[i])
 			qsort(rel_bufs.data + rel_at[i], rel_cnt[i], sizeof(Elf64_Rel), rel_cmp);

@@ -17,18 +17,21 @@
 ** its fields, one bpfc_obj_add_field after another.
 **
 ** A program with BPF-to-BPF subprograms lists them in funcs; the instructions
-** are given as one array, calls relative as the kernel takes them.  Every
-** call must land on a subprogram's first instruction and every jump stay in
-** its function (bpfc_obj_add_prog checks); each function gets a line record
-** at its first instruction when there are lines.  The
-** program's section holds the instructions before the first subprogram; the
-** subprograms of all programs go into one ".text", each a static function
-** symbol and a static BTF FUNC, as clang writes static functions.  libbpf
-** then appends to each program the subprograms it calls, in the order of the
-** first calls (so the loaded layout can differ from the one given).  A
-** subprogram's symbol is its name, suffixed _2, _3, ... when a map, a program
-** or another subprogram has that name; its BTF FUNC, which the kernel and
-** bpftool show, keeps the name as given.
+** are given as one array, calls relative as the kernel takes them, and so
+** are loads of a subprogram's address (a bpf_loop callback: a lddw with
+** src_reg BPF_PSEUDO_FUNC, imm such that the callee starts at the lddw's
+** first slot + 1 + imm, as a call's).  Every call and every such load must
+** land on a subprogram's first instruction and every jump stay in its
+** function (bpfc_obj_add_prog checks); each function gets a line record
+** at its first instruction when there are lines.  The program's section
+** holds the instructions before the first subprogram; the subprograms of
+** all programs go into one ".text", each a static function symbol and a
+** static BTF FUNC, as clang writes static functions.  libbpf then appends
+** to each program the subprograms it calls or loads the address of, in the
+** order of the first such references (so the loaded layout can differ from
+** the one given).  A subprogram's symbol is its name, suffixed _2, _3, ...
+** when a map, a program or another subprogram has that name; its BTF FUNC,
+** which the kernel and bpftool show, keeps the name as given.
 */
 #ifndef BPFC_OBJ_H
 #define BPFC_OBJ_H

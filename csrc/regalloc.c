@@ -102,6 +102,7 @@ static int call_args(int func)
 	case BPF_FUNC_map_update_elem:
 	case BPF_FUNC_skb_load_bytes:
 	case BPF_FUNC_ringbuf_output:
+	case BPF_FUNC_loop:
 		return 4;
 	default: /* trace_printk, perf_event_output, ... */
 		return 5;

@@ -627,6 +627,8 @@ static void tr_fori(struct ctx *C, int pc, int a, int exit)
 	}
 	if (turns && C->nfor_open < 16)
 		C->for_open[C->nfor_open++] = (int16_t)pc;
+	if (!turns && for_bpf_loop(C, pc, a, exit))
+		return;
 	int dir = for_direction(C, a);
 	check_scalar(C, a, "a for loop's start");
 	check_scalar(C, a + 1, "a for loop's limit");
@@ -740,19 +742,28 @@ static void sub_ret(struct ctx *C, int slot)
 	C->reachable = false;
 }
 
-static void tr_subprogram(struct ctx *C, int k, int func)
+/* The translation state at the start of a function of the program's own
+** (a subprogram, sub >= 0, or a bpf_loop callback, loop >= 0), its
+** bytecode from pc: no variables, no context. */
+void function_begin(struct ctx *C, int sub, int loop, int pc)
 {
-	struct subprog *sp = &C->subs[k];
-	int first = C->nir;
 	C->tmp = C->nslots;
 	v_init(C);
 	C->reachable = true;
 	C->cmp.state = 0;
 	C->ninl_open = C->nfor_open = 0;
-	C->cur_sub = k;
-	C->pc = sp->start;
+	C->cur_sub = sub;
+	C->cur_loop = loop;
+	C->pc = pc;
 	C->ctx_reg = vreg_new(C); /* never written: without ctx_pinned nothing reads it */
 	C->ctx_pinned = false;
+}
+
+static void tr_subprogram(struct ctx *C, int k, int func)
+{
+	struct subprog *sp = &C->subs[k];
+	int first = C->nir;
+	function_begin(C, k, -1, sp->start);
 	sp->ret = SR_UNSET;
 	sp->func = func;
 	for (int p = 0; p < sp->nparams; p++) {
@@ -776,17 +787,19 @@ static void tr_subprogram(struct ctx *C, int k, int func)
 /* Every subprogram, callees before their callers, as funcs[1..]. */
 void tr_subprograms(struct ctx *C)
 {
-	C->nfuncs = 1 + C->nsubs;
 	uint8_t done = 0;
-	for (int func = 1; func <= C->nsubs; func++) {
+	int func = 1, n = C->nsubs_spliced;
+	for (int i = 0; i < n; i++) {
 		int k = 0;
-		while (k < C->nsubs && ((done >> k & 1) || (C->subs[k].calls & ~done)))
+		while (k < n && ((done >> k & 1) || (C->subs[k].calls & ~done)))
 			k++;
-		if (k == C->nsubs)
+		if (k == n)
 			bpfc_fail(C, "internal: subprograms calling each other in a circle");
-		tr_subprogram(C, k, func);
+		tr_subprogram(C, k, func++);
 		done |= (uint8_t)(1u << k);
+		func = tr_loop_callbacks(C, func); /* the bpf_loop callbacks it made */
 	}
+	C->nfuncs = func;
 }
 
 /* ---- for ... in: run at compile time, the body unrolled ----
@@ -915,8 +928,8 @@ static void tr_for_unrolled(struct ctx *C, int pc, int a, int exit, int64_t from
 			    int turns)
 {
 	int body = pc + 1, forl = exit - 1;
-	int16_t header = C->loopend[body];
-	C->loopend[body] = 0; /* no loop: no registers for what it changes */
+	int header = C->not_a_header;
+	C->not_a_header = body; /* no loop: no registers for what it changes */
 	struct unrolling u = unrolling_begin(C);
 	for (int k = 0; k < turns; k++) {
 		int64_t v = from + (int64_t)k * step;
@@ -925,7 +938,7 @@ static void tr_for_unrolled(struct ctx *C, int pc, int a, int exit, int64_t from
 		unrolled_turn(C, &u, body, forl);
 	}
 	unrolling_end(C, &u);
-	C->loopend[body] = header;
+	C->not_a_header = header;
 	C->pc = pc;
 	C->resume = exit;
 }

@@ -935,7 +935,7 @@ void v_join_enter(struct ctx *C, int pc)
 	bool any = C->jumped[pc]; /* forward jumps to pc: all are emitted by now */
 	if (any)
 		emit_label(C, pc);
-	if (C->loopend[pc] && (any || j || C->reachable)) {
+	if (C->loopend[pc] && pc != C->not_a_header && (any || j || C->reachable)) {
 		C->reachable = true;
 		loop_enter(C, pc);
 	}

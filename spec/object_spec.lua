@@ -175,6 +175,127 @@ local function same_as_raw(make)
   return obj_map, nonzero
 end
 
+-- Hand-written programs around bpf_loop (helper 181), whose callback is a
+-- subprogram named by its address: lddw with src_reg BPF_PSEUDO_FUNC (4),
+-- imm relative as a call's (the callback starts at the lddw + 1 + imm).
+local function op(code, dst, src, off, imm)
+  return { code = code, dst_reg = dst or 0, src_reg = src or 0, off = off or 0, imm = imm or 0 }
+end
+local BPF_LOOP, PSEUDO_FUNC = 181, 4
+-- (a list of instructions, as add_to_ctx's: hand_prog flattens them)
+local function func_addr(dst, at, target) return { op(0x18, dst, PSEUDO_FUNC, 0, target - at - 1), op(0) } end
+local function call_sub(at, target) return op(0x85, 0, 1, 0, target - at - 1) end
+local exit = op(0x95)
+-- r3 = *(u64 *)(r2 + 0); r3 += what; *(u64 *)(r2 + 0) = r3; r0 = 0; exit
+local function add_to_ctx(what)
+  return { op(0x79, 3, 2), what, op(0x7b, 2, 3), op(0xb7, 0), exit }
+end
+
+-- { insn =, pc =, maps =, funcs = } of instruction tables; funcs as bpf(fn) gives them.
+local function hand_prog(items, funcs)
+  local list = {}
+  for _, item in ipairs(items) do
+    for _, ins in ipairs(item[1] and item or { item }) do list[#list + 1] = ins end
+  end
+  local code = ffi.new('struct bpf_insn[?]', #list)
+  for i, ins in ipairs(list) do code[i - 1] = ins end
+  return { insn = code, pc = #list, maps = {}, funcs = funcs }
+end
+
+-- The sum of the indexes 0..9, the callback adding each to the u64 at fp-8.
+local function loop_sum()
+  return hand_prog({
+    op(0x7a, 10, 0, -8, 0),         -- 0: *(u64 *)(r10 - 8) = 0
+    op(0xb7, 1, 0, 0, 10),          -- 1: r1 = 10 (nr_loops)
+    func_addr(2, 2, 10),            -- 2, 3: r2 = &add_index
+    op(0xbf, 3, 10), op(0x07, 3, 0, 0, -8), -- 4, 5: r3 = r10 - 8 (ctx)
+    op(0xb7, 4),                    -- 6: r4 = 0 (flags)
+    op(0x85, 0, 0, 0, BPF_LOOP),    -- 7: call bpf_loop
+    op(0x79, 0, 10, -8),            -- 8: r0 = *(u64 *)(r10 - 8)
+    exit,                           -- 9
+    add_to_ctx(op(0x0f, 3, 1)),     -- 10: add_index(index, ctx): ... r3 += r1
+  }, { { insn = 0 }, { insn = 10, name = 'add_index' } })
+end
+
+-- The callback calls a subprogram for what it adds: index + 1, summing to 55.
+local function loop_calling()
+  return hand_prog({
+    op(0x7a, 10, 0, -8, 0), op(0xb7, 1, 0, 0, 10),
+    func_addr(2, 2, 10),            -- 2, 3: r2 = &step
+    op(0xbf, 3, 10), op(0x07, 3, 0, 0, -8), op(0xb7, 4), op(0x85, 0, 0, 0, BPF_LOOP),
+    op(0x79, 0, 10, -8), exit,
+    op(0xbf, 6, 2),                 -- 10: step(index, ctx): r6 = r2
+    call_sub(11, 17),               -- 11: r0 = weight(index)
+    op(0x79, 3, 6), op(0x0f, 3, 0), op(0x7b, 6, 3), op(0xb7, 0), exit, -- 12..16: *r6 += r0
+    op(0xbf, 0, 1), op(0x07, 0, 0, 0, 1), exit, -- 17: weight(i): return i + 1
+  }, { { insn = 0 }, { insn = 10, name = 'step' }, { insn = 17, name = 'weight' } })
+end
+
+-- Two callbacks, the second one's address loaded in a subprogram (so from
+-- .text): 45 from ten turns of add_index, 500 from five of add_hundred.
+local function loop_two()
+  return hand_prog({
+    op(0x7a, 10, 0, -8, 0), op(0xb7, 1, 0, 0, 10),
+    func_addr(2, 2, 21),            -- 2, 3: r2 = &add_index
+    op(0xbf, 3, 10), op(0x07, 3, 0, 0, -8), op(0xb7, 4), op(0x85, 0, 0, 0, BPF_LOOP),
+    op(0xbf, 1, 10), op(0x07, 1, 0, 0, -8), -- 8, 9: r1 = r10 - 8
+    call_sub(10, 13),               -- 10: run(r1)
+    op(0x79, 0, 10, -8), exit,      -- 11, 12
+    op(0xbf, 3, 1), op(0xb7, 1, 0, 0, 5), -- 13: run(ctx): r3 = ctx, r1 = 5
+    func_addr(2, 15, 26),           -- 15, 16: r2 = &add_hundred
+    op(0xb7, 4), op(0x85, 0, 0, 0, BPF_LOOP), op(0xb7, 0), exit, -- 17..20
+    add_to_ctx(op(0x0f, 3, 1)),     -- 21: add_index
+    add_to_ctx(op(0x07, 3, 0, 0, 100)), -- 26: add_hundred
+  }, { { insn = 0 }, { insn = 13, name = 'run' }, { insn = 21, name = 'add_index' },
+    { insn = 26, name = 'add_hundred' } })
+end
+
+-- Loads prog with bpf_prog_load itself, no object: the kernel wants BTF
+-- func_info for a program that names a callback ("missing btf func_info"),
+-- the callbacks static, so the helper gives it that.  A { fd = } for
+-- loader.test_run, and close().
+if not pcall(ffi.typeof, 'spec_loop_btf') then
+  ffi.cdef [[
+  typedef struct spec_loop_btf spec_loop_btf;
+  spec_loop_btf *spec_loop_btf_new(void) __asm__("btf__new_empty");
+  void spec_loop_btf_free(spec_loop_btf *btf) __asm__("btf__free");
+  int spec_loop_btf_int(spec_loop_btf *btf, const char *name, size_t size, int enc) __asm__("btf__add_int");
+  int spec_loop_btf_ptr(spec_loop_btf *btf, int ref) __asm__("btf__add_ptr");
+  int spec_loop_btf_proto(spec_loop_btf *btf, int ret) __asm__("btf__add_func_proto");
+  int spec_loop_btf_param(spec_loop_btf *btf, const char *name, int type) __asm__("btf__add_func_param");
+  int spec_loop_btf_func(spec_loop_btf *btf, const char *name, int linkage, int proto)
+    __asm__("btf__add_func");
+  int spec_loop_btf_load(spec_loop_btf *btf) __asm__("btf__load_into_kernel");
+  int spec_loop_btf_fd(const spec_loop_btf *btf) __asm__("btf__fd");
+  ]]
+end
+
+local function raw_load(prog, prog_type)
+  local lib = libbpf.lib
+  local btf = ffi.gc(lib.spec_loop_btf_new(), lib.spec_loop_btf_free)
+  local int = lib.spec_loop_btf_int(btf, 'int', 4, 1)
+  local main_proto = lib.spec_loop_btf_proto(btf, int)
+  lib.spec_loop_btf_param(btf, 'ctx', lib.spec_loop_btf_ptr(btf, 0))
+  local records = ffi.new('struct spec_obj_func_info[?]', #prog.funcs)
+  records[0].type_id = lib.spec_loop_btf_func(btf, 'main', 1, main_proto) -- global
+  local sub_proto = lib.spec_loop_btf_proto(btf, int)
+  for i = 2, #prog.funcs do
+    records[i - 1].insn_off = prog.funcs[i].insn -- in instructions here, not bytes
+    records[i - 1].type_id = lib.spec_loop_btf_func(btf, prog.funcs[i].name, 0, sub_proto) -- static
+  end
+  assert.equals(0, lib.spec_loop_btf_load(btf))
+  local opts = ffi.new('struct bpf_prog_load_opts')
+  opts.sz = ffi.sizeof(opts)
+  opts.prog_btf_fd = lib.spec_loop_btf_fd(btf)
+  opts.func_info, opts.func_info_cnt = records, #prog.funcs
+  opts.func_info_rec_size = ffi.sizeof('struct spec_obj_func_info')
+  local log = ffi.new('char[65536]')
+  opts.log_buf, opts.log_size, opts.log_level = log, 65536, 1
+  local fd = lib.bpf_prog_load(libbpf.prog_type[prog_type], 'raw', 'GPL', prog.insn, prog.pc, opts)
+  assert(fd >= 0, ffi.string(log))
+  return { fd = fd, close = function() ffi.C.bpf_libc_close(fd) end }
+end
+
 describe('bpf.object', function()
   it('writes sections, symbols and relocations that readelf and llvm-objdump read', function()
     local map = assert(bpf.map('array', 256, nil, nil, { name = 'counts' }))
@@ -789,6 +910,133 @@ describe('bpf.object', function()
         { name = 'f', insn = 3, static = true } }, loaded)
       fd = lib.bpf_program__fd(lib.bpf_object__find_program_by_name(obj, 'old'))
       assert.equals(2, assert(loader.test_run({ fd = fd }, icmp)).retval)
+    end)
+
+    it('loads a bpf_loop callback named by its address, as the raw load does', function()
+      local prog = loop_sum()
+      local refused, why = loader.load(prog.insn, prog.pc, 'socket_filter')
+      assert.is_nil(refused) -- loader.load passes no BTF: the kernel wants func_info
+      assert.matches('missing btf func_info', why, 1, true)
+      local raw = raw_load(prog, 'socket_filter')
+      assert.equals(45, assert(loader.test_run(raw, icmp)).retval)
+      raw:close()
+      local h = assert(object.load(prog, 'socket_filter', { name = 'summed' }))
+      assert.equals(45, assert(loader.test_run(h, icmp)).retval)
+      local funcs = loaded_funcs(h.fd)
+      assert.same({ name = 'summed', insn = 0, static = false }, funcs[1])
+      -- (further than 10: the kernel inlines bpf_loop into the program)
+      assert.is_true(funcs[2].name == 'add_index' and funcs[2].static and funcs[2].insn >= 10)
+      h:close()
+      -- the writer works on a copy: the lddw is still relative and PSEUDO_FUNC
+      assert.equals(PSEUDO_FUNC, prog.insn[2].src_reg)
+      assert.equals(7, prog.insn[2].imm)
+      -- in the file: src_reg 0, imm the callback's byte offset in .text, a
+      -- relocation against .text's section symbol (as clang writes &static_fn)
+      local path = ('%s/%s_loop.o'):format(tmpdir, tag)
+      finally(function() os.remove(path) end)
+      assert(object.save(prog, path, { type = 'socket_filter', name = 'summed' }))
+      local dis = must('llvm-objdump -dr ' .. path)
+      local main = dis:match('<summed>:(.-)Disassembly')
+      assert.matches('r2 = 0 ll\n%s+0*10:%s+R_BPF_64_64%s+%.text\n', main)
+      assert.matches('call 181\n', main)
+      assert.matches('<add_index>:', dis:match('Disassembly of section %.text:(.*)$'), 1, true)
+      assert.matches('SECTION%s+LOCAL%s+DEFAULT%s+%d+ %.text\n', must('readelf -sW ' .. path))
+      -- (readelf calls type 1 R_BPF_INSN_64, llvm-objdump R_BPF_64_64)
+      assert.matches('\n0+10%s+%x+01%s+R_BPF_%S+%s+0+%s+%.text\n', must('readelf -rW ' .. path))
+      -- bpftool reads and loads the file too
+      local pin = bpftool_load(path, 'loop')
+      local p = pinned_prog(pin)
+      assert.equals(45, assert(loader.test_run(p, icmp)).retval)
+      p:close()
+      local xlated = must('bpftool prog dump xlated pinned ' .. pin)
+      assert.matches('r2 = subprog%[%+%d+%]', xlated)
+      assert.matches('__s64 add_index():', xlated, 1, true)
+      -- 6.1 inlines bpf_loop: its loop calls the callback itself
+      assert.matches('call pc%+%d+#bpf_prog_%x+_add_index', xlated)
+    end)
+
+    it('loads a bpf_loop callback that calls a subprogram', function()
+      local prog = loop_calling()
+      local raw = raw_load(prog, 'sched_cls')
+      assert.equals(55, assert(loader.test_run(raw, icmp)).retval)
+      raw:close()
+      local h = assert(object.load(prog, 'sched_cls', { name = 'stepped' }))
+      assert.equals(55, assert(loader.test_run(h, icmp)).retval)
+      local names = {}
+      for _, f in ipairs(loaded_funcs(h.fd)) do names[#names + 1] = f.name end
+      assert.same({ 'stepped', 'step', 'weight' }, names)
+      h:close()
+      local path = ('%s/%s_loop2.o'):format(tmpdir, tag)
+      finally(function() os.remove(path) end)
+      assert(object.save(prog, path, { type = 'sched_cls', name = 'stepped' }))
+      local text = must('llvm-objdump -dr ' .. path):match('Disassembly of section %.text:(.*)$')
+      assert.matches('call 5\n', text) -- inside .text a call stays relative
+    end)
+
+    it('loads two callbacks, one named from a subprogram, through the C API', function()
+      local prog = loop_two()
+      local raw = raw_load(prog, 'socket_filter')
+      assert.equals(545, assert(loader.test_run(raw, icmp)).retval)
+      raw:close()
+      local bytes = assert(object.build(prog, { type = 'socket_filter', name = 'two' }))
+      local path = ('%s/%s_loop3.o'):format(tmpdir, tag)
+      finally(function() os.remove(path) end)
+      local f = assert(io.open(path, 'wb'))
+      f:write(bytes)
+      f:close()
+      local dis = must('llvm-objdump -dr ' .. path)
+      -- add_index is 8 instructions into .text, add_hundred 13
+      assert.matches('r2 = 64 ll\n%s+0*10:%s+R_BPF_64_64%s+%.text\n', dis:match('<two>:(.-)Disassembly'))
+      local text = dis:match('Disassembly of section %.text:(.*)$')
+      assert.matches('r2 = 104 ll\n%s+0*10:%s+R_BPF_64_64%s+%.text\n', text:match('<run>:(.-)<add_index>'))
+      local lib = libbpf.lib
+      local old_print = lib.libbpf_set_print(nil) -- (no line_info: libbpf would say so)
+      local obj = lib.bpf_object__open_mem(bytes, #bytes, nil)
+      local loaded_ok = obj ~= nil and lib.bpf_object__load(obj)
+      lib.libbpf_set_print(old_print)
+      assert.is_true(obj ~= nil)
+      finally(function() lib.bpf_object__close(obj) end)
+      assert.equals(0, loaded_ok)
+      local fd = lib.bpf_program__fd(lib.bpf_object__find_program_by_name(obj, 'two'))
+      assert.equals(545, assert(loader.test_run({ fd = fd }, icmp)).retval)
+      -- libbpf appends each where it is first named, by a call or an address
+      local names = {}
+      for i, fn in ipairs(loaded_funcs(fd)) do
+        names[i] = fn.name
+        assert.is_true(i == 1 or fn.static)
+      end
+      assert.same({ 'two', 'add_index', 'run', 'add_hundred' }, names)
+    end)
+
+    it('names the line of a refused callback instruction where libbpf put the callback', function()
+      local prog = loop_two()
+      prog.insn[21] = op(0xbf, 0, 9) -- add_index starts with r0 = r9, which no one set
+      local lines = {}
+      for pc = 0, prog.pc - 1 do lines[pc] = { file = 'hand.lua', line = 100 + pc, text = 'insn ' .. pc } end
+      prog.lines = lines
+      local h, err = object.load(prog, 'socket_filter')
+      assert.is_nil(h)
+      assert.matches('R9 !read_ok', err, 1, true)
+      assert.equals('hand.lua:121: ', err:sub(1, 14))
+      -- the verifier counts it at 13: after the program, before run
+      assert.matches('\n13: (bf) r0 = r9\t-- hand.lua:121', err, 1, true)
+    end)
+
+    it('refuses a subprogram address that is not where a subprogram starts', function()
+      local prog = loop_sum()
+      prog.insn[2].imm = 8 -- the lddw names 11
+      local bytes, err = object.build(prog)
+      assert.is_nil(bytes)
+      assert.matches("the lddw at 2 loads the address of 11, where no subprogram starts", err, 1, true)
+      prog.insn[2].imm = 7
+      bytes, err = object.build({ insn = prog.insn, pc = prog.pc, maps = {} })
+      assert.is_nil(bytes)
+      assert.matches("the lddw at 2 loads the address of 10, where no subprogram starts", err, 1, true)
+      -- some other pseudo source without a relocation is still refused
+      prog.insn[2].src_reg = 2
+      bytes, err = object.build(prog)
+      assert.is_nil(bytes)
+      assert.matches("loads a map or pseudo value (src 2) that has no relocation", err, 1, true)
     end)
   end)
 end)

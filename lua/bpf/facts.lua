@@ -18,6 +18,7 @@
 --   F:program()        { ctx_ctype = the context's ctype or false,
 --                        type = opts.type as given (a name, a number, nil or other),
 --                        may_goto = true when loops end each turn with may_goto,
+--                        bpf_loop = true when for loops of run-time bounds call bpf_loop,
 --                        functions = 'inline' | 'subprog' | nil (opts.functions) }
 --   F:layers()         a list of layers, each { name =, ctype = ctype or false,
 --                        next = list of steps { name =, to = layer name,
@@ -86,6 +87,7 @@ F.program = query(function(self)
   local ctx = self.ctx_value
   local ct = type(ctx) == 'table' and ctx.__dissector
   return { ctx_ctype = ct ~= nil and ct, type = self.prog_type, may_goto = self.loops == 'may_goto',
+    bpf_loop = self.loops == 'bpf_loop',
     functions = self.functions }
 end)
 

@@ -108,20 +108,53 @@ end
 -- opts.raw = true loads the bare instructions instead (bpf_prog_load).
 local load_once, translated
 
+-- Does this kernel run bpf_loop callbacks (5.17+)?  Asked once, by loading
+-- a loop compiled that way.
+local bpf_loop_works
+local function has_bpf_loop()
+  if bpf_loop_works == nil then
+    local p = translated(function(skb)
+      local s = 0
+      for i = 1, skb.len do s = s + i end
+      return s
+    end, {}, { loops = 'bpf_loop', type = 'socket_filter' })
+    local h = p and load_once(setmetatable(p, prog_mt), 'socket_filter')
+    bpf_loop_works = h ~= nil
+    if h then h:close() end
+  end
+  return bpf_loop_works
+end
+
 -- A loop the verifier could not bound, in a program compiled without
--- opts.loops: on a kernel with may_goto the program is compiled again with
--- it (each turn may leave once the kernel's budget is spent) and loaded;
--- prog then is what was loaded.
+-- opts.loops: the program is compiled again with each turn ending in
+-- may_goto on a kernel that has it (each turn may leave once the kernel's
+-- budget is spent), else with its for loops run by bpf_loop where the
+-- kernel has that, and loaded; prog then is what was loaded.
+-- 6.1's verifier drops a bpf_loop callback it finds is never called (a
+-- count it knows to be 0) and then fails on the callback's address
+-- ("verifier bug: No program to jit"): such a program is compiled again
+-- with BPF loops, which compute the same.
+local function callback_dropped(err)
+  return tostring(err):find('No program to jit', 1, true) ~= nil
+end
+
 function prog_mt:load(prog_type, opts)
   local handle, err = load_once(self, prog_type, opts)
   local loader = require('bpf.loader')
-  if handle or not self._facts or self._facts.loops ~= nil or not loader.loop_gave_up(err) or
-    not loader.has_may_goto() then
+  local strategy
+  if handle or not self._facts then return handle, err end
+  if self._facts.loops == 'bpf_loop' and callback_dropped(err) then
+    strategy = 'bounded'
+  elseif self._facts.loops ~= nil or not loader.loop_gave_up(err) then
     return handle, err
+  else
+    strategy = loader.has_may_goto() and 'may_goto' or
+      (not (opts and opts.raw) and has_bpf_loop() and 'bpf_loop')
   end
+  if not strategy then return handle, err end
   local fopts = {}
   for k, v in pairs(self._facts) do fopts[k] = v end
-  fopts.loops = 'may_goto'
+  fopts.loops = strategy
   local again = translated(self.fn, self._env, fopts)
   if not again then return handle, err end
   local before = {}
@@ -134,7 +167,9 @@ function prog_mt:load(prog_type, opts)
   -- classic packet loads): prog stays as it was, and both answers are given
   for k, v in pairs(before) do self[k] = v end
   self._lines = nil
-  return nil, err .. '\ncompiled again with may_goto at the end of each turn, it was refused too: ' ..
+  local how = { may_goto = 'may_goto at the end of each turn', bpf_loop = 'its for loops run by bpf_loop',
+    bounded = 'BPF loops' }
+  return nil, err .. ('\ncompiled again with %s, it was refused too: '):format(how[strategy]) ..
     tostring(err2):match('[^\n]*')
 end
 
@@ -173,8 +208,16 @@ function translated(fn, env, fopts)
   if not out then return nil, err end
   local arr = insn.array_t(out.n)
   ffi.copy(arr, out.insns, #out.insns)
-  return { insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, fns = out.fns or false, maps = out.maps,
+  local prog = { insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, fns = out.fns or false, maps = out.maps,
     stack = out.stack, funcs = out.funcs, type = fopts.type, _env = env, _facts = fopts }
+  for _, f in ipairs(out.funcs or {}) do -- a bpf_loop callback: named by the line its body starts at
+    if f.name and f.name:match('^loop_%d+$') then
+      local where = (prog.fns and prog.fns[f.insn]) or fn
+      local line = jutil.funcinfo(where, out.bcpos[f.insn] or 0).currentline
+      if line then f.name = 'loop_' .. line end
+    end
+  end
+  return prog
 end
 
 -- Compile fn. opts.ctx: the dissector of its first parameter (default skb);
@@ -192,8 +235,10 @@ local function compile(fn, opts, level)
   end
   local env = opts.env and with_base(opts.env) or program_env((level or 1) + 1)
   -- what the core may ask about Lua values, all through one object (bpf/facts.lua)
-  if opts.loops ~= nil and opts.loops ~= 'bounded' and opts.loops ~= 'may_goto' then
-    return nil, ("bpf: opts.loops is 'bounded' or 'may_goto', not %s"):format(tostring(opts.loops))
+  local strategies = { bounded = true, may_goto = true, bpf_loop = true }
+  if opts.loops ~= nil and not strategies[opts.loops] then
+    return nil, ("bpf: opts.loops is 'bounded', 'may_goto' or 'bpf_loop', not %s")
+      :format(tostring(opts.loops))
   end
   if opts.functions ~= nil and opts.functions ~= 'inline' and opts.functions ~= 'subprog' then
     return nil, ("bpf: opts.functions is 'inline' or 'subprog', not %s"):format(tostring(opts.functions))

@@ -206,7 +206,8 @@ function M.rejection(type_name, name, n, err, log, lines, truncated, insns)
     if #loops > 0 then
       too_complex = too_complex .. ('; it follows a loop turn by turn: give the loop%s at %s a' ..
         ' bound it can see (a constant, bit.band(n, 15), if n > 15 then n = 15 end), or on a' ..
-        ' kernel with may_goto (6.9+) compile without loops = \'bounded\' and each turn ends in it')
+        ' kernel with may_goto (6.9+) compile without loops = \'bounded\' and each turn ends in it,' ..
+        ' or make it a numeric for and compile with loops = \'bpf_loop\' (5.17+)')
         :format(#loops > 1 and 's' or '', table.concat(loops, ', '))
     end
     failing, failing_pc = nil, nil

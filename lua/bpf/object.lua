@@ -18,8 +18,10 @@
 -- goes into the object's .text as a static function named name (else
 -- func<i>; a C identifier made of it), with one __s64 parameter per fixed
 -- parameter of fn, named as in fn.  libbpf appends the subprograms that
--- the program calls in the order of the first calls, so the loaded
--- program's instructions may be ordered otherwise than prog.insn.
+-- the program calls (or loads the address of: a lddw with src_reg
+-- BPF_PSEUDO_FUNC and imm relative as a call's, for bpf_loop) in the order
+-- of the first references, so the loaded program's instructions may be
+-- ordered otherwise than prog.insn.
 -- opts: section (else from type and target), type (a prog_type name, or
 -- uprobe, uretprobe, kretprobe), target ("do_sys_open",
 -- "syscalls/sys_enter_write", "/bin/bash:readline"), name (the
@@ -513,13 +515,14 @@ local function open_and_load(bytes, info, type_id, attach_id, opts, log_size)
   return obj, lprog, 0, ffi.string(log)
 end
 
-local CALL, PSEUDO_CALL = 0x85, 1
+local CALL, PSEUDO_CALL, LDDW, PSEUDO_FUNC = 0x85, 1, 0x18, 4
 
 -- The lines and instructions of prog in the order libbpf loads them, for
 -- reading the verifier's instruction numbers: the program, then each
--- subprogram where the first call to it is met, walked at once
--- (bpf_object__reloc_code); subprograms never called come last.  Without
--- subprograms, lines and prog.insn as they are.
+-- subprogram where the first call to it or load of its address (a
+-- bpf_loop callback) is met, walked at once (bpf_object__reloc_code);
+-- subprograms never referenced come last.  Without subprograms, lines and
+-- prog.insn as they are.
 local function loaded_order(prog, lines)
   local funcs = prog.funcs
   if type(funcs) ~= 'table' or #funcs < 2 then return lines, prog.insn end
@@ -530,8 +533,9 @@ local function loaded_order(prog, lines)
   local function walk(i)
     for pc = funcs[i].insn, stop(i) - 1 do
       local ins = prog.insn[pc]
-      -- a lddw's second half has code 0: never taken for a call
-      local k = ins.code == CALL and ins.src_reg == PSEUDO_CALL and by_start[pc + 1 + ins.imm]
+      -- a lddw's second half has code 0: never taken for a call or a lddw
+      local k = (ins.code == CALL and ins.src_reg == PSEUDO_CALL or
+        ins.code == LDDW and ins.src_reg == PSEUDO_FUNC) and by_start[pc + 1 + ins.imm]
       if k and not placed[k] then
         placed[k] = true
         order[#order + 1] = k
