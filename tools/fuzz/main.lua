@@ -243,7 +243,8 @@ local function main(argv)
       :format(run.too_complex))
   end
   if (run.with_subprograms or 0) > 0 then
-    print(('fuzz: %d programs compiled with BPF-to-BPF subprograms'):format(run.with_subprograms))
+    print(('fuzz: %d programs compiled with BPF-to-BPF subprograms, %d of them with bpf_loop')
+      :format(run.with_subprograms, run.with_bpf_loop or 0))
   end
   print(('fuzz: %.1f ms a program (%.1f s)'):format(r.elapsed / math.max(r.done, 1) * 1000, r.elapsed))
   print(summary(r))

@@ -332,7 +332,12 @@ function Runner:check_source(src, osrc, inputs, opts)
     if line and (not d or d.zero > 0 or (tail and tail.zero > 0)) then return nil end
   end
   if not p then return fail end
-  if p.funcs then M.with_subprograms = (M.with_subprograms or 0) + 1 end
+  if p.funcs then
+    M.with_subprograms = (M.with_subprograms or 0) + 1
+    for _, f in ipairs(p.funcs) do
+      if f.name and f.name:match('^loop_') then M.with_bpf_loop = (M.with_bpf_loop or 0) + 1 break end
+    end
+  end
   if not ofn then return { class = 'invalid', msg = 'the oracle does not parse: ' .. tostring(oenv) } end
   if not self.kernel then
     -- no kernel: the oracle still runs, so an invalid program shows up
