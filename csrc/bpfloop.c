@@ -95,6 +95,8 @@ bool for_bpf_loop(struct ctx *C, int pc, int a, int exit)
 		bool after = written && bc_livein(C, exit, s);
 		if (!read && !after)
 			continue;
+		if (v->kind == VK_STACK)
+			return false; /* at an offset of the program's frame, not the callback's */
 		if (!written && v->kind != VK_RT)
 			continue; /* a constant the callback knows too */
 		bool fresh = v->kind == VK_UNDEF && !read; /* first written in the loop: 0 stands */

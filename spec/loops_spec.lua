@@ -214,6 +214,17 @@ describe('loops', function()
       assert.equals(lua(src) % 2 ^ 32, assert(loader.test_run(h, udp53)).retval, 'case ' .. i)
       h:close()
     end
+    -- a stack array lives in the program's frame: the loop writing it stays a BPF loop
+    local buf = assert(loadstring([[return function(skb)
+      local buf = ffi.new('uint8_t[16]')
+      for i = 0, bit.band(skb.len, 15) do buf[i] = i end
+      return buf[5] + buf[7]
+    end]], '=loops_spec'))()
+    local bprog = assert(bpf(buf, { loops = 'bpf_loop' }))
+    assert.is_nil(bprog.funcs)
+    local bh = assert(bprog:load('sched_cls'))
+    assert.equals(12, assert(loader.test_run(bh, udp53)).retval)
+    bh:close()
     -- a body that reads the packet needs the context: it stays a BPF loop
     local got, prog = run('return function(skb) local s = 0 for i = 0, bit.band(skb.len, 7) do '
       .. 's = s + pkt[i] end return s end')
