@@ -362,7 +362,8 @@ void bi_bnot(struct ctx *C, int a, int nargs, const struct helper *h)
 	C->v[a].flags = (uint16_t)flags;
 }
 
-/* floor(log2(x)) by halving steps; log and log10 scale it (integer result). */
+/* floor(log2(x)) by halving steps (x unsigned, log2(0) = 0); log and log10
+** scale it (integer result). */
 void bi_log(struct ctx *C, int a, int nargs, const struct helper *h)
 {
 	const char *name = h->name;
@@ -376,19 +377,38 @@ void bi_log(struct ctx *C, int a, int nargs, const struct helper *h)
 		v_const(C, a, (int64_t)r);
 		return;
 	}
+	/* Branchless, so that the verifier walks one path, not one per outcome
+	** of six tests: each step s takes b = (x >= 2^s) as 0 or 1 from a sign
+	** bit, then x >>= b * s and r += b * s.  (2^s - 1) - x is negative
+	** exactly when x >= 2^s as long as x < 2^63; for an x that may be larger
+	** (taken unsigned) the first step uses the sign of -(x >> 32) instead.
+	** A step at or above the range x is known to lie in is left out. */
+	int bits = v->kind == VK_RT && v->ptr == PK_SCALAR && !(v->flags & VF_U64) ? v->bits : 0;
 	int rx = alu_dst(C, a, x); /* x is consumed into the result register */
 	int rr = r_scratch(C);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, rr, 0, 0, 0);
-	for (int s = 32; s >= 1; s >>= 1) {
-		int rt = r_scratch(C); /* one per step: the last can share rx's register */
-		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, rx, 0, 0);
-		emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rt, 0, 0, s);
-		int next = label_new(C);
-		emit_jmp(C, BPF_JMP | BPF_JEQ | BPF_K, rt, 0, 0, next);
-		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rx, rt, 0, 0);
-		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rr, 0, 0, s);
-		emit_label(C, next);
+	bool first = true;
+	for (int k = 5; k >= 0; k--) {
+		int s = 1 << k, rt = r_scratch(C);
+		if (bits && s >= bits)
+			continue; /* x < 2^bits <= 2^s */
+		if (k == 5 && !bits) {
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rt, rx, 0, 0);
+			emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rt, 0, 0, 32);
+			emit(C, BPF_ALU64 | BPF_NEG, rt, 0, 0, 0);
+		} else {
+			emit_mov_imm(C, rt, ((int64_t)1 << s) - 1);
+			emit(C, BPF_ALU64 | BPF_SUB | BPF_X, rt, rx, 0, 0);
+		}
+		emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rt, 0, 0, 63);
+		if (k) {
+			emit(C, BPF_ALU64 | BPF_LSH | BPF_K, rt, 0, 0, k);
+			emit(C, BPF_ALU64 | BPF_RSH | BPF_X, rx, rt, 0, 0);
+		}
+		emit(C, BPF_ALU64 | (first ? BPF_MOV : BPF_ADD) | BPF_X, rr, rt, 0, 0);
+		first = false;
 	}
+	if (first) /* x < 2: log2 is 0 */
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, rr, 0, 0, 0);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, rx, rr, 0, 0);
 	if (!strcmp(name, "log10")) { /* log10(x) ~ log2(x) * 1233 / 4096 */
 		emit(C, BPF_ALU64 | BPF_MUL | BPF_K, rx, 0, 0, 1233);

@@ -182,6 +182,37 @@ describe('compiler', function()
 
   it('computes log2 of run-time values', function()
     assert.equals(4, (run(function() return math.log2(pkt.ip.proto) end, udp53)))
+    -- floor(log2(x)) of x taken unsigned, log2(0) = 0, from a map value of unknown
+    -- range and from one masked to 16 bits (the steps above its range are left out)
+    local loader = require('bpf.loader')
+    local u64 = ffi.typeof('uint64_t')
+    local input = assert(bpf.map('array', 1, ffi.typeof('uint32_t'), u64))
+    local output = assert(bpf.map('array', 2, ffi.typeof('uint32_t'), u64))
+    local prog = assert(bpf(function()
+      local v, w, w16 = input[0], output[0], output[1]
+      if v and w and w16 then
+        w[0] = math.log2(v[0])
+        w16[0] = math.log2(bit.band(v[0], 0xffff))
+      end
+      return 0
+    end))
+    local h = assert(prog:load('sched_cls'))
+    local function log2(x)
+      local r = 0
+      while x > 1ULL do x, r = x / 2ULL, r + 1 end
+      return r
+    end
+    local values = { 0, 1, 2, 3, 5, 255, 256, 65535, 65536, 2 ^ 32 - 1, 2 ^ 32, -1LL, -2LL ^ 62 }
+    for k = 0, 63 do values[#values + 1] = 2ULL ^ k end
+    for k = 1, 63 do values[#values + 1] = 2ULL ^ k - 1 end
+    for _, x in ipairs(values) do
+      local ux = ffi.cast(u64, x)
+      input[0] = ux
+      assert(loader.test_run(h, udp53))
+      assert.equals(log2(ux), tonumber(output[0]), 'log2 ' .. tostring(ux))
+      assert.equals(log2(bit.band(ux, 0xffff)), tonumber(output[1]), 'log2 16 bits ' .. tostring(ux))
+    end
+    h:close()
   end)
 
   it('compares with every operator, constants on either side', function()
