@@ -272,3 +272,7 @@ double mapops_update(int fd, long n, uint32_t nkeys);
   sample_cb:free()
   perf_prog:close()
 end
+
+-- The same kind of programs written in C and compiled by clang -O2
+-- (bench/clang/): the results must agree, then sizes and times side by side.
+require('bench.clang.run').main()

@@ -471,6 +471,19 @@ void passes_run(struct ctx *C);
 
 /* regalloc.c: webs of each register's values coloured again */
 void regalloc(struct ctx *C, const struct ir_func *f);
+/* The registers an IR instruction reads and writes, explicit or implicit. */
+struct operands {
+	uint16_t uses, defs;	/* register masks */
+	bool use_dst, use_src;	/* explicit operands read */
+	bool def_dst, def_src;	/* explicit operands written */
+	bool rmw;		/* dst read and written: one web */
+	bool rmw_src;		/* src read and written (atomic fetch): one web */
+	bool copy;		/* rd = rs (64-bit, no sign extension) */
+};
+struct operands ir_operands(const struct ir_ins *in, bool broken_clobbers);
+
+/* constants.c: a 64-bit constant loaded once per block */
+void constants_once(struct ctx *C, const struct ir_func *f);
 
 /* helpers.c: the helpers a program calls by name, one row each of helpers.def */
 enum harg { /* what an argument is */

@@ -110,6 +110,7 @@ static const struct pass {
 	void (*run)(struct ctx *C, const struct ir_func *f);
 } passes[] = {
 	{"jump_to_next", jump_to_next},
+	{"constants_once", constants_once},
 	{"regalloc", regalloc},
 	{"return_in_r0", return_in_r0},
 	{"unused_ctx_copy", unused_ctx_copy},

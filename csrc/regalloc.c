@@ -109,15 +109,6 @@ static int call_args(int func)
 	}
 }
 
-/* The registers an instruction reads and writes, explicit or implicit. */
-struct operands {
-	uint16_t uses, defs;	/* register masks */
-	bool use_dst, use_src;	/* explicit operands read */
-	bool def_dst, def_src;	/* explicit operands written */
-	bool rmw;		/* dst read and written: one web */
-	bool rmw_src;		/* src read and written (atomic fetch): one web */
-	bool copy;		/* rd = rs (64-bit, no sign extension) */
-};
 
 /* r10 is not one: it is never renamed. */
 static bool is_reg(int r)
@@ -130,7 +121,7 @@ static bool is_virtual(int r)
 	return r >= IR_VREG0;
 }
 
-static struct operands operands_of(const struct ir_ins *in, bool broken_clobbers)
+struct operands ir_operands(const struct ir_ins *in, bool broken_clobbers)
 {
 	struct operands o = {0};
 	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code), mode = BPF_MODE(in->code);
@@ -336,7 +327,7 @@ static bool number_defs(struct ctx *C, const struct ir_func *f, struct ra *a)
 		a->def_reg[d++] = (uint16_t)(IR_VREG0 + v);
 	for (int k = 0; k < n; k++) {
 		const struct ir_ins *in = &C->ir[f->first + k];
-		struct operands o = a->ops[k] = operands_of(in, BROKEN(C, call_clobbers));
+		struct operands o = a->ops[k] = ir_operands(in, BROKEN(C, call_clobbers));
 		a->def_dst[k] = a->def_src[k] = a->use_dst[k] = a->use_src[k] = -1;
 		for (unsigned m = o.uses; m; m &= m - 1) /* instructions no block holds read nothing */
 			a->imp[k * NREG + __builtin_ctz(m)] = -1;
