@@ -234,7 +234,7 @@ describe('loops', function()
     assert.equals(want, got)
   end)
 
-  it('loads a bpf_loop whose count the verifier knows to be 0 (6.1 drops its callback)', function()
+  it('loads a bpf_loop whose count the verifier knows to be 0 (the verifier drops its callback)', function()
     local function times0(a) return a * 0 end -- a subprogram: only the verifier sees the 0
     local fn = function(skb)
       local s = 3
@@ -244,6 +244,28 @@ describe('loops', function()
     local prog = assert(bpf(fn, { loops = 'bpf_loop', functions = 'subprog' }))
     local h = assert(prog:load('sched_cls'))
     assert.equals(3, assert(loader.test_run(h, udp53)).retval)
+    h:close()
+  end)
+
+  it('a loop the verifier gives up on loads compiled again, with may_goto or bpf_loop', function()
+    local m = assert(bpf.map('array', 16))
+    local src = [[return function(skb)
+      local s = 0
+      for i = 1, skb.len do
+        local v = m[bit.band(i, 15)]
+        if v then s = s + v[0] + i end
+        if i == 1000 then s = s * 2 end
+      end
+      return s
+    end]]
+    local fn = assert(loadstring(src, '=loops_spec'))()
+    local prog = assert(bpf(fn, { env = { m = m } }))
+    local h = assert(prog:load('sched_cls'))
+    local may_goto, callback = false, false
+    for i = 0, prog.pc - 1 do may_goto = may_goto or prog.insn[i].code == 0xe5 end
+    for _, f in ipairs(prog.funcs or {}) do callback = callback or (f.name or ''):match('^loop_') ~= nil end
+    assert.is_true(may_goto or callback, 'compiled again one of the two ways')
+    assert.equals(#udp53 * (#udp53 + 1) / 2, assert(loader.test_run(h, udp53)).retval)
     h:close()
   end)
 

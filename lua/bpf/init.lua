@@ -125,52 +125,63 @@ local function has_bpf_loop()
   return bpf_loop_works
 end
 
--- A loop the verifier could not bound, in a program compiled without
--- opts.loops: the program is compiled again with each turn ending in
--- may_goto on a kernel that has it (each turn may leave once the kernel's
--- budget is spent), else with its for loops run by bpf_loop where the
--- kernel has that, and loaded; prog then is what was loaded.
--- 6.1's verifier drops a bpf_loop callback it finds is never called (a
--- count it knows to be 0) and then fails on the callback's address
--- ("verifier bug: No program to jit"): such a program is compiled again
--- with BPF loops, which compute the same.
+-- Did bpf_loop run any of prog's loops (a callback is a function loop_<line>)?
+local function has_callback(prog)
+  for _, f in ipairs(prog.funcs or {}) do
+    if f.name and f.name:match('^loop_') then return true end
+  end
+  return false
+end
+
+-- The kernel's verifier (seen on 6.18) drops a bpf_loop callback it finds
+-- is never called (a count it knows to be 0) and then fails on the
+-- callback's address ("verifier bug: No program to jit"): such a program is
+-- compiled again with BPF loops, which compute the same.
 local function callback_dropped(err)
   return tostring(err):find('No program to jit', 1, true) ~= nil
 end
 
+local strategy_words = { may_goto = 'may_goto at the end of each turn',
+  bpf_loop = 'its for loops run by bpf_loop', bounded = 'BPF loops' }
+
+-- A loop the verifier could not bound, in a program compiled without
+-- opts.loops: the program is compiled again with each turn ending in
+-- may_goto where the kernel has it (each turn may leave once the kernel's
+-- budget is spent), and if that is refused too (the verifier has had bugs
+-- with may_goto and classic packet loads) with its for loops run by
+-- bpf_loop where the kernel has that; prog then is what was loaded.
 function prog_mt:load(prog_type, opts)
   local handle, err = load_once(self, prog_type, opts)
   local loader = require('bpf.loader')
-  local strategy
   if handle or not self._facts then return handle, err end
+  local strategies = {}
   if self._facts.loops == 'bpf_loop' and callback_dropped(err) then
-    strategy = 'bounded'
-  elseif self._facts.loops ~= nil or not loader.loop_gave_up(err) then
-    return handle, err
-  else
-    strategy = loader.has_may_goto() and 'may_goto' or
-      (not (opts and opts.raw) and has_bpf_loop() and 'bpf_loop')
+    strategies[1] = 'bounded'
+  elseif self._facts.loops == nil and loader.loop_gave_up(err) then
+    if loader.has_may_goto() then strategies[#strategies + 1] = 'may_goto' end
+    if not (opts and opts.raw) and has_bpf_loop() then strategies[#strategies + 1] = 'bpf_loop' end
   end
-  if not strategy then return handle, err end
-  local fopts = {}
-  for k, v in pairs(self._facts) do fopts[k] = v end
-  fopts.loops = strategy
-  local again = translated(self.fn, self._env, fopts)
-  if not again then return handle, err end
-  local before = {}
-  for k in pairs(again) do before[k] = self[k] end
-  for k, v in pairs(again) do self[k] = v end
-  self._lines = nil
-  local h2, err2 = load_once(self, prog_type, opts)
-  if h2 then return h2 end
-  -- refused that way too (this kernel's verifier has bugs with may_goto and
-  -- classic packet loads): prog stays as it was, and both answers are given
+  local before, tried = {}, {}
+  for k, v in pairs(self) do before[k] = v end
+  for _, strategy in ipairs(strategies) do
+    local fopts = {}
+    for k, v in pairs(self._facts) do fopts[k] = v end
+    fopts.loops = strategy
+    local again = translated(self.fn, self._env, fopts)
+    -- bpf_loop changes nothing in a program whose loops it cannot run
+    if again and (strategy ~= 'bpf_loop' or has_callback(again)) then
+      for k, v in pairs(again) do self[k] = v end
+      self._lines = nil
+      local h2, err2 = load_once(self, prog_type, opts)
+      if h2 then return h2 end
+      tried[#tried + 1] = ('\ncompiled again with %s, it was refused too: ')
+        :format(strategy_words[strategy]) .. tostring(err2):match('[^\n]*')
+    end
+  end
+  -- prog stays as it was, and every answer is given
+  for k in pairs(self) do self[k] = nil end
   for k, v in pairs(before) do self[k] = v end
-  self._lines = nil
-  local how = { may_goto = 'may_goto at the end of each turn', bpf_loop = 'its for loops run by bpf_loop',
-    bounded = 'BPF loops' }
-  return nil, err .. ('\ncompiled again with %s, it was refused too: '):format(how[strategy]) ..
-    tostring(err2):match('[^\n]*')
+  return nil, err .. table.concat(tried)
 end
 
 function load_once(self, prog_type, opts)
