@@ -105,6 +105,115 @@ static void unused_ctx_copy(struct ctx *C, const struct ir_func *f)
 	mov->kind = IR_NOP;
 }
 
+/* Put a label before instruction at of f; false when the IR is full. */
+static bool insert_label(struct ctx *C, struct ir_func *f, int at, int label)
+{
+	if (C->nir + 1 > MAX_IR)
+		return false;
+	memmove(&C->ir[at + 1], &C->ir[at], sizeof(C->ir[0]) * (size_t)(C->nir - at));
+	C->ir[at] = (struct ir_ins){.kind = IR_LABEL, .helper = -1, .pc = C->ir[at + 1].pc,
+				    .label = label};
+	f->n++;
+	C->nir++;
+	for (struct ir_func *g = f + 1; g < C->funcs + C->nfuncs; g++)
+		g->first++;
+	return true;
+}
+
+/* `r0 = K; exit` more than once with the same K (every `return 0` of a
+** parser): the earlier ones jump to the last, one instruction instead of
+** two each.  Only a pair nothing jumps into between its two halves, so
+** the exit it loses is its own; the jumps go forward. */
+static void shared_exits(struct ctx *C, const struct ir_func *cf)
+{
+	struct ir_func *f = &C->funcs[cf - C->funcs];
+	enum { MAX_PAIRS = 256 };
+	int mov[MAX_PAIRS], n = 0;
+	for (int i = f->first; i + 1 < f->first + f->n && n < MAX_PAIRS; i++) {
+		const struct ir_ins *in = &C->ir[i];
+		int j = i + 1;
+		while (j < f->first + f->n && C->ir[j].kind == IR_NOP)
+			j++;
+		if (in->kind == IR_OP && in->code == (BPF_ALU64 | BPF_MOV | BPF_K) && in->dst == 0 &&
+		    j < f->first + f->n && C->ir[j].kind == IR_EXIT)
+			mov[n++] = i;
+	}
+	for (int last = n - 1; last > 0; last--) { /* the last pair of each constant is kept */
+		if (mov[last] < 0)
+			continue;
+		int32_t k = (int32_t)C->ir[mov[last]].imm;
+		int label = -1;
+		for (int e = 0; e < last; e++) {
+			if (mov[e] < 0 || (int32_t)C->ir[mov[e]].imm != k)
+				continue;
+			if (label < 0) {
+				if (C->nlabels >= MAX_IR)
+					return;
+				label = C->nlabels++;
+			}
+			struct ir_ins *m = &C->ir[mov[e]];
+			*m = (struct ir_ins){.kind = IR_JMP, .code = BPF_JMP | BPF_JA, .helper = -1,
+					     .pc = m->pc, .label = label};
+			int j = mov[e] + 1;
+			while (C->ir[j].kind == IR_NOP)
+				j++;
+			C->ir[j].kind = IR_NOP; /* its exit */
+			mov[e] = -1;
+		}
+		if (label >= 0) {
+			if (!insert_label(C, f, mov[last], label))
+				bpfc_fail(C, "program is too long (more than %d instructions)", MAX_INSNS);
+			for (int e = last; e < n; e++) /* everything from there moved up by one */
+				if (mov[e] >= 0)
+					mov[e]++;
+		}
+		mov[last] = -1;
+	}
+}
+
+/* The opposite test, or 0 for none (JSET). */
+static uint8_t inverse(uint8_t op)
+{
+	switch (op) {
+	case BPF_JEQ: return BPF_JNE;
+	case BPF_JNE: return BPF_JEQ;
+	case BPF_JGT: return BPF_JLE;
+	case BPF_JLE: return BPF_JGT;
+	case BPF_JGE: return BPF_JLT;
+	case BPF_JLT: return BPF_JGE;
+	case BPF_JSGT: return BPF_JSLE;
+	case BPF_JSLE: return BPF_JSGT;
+	case BPF_JSGE: return BPF_JSLT;
+	case BPF_JSLT: return BPF_JSGE;
+	default: return 0;
+	}
+}
+
+/* `if c goto L1; goto L2; L1:` is `if !c goto L2; L1:`. */
+static void jump_over_jump(struct ctx *C, const struct ir_func *f)
+{
+	int end = f->first + f->n;
+	for (int i = f->first; i < end; i++) {
+		struct ir_ins *j = &C->ir[i];
+		uint8_t op = BPF_OP(j->code), cls = BPF_CLASS(j->code);
+		if (j->kind != IR_JMP || op == BPF_JA || op == BPF_JCOND || !inverse(op))
+			continue;
+		int k = i + 1;
+		while (k < end && C->ir[k].kind == IR_NOP)
+			k++;
+		if (k >= end || C->ir[k].kind != IR_JMP || C->ir[k].code != (BPF_JMP | BPF_JA))
+			continue;
+		bool lands = false; /* L1 right after the ja (among the labels there) */
+		for (int l = k + 1; l < end && (C->ir[l].kind == IR_LABEL || C->ir[l].kind == IR_NOP); l++)
+			lands |= C->ir[l].kind == IR_LABEL && C->ir[l].label == j->label;
+		if (!lands)
+			continue;
+		j->code = (uint8_t)(cls | inverse(op) | BPF_SRC(j->code));
+		j->label = C->ir[k].label;
+		C->ir[k].kind = IR_NOP;
+	}
+}
+
 static const struct pass {
 	const char *name;
 	void (*run)(struct ctx *C, const struct ir_func *f);
@@ -114,6 +223,8 @@ static const struct pass {
 	{"regalloc", regalloc},
 	{"return_in_r0", return_in_r0},
 	{"unused_ctx_copy", unused_ctx_copy},
+	{"shared_exits", shared_exits},
+	{"jump_over_jump", jump_over_jump},
 };
 
 /* Each function through the list; spill slots go into its own frame. */
