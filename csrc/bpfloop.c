@@ -39,12 +39,6 @@ static bool in_set(const uint64_t *set, int s)
 	return (set[s / 64] >> (s % 64)) & 1;
 }
 
-static bool plain_number(const struct var *v)
-{
-	return (v->kind == VK_NUM || (v->kind == VK_RT && v->ptr == PK_SCALAR)) &&
-	       !(v->flags & (VF_BOOL | VF_MIXED | VF_MAYBENIL | VF_U64));
-}
-
 /* Does the body [body, forl) leave only by a break to exit or by its end? */
 static bool leaves_only_by_break(const struct ctx *C, int body, int forl, int exit)
 {
@@ -75,23 +69,22 @@ bool for_bpf_loop(struct ctx *C, int pc, int a, int exit)
 	bool start_known = is_num(C, a, &start);
 	if (start_known && is_num(C, a + 1, &limit))
 		return false; /* constant bounds: a BPF loop the verifier follows */
-	if (!plain_number(v_src(C, a)) || !plain_number(v_src(C, a + 1)) ||
+	if (!v_plain_number(v_src(C, a), false) || !v_plain_number(v_src(C, a + 1), false) ||
 	    !leaves_only_by_break(C, body, forl, exit))
 		return false;
 	if (!C->cbloop && !(C->cbloop = calloc(MAX_SUBS, sizeof(*C->cbloop))))
 		bpfc_fail(C, "out of memory (bpf_loop)");
-	uint64_t writes[MAX_SLOTS / 64];
-	bc_writes(C, body, forl, writes);
 	struct cbloop *L = &C->cbloop[C->ncbloop];
 	*L = (struct cbloop){.fori = pc, .a = a, .body = body, .forl = forl, .exit = exit,
 			     .step = step, .start_known = start_known, .start = start};
+	bc_writes(C, body, forl, L->written);
 	if (!start_known)
 		L->carried[L->ncarried++] = (int16_t)a;
 	for (int s = 0; s < C->nslots; s++) {
 		if (s >= a && s <= a + 3)
 			continue;
 		const struct var *v = v_src(C, s);
-		bool read = bc_livein(C, body, s), written = in_set(writes, s);
+		bool read = bc_livein(C, body, s), written = in_set(L->written, s);
 		bool after = written && bc_livein(C, exit, s);
 		if (!read && !after)
 			continue;
@@ -100,7 +93,7 @@ bool for_bpf_loop(struct ctx *C, int pc, int a, int exit)
 		if (!written && v->kind != VK_RT)
 			continue; /* a constant the callback knows too */
 		bool fresh = v->kind == VK_UNDEF && !read; /* first written in the loop: 0 stands */
-		if (!fresh && !plain_number(v))
+		if (!fresh && !v_plain_number(v, false))
 			return false;
 		if (L->ncarried >= MAX_CARRIED)
 			return false;
@@ -155,7 +148,7 @@ bool for_bpf_loop(struct ctx *C, int pc, int a, int exit)
 	/* what the body wrote, back from the block */
 	for (int j = 0; j < L->ncarried; j++) {
 		int s = L->carried[j];
-		if (!in_set(writes, s) || s == a)
+		if (!in_set(L->written, s) || s == a)
 			continue;
 		v_def(C, s);
 		int r = v_newreg(C, s);
@@ -173,16 +166,14 @@ bool for_bpf_loop(struct ctx *C, int pc, int a, int exit)
 ** the block, r0 = ret, exit. */
 static void turn_end(struct ctx *C, const struct cbloop *L, int blockreg, int ret)
 {
-	uint64_t writes[MAX_SLOTS / 64];
-	bc_writes(C, L->body, L->forl, writes);
 	for (int k = 0; k < L->ncarried; k++) {
 		int s = L->carried[k];
-		if (!in_set(writes, s) || s == L->a)
+		if (!in_set(L->written, s) || s == L->a)
 			continue;
 		const struct var *v = v_src(C, s);
 		if (v->kind == VK_UNDEF)
 			continue; /* not written on this path: the block keeps it */
-		if (!plain_number(v))
+		if (!v_plain_number(v, false))
 			bpfc_fail(C, "a loop run by bpf_loop changes a variable to something that is "
 				     "not a number");
 		emit(C, BPF_STX | BPF_MEM | BPF_DW, blockreg, v_peek(C, s), (int16_t)(8 * k), 0);

@@ -710,14 +710,19 @@ void tr_call(struct ctx *C, int a, int nres, int nargs)
 	fold_call(C, a, nargs, nres);
 }
 
-/* A CALL whose function's bytecode follows it (inline.c): the body is
-** translated next, in the call's place, so that the function computes what
-** the semantics table says whether its arguments are known or not.  When
-** they are all known and the body cannot be compiled (it builds a table,
-** say), bpfc_fail compiles again with this call run in Lua at compile time
-** (a fold hint), as a call of constants always was.  A function slot that
-** holds something else now (an __index that answered differently) is an
-** ordinary call. */
+/* Does slot hold the function ref (a splice's guess of what a CALL calls)? */
+static bool holds_function(struct ctx *C, int slot, int ref)
+{
+	const struct var *f = v_src(C, slot);
+	if (f->kind != VK_LUA)
+		return false;
+	k_push(C, f->ref);
+	k_push(C, ref);
+	bool same = lua_rawequal(C->L, -1, -2);
+	lua_pop(C->L, 2);
+	return same;
+}
+
 /* The CALL at pc of a subprogram (sub_call): its arguments in r1.., its
 ** result what it returns.  An argument that is not a number makes the
 ** function one to inline instead. */
@@ -725,15 +730,7 @@ void tr_call_sub(struct ctx *C, int pc, int a, int nres, int nargs)
 {
 	int k = C->sub_call[pc] - 1;
 	const struct subprog *sp = &C->subs[k];
-	struct var *f = v_src(C, a);
-	bool same = false;
-	if (f->kind == VK_LUA) {
-		k_push(C, f->ref);
-		k_push(C, sp->ref);
-		same = lua_rawequal(C->L, -1, -2);
-		lua_pop(C->L, 2);
-	}
-	if (!same) { /* the splice guessed wrong: whatever this is */
+	if (!holds_function(C, a, sp->ref)) { /* the splice guessed wrong: whatever this is */
 		tr_call(C, a, nres, nargs);
 		return;
 	}
@@ -742,9 +739,7 @@ void tr_call_sub(struct ctx *C, int pc, int a, int nres, int nargs)
 	int slots[MAX_SUB_ARGS];
 	for (int i = 0; i < sp->nparams; i++) {
 		slots[i] = arg(C, a, i);
-		const struct var *v = v_src(C, slots[i]);
-		bool number = v->kind == VK_NUM || (v->kind == VK_RT && v->ptr == PK_SCALAR);
-		if (!number || (v->flags & (VF_BOOL | VF_MIXED | VF_MAYBENIL | VF_U64)))
+		if (!v_plain_number(v_src(C, slots[i]), false))
 			sub_inline_instead(C, k);
 	}
 	call_prepare(C);
@@ -762,21 +757,21 @@ void tr_call_sub(struct ctx *C, int pc, int a, int nres, int nargs)
 	}
 }
 
+/* A CALL whose function's bytecode follows it (inline.c): the body is
+** translated next, in the call's place, so that the function computes what
+** the semantics table says whether its arguments are known or not.  When
+** they are all known and the body cannot be compiled (it builds a table,
+** say), bpfc_fail compiles again with this call run in Lua at compile time
+** (a fold hint), as a call of constants always was.  A function slot that
+** holds something else now (an __index that answered differently) is an
+** ordinary call. */
 void tr_call_inlined(struct ctx *C, int pc, int a, int nres, int nargs)
 {
 	int cont = C->inl_cont[pc], fn = 0;
 	for (int p = pc + 1; p < cont && !fn; p++)
 		if (C->bc[p].fn != C->bc[pc].fn)
 			fn = C->bc[p].fn;
-	struct var *f = v_src(C, a);
-	bool same = false;
-	if (f->kind == VK_LUA && fn) {
-		k_push(C, f->ref);
-		k_push(C, C->fn_ref[fn]);
-		same = lua_rawequal(C->L, -1, -2);
-		lua_pop(C->L, 2);
-	}
-	if (!same) {
+	if (!fn || !holds_function(C, a, C->fn_ref[fn])) {
 		tr_call(C, a, nres, nargs);
 		C->resume = cont;
 		return;

@@ -164,6 +164,7 @@ struct cbloop {
 	int64_t start;
 	int ncarried;
 	int16_t carried[MAX_CARRIED]; /* the slots in the block, in order */
+	uint64_t written[MAX_SLOTS / 64]; /* the slots the body writes */
 	struct var vars[MAX_SLOTS];   /* the variables at FORI: constants stay */
 	bool done;		/* translated */
 };
@@ -395,6 +396,7 @@ int alu_dst(struct ctx *C, int dst, int a);
 void v_join_enter(struct ctx *C, int pc);
 void v_rt(struct ctx *C, int slot, int reg, int ptr, int width, int flags);
 bool v_isconst(const struct var *v);
+bool v_plain_number(const struct var *v, bool booleans);
 int stack_alloc(struct ctx *C, int size);
 
 /* emit.c: appending IR */

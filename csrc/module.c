@@ -13,6 +13,16 @@
 
 static bool no_subprograms(struct ctx *C);
 
+/* Raise a compile error, unless another way of compiling the same program
+** may not meet it.  In this order, each taken at most once per place (a
+** hint or C->nosub remembers it, so the restarts end):
+**   1. an inlined call of known arguments: run it in Lua (fold hint);
+**   2. a for loop of a few constant turns: unroll it (unroll hint);
+**   3. a bpf_loop callback: make its loop a BPF loop (no_bpf_loop hint);
+**   4. a subprogram: inline that function (C->nosub, splice again);
+**   5. anywhere, while there are subprograms: inline them all.
+** Each of these computes the same as what it replaces; only the error of
+** the last way tried is shown. */
 void bpfc_fail(struct ctx *C, const char *fmt, ...)
 {
 	va_list ap;
@@ -202,64 +212,6 @@ static void push_error(struct ctx *C)
 	push_located_pc(C, C->pc, C->err);
 }
 
-/* The subprograms function f calls (a mask of their numbers). */
-static uint8_t calls_of(const struct ctx *C, const struct ir_func *f)
-{
-	uint8_t calls = 0;
-	for (int i = f->first; i < f->first + f->n; i++)
-		if ((C->ir[i].kind == IR_CALL || C->ir[i].kind == IR_LD64) &&
-		    C->ir[i].helper == IR_SUBPROG) /* a call, or a callback's address */
-			calls |= (uint8_t)(1u << C->ir[i].imm);
-	return calls;
-}
-
-/* The combined stack of the deepest chain of calls from function f, each
-** frame rounded up as the verifier does. */
-static int stack_depth(const struct ctx *C, int f)
-{
-	int deepest = 0;
-	uint8_t calls = calls_of(C, &C->funcs[f]);
-	for (int k = 0; k < C->nsubs; k++)
-		if (calls & (1u << k)) {
-			int d = stack_depth(C, C->subs[k].func);
-			if (d > deepest)
-				deepest = d;
-		}
-	int own = C->funcs[f].stack > 0 ? C->funcs[f].stack : 1;
-	return ((own + 31) & ~31) + deepest;
-}
-
-/* A subprogram whose calls all sat in code found dead is left out: the
-** verifier refuses code nothing reaches. */
-static void drop_uncalled(struct ctx *C)
-{
-	uint8_t used = 0, todo = calls_of(C, &C->funcs[0]);
-	while (todo & ~used) {
-		int k = __builtin_ctz(todo & ~used);
-		used |= (uint8_t)(1u << k);
-		todo |= calls_of(C, &C->funcs[C->subs[k].func]);
-	}
-	struct ir_func kept[IR_MAX_FUNCS];
-	int n = 0, renum[IR_MAX_FUNCS];
-	for (int f = 0; f < C->nfuncs; f++) {
-		renum[f] = -1;
-		int k = 0;
-		while (f && C->subs[k].func != f)
-			k++;
-		if (f && !(used & (1u << k))) {
-			for (int i = C->funcs[f].first; i < C->funcs[f].first + C->funcs[f].n; i++)
-				C->ir[i].kind = IR_NOP;
-			continue;
-		}
-		renum[f] = n;
-		kept[n++] = C->funcs[f];
-	}
-	for (int k = 0; k < C->nsubs; k++)
-		C->subs[k].func = renum[C->subs[k].func];
-	memcpy(C->funcs, kept, sizeof(kept[0]) * (size_t)n);
-	C->nfuncs = n;
-}
-
 static void compile_once(struct ctx *C)
 {
 	C->tmp = C->nslots;
@@ -304,22 +256,12 @@ static void compile_once(struct ctx *C)
 			C->v[s].kind = VK_NIL;
 	}
 	C->ninl_open = C->nfor_open = 0;
-	tr_range(C, 1, (C->nsubs ? C->subs[0].start : C->nbc) - 1, false);
+	tr_range(C, 1, (C->nsubs_spliced ? C->subs[0].start : C->nbc) - 1, false);
 	C->ninl_open = 0;
 	C->funcs[0].n = C->nir - C->funcs[0].first;
 	C->funcs[0].stack = C->stack_top;
-	int main_stack = C->stack_top;
 	C->nfuncs = tr_loop_callbacks(C, C->nfuncs);
-	C->stack_top = main_stack;
-	drop_uncalled(C);
-	ir_main_first(C);
 	passes_run(C);
-	if (C->nfuncs > 1) {
-		int depth = stack_depth(C, 0);
-		if (depth > STACK_SIZE)
-			bpfc_fail(C, "the program and the functions it calls need %d bytes of stack "
-				     "together, more than BPF's %d", depth, STACK_SIZE);
-	}
 	encode(C);
 }
 

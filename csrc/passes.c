@@ -1,7 +1,8 @@
 /*
 ** Passes over the IR, run in the order of the list below once translation
-** is done.  Each drops what turned out to be useless by turning it into
-** IR_NOP; ir_compact removes those at the end.  Labels make deleting safe:
+** is done, on each of the program's functions.  Each drops what turned out
+** to be useless by turning it into IR_NOP (shared_exits also places a
+** label); ir_compact removes those at the end.  Labels make deleting safe:
 ** no pass counts instructions.
 */
 #include <string.h>
@@ -227,9 +228,71 @@ static const struct pass {
 	{"jump_over_jump", jump_over_jump},
 };
 
-/* Each function through the list; spill slots go into its own frame. */
+/* The subprograms function f calls (a mask of their numbers). */
+static uint8_t calls_of(const struct ctx *C, const struct ir_func *f)
+{
+	uint8_t calls = 0;
+	for (int i = f->first; i < f->first + f->n; i++)
+		if ((C->ir[i].kind == IR_CALL || C->ir[i].kind == IR_LD64) &&
+		    C->ir[i].helper == IR_SUBPROG) /* a call, or a callback's address */
+			calls |= (uint8_t)(1u << C->ir[i].imm);
+	return calls;
+}
+
+/* The combined stack of the deepest chain of calls from function f, each
+** frame rounded up as the verifier does. */
+static int stack_depth(const struct ctx *C, int f)
+{
+	int deepest = 0;
+	uint8_t calls = calls_of(C, &C->funcs[f]);
+	for (int k = 0; k < C->nsubs; k++)
+		if (calls & (1u << k)) {
+			int d = stack_depth(C, C->subs[k].func);
+			if (d > deepest)
+				deepest = d;
+		}
+	int own = C->funcs[f].stack > 0 ? C->funcs[f].stack : 1;
+	return ((own + 31) & ~31) + deepest;
+}
+
+/* A subprogram whose calls all sat in code found dead is left out: the
+** verifier refuses code nothing reaches. */
+static void drop_uncalled(struct ctx *C)
+{
+	uint8_t used = 0, todo = calls_of(C, &C->funcs[0]);
+	while (todo & ~used) {
+		int k = __builtin_ctz(todo & ~used);
+		used |= (uint8_t)(1u << k);
+		todo |= calls_of(C, &C->funcs[C->subs[k].func]);
+	}
+	struct ir_func kept[IR_MAX_FUNCS];
+	int n = 0, renum[IR_MAX_FUNCS];
+	for (int f = 0; f < C->nfuncs; f++) {
+		renum[f] = -1;
+		int k = 0;
+		while (f && C->subs[k].func != f)
+			k++;
+		if (f && !(used & (1u << k))) {
+			for (int i = C->funcs[f].first; i < C->funcs[f].first + C->funcs[f].n; i++)
+				C->ir[i].kind = IR_NOP;
+			continue;
+		}
+		renum[f] = n;
+		kept[n++] = C->funcs[f];
+	}
+	for (int k = 0; k < C->nsubs; k++)
+		C->subs[k].func = renum[C->subs[k].func];
+	memcpy(C->funcs, kept, sizeof(kept[0]) * (size_t)n);
+	C->nfuncs = n;
+}
+
+/* The program's functions: those nothing calls dropped, the program's own
+** first, each through the list (spill slots go into its own frame), then
+** the stack of the deepest chain of calls checked. */
 void passes_run(struct ctx *C)
 {
+	drop_uncalled(C);
+	ir_main_first(C);
 	for (int f = 0; f < C->nfuncs; f++) {
 		C->stack_top = C->funcs[f].stack;
 		for (size_t p = 0; p < sizeof(passes) / sizeof(passes[0]); p++)
@@ -238,4 +301,7 @@ void passes_run(struct ctx *C)
 	}
 	C->stack_top = C->funcs[0].stack;
 	ir_compact(C);
+	if (C->nfuncs > 1 && stack_depth(C, 0) > STACK_SIZE)
+		bpfc_fail(C, "the program and the functions it calls need %d bytes of stack "
+			     "together, more than BPF's %d", stack_depth(C, 0), STACK_SIZE);
 }

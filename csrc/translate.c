@@ -722,8 +722,7 @@ static void sub_ret(struct ctx *C, int slot)
 	int kind = SR_NONE;
 	const struct var *v = slot >= 0 ? v_src(C, slot) : NULL;
 	if (v && v->kind != VK_NIL) {
-		bool plain = !(v->flags & (VF_MIXED | VF_MAYBENIL | VF_U64));
-		if (!plain || !(v->kind == VK_NUM || (v->kind == VK_RT && v->ptr == PK_SCALAR)))
+		if (!v_plain_number(v, true))
 			bpfc_fail(C, "a function compiled once for all its calls returns a number or "
 				     "a boolean");
 		kind = v->flags & VF_BOOL ? SR_BOOL : SR_NUM;

@@ -27,6 +27,15 @@ void v_init(struct ctx *C)
 	C->keep[0] = C->keep[1] = -1;
 }
 
+/* A number (or with booleans, a boolean too: 0 or 1) known at compile time
+** or held in a register, of one kind on every path and not uint64: what a
+** subprogram or a bpf_loop callback takes and gives back as 8 bytes. */
+bool v_plain_number(const struct var *v, bool booleans)
+{
+	return (v->kind == VK_NUM || (v->kind == VK_RT && v->ptr == PK_SCALAR)) &&
+	       !(v->flags & (VF_MIXED | VF_MAYBENIL | VF_U64 | (booleans ? 0 : VF_BOOL)));
+}
+
 bool v_isconst(const struct var *v)
 {
 	return v->kind == VK_NUM || v->kind == VK_NIL || v->kind == VK_LUA || v->kind == VK_PKT ||
