@@ -266,6 +266,7 @@ struct ctx {
 	int njoin, capjoin;
 	bool reachable;
 	bool ctx_pinned;	/* R6 holds the context */
+	uint8_t packet;		/* how the program reads the packet (enum packet_access) */
 
 	/* the IR (ir.h): what translation appends, passes rewrite, encode reads */
 	struct ir_ins ir[MAX_IR];
@@ -325,7 +326,8 @@ struct ctx {
 	_(zero_divisor)	   /* a divisor known to be 0 is a compile error */                      \
 	_(ctx_pinning)	   /* r6 keeps the context for classic packet loads and helpers */  \
 	_(call_clobbers)   /* register allocation knows a call overwrites r0-r5 */         \
-	_(loop_facts)	   /* a back edge brings no less than the loop header assumed */
+	_(loop_facts)	   /* a back edge brings no less than the loop header assumed */          \
+	_(pkt_pull)	   /* tc pulls what direct reads need into the skb's linear part */
 
 enum brk {
 #define BRKENUM(name) BRK_##name,
@@ -483,6 +485,10 @@ struct operands {
 	bool copy;		/* rd = rs (64-bit, no sign extension) */
 };
 struct operands ir_operands(const struct ir_ins *in, bool broken_clobbers);
+
+/* packet.c: classic packet loads turned into direct access (tc, XDP) */
+enum packet_access { PACKET_NONE, PACKET_CLASSIC, PACKET_DIRECT };
+void direct_packet(struct ctx *C, const struct ir_func *f);
 
 /* constants.c: a 64-bit constant loaded once per block */
 void constants_once(struct ctx *C, const struct ir_func *f);

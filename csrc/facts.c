@@ -191,6 +191,7 @@ void fact_begin(struct ctx *C)
 	lua_pop(L, 1);
 	F->may_goto = has(L, "may_goto");
 	F->bpf_loop = has(L, "bpf_loop");
+	F->classic_packet = has(L, "classic_packet");
 	lua_getfield(L, -1, "functions");
 	const char *fns = lua_tostring(L, -1);
 	C->force_subs = fns && !strcmp(fns, "subprog");

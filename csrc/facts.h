@@ -92,6 +92,7 @@ struct facts {
 	int type_kind;		/* Lua type of opts.type (LUA_TNIL: none given) */
 	bool may_goto;		/* each loop's turn ends in may_goto (opts.loops) */
 	bool bpf_loop;		/* for loops of run-time bounds call bpf_loop (opts.loops) */
+	bool classic_packet;	/* the packet read with the classic loads in every type (opts.packet) */
 	const char *type_name;	/* ... a string: its text (anchored) */
 	int64_t type_num;	/* ... a number */
 	int nlayers, nsteps;	/* the layers: kept while F:layers() answers the same list */

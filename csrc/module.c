@@ -377,6 +377,10 @@ static int compile_protected(lua_State *L)
 	}
 	lua_pushinteger(L, C->stack_top);
 	lua_setfield(L, -2, "stack");
+	if (C->packet != PACKET_NONE) { /* how it reads the packet: 'direct' (tc, XDP) or 'classic' */
+		lua_pushstring(L, C->packet == PACKET_DIRECT ? "direct" : "classic");
+		lua_setfield(L, -2, "packet");
+	}
 	if (C->nfuncs > 1) { /* { { name =, insn =, stack =, fn = }, ... }: the program first */
 		lua_createtable(L, C->nfuncs, 0);
 		for (int f = 0; f < C->nfuncs; f++) {

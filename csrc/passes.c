@@ -220,6 +220,7 @@ static const struct pass {
 	void (*run)(struct ctx *C, const struct ir_func *f);
 } passes[] = {
 	{"jump_to_next", jump_to_next},
+	{"direct_packet", direct_packet},
 	{"constants_once", constants_once},
 	{"regalloc", regalloc},
 	{"return_in_r0", return_in_r0},
@@ -291,6 +292,7 @@ static void drop_uncalled(struct ctx *C)
 ** the stack of the deepest chain of calls checked. */
 void passes_run(struct ctx *C)
 {
+	C->packet = PACKET_NONE;
 	drop_uncalled(C);
 	ir_main_first(C);
 	for (int f = 0; f < C->nfuncs; f++) {

@@ -94,6 +94,7 @@ static int call_args(int func)
 	case BPF_FUNC_get_current_comm:
 	case BPF_FUNC_ringbuf_submit:
 	case BPF_FUNC_ringbuf_discard:
+	case BPF_FUNC_skb_pull_data:
 		return 2;
 	case BPF_FUNC_probe_read:
 	case BPF_FUNC_get_stackid:

@@ -1,5 +1,5 @@
 -- 5. log2 histogram of skb->len into a 32-slot array map.
-return { map = { name = 'hist', entries = 32 }, build = function(hist)
+return { maps = { { name = 'hist', entries = 32 } }, build = function(hist)
   return function(skb)
     xadd(hist[math.log2(skb.len)], 1)
     return 0

@@ -1,5 +1,5 @@
 -- 2. Count TCP (0), UDP (1) and anything else (2) into an array map.
-return { map = { name = 'counts', entries = 3 }, build = function(counts)
+return { maps = { { name = 'counts', entries = 3 } }, build = function(counts)
   return function()
     local proto = pkt.ip.proto -- past the end (too short): returns 0 at once
     local k = 2

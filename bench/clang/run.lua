@@ -25,21 +25,50 @@ struct bench_clang_prog_info {
 
 local M = {}
 
-local PAIRS = { 'udp_dport', 'proto_count', 'fnv16', 'dns_match', 'len_hist', 'tcp_syn' }
+local PAIRS = { 'udp_dport', 'proto_count', 'fnv16', 'dns_match', 'len_hist', 'tcp_syn',
+  'ip_ttl', 'ip_payload', 'ip_addrs', 'ip_opts', 'tcp_ports', 'tcp_flags', 'udp_len', 'icmp_type',
+  'tuple_hash', 'vlan_id', 'dns_labels', 'port_bucket', 'proto_hash', 'port_hash', 'proto_bytes',
+  'jhash', 'xorshift', 'crc32', 'len_linear', 'tlen_log2', 'rb_event', 'ip_csum', 'payload_search',
+  'skb_arith', 'port_switch', 'skb_class' }
 local ROUNDS, REPEAT = 5, 100000
 
 local here = (debug.getinfo(1, 'S').source:match('^@(.*/)') or './')
 
--- The three inputs: a DNS query over UDP, a TCP SYN (pk.tcp sends PSH|ACK,
--- so the header is written here), and a frame too short for IPv4.
+-- The inputs, every pair run on each.  pk.tcp sends PSH|ACK, so the SYN's
+-- header is written here; `ack` is pk.tcp's segment from other addresses
+-- and TTL; some inputs set skb->mark and skb->priority through ctx_in.
 local be16 = pk.be16
 local syn = be16(4000) .. be16(80) .. string.rep('\0', 8) .. string.char(0x50, 0x02) ..
   be16(65535) .. be16(0) .. be16(0)
+-- frame with TTL ttl and addresses src, dst (strings of 4 bytes) in its IPv4 header
+local function readdress(frame, ttl, src, dst)
+  return frame:sub(1, 22) .. string.char(ttl) .. frame:sub(24, 26) .. src .. dst .. frame:sub(35)
+end
+-- frame with an 802.1Q tag (tci: priority and VLAN id) after the MAC addresses
+local function vlan(frame, tci) return frame:sub(1, 12) .. be16(0x8100) .. be16(tci) .. frame:sub(13) end
 local INPUTS = {
   { name = 'dns', data = pk.eth_ip(17, pk.udp(4000, 53, pk.dns_query('example.com', 1))) },
-  { name = 'syn', data = pk.eth_ip(6, syn) },
+  { name = 'syn', data = pk.eth_ip(6, syn), mark = 7, priority = 3 },
   { name = 'short', data = pk.frames.short },
+  { name = 'icmp', data = pk.frames.icmp, mark = 0x10000 },
+  { name = 'udp', data = pk.eth_ip(17, pk.udp(1234, 7777, 'hello world')), priority = 6 },
+  -- IHL 6 (one word of options) and a DNS name of seven labels
+  { name = 'opts', data = pk.eth_ip(17, pk.udp(5353, 53, pk.dns_query('a.bb.ccc.dddd.mail.example.org', 28)),
+    6) },
+  { name = 'vlan', data = vlan(pk.frames.udp7777, 0x6064), mark = 100 }, -- priority 3, VLAN 100
+  { name = 'ack', data = readdress(pk.frames.tcp80, 128, '\10\1\2\3', '\192\168\1\20'),
+    mark = 0xfffffff0, priority = 1 },
+  { name = 'ip6', data = pk.frames.ip6udp },
 }
+local by_name = {}
+for _, input in ipairs(INPUTS) do
+  by_name[input.name] = input
+  if input.mark or input.priority then
+    local ctx = ffi.new('struct __sk_buff')
+    ctx.mark, ctx.priority = input.mark or 0, input.priority or 0
+    input.ctx = ffi.string(ctx, ffi.sizeof(ctx))
+  end
+end
 
 local function sh(cmd)
   local r = os.execute(cmd)
@@ -59,35 +88,97 @@ local function sizes(fd)
   return info.xlated_prog_len, info.jited_prog_len
 end
 
--- Array maps seen through their fds alone (ours and libbpf's alike).
-local key, val = ffi.new('uint32_t[1]'), ffi.new('uint32_t[1]')
-local function map_read(fd, n)
+-- A pair's maps, in spec.maps: { name =, type = 'array' (default), 'hash' or
+-- 'ringbuf', entries =, key =, value = (ctypes of numbers, 'uint32_t' by
+-- default) }; build gets ours in that order.  Both sides' maps are seen
+-- through their fds alone: a map's contents are a string, array slots in
+-- order, hash entries sorted, ring buffer records in hex.
+local function map_spec(m)
+  local kt, vt = m.key or 'uint32_t', m.value or 'uint32_t'
+  return { name = m.name, type = m.type or 'array', entries = m.entries, ktype = kt, vtype = vt,
+    key = ffi.new(kt .. '[1]'), val = ffi.new(vt .. '[1]'), next = ffi.new(kt .. '[1]') }
+end
+
+local function hash_keys(fd, m)
+  local keys, prev = {}, nil
+  while lib.bpf_map_get_next_key(fd, prev, m.next) == 0 do
+    keys[#keys + 1] = m.next[0]
+    m.key[0] = m.next[0]
+    prev = m.key
+  end
+  return keys
+end
+
+local function hex(s) return (s:gsub('.', function(ch) return ('%02x'):format(ch:byte()) end)) end
+
+local function map_read(side, i)
+  local m, fd = side.maps[i].spec, side.maps[i].fd
   local t = {}
-  for i = 0, n - 1 do
-    key[0], val[0] = i, 0
-    assert(lib.bpf_map_lookup_elem(fd, key, val) == 0, 'map lookup failed')
-    t[i + 1] = val[0]
+  if m.type == 'ringbuf' then
+    for ev in side.maps[i].reader:events() do t[#t + 1] = hex(ev) end
+  elseif m.type == 'hash' then
+    for _, k in ipairs(hash_keys(fd, m)) do
+      m.key[0] = k
+      assert(lib.bpf_map_lookup_elem(fd, m.key, m.val) == 0, 'map lookup failed')
+      t[#t + 1] = ('%s=%s'):format(tonumber(k), tonumber(m.val[0]))
+    end
+    table.sort(t)
+  else
+    for k = 0, m.entries - 1 do
+      m.key[0], m.val[0] = k, 0
+      assert(lib.bpf_map_lookup_elem(fd, m.key, m.val) == 0, 'map lookup failed')
+      t[k + 1] = tonumber(m.val[0])
+    end
   end
   return table.concat(t, ',')
 end
-local function map_clear(fd, n)
-  for i = 0, n - 1 do
-    key[0], val[0] = i, 0
-    assert(lib.bpf_map_update_elem(fd, key, val, 0) == 0, 'map update failed')
+
+local function map_clear(side, i)
+  local m, fd = side.maps[i].spec, side.maps[i].fd
+  if m.type == 'ringbuf' then
+    for _ in side.maps[i].reader:events() do end
+  elseif m.type == 'hash' then
+    for _, k in ipairs(hash_keys(fd, m)) do
+      m.key[0] = k
+      assert(lib.bpf_map_delete_elem(fd, m.key) == 0, 'map delete failed')
+    end
+  else
+    for k = 0, m.entries - 1 do
+      m.key[0], m.val[0] = k, 0
+      assert(lib.bpf_map_update_elem(fd, m.key, m.val, 0) == 0, 'map update failed')
+    end
   end
+end
+
+-- A side's map: its fd, and a reader for a ring buffer (map: ours, or
+-- a stand-in with the fields the reader needs).
+local function side_map(m, fd, map)
+  local sm = { spec = m, fd = fd, map = map }
+  if m.type == 'ringbuf' then
+    sm.reader = assert(bpf.ringbuf_reader(map or { fd = fd, max_entries = m.entries, name = m.name }))
+  end
+  return sm
 end
 
 -- Ours: compiled and loaded through the object path; nil, err if refused.
 local function ours(name)
   local spec = require('bench.clang.' .. name)
-  local map = spec.map and assert(bpf.map('array', spec.map.entries))
-  local prog, err = bpf(spec.build(map), { type = 'sched_cls' })
+  local maps, live = {}, {}
+  for i, m in ipairs(spec.maps or {}) do
+    local ms = map_spec(m)
+    if ms.type == 'ringbuf' then
+      live[i] = assert(bpf.map('ringbuf', m.entries))
+    else
+      live[i] = assert(bpf.map(ms.type, m.entries, ms.ktype, ms.vtype))
+    end
+    maps[i] = side_map(ms, live[i].fd, live[i])
+  end
+  local prog, err = bpf(spec.build(unpack(live)), { type = 'sched_cls' })
   if not prog then return nil, err end
   local h, lerr = prog:load('sched_cls')
   if not h then return nil, lerr end
   local hl = assert(prog:load('sched_cls', { log_level = 1 }))
-  local side = { fd = h.fd, handle = h, insns = prog.pc, processed = processed(hl.log),
-    map_fd = map and map.fd, map = map }
+  local side = { fd = h.fd, handle = h, insns = prog.pc, processed = processed(hl.log), maps = maps }
   hl:close()
   return side
 end
@@ -110,33 +201,45 @@ local function clang(name, dir, spec)
   local rc = lib.bpf_object__load(obj)
   assert(rc == 0, 'libbpf could not load ' .. o .. ':\n' .. ffi.string(logbuf))
   local side = { fd = lib.bpf_program__fd(p), obj = obj, insns = tonumber(lib.bpf_program__insn_cnt(p)),
-    processed = processed(ffi.string(logbuf)) }
-  if spec.map then
-    local m = lib.bpf_object__find_map_by_name(obj, spec.map.name)
-    assert(m ~= nil, 'no map ' .. spec.map.name .. ' in ' .. o)
-    side.map_fd = lib.bpf_map__fd(m)
+    processed = processed(ffi.string(logbuf)), maps = {} }
+  for i, m in ipairs(spec.maps or {}) do
+    local cm = lib.bpf_object__find_map_by_name(obj, m.name)
+    assert(cm ~= nil, 'no map ' .. m.name .. ' in ' .. o)
+    side.maps[i] = side_map(map_spec(m), lib.bpf_map__fd(cm))
   end
   return side
 end
 
-local function run(side, data, rep)
-  return assert(loader.test_run(side, data, { ['repeat'] = rep or 0 }))
+local function run(side, input, rep)
+  return assert(loader.test_run(side, input.data, { ['repeat'] = rep or 0, ctx_in = input.ctx }))
 end
 
--- Both sides on each input, from cleared maps: what differs, or nil.
-local function compare(name, spec, a, b)
-  local bad = {}
+-- Both sides on each input, from cleared maps, run twice: what differs (a list), and
+-- what ours gave on each input, for -v.
+local function compare(name, a, b)
+  local bad, seen = {}, {}
   for _, input in ipairs(INPUTS) do
-    local n = spec.map and spec.map.entries
-    if n then map_clear(a.map_fd, n); map_clear(b.map_fd, n) end
-    local ra, rb = run(a, input.data).retval, run(b, input.data).retval
-    if ra ~= rb then bad[#bad + 1] = ('%s on %s: returned %d, clang %d'):format(name, input.name, ra, rb) end
-    if n then
-      local ma, mb = map_read(a.map_fd, n), map_read(b.map_fd, n)
-      if ma ~= mb then bad[#bad + 1] = ('%s on %s: map {%s}, clang {%s}'):format(name, input.name, ma, mb) end
+    for i = 1, #a.maps do map_clear(a, i); map_clear(b, i) end
+    -- twice, so that a counter also meets the entry its first run made
+    local ra, rb
+    for turn = 1, 2 do
+      ra, rb = run(a, input).retval, run(b, input).retval
+      if ra ~= rb then
+        bad[#bad + 1] = ('%s on %s (run %d): returned %d, clang %d'):format(name, input.name, turn, ra, rb)
+      end
     end
+    local got = { ('%s: %d'):format(input.name, ra) }
+    for i = 1, #a.maps do
+      local ma, mb = map_read(a, i), map_read(b, i)
+      got[#got + 1] = ('%s {%s}'):format(a.maps[i].spec.name, ma)
+      if ma ~= mb then
+        bad[#bad + 1] = ('%s on %s: %s {%s}, clang {%s}'):format(name, input.name, a.maps[i].spec.name,
+          ma, mb)
+      end
+    end
+    seen[#seen + 1] = table.concat(got, ' ')
   end
-  return bad
+  return bad, seen
 end
 
 local function median(t)
@@ -144,7 +247,9 @@ local function median(t)
   return t[math.floor(#t / 2) + 1]
 end
 
-function M.main()
+-- opts.verbose: print what each pair returned (and left in its maps) on each input.
+function M.main(opts)
+  opts = opts or {}
   print()
   if not sh('command -v clang >/dev/null 2>&1') then
     print('clang -O2 comparison skipped: no clang on PATH')
@@ -163,8 +268,11 @@ function M.main()
       refused[#refused + 1] = ('%s: %s'):format(name, tostring(err))
       rows[#rows + 1] = { name = name, b = b }
     else
-      for _, m in ipairs(compare(name, spec, a, b)) do mismatches[#mismatches + 1] = m end
-      rows[#rows + 1] = { name = name, a = a, b = b, ns_a = {}, ns_b = {} }
+      local bad, seen = compare(name, a, b)
+      for _, m in ipairs(bad) do mismatches[#mismatches + 1] = m end
+      if opts.verbose then print(name .. '\n  ' .. table.concat(seen, '\n  ')) end
+      local input = by_name[spec.time or 'dns']
+      rows[#rows + 1] = { name = name, a = a, b = b, ns_a = {}, ns_b = {}, input = input }
     end
   end
   if #mismatches > 0 then
@@ -172,23 +280,26 @@ function M.main()
     error('ours and clang -O2 disagree:\n  ' .. table.concat(mismatches, '\n  '), 0)
   end
 
-  -- Timing on the DNS frame, the two sides interleaved round by round so
-  -- that drift (frequency, other load) hits both alike; medians are kept.
-  local dns = INPUTS[1].data
+  -- Timing on the pair's frame (spec.time, the DNS query unless named), the
+  -- two sides interleaved round by round so that drift (frequency, other
+  -- load) hits both alike; medians are kept.  Maps are cleared before each
+  -- timed run (a ring buffer then has room for all REPEAT records).
   for _ = 1, ROUNDS do
     for _, r in ipairs(rows) do
       if r.a then
-        r.ns_a[#r.ns_a + 1] = run(r.a, dns, REPEAT).duration
-        r.ns_b[#r.ns_b + 1] = run(r.b, dns, REPEAT).duration
+        for i = 1, #r.a.maps do map_clear(r.a, i); map_clear(r.b, i) end
+        r.ns_a[#r.ns_a + 1] = run(r.a, r.input, REPEAT).duration
+        r.ns_b[#r.ns_b + 1] = run(r.b, r.input, REPEAT).duration
       end
     end
   end
 
-  print(('clang -O2 side by side (sched_cls; ns per run: median of %d x %d on a DNS frame)'):format(
+  print(('clang -O2 side by side (sched_cls; ns per run: median of %d x %d on the frame named)'):format(
     ROUNDS, REPEAT))
   local cols = { 'insns', 'verifier', 'xlated', 'jited', 'ns/run' }
-  print(('%-12s' .. string.rep(' %18s', #cols)):format('program', unpack(cols)))
-  print(('%-12s' .. string.rep(' %18s', #cols)):format('', unpack((function()
+  local row = '%-14s %-5s' .. string.rep(' %18s', #cols)
+  print(row:format('program', 'frame', unpack(cols)))
+  print(row:format('', '', unpack((function()
     local t = {} for i = 1, #cols do t[i] = 'ours/clang  ratio' end return t end)())))
   local logsum, count = {}, 0
   for i = 1, #cols do logsum[i] = 0 end
@@ -205,22 +316,22 @@ function M.main()
         cells[i] = ('%5d/%-5d %6.2f'):format(ca[i], cb[i], ratio)
       end
       count = count + 1
-      print(('%-12s' .. string.rep(' %18s', #cols)):format(r.name, unpack(cells)))
+      print(row:format(r.name, r.input.name, unpack(cells)))
       r.a.handle:close()
     else
-      print(('%-12s  refused by our compiler (clang: %d insns)'):format(r.name, cb[1]))
+      print(('%-20s  refused by our compiler (clang: %d insns)'):format(r.name, cb[1]))
     end
     lib.bpf_object__close(r.b.obj)
   end
   if count > 0 then
     local cells = {}
     for i = 1, #cols do cells[i] = ('%18.2f'):format(math.exp(logsum[i] / count)) end
-    print(('%-12s' .. string.rep(' %s', #cols)):format('geomean', unpack(cells)))
+    print(('%-20s' .. string.rep(' %s', #cols)):format('geomean', unpack(cells)))
   end
   for _, msg in ipairs(refused) do print('refused: ' .. msg) end
   os.execute('rm -rf ' .. dir)
 end
 
--- require() hands over M; `luajit bench/clang/run.lua` runs it.
+-- require() hands over M; `luajit bench/clang/run.lua [-v]` runs it.
 if modname and package.loaded[modname] then return M end
-M.main()
+M.main({ verbose = arg and arg[1] == '-v' })

@@ -19,6 +19,8 @@
 --                        type = opts.type as given (a name, a number, nil or other),
 --                        may_goto = true when loops end each turn with may_goto,
 --                        bpf_loop = true when for loops of run-time bounds call bpf_loop,
+--                        classic_packet = true when even tc and XDP read the packet
+--                        with the classic loads (opts.packet = 'classic'),
 --                        functions = 'inline' | 'subprog' | nil (opts.functions) }
 --   F:layers()         a list of layers, each { name =, ctype = ctype or false,
 --                        next = list of steps { name =, to = layer name,
@@ -68,6 +70,7 @@ function M.new(opts)
     prog_type = opts.type,
     loops = opts.loops,
     functions = opts.functions,
+    packet = opts.packet,
     helper_names = opts.builtins or require('bpf.builtins').names,
     layer_table = opts.layers or require('bpf.proto').layers,
   }, F)
@@ -87,7 +90,7 @@ F.program = query(function(self)
   local ctx = self.ctx_value
   local ct = type(ctx) == 'table' and ctx.__dissector
   return { ctx_ctype = ct ~= nil and ct, type = self.prog_type, may_goto = self.loops == 'may_goto',
-    bpf_loop = self.loops == 'bpf_loop',
+    bpf_loop = self.loops == 'bpf_loop', classic_packet = self.packet == 'classic',
     functions = self.functions }
 end)
 

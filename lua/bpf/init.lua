@@ -106,7 +106,7 @@ end
 -- Into the kernel the one way: a BPF object (ELF with BTF and line info)
 -- opened and loaded by libbpf, its maps reusing the live map fds.
 -- opts.raw = true loads the bare instructions instead (bpf_prog_load).
-local load_once, translated
+local load_once, translated, for_packet_access
 
 -- Does this kernel run bpf_loop callbacks (5.17+)?  Asked once, by loading
 -- a loop compiled that way.
@@ -151,6 +151,8 @@ local strategy_words = { may_goto = 'may_goto at the end of each turn',
 -- with may_goto and classic packet loads) with its for loops run by
 -- bpf_loop where the kernel has that; prog then is what was loaded.
 function prog_mt:load(prog_type, opts)
+  local ok, rerr = for_packet_access(self, prog_type or self.type or 'socket_filter')
+  if not ok then return nil, rerr end
   local handle, err = load_once(self, prog_type, opts)
   local loader = require('bpf.loader')
   if handle or not self._facts then return handle, err end
@@ -182,6 +184,25 @@ function prog_mt:load(prog_type, opts)
   for k in pairs(self) do self[k] = nil end
   for k, v in pairs(before) do self[k] = v end
   return nil, err .. table.concat(tried)
+end
+
+-- The program types that read the packet directly (ctx.data .. ctx.data_end)
+-- where the others use the classic loads; by name and by number.
+local direct_access = { sched_cls = true, sched_act = true, xdp = true, [3] = true, [4] = true, [6] = true }
+
+-- A program compiled for one way of reading the packet and loaded as a type
+-- that wants the other is compiled again for the type it is loaded as.
+function for_packet_access(self, prog_type)
+  if not self.packet or not self._facts or self._facts.packet == 'classic' then return true end
+  if (self.packet == 'direct') == (direct_access[prog_type] or false) then return true end
+  local fopts = {}
+  for k, v in pairs(self._facts) do fopts[k] = v end
+  fopts.type = prog_type
+  local again, err = translated(self.fn, self._env, fopts)
+  if not again then return nil, err end
+  for k, v in pairs(again) do self[k] = v end
+  self._lines = nil
+  return true
 end
 
 function load_once(self, prog_type, opts)
@@ -220,7 +241,8 @@ function translated(fn, env, fopts)
   local arr = insn.array_t(out.n)
   ffi.copy(arr, out.insns, #out.insns)
   local prog = { insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, fns = out.fns or false, maps = out.maps,
-    stack = out.stack, funcs = out.funcs, type = fopts.type, _env = env, _facts = fopts }
+    stack = out.stack, funcs = out.funcs, packet = out.packet or false, type = fopts.type, _env = env,
+    _facts = fopts }
   for _, f in ipairs(out.funcs or {}) do -- a bpf_loop callback: named by the line its body starts at
     if f.name and f.name:match('^loop_%d+$') then
       local where = (prog.fns and prog.fns[f.insn]) or fn
@@ -233,7 +255,9 @@ end
 
 -- Compile fn. opts.ctx: the dissector of its first parameter (default skb);
 -- opts.type: the program type it is meant for (a helper that type may not call is a
--- compile error; without it every helper compiles).
+-- compile error; without it every helper compiles; tc and XDP read the packet
+-- directly, the others with the classic loads); opts.packet = 'classic' keeps
+-- the classic loads in tc too.
 local function compile(fn, opts, level)
   opts = opts or {}
   if type(fn) == 'string' then
@@ -254,9 +278,12 @@ local function compile(fn, opts, level)
   if opts.functions ~= nil and opts.functions ~= 'inline' and opts.functions ~= 'subprog' then
     return nil, ("bpf: opts.functions is 'inline' or 'subprog', not %s"):format(tostring(opts.functions))
   end
+  if opts.packet ~= nil and opts.packet ~= 'direct' and opts.packet ~= 'classic' then
+    return nil, ("bpf: opts.packet is 'direct' or 'classic', not %s"):format(tostring(opts.packet))
+  end
   local fopts = {
     builtins = builtins.names, layers = proto.layers, ctx = opts.ctx or proto.skb, type = opts.type,
-    loops = opts.loops, functions = opts.functions,
+    loops = opts.loops, functions = opts.functions, packet = opts.packet,
   }
   local prog, err = translated(fn, env, fopts)
   if not prog then return nil, err end

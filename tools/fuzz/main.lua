@@ -2,12 +2,14 @@
 --   luajit tools/fuzz/main.lua [--n=1000] [--seed=1] [--features=a,b] [--without=a,b]
 --     [--compile-only] [--out=fuzz-failures] [--runs=5] [--shrink=N] [--budget=1500]
 --     [--no-swarm] [--only=I] [--from=I] [--raw] [--loops=bpf_loop] [--functions=subprog]
---     [--replay=FILE]
+--     [--packet=classic] [--replay=FILE]
 -- Generates programs, compiles, loads and test-runs each against the
 -- oracle, shrinks every failure and writes it to a file under --out.
 -- --compile-only needs no kernel: it generates and compiles (stand-in maps).
 -- --loops=bounded|may_goto|bpf_loop compiles with that loop strategy (bpf(fn, {loops =})),
 -- --functions=inline|subprog with that one for local functions.
+-- Programs are compiled for sched_cls, which reads the packet directly;
+-- --packet=classic keeps the classic loads (bpf(fn, {packet =})).
 -- --shrink=N shrinks at most N failures of each signature (default all).
 -- --only=I runs program I alone, --from=I programs I to N; --replay=FILE
 -- runs a failure file again.  A crash of the core kills the process: the
@@ -54,7 +56,7 @@ local function parse(argv)
       o[k] = tonumber(v) or usage('--' .. k .. ' wants a number')
     elseif k == 'features' then o.features = list(v)
     elseif k == 'without' then o.without = list(v)
-    elseif k == 'out' or k == 'replay' or k == 'loops' or k == 'functions' then
+    elseif k == 'out' or k == 'replay' or k == 'loops' or k == 'functions' or k == 'packet' then
       o[k] = v or usage('--' .. k .. ' wants a value')
     elseif k == 'compile-only' then o.compile_only = true
     elseif k == 'no-swarm' then o.swarm = false
@@ -136,7 +138,7 @@ local function campaign(o)
     print(('fuzz: the last run crashed compiling a program, kept as %s'):format(path))
   end
   local runner = run.new({ kernel = not o.compile_only, current = current, raw = o.raw, loops = o.loops,
-    functions = o.functions })
+    functions = o.functions, packet = o.packet })
   local counts, total = {}, 0
   for _, c in ipairs(run.classes) do counts[c] = 0 end
   local sigs, sig_list, shrunk_per_sig, shrinks = {}, {}, {}, 0

@@ -155,7 +155,7 @@ M.fns = { f_add = f_add, f_add2 = f_add2, f_add3 = function(a, b) return f_add2(
 function M.new(opts)
   local bpf = require('bpf')
   local r = setmetatable({ kernel = opts.kernel, current = opts.current, raw = opts.raw, maps = {},
-    loops = opts.loops, functions = opts.functions,
+    loops = opts.loops, functions = opts.functions, packet = opts.packet,
     dirty = {}, bpf = bpf }, Runner)
   local builtins = require('bpf.builtins')
   r.env = { pkt = bpf.proto.pkt, eth = bpf.proto.eth, bit = bit, ffi = ffi, xadd = builtins.xadd,
@@ -216,7 +216,8 @@ function Runner:compile(src)
   if not chunk then return nil, { class = 'invalid', msg = 'does not parse: ' .. err } end
   local fn = chunk()
   local ok, p, cerr = pcall(self.bpf.compile, fn,
-    { env = self.env, loops = self.loops, functions = self.functions })
+    { env = self.env, loops = self.loops, functions = self.functions, type = 'sched_cls',
+      packet = self.packet })
   if not ok then return nil, { class = 'error', msg = tostring(p), sig = 'error: ' .. normalise(p) } end
   if not p then
     return nil, { class = 'refused', msg = tostring(cerr), sig = 'refused: ' .. normalise(cerr) }

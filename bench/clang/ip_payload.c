@@ -1,0 +1,19 @@
+// 8. IPv4 payload length: tot_len less the header (ihl * 4), 0 if not IPv4.
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+SEC("tc")
+int ip_payload(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return 0;
+	return bpf_ntohs(ip->tot_len) - ip->ihl * 4;
+}
+
+char LICENSE[] SEC("license") = "GPL";

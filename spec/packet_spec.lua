@@ -1,0 +1,187 @@
+-- Direct packet access (csrc/packet.c): tc and XDP programs read the packet
+-- through ctx.data .. ctx.data_end instead of the classic loads, and keep
+-- the table's rule that a read past the end returns 0.  Every program runs
+-- in the kernel: on frames cut at every length, and in tc on lo with real
+-- TCP traffic whose payload lies outside the skb's linear part.
+local ffi = require('ffi')
+local bit = require('bit')
+local bpf = require('bpf')
+local loader = require('bpf.loader')
+local pk = require('spec.support.packets')
+local lo = require('examples.lib.loopback')
+
+local function run(h, data) return assert(loader.test_run(h, data)).retval end
+
+local function listing(prog) return bpf.dump_string(prog) end
+
+-- The frame's bytes: at offset i (0 past the end: what the program sees).
+local function byte(s, i) return s:byte(i + 1) end
+
+-- What `return pkt.ip.udp.dst_port` (after a protocol test) returns on frame s.
+local function udp_dport(s)
+  if #s < 24 or byte(s, 23) ~= 17 then return 0 end
+  local l4 = 14 + bit.band(byte(s, 14), 15) * 4
+  if #s < l4 + 4 then return 0 end
+  return byte(s, l4 + 2) * 256 + byte(s, l4 + 3)
+end
+
+local function udp_dport_prog()
+  return function()
+    if pkt.ip.proto ~= 17 then return 0 end
+    return pkt.ip.udp.dst_port
+  end
+end
+
+describe('direct packet access', function()
+  local frame = pk.frames.udp53
+
+  for _, t in ipairs({ 'sched_cls', 'xdp' }) do
+    it(('reads a dissector in %s with checks against data_end, on frames cut at every length'):format(t),
+      function()
+        local prog = assert(bpf(udp_dport_prog(), { type = t }))
+        assert.equals('direct', prog.packet)
+        -- no classic load left but tc's slow path of the run-time read: the
+        -- classic load sees bytes outside the skb's linear part
+        local _, classic = listing(prog):gsub('skb%[', '')
+        assert.equals(t == 'xdp' and 0 or 1, classic)
+        local h = assert(prog:load(t))
+        -- a test run wants an Ethernet header at least, tc's an IPv4 header
+        -- after it when the EtherType says IPv4
+        for n = t == 'xdp' and 14 or 34, #frame do
+          local cut = frame:sub(1, n)
+          assert.equals(udp_dport(cut), run(h, cut), ('%s, %d bytes'):format(t, n))
+        end
+        assert.equals(53, run(h, frame))
+        assert.equals(0, run(h, pk.frames.tcp80))
+        assert.equals(7777, run(h, pk.frames.udp_opts)) -- IHL 7: the offset is read from the packet
+        assert.equals(0, run(h, pk.frames.short))
+        h:close()
+      end)
+  end
+
+  it('covers several reads at constant offsets with one check', function()
+    local prog = assert(bpf(function()
+      return pkt.ip.ttl + pkt.ip.proto + pkt.ip.tlen + pkt.type
+    end, { type = 'xdp' }))
+    local text = listing(prog)
+    local _, checks = text:gsub('\tJGT\tR%d\tR%d', '')
+    assert.equals(1, checks, text)
+    local h = assert(prog:load('xdp'))
+    for n = 14, 40 do
+      local cut = frame:sub(1, n)
+      local want = n >= 24 and byte(cut, 22) + byte(cut, 23) + byte(cut, 16) * 256 + byte(cut, 17) + 0x800
+        or 0
+      assert.equals(want, run(h, cut), n .. ' bytes')
+    end
+    h:close()
+  end)
+
+  it('keeps a read at a run-time offset inside a loop a classic load in tc (the verifier walks ' ..
+    'each turn of a direct one), and reads it directly in XDP', function()
+    local function sum16()
+      local s = 0
+      for i = 0, 15 do s = s + pkt[i * 2 + 1] end
+      return s
+    end
+    local tc, xdp = assert(bpf(sum16, { type = 'sched_cls' })), assert(bpf(sum16, { type = 'xdp' }))
+    assert.matches('skb%[', listing(tc))
+    assert.not_matches('skb%[', listing(xdp))
+    local data = ''
+    for i = 0, 63 do data = data .. string.char(i) end
+    local want = 0
+    for i = 0, 15 do want = want + i * 2 + 1 end
+    for _, c in ipairs({ { tc, 'sched_cls' }, { xdp, 'xdp' } }) do
+      local h = assert(c[1]:load(c[2]))
+      assert.equals(want, run(h, data))
+      assert.equals(0, run(h, data:sub(1, 20))) -- pkt[21] is past the end
+      h:close()
+    end
+  end)
+
+  it('returns 0 for a run-time offset past 65535 (tc: the classic load decides; XDP: past any frame)',
+    function()
+    local function far() return pkt[pkt.ip.tlen * 4096] + 1 end
+    for _, t in ipairs({ 'sched_cls', 'xdp' }) do
+      local h = assert(assert(bpf(far, { type = t })):load(t))
+      assert.equals(0, run(h, frame), t)
+      h:close()
+    end
+  end)
+
+  it('compiles again for the type a program is loaded as', function()
+    local prog = assert(bpf(udp_dport_prog()))
+    assert.equals('classic', prog.packet)
+    local h = assert(prog:load('xdp'))
+    assert.equals('direct', prog.packet)
+    assert.equals(53, run(h, frame))
+    h:close()
+    local sock = assert(prog:load('socket_filter')) -- direct access is not allowed there
+    assert.equals('classic', prog.packet)
+    sock:close()
+  end)
+
+  it('names the line of an XDP read at a constant offset no frame reaches', function()
+    local prog, err = bpf(function()
+      return pkt[70000]
+    end, { type = 'xdp' })
+    assert.is_nil(prog)
+    assert.matches('packet_spec.lua:%d+: a packet read at offset 70000: an XDP program reads the first '
+      .. '65535 bytes', err)
+  end)
+end)
+
+-- libbpf's tc attachment, declared here until bpf.tc exists.
+ffi.cdef [[
+struct bpf_tc_hook { size_t sz; int ifindex; int attach_point; uint32_t parent; };
+struct bpf_tc_opts { size_t sz; int prog_fd; uint32_t flags; uint32_t prog_id; uint32_t handle;
+  uint32_t priority; };
+int bpf_tc_hook_create(struct bpf_tc_hook *hook);
+int bpf_tc_hook_destroy(struct bpf_tc_hook *hook);
+int bpf_tc_attach(const struct bpf_tc_hook *hook, struct bpf_tc_opts *opts);
+int bpf_tc_detach(const struct bpf_tc_hook *hook, const struct bpf_tc_opts *opts);
+unsigned int if_nametoindex(const char *ifname);
+]]
+
+describe('direct packet access in tc on lo', function()
+  it('reads bytes that lie outside the linear part of the skb (pulled in first)', function()
+    local lib = require('bpf.libbpf').lib
+    local seen = assert(bpf.map('array', 4))
+    local TC_ACT_UNSPEC = -1 -- the next filter runs
+    -- first filter: counts TCP skbs whose byte 1100 is not in the linear part
+    local probe = assert(bpf(function(skb)
+      if skb.len > 1200 and skb.data + 1101 > skb.data_end then xadd(seen[0], 1) end
+      return TC_ACT_UNSPEC
+    end, { type = 'sched_cls' }))
+    -- second filter: reads that byte through the dissector
+    local reader = assert(bpf(function(skb)
+      if skb.len > 1200 and pkt.ip.proto == 6 then
+        if pkt[1100] == 0x5a then xadd(seen[1], 1) else xadd(seen[2], 1) end
+      end
+      return TC_ACT_UNSPEC
+    end, { type = 'sched_cls' }))
+    assert.equals('direct', reader.packet)
+    local hp, hr = assert(probe:load('sched_cls')), assert(reader:load('sched_cls'))
+    local hook = ffi.new('struct bpf_tc_hook', { sz = ffi.sizeof('struct bpf_tc_hook'),
+      ifindex = lib.if_nametoindex('lo'), attach_point = 1 }) -- BPF_TC_INGRESS
+    local made = lib.bpf_tc_hook_create(hook)
+    assert(made == 0 or made == -17, 'bpf_tc_hook_create: ' .. made) -- -EEXIST: lo has clsact
+    local opts = {}
+    for i, h in ipairs({ hp, hr }) do
+      opts[i] = ffi.new('struct bpf_tc_opts', { sz = ffi.sizeof('struct bpf_tc_opts'), prog_fd = h.fd,
+        handle = 0x5bf0 + i, priority = 0x5bf0 + i })
+      assert.equals(0, lib.bpf_tc_attach(hook, opts[i]))
+    end
+    local ok, err = pcall(lo.http, { string.rep('Z', 4000) })
+    for i = 1, 2 do
+      opts[i].prog_fd, opts[i].flags, opts[i].prog_id = 0, 0, 0
+      lib.bpf_tc_detach(hook, opts[i])
+    end
+    if made == 0 then lib.bpf_tc_hook_destroy(hook) end
+    hp:close()
+    hr:close()
+    assert(ok, err)
+    assert.is_true(seen[0] >= 1, 'no skb came in pieces: the pull was not tried')
+    assert.is_true(seen[1] >= 1)
+    assert.equals(0, seen[2])
+  end)
+end)
