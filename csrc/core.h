@@ -241,8 +241,8 @@ struct ctx {
 	bool no_subs;			/* facts.functions == 'inline' */
 	struct bcins *bc0;		/* the program's own bytecode, before inlining */
 	int nbc0, nslots0;
-	void *inl_buf[64];		/* inline.c's working memory, last made first freed */
-	int ninl_buf;
+	void *scratch[64];		/* working memory of the passes (scratch), last made first freed */
+	int nscratch;
 	uint64_t live[MAX_BC][MAX_SLOTS / 64]; /* slots live after bc[pc] */
 	uint64_t livein[MAX_BC][MAX_SLOTS / 64];
 	bool target[MAX_BC];	/* bc pc is a jump target */
@@ -362,7 +362,10 @@ void bc_writes(const struct ctx *C, int from, int to, uint64_t *out);
 
 /* inline.c: calls of local Lua functions replaced by their bytecode */
 void bc_inline(struct ctx *C);
-void bc_inline_free(struct ctx *C);
+/* Working memory kept in the context, so that a compile error (a longjmp)
+** leaves nothing behind: the next try, or the module's end, frees it. */
+void *scratch(struct ctx *C, size_t size);
+void scratch_pop(struct ctx *C, int n); /* the last n made */
 
 /* luaval.c: constants and Lua values */
 int k_ref(struct ctx *C, int idx);

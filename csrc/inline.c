@@ -60,28 +60,6 @@ struct splice {
 	int cur;		/* the subprogram whose body is being copied, -1 none */
 };
 
-/* Working memory, kept in the context so that a compile error (a longjmp)
-** leaves nothing behind: the next compile, or the module's end, frees it. */
-static void *scratch(struct ctx *C, size_t size)
-{
-	void *p = C->ninl_buf < 64 ? malloc(size) : NULL;
-	if (!p)
-		bpfc_fail(C, "out of memory (inlining)");
-	C->inl_buf[C->ninl_buf++] = p;
-	return p;
-}
-
-static void scratch_pop(struct ctx *C, int n)
-{
-	while (n-- > 0 && C->ninl_buf > 0)
-		free(C->inl_buf[--C->ninl_buf]);
-}
-
-void bc_inline_free(struct ctx *C)
-{
-	scratch_pop(C, C->ninl_buf);
-}
-
 static bool slot_mode(int m)
 {
 	return m == BCM_DST || m == BCM_BASE || m == BCM_VAR || m == BCM_RBASE;
@@ -527,7 +505,7 @@ static void splice_all(struct splice *S)
 void bc_inline(struct ctx *C)
 {
 	struct splice S = {.C = C, .n = 1};
-	bc_inline_free(C); /* what a compile that failed half-way left */
+	scratch_pop(C, C->nscratch); /* what a compile that failed half-way left */
 	C->nbc = C->nbc0;
 	memcpy(C->bc, C->bc0, sizeof(C->bc[0]) * (size_t)C->nbc0);
 	C->nslots = C->nslots0;

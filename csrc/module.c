@@ -13,6 +13,21 @@
 
 static bool no_subprograms(struct ctx *C);
 
+void *scratch(struct ctx *C, size_t size)
+{
+	void *p = C->nscratch < (int)(sizeof(C->scratch) / sizeof(C->scratch[0])) ? malloc(size) : NULL;
+	if (!p)
+		bpfc_fail(C, "out of memory (%zu bytes of working memory)", size);
+	C->scratch[C->nscratch++] = p;
+	return p;
+}
+
+void scratch_pop(struct ctx *C, int n)
+{
+	while (n-- > 0 && C->nscratch > 0)
+		free(C->scratch[--C->nscratch]);
+}
+
 /* Raise a compile error, unless another way of compiling the same program
 ** may not meet it.  In this order, each taken at most once per place (a
 ** hint or C->nosub remembers it, so the restarts end):
@@ -314,6 +329,7 @@ static int compile_protected(lua_State *L)
 	}
 	while (rc != 1) {
 		lua_settop(L, 6);
+		scratch_pop(C, C->nscratch); /* what a failed try left */
 		if (rc == 3) { /* a subprogram to inline instead: the bytecode changes */
 			rc = setjmp(C->jb);
 			if (rc != 0)
@@ -450,7 +466,7 @@ static int l_gc(lua_State *L)
 {
 	struct module *M = luaL_checkudata(L, 1, CTX_MT);
 	if (M->C) {
-		bc_inline_free(M->C);
+		scratch_pop(M->C, M->C->nscratch);
 		free(M->C->snap);
 		free(M->C->bc0);
 		free(M->C->cbloop);

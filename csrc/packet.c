@@ -36,7 +36,6 @@
 ** Programs calling a helper that changes the packet (none bpf.builtins
 ** names today) keep the classic loads: their pointers would need reloading.
 */
-#include <stdlib.h>
 #include <string.h>
 #include "core.h"
 
@@ -94,52 +93,31 @@ static bool changes_packet(int64_t func)
 	}
 }
 
-/* The function being rebuilt: instructions appended to out, the slow
-** paths of run-time reads to tail (laid out after the function). */
+/* A run-time read's slow path (tc): placed after the function. */
+struct slow {
+	int fail, cont;		/* its label, and where it goes back to */
+	struct ir_ins load;	/* the classic load it runs */
+};
+
+/* The function being rebuilt, appended after the IR there is (emit.c),
+** then moved in place of the old one. */
 struct rebuild {
 	struct ctx *C;
-	struct ir_ins *out, *tail;
-	int nout, ntail, cap;
 	bool xdp;
 	int data, data_end, ctx; /* registers */
 	int ret0;		 /* label of the shared `return 0`, -1 not yet */
 	bool in_loop;		 /* the block being rebuilt lies in a loop */
 	uint64_t *max;		 /* per register: a bound on its value in this block */
 	int nmax;		 /* the registers max has (those before the pass) */
+	struct slow *slow;	 /* tc's slow paths, one per run-time read at most */
+	int nslow;
 };
 
-static struct ir_ins *put(struct rebuild *R, bool to_tail, uint8_t kind, uint16_t pc)
+static void copy(struct ctx *C, const struct ir_ins *in)
 {
-	struct ir_ins *i = to_tail ? &R->tail[R->ntail++] : &R->out[R->nout++];
-	*i = (struct ir_ins){.kind = kind, .helper = -1, .pc = pc, .label = -1};
-	return i;
-}
-
-static void op(struct rebuild *R, bool to_tail, uint16_t pc, uint8_t code, int dst, int src, int off,
-	       int64_t imm)
-{
-	struct ir_ins *i = put(R, to_tail, IR_OP, pc);
-	i->code = code;
-	i->dst = (uint16_t)dst;
-	i->src = (uint16_t)src;
-	i->off = (int16_t)off;
-	i->imm = imm;
-}
-
-static void jmp(struct rebuild *R, bool to_tail, uint16_t pc, uint8_t code, int dst, int src,
-		int64_t imm, int label)
-{
-	struct ir_ins *i = put(R, to_tail, IR_JMP, pc);
-	i->code = code;
-	i->dst = (uint16_t)dst;
-	i->src = (uint16_t)src;
-	i->imm = imm;
-	i->label = label;
-}
-
-static void label(struct rebuild *R, bool to_tail, uint16_t pc, int id)
-{
-	put(R, to_tail, IR_LABEL, pc)->label = id;
+	if (C->nir >= MAX_IR)
+		bpfc_fail(C, "program is too long (more than %d instructions)", MAX_INSNS);
+	C->ir[C->nir++] = *in;
 }
 
 static int ret0(struct rebuild *R)
@@ -150,65 +128,65 @@ static int ret0(struct rebuild *R)
 }
 
 /* ctx->data and ctx->data_end into their registers. */
-static void load_pointers(struct rebuild *R, uint16_t pc)
+static void load_pointers(struct rebuild *R)
 {
 	int d = R->xdp ? (int)offsetof(struct xdp_md, data) : (int)offsetof(struct __sk_buff, data);
 	int e = R->xdp ? (int)offsetof(struct xdp_md, data_end)
 		       : (int)offsetof(struct __sk_buff, data_end);
-	op(R, false, pc, BPF_LDX | BPF_MEM | BPF_W, R->data, R->ctx, d, 0);
-	op(R, false, pc, BPF_LDX | BPF_MEM | BPF_W, R->data_end, R->ctx, e, 0);
+	emit(R->C, BPF_LDX | BPF_MEM | BPF_W, R->data, R->ctx, (int16_t)d, 0);
+	emit(R->C, BPF_LDX | BPF_MEM | BPF_W, R->data_end, R->ctx, (int16_t)e, 0);
 }
 
 /* tc: min(len, k) bytes pulled into the skb's linear part unless there.
 ** The path that pulls comes first in the layout, so that the verifier walks
 ** the program from the join first with the least it knows of the packet,
-** and the other paths, knowing more, are found safe at the join. */
-static void pull_prologue(struct rebuild *R, uint16_t pc, int64_t k)
+** and the other paths, knowing more, may be found safe at the join. */
+static void pull_prologue(struct rebuild *R, int64_t k)
 {
 	struct ctx *C = R->C;
 	int n = vreg_new(C), t = vreg_new(C), t2 = vreg_new(C);
 	int small = label_new(C), there = label_new(C);
-	op(R, false, pc, BPF_ALU64 | BPF_MOV | BPF_X, t, R->data, 0, 0);
-	op(R, false, pc, BPF_ALU64 | BPF_ADD | BPF_K, t, 0, 0, k);
-	jmp(R, false, pc, BPF_JMP | BPF_JLE | BPF_X, t, R->data_end, 0, there);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, R->data, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, t, 0, 0, (int32_t)k);
+	emit_jmp(C, BPF_JMP | BPF_JLE | BPF_X, t, R->data_end, 0, there);
 	/* shorter than k in the linear part: a short packet, or one in pieces */
-	op(R, false, pc, BPF_LDX | BPF_MEM | BPF_W, n, R->ctx, offsetof(struct __sk_buff, len), 0);
-	jmp(R, false, pc, BPF_JMP | BPF_JLE | BPF_K, n, 0, k, small);
-	op(R, false, pc, BPF_ALU64 | BPF_MOV | BPF_K, n, 0, 0, k);
-	label(R, false, pc, small);
-	op(R, false, pc, BPF_ALU64 | BPF_MOV | BPF_X, t2, R->data, 0, 0);
-	op(R, false, pc, BPF_ALU64 | BPF_ADD | BPF_X, t2, n, 0, 0);
-	jmp(R, false, pc, BPF_JMP | BPF_JLE | BPF_X, t2, R->data_end, 0, there); /* all there */
-	op(R, false, pc, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, R->ctx, 0, 0);
-	op(R, false, pc, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, n, 0, 0);
-	struct ir_ins *call = put(R, false, IR_CALL, pc);
-	call->code = BPF_JMP | BPF_CALL;
-	call->imm = BPF_FUNC_skb_pull_data;
-	load_pointers(R, pc); /* the call made every packet pointer void */
-	label(R, false, pc, there);
+	emit(C, BPF_LDX | BPF_MEM | BPF_W, n, R->ctx, offsetof(struct __sk_buff, len), 0);
+	emit_jmp(C, BPF_JMP | BPF_JLE | BPF_K, n, 0, (int32_t)k, small);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, n, 0, 0, (int32_t)k);
+	emit_label(C, small);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t2, R->data, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_X, t2, n, 0, 0);
+	emit_jmp(C, BPF_JMP | BPF_JLE | BPF_X, t2, R->data_end, 0, there); /* all there */
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, R->ctx, 0, 0);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, n, 0, 0);
+	emit_call(C, BPF_FUNC_skb_pull_data, -1);
+	load_pointers(R); /* the call made every packet pointer void */
+	emit_label(C, there);
 }
 
 /* `t = base + k; if t > DATA_END goto fail` */
-static void check(struct rebuild *R, uint16_t pc, int base, int64_t k, int fail)
+static void check(struct rebuild *R, int base, int64_t k, int fail)
 {
 	int t = vreg_new(R->C);
-	op(R, false, pc, BPF_ALU64 | BPF_MOV | BPF_X, t, base, 0, 0);
-	op(R, false, pc, BPF_ALU64 | BPF_ADD | BPF_K, t, 0, 0, k);
-	jmp(R, false, pc, BPF_JMP | BPF_JGT | BPF_X, t, R->data_end, 0, fail);
+	emit(R->C, BPF_ALU64 | BPF_MOV | BPF_X, t, base, 0, 0);
+	emit(R->C, BPF_ALU64 | BPF_ADD | BPF_K, t, 0, 0, (int32_t)k);
+	emit_jmp(R->C, BPF_JMP | BPF_JGT | BPF_X, t, R->data_end, 0, fail);
 }
 
 /* r0 = the packet's bytes at base + off in host order, as the classic load gave. */
-static void direct_load(struct rebuild *R, uint16_t pc, int base, int64_t off, int width, uint8_t size)
+static void direct_load(struct rebuild *R, int base, int64_t off, const struct ir_ins *classic)
 {
+	int width = load_width(classic);
 	if (off > INT16_MAX) {
 		int p = vreg_new(R->C);
-		op(R, false, pc, BPF_ALU64 | BPF_MOV | BPF_X, p, base, 0, 0);
-		op(R, false, pc, BPF_ALU64 | BPF_ADD | BPF_K, p, 0, 0, off);
+		emit(R->C, BPF_ALU64 | BPF_MOV | BPF_X, p, base, 0, 0);
+		emit(R->C, BPF_ALU64 | BPF_ADD | BPF_K, p, 0, 0, (int32_t)off);
 		base = p, off = 0;
 	}
-	op(R, false, pc, BPF_LDX | BPF_MEM | size, BPF_REG_0, base, (int)off, 0);
+	emit(R->C, BPF_LDX | BPF_MEM | BPF_SIZE(classic->code), BPF_REG_0, base, (int16_t)off, 0);
 	if (width > 1)
-		op(R, false, pc, BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_0, 0, 0, 8 * width);
+		emit(R->C, BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_0, 0, 0, 8 * width);
+	R->max[0] = (1ull << (8 * width)) - 1;
 }
 
 /* The furthest LD_ABS read from instruction i to the first one with an
@@ -260,83 +238,98 @@ static void track_max(struct rebuild *R, const struct ir_ins *in)
 		m[in->src] = NO_MAX;
 }
 
-/* An LD_ABS or LD_IND rewritten (or, when direct access cannot reach it,
-** kept); cov is what the checks so far cover. */
+/* Does the classic load in stay one?  In tc, one direct access cannot
+** reach, or one at a run-time offset in a loop (the offset would become
+** part of a pointer, and the verifier would walk every turn). */
+static bool keeps_classic(const struct rebuild *R, const struct ir_ins *in)
+{
+	return stays_classic(in) || (R->in_loop && !R->xdp && BPF_MODE(in->code) == BPF_IND);
+}
+
+/* An LD_ABS or LD_IND rewritten (or kept); cov is what the checks so far cover. */
 static void rewrite_load(struct rebuild *R, int i, int last, int64_t *cov)
 {
 	struct ctx *C = R->C;
 	const struct ir_ins *in = &C->ir[i];
-	int width = load_width(in);
-	uint8_t size = BPF_SIZE(in->code);
-	uint16_t pc = in->pc;
+	if (keeps_classic(R, in)) {
+		copy(C, in);
+		track_max(R, in); /* (the verifier knows nothing of its result) */
+		return;
+	}
 	if (BPF_MODE(in->code) == BPF_ABS) {
-		int64_t end = abs_end(in);
-		if (end < 0) {
-			R->out[R->nout++] = *in; /* tc: the classic load says what it should */
-			track_max(R, in); /* (the verifier knows nothing of its result) */
-			return;
-		}
-		if (end > *cov) {
+		if (abs_end(in) > *cov) {
 			*cov = furthest_read(C, i, last);
-			check(R, pc, R->data, *cov, ret0(R));
+			check(R, R->data, *cov, ret0(R));
 		}
-		direct_load(R, pc, R->data, in->imm, width, size);
-		R->max[0] = (1ull << (8 * width)) - 1;
+		direct_load(R, R->data, in->imm, in);
 		return;
 	}
-	int64_t end = in->imm + width;
-	if (stays_classic(in) || (R->in_loop && !R->xdp)) {
-		R->out[R->nout++] = *in;
-		track_max(R, in);
-		return;
-	}
+	int64_t end = in->imm + load_width(in);
 	int off = in->src, fail = R->xdp ? ret0(R) : label_new(C), cont = label_new(C);
 	/* the verifier bounds a checked pointer's offset and the bytes past it together */
 	if (R->max[off] > (uint64_t)(MAX_PKT_OFF - end))
-		jmp(R, false, pc, BPF_JMP | BPF_JGT | BPF_K, off, 0, MAX_PKT_OFF - end, fail);
+		emit_jmp(C, BPF_JMP | BPF_JGT | BPF_K, off, 0, (int32_t)(MAX_PKT_OFF - end), fail);
 	int p = vreg_new(C);
-	op(R, false, pc, BPF_ALU64 | BPF_MOV | BPF_X, p, R->data, 0, 0);
-	op(R, false, pc, BPF_ALU64 | BPF_ADD | BPF_X, p, off, 0, 0);
-	check(R, pc, p, end, fail);
-	direct_load(R, pc, p, in->imm, width, size);
-	label(R, false, pc, cont);
-	if (!R->xdp) {
-		/* the slow path: the classic load itself, its result given the
-		** range the direct one has, so that the verifier, at the join,
-		** finds what follows already walked */
-		label(R, true, pc, fail);
-		op(R, true, pc, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, R->ctx, 0, 0);
-		R->tail[R->ntail++] = *in;
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, p, R->data, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_X, p, off, 0, 0);
+	check(R, p, end, fail);
+	direct_load(R, p, in->imm, in);
+	emit_label(C, cont);
+	if (!R->xdp)
+		R->slow[R->nslow++] = (struct slow){.fail = fail, .cont = cont, .load = *in};
+}
+
+/* tc's slow paths: the classic load itself, its result given the range the
+** direct one has, so that the verifier, at the join, finds what follows
+** already walked. */
+static void slow_paths(struct rebuild *R)
+{
+	struct ctx *C = R->C;
+	for (int k = 0; k < R->nslow; k++) {
+		const struct slow *s = &R->slow[k];
+		int width = load_width(&s->load);
+		C->pc = s->load.pc;
+		emit_label(C, s->fail);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, R->ctx, 0, 0);
+		copy(C, &s->load);
 		if (width < 4)
-			op(R, true, pc, BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_0, 0, 0, width == 1 ? 0xff : 0xffff);
+			emit(C, BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_0, 0, 0, width == 1 ? 0xff : 0xffff);
 		else
-			op(R, true, pc, BPF_ALU | BPF_MOV | BPF_X, BPF_REG_0, BPF_REG_0, 0, 0);
-		jmp(R, true, pc, BPF_JMP | BPF_JA, 0, 0, 0, cont);
+			emit(C, BPF_ALU | BPF_MOV | BPF_X, BPF_REG_0, BPF_REG_0, 0, 0);
+		emit_ja(C, s->cont);
 	}
-	R->max[0] = (1ull << (8 * width)) - 1;
 }
 
-/* Is in the `r6 = ctx` translation puts before a classic load? */
-static bool ctx_to_r6(const struct ctx *C, const struct ir_ins *in)
+/* Is in the `r6 = ctx` translation puts before a classic load that is
+** rewritten (and so reads r6 no more)? */
+static bool ctx_for_rewritten(const struct rebuild *R, const struct ir_block *blk, int i)
 {
-	return in->kind == IR_OP && in->code == (BPF_ALU64 | BPF_MOV | BPF_X) &&
-	       in->dst == BPF_REG_6 && in->src == C->ctx_reg;
-}
-
-/* f's instructions replaced by n others; the functions after it move. */
-static bool replace_function(struct ctx *C, struct ir_func *f, const struct ir_ins *ins, int n)
-{
-	int grow = n - f->n, end = f->first + f->n;
-	if (C->nir + grow > MAX_IR)
+	const struct ctx *C = R->C;
+	const struct ir_ins *in = &C->ir[i];
+	if (in->kind != IR_OP || in->code != (BPF_ALU64 | BPF_MOV | BPF_X) || in->dst != BPF_REG_6 ||
+	    in->src != C->ctx_reg)
 		return false;
+	int n = i + 1;
+	while (n <= blk->last && C->ir[n].kind == IR_NOP)
+		n++;
+	return n <= blk->last && is_classic_load(&C->ir[n]) && !keeps_classic(R, &C->ir[n]);
+}
+
+/* The function f's code replaced by what was appended from start on. */
+static void move_into_place(struct ctx *C, struct ir_func *f, int start)
+{
+	int n = C->nir - start, grow = n - f->n, end = f->first + f->n;
+	struct ir_ins *code = scratch(C, sizeof(*code) * (size_t)n);
+	memcpy(code, &C->ir[start], sizeof(*code) * (size_t)n);
+	C->nir = start; /* (the old code is still there: the new fits) */
 	memmove(&C->ir[end + grow], &C->ir[end], sizeof(C->ir[0]) * (size_t)(C->nir - end));
-	memcpy(&C->ir[f->first], ins, sizeof(C->ir[0]) * (size_t)n);
+	memcpy(&C->ir[f->first], code, sizeof(*code) * (size_t)n);
 	for (struct ir_func *g = C->funcs; g < C->funcs + C->nfuncs; g++)
 		if (g->first > f->first)
 			g->first += grow;
 	f->n = n;
 	C->nir += grow;
-	return true;
+	scratch_pop(C, 1);
 }
 
 void direct_packet(struct ctx *C, const struct ir_func *cf)
@@ -350,87 +343,75 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 	const char *tname = NULL;
 	int type = helper_progtype(C, &tname);
 	if ((type != BPF_PROG_TYPE_SCHED_CLS && type != BPF_PROG_TYPE_SCHED_ACT && type != BPF_PROG_TYPE_XDP) ||
-	    C->facts.classic_packet)
+	    C->facts.classic_packet || C->packet == PACKET_NONE)
 		return;
 	const struct ir_ins *first = &C->ir[f->first];
-	if (f->n == 0 || first->kind != IR_OP || first->code != (BPF_ALU64 | BPF_MOV | BPF_X) ||
-	    first->dst != C->ctx_reg || first->src != BPF_REG_1)
+	if (first->kind != IR_OP || first->code != (BPF_ALU64 | BPF_MOV | BPF_X) || first->dst != C->ctx_reg ||
+	    first->src != BPF_REG_1)
 		return; /* not the program's prologue: nothing to build on */
 	int nloads = 0;
 	int64_t pull = 0;
-	bool changes = false;
 	for (int i = f->first; i < f->first + f->n; i++) {
 		const struct ir_ins *in = &C->ir[i];
-		changes |= in->kind == IR_CALL && in->helper != IR_SUBPROG && changes_packet(in->imm);
-		if (is_classic_load(in)) {
-			if (type == BPF_PROG_TYPE_XDP && stays_classic(in)) {
-				C->pc = in->pc; /* where the message points */
-				bpfc_fail(C, "a packet read at offset %lld%s: an XDP program reads the "
-					     "first %d bytes of the frame", (long long)in->imm,
-					  BPF_MODE(in->code) == BPF_IND ? " past a run-time one" : "", MAX_PKT_OFF);
-			}
-			nloads++;
-			if (BPF_MODE(in->code) == BPF_ABS && abs_end(in) > pull)
-				pull = abs_end(in);
+		if (in->kind == IR_CALL && in->helper != IR_SUBPROG && changes_packet(in->imm))
+			return;
+		if (!is_classic_load(in))
+			continue;
+		if (type == BPF_PROG_TYPE_XDP && stays_classic(in)) {
+			C->pc = in->pc; /* where the message points */
+			bpfc_fail(C, "a packet read at offset %lld%s: an XDP program reads the first %d bytes "
+				     "of the frame", (long long)in->imm,
+				  BPF_MODE(in->code) == BPF_IND ? " past a run-time one" : "", MAX_PKT_OFF);
 		}
+		nloads++;
+		if (BPF_MODE(in->code) == BPF_ABS && abs_end(in) > pull)
+			pull = abs_end(in);
 	}
-	if (!nloads || changes)
-		return;
 
-	struct rebuild R = {.C = C, .xdp = type == BPF_PROG_TYPE_XDP, .ctx = C->ctx_reg, .ret0 = -1};
-	R.cap = f->n + 16 * nloads + 32;
-	R.out = malloc(sizeof(struct ir_ins) * (size_t)R.cap);
-	R.tail = malloc(sizeof(struct ir_ins) * (size_t)(5 * nloads + 2));
-	R.nmax = C->nvregs;
-	R.max = malloc(sizeof(uint64_t) * (size_t)R.nmax);
-	int64_t *cov_in = malloc(sizeof(int64_t) * (size_t)(MAX_IR));
-	if (!R.out || !R.tail || !R.max || !cov_in) {
-		free(R.out), free(R.tail), free(R.max), free(cov_in);
-		return; /* without memory the classic loads stay: they are right too */
-	}
+	struct rebuild R = {.C = C, .xdp = type == BPF_PROG_TYPE_XDP, .ctx = C->ctx_reg, .ret0 = -1,
+			    .nmax = C->nvregs};
+	R.max = scratch(C, sizeof(uint64_t) * (size_t)R.nmax);
+	R.slow = scratch(C, sizeof(struct slow) * (size_t)nloads);
+	int64_t *cov_in = scratch(C, sizeof(int64_t) * (size_t)MAX_IR);
+	bool *in_loop = scratch(C, (size_t)MAX_IR);
 	R.data = vreg_new(C);
 	R.data_end = vreg_new(C);
 
 	ir_cfg(C, f);
-	for (int b = 0; b < C->nblk; b++)
+	for (int b = 0; b < C->nblk; b++) {
 		cov_in[b] = b ? INT64_MAX : 0; /* INT64_MAX: no predecessor seen yet */
-	bool *in_loop = calloc((size_t)(C->nblk > 0 ? C->nblk : 1), 1);
+		in_loop[b] = false;
+	}
 	for (int b = 0; b < C->nblk; b++)
 		for (int s = 0; s < 2; s++)
 			if (C->blk[b].succ[s] >= 0 && C->blk[b].back[s]) {
 				int h = C->blk[b].succ[s];
 				cov_in[h] = 0; /* a loop header: nothing known */
-				for (int l = h; l <= b && in_loop; l++)
+				for (int l = h; l <= b; l++)
 					in_loop[l] = true;
 			}
 
-	R.out[R.nout++] = *first;
-	load_pointers(&R, first->pc);
+	int start = C->nir, pc = C->pc; /* (emit tags what it appends with C->pc) */
+	C->pc = first->pc;
+	copy(C, first);
+	load_pointers(&R);
 	if (!R.xdp && pull > 0 && !BROKEN(C, pkt_pull))
-		pull_prologue(&R, first->pc, pull);
+		pull_prologue(&R, pull);
 	for (int b = 0; b < C->nblk; b++) {
 		const struct ir_block *blk = &C->blk[b];
 		int64_t cov = cov_in[b] == INT64_MAX ? 0 : cov_in[b];
-		R.in_loop = in_loop && in_loop[b];
+		R.in_loop = in_loop[b];
 		for (int r = 0; r < R.nmax; r++)
 			R.max[r] = NO_MAX;
 		for (int i = blk->first; i <= blk->last; i++) {
 			const struct ir_ins *in = &C->ir[i];
-			if (i == f->first)
-				continue; /* the prologue, already out */
-			if (ctx_to_r6(C, in)) {
-				int n = i + 1;
-				while (n <= blk->last && C->ir[n].kind == IR_NOP)
-					n++;
-				const struct ir_ins *ld = &C->ir[n];
-				bool kept = stays_classic(ld) || (R.in_loop && !R.xdp && BPF_MODE(ld->code) == BPF_IND);
-				if (n <= blk->last && is_classic_load(ld) && !kept)
-					continue; /* the rewritten load does not read r6 */
-			}
+			C->pc = in->pc;
+			if (i == f->first || ctx_for_rewritten(&R, blk, i))
+				continue; /* the prologue, already out; r6 = ctx, read no more */
 			if (is_classic_load(in)) {
 				rewrite_load(&R, i, blk->last, &cov);
 			} else {
-				R.out[R.nout++] = *in;
+				copy(C, in);
 				track_max(&R, in);
 			}
 		}
@@ -440,17 +421,15 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 				cov_in[t] = cov;
 		}
 	}
-	memcpy(&R.out[R.nout], R.tail, sizeof(struct ir_ins) * (size_t)R.ntail);
-	R.nout += R.ntail;
+	slow_paths(&R);
 	if (R.ret0 >= 0) {
-		uint16_t pc = C->ir[f->first + f->n - 1].pc;
-		label(&R, false, pc, R.ret0);
-		op(&R, false, pc, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
-		put(&R, false, IR_EXIT, pc)->code = BPF_JMP | BPF_EXIT;
+		C->pc = C->ir[f->first + f->n - 1].pc;
+		emit_label(C, R.ret0);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+		emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	}
-	bool fits = replace_function(C, f, R.out, R.nout);
-	free(R.out), free(R.tail), free(R.max), free(cov_in), free(in_loop);
-	if (!fits)
-		bpfc_fail(C, "program is too long (more than %d instructions)", MAX_INSNS);
+	move_into_place(C, f, start);
+	scratch_pop(C, 4);
+	C->pc = pc;
 	C->packet = PACKET_DIRECT;
 }

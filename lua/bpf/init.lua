@@ -106,7 +106,7 @@ end
 -- Into the kernel the one way: a BPF object (ELF with BTF and line info)
 -- opened and loaded by libbpf, its maps reusing the live map fds.
 -- opts.raw = true loads the bare instructions instead (bpf_prog_load).
-local load_once, translated, for_packet_access
+local load_once, translated, for_packet_access, compiled_with, adopt
 
 -- Does this kernel run bpf_loop callbacks (5.17+)?  Asked once, by loading
 -- a loop compiled that way.
@@ -166,14 +166,10 @@ function prog_mt:load(prog_type, opts)
   local before, tried = {}, {}
   for k, v in pairs(self) do before[k] = v end
   for _, strategy in ipairs(strategies) do
-    local fopts = {}
-    for k, v in pairs(self._facts) do fopts[k] = v end
-    fopts.loops = strategy
-    local again = translated(self.fn, self._env, fopts)
+    local again = compiled_with(self, 'loops', strategy)
     -- bpf_loop changes nothing in a program whose loops it cannot run
     if again and (strategy ~= 'bpf_loop' or has_callback(again)) then
-      for k, v in pairs(again) do self[k] = v end
-      self._lines = nil
+      adopt(self, again)
       local h2, err2 = load_once(self, prog_type, opts)
       if h2 then return h2 end
       tried[#tried + 1] = ('\ncompiled again with %s, it was refused too: ')
@@ -195,14 +191,23 @@ local direct_access = { sched_cls = true, sched_act = true, xdp = true, [3] = tr
 function for_packet_access(self, prog_type)
   if not self.packet or not self._facts or self._facts.packet == 'classic' then return true end
   if (self.packet == 'direct') == (direct_access[prog_type] or false) then return true end
+  local again, err = compiled_with(self, 'type', prog_type)
+  if not again then return nil, err end
+  adopt(self, again)
+  return true
+end
+
+-- prog's function compiled again with one of its compile options changed
+-- (nil, err if that fails), and what becomes of prog when it takes that.
+function compiled_with(self, option, value)
   local fopts = {}
   for k, v in pairs(self._facts) do fopts[k] = v end
-  fopts.type = prog_type
-  local again, err = translated(self.fn, self._env, fopts)
-  if not again then return nil, err end
+  fopts[option] = value
+  return translated(self.fn, self._env, fopts)
+end
+function adopt(self, again)
   for k, v in pairs(again) do self[k] = v end
   self._lines = nil
-  return true
 end
 
 function load_once(self, prog_type, opts)
