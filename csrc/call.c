@@ -285,12 +285,16 @@ static void bitop2(struct ctx *C, int dst, int x, int y, enum arop op)
 	int bx = vx->bits, by = vy->bits; /* 0 <= x < 2^bx (0: unknown) */
 	int64_t k = vy->kind == VK_NUM ? (shift ? vy->num & 63 : vy->num) : 0;
 	bool imm = vy->kind == VK_NUM && fits_imm(k);
+	/* x & 0xffffffff: the low half zero-extended, one instruction and no mask register */
+	bool low32 = op == AR_BAND && vy->kind == VK_NUM && k == 0xffffffffll;
 	int ry = -1;
-	if (!imm) {
+	if (!imm && !low32) {
 		ry = v_reg(C, y);
 	}
 	int rd = alu_dst(C, dst, x);
-	if (ry == rd || (shift && !imm)) { /* the count modulo 64, in a register of its own */
+	if (low32)
+		emit(C, BPF_ALU | BPF_MOV | BPF_X, rd, rd, 0, 0);
+	else if (ry == rd || (shift && !imm)) { /* the count modulo 64, in a register of its own */
 		int t = r_scratch(C);
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, ry, 0, 0);
 		if (shift)
@@ -299,7 +303,7 @@ static void bitop2(struct ctx *C, int dst, int x, int y, enum arop op)
 	}
 	if (imm)
 		emit(C, BPF_ALU64 | alu[op] | BPF_K, rd, 0, 0, (int32_t)k);
-	else
+	else if (!low32)
 		emit(C, BPF_ALU64 | alu[op] | BPF_X, rd, ry, 0, 0);
 	C->v[dst].ptr = PK_SCALAR;
 	C->v[dst].width = 0;

@@ -198,6 +198,7 @@ struct hint {
 	bool fold;     /* target_bc is an inlined call (of known arguments) to run in Lua */
 	bool loop;     /* a loop header: what the value may be on every turn */
 	bool unroll;   /* target_bc is a FORI of constant bounds to unroll */
+	bool no_unroll; /* target_bc is a FORI not to unroll unless it must be */
 	bool no_bpf_loop; /* target_bc is a FORI whose body cannot be a bpf_loop callback */
 	uint16_t flags; /* loop: the flags to assume at the header */
 	uint8_t width;	/* loop: the width to assume */
@@ -225,6 +226,8 @@ struct ctx {
 	int ninl_open;			/* (their pcs; translation leaves each at its inl_cont) */
 	int16_t for_open[16];		/* FORIs of small constant bounds being translated as */
 	int nfor_open;			/* BPF loops: what fails in one unrolls it (bpfc_fail) */
+	int16_t unroll_open[16];	/* FORIs unrolled because that was shorter, being */
+	int nunroll_open;		/* translated: what fails in one keeps it a loop */
 	int nfn;			/* functions in the bytecode: 0 the program, 1.. inlined */
 	int fn_ref[MAX_FNS], fn_ktab[MAX_FNS]; /* each one's value and constants (refs) */
 	int reader;			/* registry ref of the bytecode reader (bc_reader_src) */
@@ -339,6 +342,7 @@ enum brk {
 unsigned bpfc_breaks(void); /* the switches BPFC_BREAK names (module.c) */
 bool fold_hinted(const struct ctx *C, int pc); /* module.c */
 bool unroll_hinted(const struct ctx *C, int pc); /* module.c */
+bool no_unroll_hinted(const struct ctx *C, int pc); /* module.c */
 bool no_bpf_loop_hinted(const struct ctx *C, int pc); /* module.c */
 __attribute__((noreturn)) void sub_inline_instead(struct ctx *C, int k); /* module.c */
 bool sub_refused(struct ctx *C, int ref); /* module.c */

@@ -305,7 +305,10 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 	} else if (signed_div) {
 		sdiv_reg(C, rd, rb, op == AR_MOD);
 	} else if (bk) {
-		alu_k(C, alu_op[op], rd, (int32_t)y);
+		/* x + 0, x - 0, x * 1, x / 1 (unsigned): nothing to compute */
+		bool same = y == 0 ? op == AR_ADD || op == AR_SUB : y == 1 && (op == AR_MUL || op == AR_DIV);
+		if (!same)
+			alu_k(C, alu_op[op], rd, (int32_t)y);
 	} else {
 		alu_x(C, alu_op[op], rd, rb);
 	}

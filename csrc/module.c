@@ -32,10 +32,12 @@ void scratch_pop(struct ctx *C, int n)
 ** may not meet it.  In this order, each taken at most once per place (a
 ** hint or C->nosub remembers it, so the restarts end):
 **   1. an inlined call of known arguments: run it in Lua (fold hint);
-**   2. a for loop of a few constant turns: unroll it (unroll hint);
-**   3. a bpf_loop callback: make its loop a BPF loop (no_bpf_loop hint);
-**   4. a subprogram: inline that function (C->nosub, splice again);
-**   5. anywhere, while there are subprograms: inline them all.
+**   2. a for loop unrolled because that was shorter: keep it a loop
+**      (no_unroll hint);
+**   3. a for loop of a few constant turns: unroll it (unroll hint);
+**   4. a bpf_loop callback: make its loop a BPF loop (no_bpf_loop hint);
+**   5. a subprogram: inline that function (C->nosub, splice again);
+**   6. anywhere, while there are subprograms: inline them all.
 ** Each of these computes the same as what it replaces; only the error of
 ** the last way tried is shown. */
 void bpfc_fail(struct ctx *C, const char *fmt, ...)
@@ -57,6 +59,16 @@ void bpfc_fail(struct ctx *C, const char *fmt, ...)
 		}
 	}
 	C->ninl_open = 0;
+	/* Inside a for loop unrolled because that was shorter, whatever fails (a
+	** divisor that is 0 in one turn only) may compile with it a loop again:
+	** the innermost first. */
+	if (C->nunroll_open > 0 && C->nhints < MAX_HINTS) {
+		C->hints[C->nhints++] = (struct hint){.target_bc = C->unroll_open[C->nunroll_open - 1],
+						      .slot = -1, .no_unroll = true};
+		C->nunroll_open = 0;
+		C->restart = true;
+		longjmp(C->jb, 2);
+	}
 	/* Inside a for loop of a few constant turns, whatever fails (an index
 	** that must be a constant) may compile with the loop unrolled, the
 	** variable a constant in each copy: the innermost loop first. */
@@ -134,6 +146,15 @@ bool no_bpf_loop_hinted(const struct ctx *C, int pc)
 {
 	for (int i = 0; i < C->nhints; i++)
 		if (C->hints[i].no_bpf_loop && C->hints[i].target_bc == pc)
+			return true;
+	return false;
+}
+
+/* Is the FORI at pc one to keep a loop, unless it must be unrolled (a hint)? */
+bool no_unroll_hinted(const struct ctx *C, int pc)
+{
+	for (int i = 0; i < C->nhints; i++)
+		if (C->hints[i].no_unroll && C->hints[i].target_bc == pc)
 			return true;
 	return false;
 }
@@ -270,7 +291,7 @@ static void compile_once(struct ctx *C)
 		for (int s = 1; s < C->nparams; s++)
 			C->v[s].kind = VK_NIL;
 	}
-	C->ninl_open = C->nfor_open = 0;
+	C->ninl_open = C->nfor_open = C->nunroll_open = 0;
 	tr_range(C, 1, (C->nsubs_spliced ? C->subs[0].start : C->nbc) - 1, false);
 	C->ninl_open = 0;
 	C->funcs[0].n = C->nir - C->funcs[0].first;

@@ -617,12 +617,44 @@ static int constant_turns(struct ctx *C, int a, int64_t *from, int64_t *step)
 	return n <= MAX_FOR_UNROLLED ? (int)n : 0;
 }
 
+/* A loop of a few constant turns around a short body with no loop inside
+** is unrolled, as clang -O2 unrolls it: the variable is a constant in each
+** copy (a packet read at a constant offset, which one check covers; a
+** constant index), and the verifier walks straight code instead of a loop
+** turn by turn.  The bound keeps the copies within what a loop costs the
+** verifier anyway; a body with a way out (break, return) stays a loop, as
+** clang keeps it. */
+#define UNROLL_TURNS 32
+#define UNROLL_BYTECODES 192 /* turns times the body's bytecodes */
+static bool worth_unrolling(const struct ctx *C, int pc, int exit, int turns)
+{
+	int body = exit - pc - 2;
+	if (turns > UNROLL_TURNS || turns * body > UNROLL_BYTECODES)
+		return false;
+	for (int i = pc + 1; i < exit - 1; i++) {
+		const struct bcins *b = &C->bc[i];
+		if (b->op == OP_LOOP || b->op == OP_ILOOP || b->op == OP_FORI || b->op == OP_ITERC ||
+		    b->op == OP_ITERN || b->op == OP_ISNEXT || (b->op == OP_JMP && b->d < 0x8000))
+			return false; /* a loop inside: unrolled it would multiply */
+		if ((b->op == OP_JMP && i + 1 + b->d - 0x8000 >= exit) || b->op == OP_RET ||
+		    b->op == OP_RET0 || b->op == OP_RET1 || b->op == OP_RETM || b->op == OP_CALLT)
+			return false; /* a way out (break, return): each copy would have its own */
+	}
+	return true;
+}
+
 static void tr_fori(struct ctx *C, int pc, int a, int exit)
 {
 	int64_t kfrom, kstep;
 	int turns = constant_turns(C, a, &kfrom, &kstep);
 	if (turns && unroll_hinted(C, pc)) {
 		tr_for_unrolled(C, pc, a, exit, kfrom, kstep, turns);
+		return;
+	}
+	if (turns && !no_unroll_hinted(C, pc) && C->nunroll_open < 16 && worth_unrolling(C, pc, exit, turns)) {
+		C->unroll_open[C->nunroll_open++] = (int16_t)pc;
+		tr_for_unrolled(C, pc, a, exit, kfrom, kstep, turns);
+		C->nunroll_open--;
 		return;
 	}
 	if (turns && C->nfor_open < 16)
@@ -750,7 +782,7 @@ void function_begin(struct ctx *C, int sub, int loop, int pc)
 	v_init(C);
 	C->reachable = true;
 	C->cmp.state = 0;
-	C->ninl_open = C->nfor_open = 0;
+	C->ninl_open = C->nfor_open = C->nunroll_open = 0;
 	C->cur_sub = sub;
 	C->cur_loop = loop;
 	C->pc = pc;

@@ -182,14 +182,44 @@ describe('loops', function()
       local ins = prog.insn[i]
       assert.is_false(bit.band(ins.code, 0x07) == 5 and ins.off < 0 and ins.code ~= 0x85, 'insn ' .. i)
     end
-    -- a loop that needs nothing constant stays a loop
-    local _, looped = run('return function(skb) local s = 0 for i = 1, 3 do s = s + i end return s end')
+    -- one that needs nothing constant stays a loop when unrolled it would be long
+    -- (a short one is unrolled: spec/data/compile/loop-numeric-for.data)
+    local _, looped = run('return function(skb) local s = 0 for i = 1, 100 do s = s + i end return s end')
     local back = false
     for i = 0, looped.pc - 1 do
       local ins = looped.insn[i]
       if bit.band(ins.code, 0x07) == 5 and ins.off < 0 then back = true end
     end
     assert.is_true(back)
+  end)
+
+  it('unrolls a short loop of constant bounds, and keeps it a loop when a turn would not compile', function()
+    local function back_jumps(prog)
+      local n = 0
+      for i = 0, prog.pc - 1 do
+        local ins = prog.insn[i]
+        if bit.band(ins.code, 0x07) == 5 and ins.off < 0 and ins.code ~= 0x85 then n = n + 1 end
+      end
+      return n
+    end
+    local got, short = run('return function(skb) local s = 0 for i = 1, 4 do s = s * 3 + pkt[i] end '
+      .. 'return s end')
+    local want = 0
+    for i = 1, 4 do want = want * 3 + udp53:byte(i + 1) end
+    assert.equals(want, got)
+    assert.equals(0, back_jumps(short))
+    -- unrolled, the turn i = 0 divides by a constant 0 (a compile error): a loop instead
+    local src = [[return function(skb)
+      local s = 0
+      for i = -1, 1 do
+        if skb.len > 100000 then s = s + 12 / i end
+        s = s + i + 2
+      end
+      return s
+    end]]
+    local r, looped = run(src)
+    assert.equals(6, r)
+    assert.is_true(back_jumps(looped) > 0)
   end)
 
   it('runs a for loop of run-time bounds with bpf_loop when asked, the body a callback', function()
