@@ -99,6 +99,20 @@ struct slow {
 	struct ir_ins load;	/* the classic load it runs */
 };
 
+/* Loads whose value a register still holds along every way to here: the
+** same byte read again (tcp.flag_syn, then tcp.flag_ack) is a move. */
+#define MAX_AVAIL 8
+struct avail {
+	int n;		/* -1: no way in seen yet */
+	struct {
+		uint8_t code;	/* LD_ABS or LD_IND and the width */
+		uint16_t src;	/* LD_IND's offset register */
+		int64_t imm;
+		uint16_t reg;	/* the register holding the value */
+		bool bounded;	/* the verifier knows its range (not a classic load's) */
+	} a[MAX_AVAIL];
+};
+
 /* The function being rebuilt, appended after the IR there is (emit.c),
 ** then moved in place of the old one. */
 struct rebuild {
@@ -106,12 +120,59 @@ struct rebuild {
 	bool xdp;
 	int data, data_end, ctx; /* registers */
 	int ret0;		 /* label of the shared `return 0`, -1 not yet */
-	bool in_loop;		 /* the block being rebuilt lies in a loop */
+	int blk;		 /* the block being rebuilt */
+	bool in_loop;		 /* ... it lies in a loop */
+	int64_t *ant_out;	 /* per block: what every way on reads (anticipate) */
 	uint64_t *max;		 /* per register: a bound on its value in this block */
 	int nmax;		 /* the registers max has (those before the pass) */
 	struct slow *slow;	 /* tc's slow paths, one per run-time read at most */
 	int nslow;
+	struct avail cur;	 /* the loads held here */
+	bool *again;		 /* per instruction of f: a classic load read again later */
+	int first;		 /* f's first instruction */
 };
+
+static bool same_load(const struct avail *av, int k, const struct ir_ins *in)
+{
+	return av->a[k].code == in->code && av->a[k].imm == in->imm &&
+	       (BPF_MODE(in->code) == BPF_ABS || av->a[k].src == in->src);
+}
+
+/* Can a later load reuse in's value?  One read again later, by LD_ABS or
+** by LD_IND at a virtual register (avail_kill drops it when that changes). */
+static bool reusable(const struct rebuild *R, const struct ir_ins *in)
+{
+	return R->again[in - R->C->ir - R->first] && (BPF_MODE(in->code) == BPF_ABS || in->src >= IR_VREG0);
+}
+
+/* in is translated: the loads at an offset it changes are held no more. */
+static void avail_kill(struct avail *av, const struct ir_ins *in)
+{
+	struct operands o = ir_operands(in, false);
+	int n = 0;
+	for (int k = 0; k < av->n; k++)
+		if (BPF_MODE(av->a[k].code) == BPF_ABS ||
+		    !((o.def_dst && av->a[k].src == in->dst) || (o.def_src && av->a[k].src == in->src)))
+			av->a[n++] = av->a[k];
+	av->n = n;
+}
+
+/* Keep only what both hold. */
+static void avail_meet(struct avail *into, const struct avail *from)
+{
+	if (into->n < 0) {
+		*into = *from;
+		return;
+	}
+	int n = 0;
+	for (int k = 0; k < into->n; k++)
+		for (int j = 0; j < from->n; j++)
+			if (from->a[j].reg == into->a[k].reg) {
+				into->a[n++] = into->a[k];
+				break;
+			}
+	into->n = n;
+}
 
 static void copy(struct ctx *C, const struct ir_ins *in)
 {
@@ -189,22 +250,84 @@ static void direct_load(struct rebuild *R, int base, int64_t off, const struct i
 	R->max[0] = (1ull << (8 * width)) - 1;
 }
 
+/* Does in do something a caller could see (a call, a store that is not to
+** the stack)?  Checking for a read past it could return 0 before it. */
+static bool has_effect(const struct ir_ins *in)
+{
+	uint8_t cls = BPF_CLASS(in->code);
+	return in->kind == IR_CALL ||
+	       (in->kind == IR_OP && (cls == BPF_ST || cls == BPF_STX) && in->dst != BPF_REG_10);
+}
+
 /* The furthest LD_ABS read from instruction i to the first one with an
-** effect (or the block's end, last). */
-static int64_t furthest_read(const struct ctx *C, int i, int last)
+** effect; *to_end: the block's end came first. */
+#define NO_READ INT64_MAX
+static int64_t block_reads(const struct ctx *C, int i, const struct ir_block *blk, bool *to_end)
 {
 	int64_t k = 0;
-	for (; i <= last; i++) {
+	*to_end = false;
+	for (; i <= blk->last; i++) {
 		const struct ir_ins *in = &C->ir[i];
-		uint8_t cls = BPF_CLASS(in->code);
-		if (in->kind == IR_CALL || in->kind == IR_EXIT || in->kind == IR_JMP)
-			break;
-		if (in->kind == IR_OP && (cls == BPF_ST || cls == BPF_STX) && in->dst != BPF_REG_10)
-			break;
+		if (has_effect(in))
+			return k;
 		if (is_classic_load(in) && BPF_MODE(in->code) == BPF_ABS && abs_end(in) > k)
 			k = abs_end(in);
 	}
+	*to_end = true;
 	return k;
+}
+
+/* How far every way on from instruction i of blk is sure to read (NO_READ:
+** every way returns 0 with nothing seen, whatever it reads). */
+static int64_t sure_reads(const struct ctx *C, int i, const struct ir_block *blk, int64_t ant_out)
+{
+	bool to_end;
+	int64_t k = block_reads(C, i, blk, &to_end);
+	if (!to_end)
+		return k;
+	return ant_out == NO_READ ? NO_READ : ant_out > k ? ant_out : k;
+}
+
+/* Does block blk end in `return 0` (what a failed check returns)? */
+static bool returns_zero(const struct ctx *C, const struct ir_block *blk)
+{
+	if (C->ir[blk->last].kind != IR_EXIT)
+		return false;
+	for (int i = blk->last - 1; i >= blk->first; i--) {
+		const struct ir_ins *in = &C->ir[i];
+		if (in->kind == IR_NOP || in->kind == IR_LABEL)
+			continue;
+		return in->kind == IR_OP && BPF_OP(in->code) == BPF_MOV && BPF_SRC(in->code) == BPF_K &&
+		       in->dst == BPF_REG_0 && in->imm == 0;
+	}
+	return false;
+}
+
+/* For each block, how far every way on from its end is sure to read at a
+** constant offset before anything with an effect or a return other than
+** `return 0` (NO_READ: every way returns 0 first).  A check at the end of
+** a block may cover that far: should it fail, the program, on the short
+** packet, would have failed a read or returned 0, with nothing seen.
+** Back edges count as reading nothing. */
+static void anticipate(const struct ctx *C, int64_t *ant_out)
+{
+	for (int b = C->nblk - 1; b >= 0; b--) {
+		const struct ir_block *blk = &C->blk[b];
+		int64_t out = NO_READ;
+		bool succ = false;
+		for (int k = 0; k < 2; k++) {
+			int t = blk->succ[k];
+			if (t < 0)
+				continue;
+			succ = true;
+			int64_t in = blk->back[k] || t <= b ? 0 : sure_reads(C, C->blk[t].first, &C->blk[t], ant_out[t]);
+			if (in < out)
+				out = in;
+		}
+		if (!succ && !returns_zero(C, blk))
+			out = 0;
+		ant_out[b] = out;
+	}
 }
 
 /* What the block tells of a register's range after in (the verifier, which
@@ -246,8 +369,34 @@ static bool keeps_classic(const struct rebuild *R, const struct ir_ins *in)
 	return stays_classic(in) || (R->in_loop && !R->xdp && BPF_MODE(in->code) == BPF_IND);
 }
 
-/* An LD_ABS or LD_IND rewritten (or kept); cov is what the checks so far cover. */
-static void rewrite_load(struct rebuild *R, int i, int last, int64_t *cov)
+static void load(struct rebuild *R, int i, int64_t *cov);
+
+/* An LD_ABS or LD_IND rewritten (or kept), or its value taken from an
+** earlier one; cov is what the checks so far cover. */
+static void rewrite_load(struct rebuild *R, int i, int64_t *cov)
+{
+	struct ctx *C = R->C;
+	const struct ir_ins *in = &C->ir[i];
+	for (int k = 0; k < R->cur.n; k++)
+		if (same_load(&R->cur, k, in)) { /* read before on every way here */
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_0, R->cur.a[k].reg, 0, 0);
+			R->max[0] = R->cur.a[k].bounded ? (1ull << (8 * load_width(in))) - 1 : NO_MAX;
+			return;
+		}
+	load(R, i, cov);
+	if (reusable(R, in) && R->cur.n < MAX_AVAIL) {
+		int reg = vreg_new(C);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, reg, BPF_REG_0, 0, 0);
+		R->cur.a[R->cur.n].code = in->code;
+		R->cur.a[R->cur.n].src = in->src;
+		R->cur.a[R->cur.n].imm = in->imm;
+		R->cur.a[R->cur.n].bounded = !keeps_classic(R, in);
+		R->cur.a[R->cur.n++].reg = (uint16_t)reg;
+	}
+}
+
+/* The load itself. */
+static void load(struct rebuild *R, int i, int64_t *cov)
 {
 	struct ctx *C = R->C;
 	const struct ir_ins *in = &C->ir[i];
@@ -258,7 +407,11 @@ static void rewrite_load(struct rebuild *R, int i, int last, int64_t *cov)
 	}
 	if (BPF_MODE(in->code) == BPF_ABS) {
 		if (abs_end(in) > *cov) {
-			*cov = furthest_read(C, i, last);
+			/* as far as every way on is sure to read, at least this block's reads */
+			bool to_end;
+			int64_t own = block_reads(C, i, &C->blk[R->blk], &to_end);
+			int64_t after = R->ant_out[R->blk];
+			*cov = to_end && after != NO_READ && after > own ? after : own;
 			check(R, R->data, *cov, ret0(R));
 		}
 		direct_load(R, R->data, in->imm, in);
@@ -313,6 +466,25 @@ static bool ctx_for_rewritten(const struct rebuild *R, const struct ir_block *bl
 	while (n <= blk->last && C->ir[n].kind == IR_NOP)
 		n++;
 	return n <= blk->last && is_classic_load(&C->ir[n]) && !keeps_classic(R, &C->ir[n]);
+}
+
+/* Which classic loads of f are read again later (the same load). */
+static void loads_read_again(const struct ctx *C, const struct ir_func *f, struct rebuild *R)
+{
+	memset(R->again, 0, (size_t)f->n);
+	for (int i = f->first; i < f->first + f->n; i++) {
+		const struct ir_ins *in = &C->ir[i];
+		if (!is_classic_load(in) || R->again[i - f->first])
+			continue;
+		for (int j = i + 1; j < f->first + f->n; j++) {
+			const struct ir_ins *l = &C->ir[j];
+			if (is_classic_load(l) && l->code == in->code && l->imm == in->imm &&
+			    (BPF_MODE(in->code) == BPF_ABS || l->src == in->src)) {
+				R->again[i - f->first] = true;
+				break;
+			}
+		}
+	}
 }
 
 /* The function f's code replaced by what was appended from start on. */
@@ -370,27 +542,35 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 
 	struct rebuild R = {.C = C, .xdp = type == BPF_PROG_TYPE_XDP, .ctx = C->ctx_reg, .ret0 = -1,
 			    .nmax = C->nvregs};
+	ir_cfg(C, f);
 	R.max = scratch(C, sizeof(uint64_t) * (size_t)R.nmax);
 	R.slow = scratch(C, sizeof(struct slow) * (size_t)nloads);
 	int64_t *cov_in = scratch(C, sizeof(int64_t) * (size_t)MAX_IR);
 	bool *in_loop = scratch(C, (size_t)MAX_IR);
+	R.ant_out = scratch(C, sizeof(int64_t) * (size_t)MAX_IR);
+	struct avail *avail_in = scratch(C, sizeof(struct avail) * (size_t)(C->nblk > 0 ? C->nblk : 1));
+	R.again = scratch(C, (size_t)f->n);
+	R.first = f->first;
+	loads_read_again(C, f, &R);
 	R.data = vreg_new(C);
 	R.data_end = vreg_new(C);
 
-	ir_cfg(C, f);
 	for (int b = 0; b < C->nblk; b++) {
 		cov_in[b] = b ? INT64_MAX : 0; /* INT64_MAX: no predecessor seen yet */
 		in_loop[b] = false;
+		avail_in[b].n = b ? -1 : 0;
 	}
 	for (int b = 0; b < C->nblk; b++)
 		for (int s = 0; s < 2; s++)
 			if (C->blk[b].succ[s] >= 0 && C->blk[b].back[s]) {
 				int h = C->blk[b].succ[s];
 				cov_in[h] = 0; /* a loop header: nothing known */
+				avail_in[h].n = 0;
 				for (int l = h; l <= b; l++)
 					in_loop[l] = true;
 			}
 
+	anticipate(C, R.ant_out);
 	int start = C->nir, pc = C->pc; /* (emit tags what it appends with C->pc) */
 	C->pc = first->pc;
 	copy(C, first);
@@ -400,7 +580,11 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 	for (int b = 0; b < C->nblk; b++) {
 		const struct ir_block *blk = &C->blk[b];
 		int64_t cov = cov_in[b] == INT64_MAX ? 0 : cov_in[b];
+		R.blk = b;
 		R.in_loop = in_loop[b];
+		R.cur = avail_in[b];
+		if (R.cur.n < 0)
+			R.cur.n = 0; /* nothing reaches it */
 		for (int r = 0; r < R.nmax; r++)
 			R.max[r] = NO_MAX;
 		for (int i = blk->first; i <= blk->last; i++) {
@@ -409,16 +593,22 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 			if (i == f->first || ctx_for_rewritten(&R, blk, i))
 				continue; /* the prologue, already out; r6 = ctx, read no more */
 			if (is_classic_load(in)) {
-				rewrite_load(&R, i, blk->last, &cov);
+				rewrite_load(&R, i, &cov);
 			} else {
 				copy(C, in);
 				track_max(&R, in);
+				avail_kill(&R.cur, in);
+				if (has_effect(in) && in->kind != IR_CALL)
+					R.cur.n = 0; /* a store may write the packet */
 			}
 		}
 		for (int s = 0; s < 2; s++) {
 			int t = blk->succ[s];
-			if (t >= 0 && !blk->back[s] && cov < cov_in[t])
+			if (t < 0 || blk->back[s])
+				continue;
+			if (cov < cov_in[t])
 				cov_in[t] = cov;
+			avail_meet(&avail_in[t], &R.cur);
 		}
 	}
 	slow_paths(&R);
@@ -429,7 +619,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 		emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	}
 	move_into_place(C, f, start);
-	scratch_pop(C, 4);
+	scratch_pop(C, 7);
 	C->pc = pc;
 	C->packet = PACKET_DIRECT;
 }

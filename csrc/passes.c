@@ -5,6 +5,7 @@
 ** label); ir_compact removes those at the end.  Labels make deleting safe:
 ** no pass counts instructions.
 */
+#include <stdlib.h>
 #include <string.h>
 #include "core.h"
 
@@ -172,6 +173,58 @@ static void shared_exits(struct ctx *C, const struct ir_func *cf)
 	}
 }
 
+/* A jump to a `goto L2` goes to L2 itself (a `return 0` shared_exits made
+** a jump of, reached by a test's jump); a `goto` nothing reaches any more
+** is dropped, as the verifier refuses code it cannot reach. */
+static void jump_threading(struct ctx *C, const struct ir_func *f)
+{
+	int end = f->first + f->n;
+	int *at = malloc(sizeof(int) * (size_t)C->nlabels); /* label -> its instruction */
+	bool *used = calloc((size_t)C->nlabels, 1);
+	if (!at || !used) {
+		free(at), free(used);
+		return; /* an optimisation: without memory the jumps stay as they are */
+	}
+	for (int l = 0; l < C->nlabels; l++)
+		at[l] = -1;
+	for (int i = f->first; i < end; i++)
+		if (C->ir[i].kind == IR_LABEL)
+			at[C->ir[i].label] = i;
+	for (int i = f->first; i < end; i++) {
+		struct ir_ins *j = &C->ir[i];
+		if (j->kind != IR_JMP)
+			continue;
+		for (int hops = 0; hops < 8 && at[j->label] >= 0; hops++) {
+			int t = next_real(C, f, at[j->label]);
+			if (t >= end || t == i || C->ir[t].kind != IR_JMP || C->ir[t].code != (BPF_JMP | BPF_JA))
+				break;
+			j->label = C->ir[t].label;
+		}
+	}
+	for (int i = f->first; i < end; i++)
+		if (C->ir[i].kind == IR_JMP)
+			used[C->ir[i].label] = true;
+	int prev = -1; /* the last real instruction */
+	for (int i = f->first; i < end; i++) {
+		struct ir_ins *in = &C->ir[i];
+		if (in->kind == IR_NOP)
+			continue;
+		if (in->kind == IR_LABEL) {
+			if (used[in->label])
+				prev = -1; /* reached by a jump */
+			continue;
+		}
+		bool no_way_in = prev >= 0 && (C->ir[prev].kind == IR_EXIT ||
+					       (C->ir[prev].kind == IR_JMP && C->ir[prev].code == (BPF_JMP | BPF_JA)));
+		if (no_way_in && in->kind == IR_JMP && in->code == (BPF_JMP | BPF_JA)) {
+			in->kind = IR_NOP;
+			continue;
+		}
+		prev = i;
+	}
+	free(at), free(used);
+}
+
 /* The opposite test, or 0 for none (JSET). */
 static uint8_t inverse(uint8_t op)
 {
@@ -226,6 +279,7 @@ static const struct pass {
 	{"return_in_r0", return_in_r0},
 	{"unused_ctx_copy", unused_ctx_copy},
 	{"shared_exits", shared_exits},
+	{"jump_threading", jump_threading},
 	{"jump_over_jump", jump_over_jump},
 };
 

@@ -76,6 +76,46 @@ describe('direct packet access', function()
     h:close()
   end)
 
+  it('checks once for a test that returns 0 and the field read after it', function()
+    local prog = assert(bpf(function()
+      if pkt.type ~= 0x0800 then return 0 end
+      return pkt.ip.ttl
+    end, { type = 'xdp' }))
+    local text = listing(prog)
+    local _, checks = text:gsub('\tJGT\tR%d\tR%d', '')
+    assert.equals(1, checks, text)
+    local h = assert(prog:load('xdp'))
+    for n = 14, 30 do
+      local cut = frame:sub(1, n)
+      local want = (n < 23 or byte(cut, 12) * 256 + byte(cut, 13) ~= 0x800) and 0 or byte(cut, 22)
+      assert.equals(want, run(h, cut), n .. ' bytes')
+    end
+    h:close()
+  end)
+
+  it('reads a byte two tests look at once (tcp.flag_syn, then tcp.flag_ack)', function()
+    local function syn_only()
+      if pkt.ip.proto ~= 6 then return 0 end
+      local tcp = pkt.ip.tcp
+      if tcp.flag_syn == 1 and tcp.flag_ack == 0 then return 1 end
+      return 2
+    end
+    local be16 = pk.be16
+    local syn = pk.eth_ip(6, be16(4000) .. be16(80) .. string.rep('\0', 8) .. string.char(0x50, 0x02) ..
+      be16(65535) .. be16(0) .. be16(0))
+    for _, t in ipairs({ 'sched_cls', 'xdp' }) do
+      local prog = assert(bpf(syn_only, { type = t }))
+      local _, direct = listing(prog):gsub('LDXB\tR%d\t%[R%d%+13%]', '')
+      assert.equals(1, direct, listing(prog))
+      local h = assert(prog:load(t))
+      assert.equals(1, run(h, syn))
+      assert.equals(2, run(h, pk.frames.tcp80)) -- PSH|ACK
+      assert.equals(0, run(h, syn:sub(1, 46))) -- the flags byte is past the end
+      assert.equals(0, run(h, frame))
+      h:close()
+    end
+  end)
+
   it('keeps a read at a run-time offset inside a loop a classic load in tc (the verifier walks ' ..
     'each turn of a direct one), and reads it directly in XDP', function()
     local function sum16() -- (40 turns: too many to unroll)
