@@ -217,6 +217,13 @@ void bi_cast(struct ctx *C, int a, int nargs, const struct helper *h)
 	int size;
 	bool sg;
 	struct var *v = v_src(C, x);
+	if (pointee && v->kind == VK_RT && v->ptr == PK_PKTPTR) {
+		/* a packet pointer (skb.data + n) stays one: read directly, 2 or 4
+		** bytes at once, in the packet's byte order as C reads them */
+		alu_dst(C, a, x);
+		C->v[a].ref = pointee;
+		return;
+	}
 	if (pointee) { /* a pointer to read through probe_read */
 		if (v->kind == VK_NUM) {
 			v_const(C, a, v->num);

@@ -70,6 +70,13 @@ static bool pkt_shift(struct ctx *C, int dst, int a, int bslot, int64_t n, bool 
 		C->v[dst].num = sub ? keep.num - n : keep.num + n;
 		return true;
 	}
+	int esize = ptr && keep.ref ? fact_sizeof(C, keep.ref) : 1; /* p + 1 moves one element */
+	if (esize > 1) {
+		if (bslot >= 0)
+			bpfc_fail(C, "a run-time amount added to a packet pointer of %d-byte elements: "
+				     "add it before ffi.cast", esize);
+		n *= esize;
+	}
 	if (bslot < 0 && !fits_imm(n))
 		bpfc_fail(C, "packet offset %lld is out of range", (long long)n);
 	int rb = -1;

@@ -148,6 +148,32 @@ describe('direct packet access', function()
     end
   end)
 
+  it('reads 2 and 4 bytes through ffi.cast of the data pointer directly, in host order', function()
+    local function fields(ctx)
+      local d = ctx.data
+      if d + 34 > ctx.data_end then return 0 end
+      local w = ffi.cast('uint16_t *', d + 12) -- the EtherType, then the IP version and TOS
+      local src = ffi.cast('uint32_t *', d + 26)
+      return bit.bxor(w[0] * 65536 + (w + 1)[0], src[0])
+    end
+    local want = bit.bxor(0x0800 * 65536 + 0x4500, 0x7f000001)
+    for _, c in ipairs({ { 'sched_cls', nil }, { 'xdp', require('bpf.attach').xdp_md } }) do
+      local prog = assert(bpf(fields, { type = c[1], ctx = c[2] }))
+      assert.not_matches('probe_read', listing(prog)) -- which tc may not call
+      local h = assert(prog:load(c[1]))
+      assert.equals(want, run(h, frame))
+      assert.equals(0, run(h, pk.frames.short)) -- shorter than the check
+      h:close()
+    end
+    local prog, err = bpf(function(skb)
+      local w = ffi.cast('uint16_t *', skb.data)
+      return (w + skb.len)[0]
+    end, { type = 'sched_cls' })
+    assert.is_nil(prog)
+    assert.matches('a run-time amount added to a packet pointer of 2-byte elements: add it before ffi.cast',
+      err, 1, true)
+  end)
+
   it('compiles again for the type a program is loaded as', function()
     local prog = assert(bpf(udp_dport_prog()))
     assert.equals('classic', prog.packet)
