@@ -27,8 +27,8 @@
 ** fold), nor is one with `...`, and nesting stops after MAX_DEPTH levels.
 **
 ** Subprograms.  A function called from several places whose body is long
-** enough that one copy plus the calls is smaller than a copy per call
-** (worth_a_subprogram), or every function with facts.functions ==
+** (40 bytecodes or more) and one copy plus the calls smaller than a copy
+** per call (worth_a_subprogram), or every function with facts.functions ==
 ** 'subprog', is compiled once as a BPF-to-BPF subprogram instead: its calls
 ** stay CALLs (sub_call[] names the subprogram) and its bytecode is appended
 ** once after the program's, its frame at slot 0, its returns kept.  The
@@ -452,7 +452,11 @@ static void copy_fn(struct splice *S, const struct bcins *code, int n, int fn, i
 
 /* Is one copy of function fn and a call per copy smaller than a copy per
 ** call?  Bytecodes stand for instructions; a call costs its argument moves,
-** the call and the result's move. */
+** the call and the result's move.  A short function is inlined whatever
+** it saves, as clang inlines it: the verifier walks a subprogram's body at
+** every call anyway, the call costs time, and a copy folds the constants
+** its call passes (rol32(x, 14): shifts by an immediate). */
+#define SUB_MIN_BYTECODES 40
 static bool worth_a_subprogram(const struct splice *S, int fn)
 {
 	int c = S->copies[fn], len = S->len[fn], np = S->nparams[fn];
@@ -460,7 +464,7 @@ static bool worth_a_subprogram(const struct splice *S, int fn)
 		return false;
 	if (S->C->force_subs)
 		return true;
-	return c >= 2 && (c - 1) * len > c * (np + 2) + 4;
+	return c >= 2 && len >= SUB_MIN_BYTECODES && (c - 1) * len > c * (np + 2) + 4;
 }
 
 /* One splice of the program's bytecode (C->bc0) into C->bc2. */

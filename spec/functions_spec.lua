@@ -103,12 +103,17 @@ end)
 -- r1-r5 and its result in r0, when that is smaller than a copy per call, or
 -- always with opts.functions = 'subprog'.
 describe('local functions as BPF-to-BPF subprograms', function()
-  -- long enough that one copy and three calls are smaller than three copies
+  -- long enough (40 bytecodes or more) that one copy and three calls are
+  -- smaller than three copies
   local function mix(a, b)
     local x = a * 3 + b
     if x > 100 then x = x - 100 end
     x = bit.bxor(x, 5) + a
-    if x < 0 then return -x end
+    if x < 0 then x = -x end
+    x = x + bit.band(b, 12) * 7 - bit.band(a, 60)
+    if x > 1000 then x = x % 997 end
+    if x == 3 then x = a - b end
+    if b > x then x = x + b * 5 - 1 else x = x * 2 + 1 end
     return x + b * 2
   end
   local function subprogram_names(prog)
