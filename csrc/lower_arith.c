@@ -312,9 +312,14 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 	} else if (signed_div) {
 		sdiv_reg(C, rd, rb, op == AR_MOD);
 	} else if (bk) {
-		/* x + 0, x - 0, x * 1, x / 1 (unsigned): nothing to compute */
+		/* x + 0, x - 0, x * 1, x / 1 (unsigned): nothing to compute; x / 2^k and
+		** x % 2^k (unsigned): a shift and a mask, which the JIT does at once */
 		bool same = y == 0 ? op == AR_ADD || op == AR_SUB : y == 1 && (op == AR_MUL || op == AR_DIV);
-		if (!same)
+		bool pow2 = (op == AR_DIV || op == AR_MOD) && y > 1 && (y & (y - 1)) == 0;
+		if (pow2)
+			alu_k(C, op == AR_DIV ? BPF_RSH : BPF_AND, rd,
+			      op == AR_DIV ? __builtin_ctzll((unsigned long long)y) : (int32_t)(y - 1));
+		else if (!same)
 			alu_k(C, alu_op[op], rd, (int32_t)y);
 	} else {
 		alu_x(C, alu_op[op], rd, rb);
