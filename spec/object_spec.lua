@@ -598,6 +598,22 @@ describe('bpf.object', function()
     assert.matches('; return d[23] -- no bounds check: the verifier refuses @ object_spec.lua:', err, 1, true)
   end)
 
+  it('loads with log_level 1 a program whose log does not fit the first buffer (ENOSPC: a bigger one)',
+    function()
+      local prog = assert(bpf(function(skb)
+        local s = 0
+        for i = 1, 60 do -- too many turns to unroll: the verifier walks each, logging its branches
+          if skb.len > i then s = s + i end
+          if skb.mark > i then s = s + 2 end
+          if skb.priority > i then s = s + 3 end
+        end
+        return s
+      end, { type = 'sched_cls' }))
+      local h = assert(prog:load('sched_cls', { log_level = 1 }))
+      assert.matches('processed %d+ insns', h.log)
+      h:close()
+    end)
+
   it('takes the license, the section and the load type from opts', function()
     local prog = assert(bpf(function() return 1 end))
     local bytes = assert(object.build(prog, { section = 'classifier/mine', license = 'Dual BSD/GPL' }))

@@ -510,7 +510,9 @@ local function open_and_load(bytes, info, type_id, attach_id, opts, log_size)
   if ret ~= 0 then
     local text = ffi.string(log)
     lib.bpf_object__close(ffi.gc(obj, nil))
-    return nil, nil, ret, text, #text >= log_size - 1
+    -- ENOSPC: the log did not fit (the kernel keeps its end and refuses the
+    -- program, however right it is); a bigger buffer is tried then
+    return nil, nil, ret, text, #text >= log_size - 1 or ret == -errno.ENOSPC
   end
   return obj, lprog, 0, ffi.string(log)
 end
