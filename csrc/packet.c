@@ -544,6 +544,21 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 			    .nmax = C->nvregs};
 	ir_cfg(C, f);
 	R.max = scratch(C, sizeof(uint64_t) * (size_t)R.nmax);
+	/* A virtual register whose definitions all lie in one block holds, in
+	** every other block, a value that block finished: the bound it had at
+	** that block's end holds there too (wide: what no block bounds). */
+	uint64_t *wide = scratch(C, sizeof(uint64_t) * (size_t)R.nmax);
+	int *defblk = scratch(C, sizeof(int) * (size_t)R.nmax);
+	for (int r = 0; r < R.nmax; r++)
+		wide[r] = NO_MAX, defblk[r] = -1;
+	for (int b = 0; b < C->nblk; b++)
+		for (int i = C->blk[b].first; i <= C->blk[b].last; i++) {
+			struct operands o = ir_operands(&C->ir[i], false);
+			int d[2] = {o.def_dst ? C->ir[i].dst : -1, o.def_src ? C->ir[i].src : -1};
+			for (int k = 0; k < 2; k++)
+				if (d[k] >= IR_VREG0 && d[k] < R.nmax)
+					defblk[d[k]] = defblk[d[k]] == -1 || defblk[d[k]] == b ? b : -2;
+		}
 	R.slow = scratch(C, sizeof(struct slow) * (size_t)nloads);
 	int64_t *cov_in = scratch(C, sizeof(int64_t) * (size_t)MAX_IR);
 	bool *in_loop = scratch(C, (size_t)MAX_IR);
@@ -586,7 +601,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 		if (R.cur.n < 0)
 			R.cur.n = 0; /* nothing reaches it */
 		for (int r = 0; r < R.nmax; r++)
-			R.max[r] = NO_MAX;
+			R.max[r] = wide[r];
 		for (int i = blk->first; i <= blk->last; i++) {
 			const struct ir_ins *in = &C->ir[i];
 			C->pc = in->pc;
@@ -601,6 +616,12 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 				if (has_effect(in) && in->kind != IR_CALL)
 					R.cur.n = 0; /* a store may write the packet */
 			}
+		}
+		for (int i = blk->first; i <= blk->last; i++) {
+			struct operands o = ir_operands(&C->ir[i], false);
+			int d = o.def_dst ? C->ir[i].dst : -1;
+			if (d >= IR_VREG0 && d < R.nmax && defblk[d] == b)
+				wide[d] = R.max[d];
 		}
 		for (int s = 0; s < 2; s++) {
 			int t = blk->succ[s];
@@ -619,7 +640,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 		emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	}
 	move_into_place(C, f, start);
-	scratch_pop(C, 7);
+	scratch_pop(C, 9);
 	C->pc = pc;
 	C->packet = PACKET_DIRECT;
 }
