@@ -121,6 +121,9 @@ struct rebuild {
 	int data, data_end, ctx; /* registers */
 	int ret0;		 /* label of the shared `return 0`, -1 not yet */
 	int blk;		 /* the block being rebuilt */
+	int64_t pull;		 /* tc: what the constant-offset reads reach (0 XDP) */
+	int fused_at;		 /* tc: the read whose check pulls when it fails, -1 none */
+	int fused_slow, fused_back; /* ... the labels of that pull and of its way back */
 	bool in_loop;		 /* ... it lies in a loop */
 	int64_t *ant_out;	 /* per block: what every way on reads (anticipate) */
 	uint64_t *max;		 /* per register: a bound on its value in this block */
@@ -371,6 +374,51 @@ static bool keeps_classic(const struct rebuild *R, const struct ir_ins *in)
 
 static void load(struct rebuild *R, int i, int64_t *cov);
 
+/* How far a check at instruction i of block b covers: as far as every way
+** on is sure to read, at least as far as the block's reads. */
+static int64_t check_extent(const struct rebuild *R, int b, int i)
+{
+	bool to_end;
+	int64_t own = block_reads(R->C, i, &R->C->blk[b], &to_end);
+	int64_t after = R->ant_out[b];
+	return to_end && after != NO_READ && after > own ? after : own;
+}
+
+/* tc, when the program's first check comes before anything with an effect
+** and covers every constant-offset read: that check, failing, pulls them
+** into the linear part (the packet is long enough) or returns 0 (it is
+** not: every way on reads that far or returns 0), and comes back.  This
+** is pull_prologue's work without a check of its own. */
+static int fused_check(const struct rebuild *R)
+{
+	const struct ctx *C = R->C;
+	const struct ir_block *b0 = &C->blk[0];
+	for (int i = b0->first + 1; i <= b0->last; i++) {
+		const struct ir_ins *in = &C->ir[i];
+		if (has_effect(in))
+			return -1;
+		if (is_classic_load(in))
+			return BPF_MODE(in->code) == BPF_ABS && !stays_classic(in) &&
+				       check_extent(R, 0, i) >= R->pull ? i : -1;
+	}
+	return -1;
+}
+
+static void fused_pull(struct rebuild *R)
+{
+	struct ctx *C = R->C;
+	int n = vreg_new(C);
+	emit_label(C, R->fused_slow);
+	emit(C, BPF_LDX | BPF_MEM | BPF_W, n, R->ctx, offsetof(struct __sk_buff, len), 0);
+	emit_jmp(C, BPF_JMP | BPF_JLT | BPF_K, n, 0, (int32_t)R->pull, ret0(R)); /* too short */
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, R->ctx, 0, 0);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, (int32_t)R->pull);
+	emit_call(C, BPF_FUNC_skb_pull_data, -1);
+	load_pointers(R); /* the call made every packet pointer void */
+	check(R, R->data, R->pull, ret0(R)); /* (fails only when the kernel had no memory) */
+	emit_ja(C, R->fused_back);
+}
+
 /* An LD_ABS or LD_IND rewritten (or kept), or its value taken from an
 ** earlier one; cov is what the checks so far cover. */
 static void rewrite_load(struct rebuild *R, int i, int64_t *cov)
@@ -407,12 +455,13 @@ static void load(struct rebuild *R, int i, int64_t *cov)
 	}
 	if (BPF_MODE(in->code) == BPF_ABS) {
 		if (abs_end(in) > *cov) {
-			/* as far as every way on is sure to read, at least this block's reads */
-			bool to_end;
-			int64_t own = block_reads(C, i, &C->blk[R->blk], &to_end);
-			int64_t after = R->ant_out[R->blk];
-			*cov = to_end && after != NO_READ && after > own ? after : own;
-			check(R, R->data, *cov, ret0(R));
+			*cov = check_extent(R, R->blk, i);
+			if (i == R->fused_at) { /* the program's first check, failing to the pull */
+				check(R, R->data, *cov, R->fused_slow);
+				emit_label(C, R->fused_back);
+			} else {
+				check(R, R->data, *cov, ret0(R));
+			}
 		}
 		direct_load(R, R->data, in->imm, in);
 		return;
@@ -590,8 +639,17 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 	C->pc = first->pc;
 	copy(C, first);
 	load_pointers(&R);
-	if (!R.xdp && pull > 0 && !BROKEN(C, pkt_pull))
-		pull_prologue(&R, pull);
+	R.pull = R.xdp ? 0 : pull;
+	R.fused_at = -1;
+	if (!R.xdp && pull > 0 && !BROKEN(C, pkt_pull)) {
+		R.fused_at = fused_check(&R);
+		if (R.fused_at >= 0) {
+			R.fused_slow = label_new(C);
+			R.fused_back = label_new(C);
+		} else {
+			pull_prologue(&R, pull);
+		}
+	}
 	for (int b = 0; b < C->nblk; b++) {
 		const struct ir_block *blk = &C->blk[b];
 		int64_t cov = cov_in[b] == INT64_MAX ? 0 : cov_in[b];
@@ -633,6 +691,8 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 		}
 	}
 	slow_paths(&R);
+	if (R.fused_at >= 0)
+		fused_pull(&R);
 	if (R.ret0 >= 0) {
 		C->pc = C->ir[f->first + f->n - 1].pc;
 		emit_label(C, R.ret0);

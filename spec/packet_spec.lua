@@ -226,28 +226,39 @@ describe('direct packet access in tc on lo', function()
       return TC_ACT_UNSPEC
     end, { type = 'sched_cls' }))
     assert.equals('direct', reader.packet)
+    -- third: the byte read first, its check the one that pulls (and the last
+    -- filter: shorter packets end here, returning 0)
+    local first = assert(bpf(function(skb)
+      local b = pkt[1100]
+      if skb.len > 1200 then xadd(seen[b == 0x5a and 3 or 2], 1) end
+      return TC_ACT_UNSPEC
+    end, { type = 'sched_cls' }))
+    assert.not_matches('skb%[', listing(first))
     local hp, hr = assert(probe:load('sched_cls')), assert(reader:load('sched_cls'))
+    local hf = assert(first:load('sched_cls'))
     local hook = ffi.new('struct bpf_tc_hook', { sz = ffi.sizeof('struct bpf_tc_hook'),
       ifindex = lib.if_nametoindex('lo'), attach_point = 1 }) -- BPF_TC_INGRESS
     local made = lib.bpf_tc_hook_create(hook)
     assert(made == 0 or made == -17, 'bpf_tc_hook_create: ' .. made) -- -EEXIST: lo has clsact
     local opts = {}
-    for i, h in ipairs({ hp, hr }) do
+    for i, h in ipairs({ hp, hr, hf }) do
       opts[i] = ffi.new('struct bpf_tc_opts', { sz = ffi.sizeof('struct bpf_tc_opts'), prog_fd = h.fd,
         handle = 0x5bf0 + i, priority = 0x5bf0 + i })
       assert.equals(0, lib.bpf_tc_attach(hook, opts[i]))
     end
     local ok, err = pcall(lo.http, { string.rep('Z', 4000) })
-    for i = 1, 2 do
+    for i = 1, 3 do
       opts[i].prog_fd, opts[i].flags, opts[i].prog_id = 0, 0, 0
       lib.bpf_tc_detach(hook, opts[i])
     end
     if made == 0 then lib.bpf_tc_hook_destroy(hook) end
     hp:close()
     hr:close()
+    hf:close()
     assert(ok, err)
     assert.is_true(seen[0] >= 1, 'no skb came in pieces: the pull was not tried')
     assert.is_true(seen[1] >= 1)
     assert.equals(0, seen[2])
+    assert.is_true(seen[3] >= 1)
   end)
 end)
