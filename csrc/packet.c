@@ -123,7 +123,6 @@ struct rebuild {
 	int blk;		 /* the block being rebuilt */
 	int64_t pull;		 /* tc: what the constant-offset reads reach (0 XDP) */
 	int fused_at;		 /* tc: the read whose check pulls when it fails, -1 none */
-	int fused_slow, fused_back; /* ... the labels of that pull and of its way back */
 	bool in_loop;		 /* ... it lies in a loop */
 	int64_t *ant_out;	 /* per block: what every way on reads (anticipate) */
 	uint64_t *max;		 /* per register: a bound on its value in this block */
@@ -404,19 +403,24 @@ static int fused_check(const struct rebuild *R)
 	return -1;
 }
 
-static void fused_pull(struct rebuild *R)
+/* The check of k bytes, its failure pulling them in place: forward jumps
+** only, and the way that pulls first in the layout, so that the verifier
+** walks on from the join first with it and finds the other way safe there. */
+static void fused_pull(struct rebuild *R, int64_t k)
 {
 	struct ctx *C = R->C;
-	int n = vreg_new(C);
-	emit_label(C, R->fused_slow);
+	int t = vreg_new(C), n = vreg_new(C), there = label_new(C);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, R->data, 0, 0);
+	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, t, 0, 0, (int32_t)k);
+	emit_jmp(C, BPF_JMP | BPF_JLE | BPF_X, t, R->data_end, 0, there);
 	emit(C, BPF_LDX | BPF_MEM | BPF_W, n, R->ctx, offsetof(struct __sk_buff, len), 0);
-	emit_jmp(C, BPF_JMP | BPF_JLT | BPF_K, n, 0, (int32_t)R->pull, ret0(R)); /* too short */
+	emit_jmp(C, BPF_JMP | BPF_JLT | BPF_K, n, 0, (int32_t)k, ret0(R)); /* too short */
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, R->ctx, 0, 0);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, (int32_t)R->pull);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, (int32_t)k);
 	emit_call(C, BPF_FUNC_skb_pull_data, -1);
 	load_pointers(R); /* the call made every packet pointer void */
-	check(R, R->data, R->pull, ret0(R)); /* (fails only when the kernel had no memory) */
-	emit_ja(C, R->fused_back);
+	check(R, R->data, k, ret0(R)); /* (fails only when the kernel had no memory) */
+	emit_label(C, there);
 }
 
 /* An LD_ABS or LD_IND rewritten (or kept), or its value taken from an
@@ -457,8 +461,7 @@ static void load(struct rebuild *R, int i, int64_t *cov)
 		if (abs_end(in) > *cov) {
 			*cov = check_extent(R, R->blk, i);
 			if (i == R->fused_at) { /* the program's first check, failing to the pull */
-				check(R, R->data, *cov, R->fused_slow);
-				emit_label(C, R->fused_back);
+				fused_pull(R, *cov);
 			} else {
 				check(R, R->data, *cov, ret0(R));
 			}
@@ -643,12 +646,8 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 	R.fused_at = -1;
 	if (!R.xdp && pull > 0 && !BROKEN(C, pkt_pull)) {
 		R.fused_at = fused_check(&R);
-		if (R.fused_at >= 0) {
-			R.fused_slow = label_new(C);
-			R.fused_back = label_new(C);
-		} else {
+		if (R.fused_at < 0)
 			pull_prologue(&R, pull);
-		}
 	}
 	for (int b = 0; b < C->nblk; b++) {
 		const struct ir_block *blk = &C->blk[b];
@@ -691,8 +690,6 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 		}
 	}
 	slow_paths(&R);
-	if (R.fused_at >= 0)
-		fused_pull(&R);
 	if (R.ret0 >= 0) {
 		C->pc = C->ir[f->first + f->n - 1].pc;
 		emit_label(C, R.ret0);

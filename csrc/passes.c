@@ -274,6 +274,7 @@ static const struct pass {
 } passes[] = {
 	{"jump_to_next", jump_to_next},
 	{"direct_packet", direct_packet},
+	{"dead_stack_stores", dead_stack_stores},
 	{"constants_once", constants_once},
 	{"regalloc", regalloc},
 	{"return_in_r0", return_in_r0},

@@ -15,7 +15,7 @@ build = {
       sources = { 'csrc/asm.c', 'csrc/bcread.c', 'csrc/bpfloop.c', 'csrc/call.c', 'csrc/constants.c', 'csrc/disasm.c', 'csrc/emit.c',
         'csrc/encode.c', 'csrc/facts.c', 'csrc/fold.c', 'csrc/helpers.c', 'csrc/index.c', 'csrc/inline.c',
         'csrc/ir.c', 'csrc/isa.c', 'csrc/lower_arith.c', 'csrc/luaval.c', 'csrc/mem.c',
-        'csrc/module.c', 'csrc/obj.c', 'csrc/packet.c', 'csrc/passes.c', 'csrc/regalloc.c', 'csrc/translate.c',
+        'csrc/module.c', 'csrc/obj.c', 'csrc/packet.c', 'csrc/passes.c', 'csrc/regalloc.c', 'csrc/stack.c', 'csrc/translate.c',
         'csrc/var.c' },
       libraries = { 'bpf', 'elf', 'z' },
       defines = { '_GNU_SOURCE' },
