@@ -13,25 +13,32 @@
 **
 ** Keeping the rule exact:
 **
-** - A check covers every later read below its K along every path to it
-**   (coverage is the minimum over a block's predecessors; a loop header
-**   starts at 0), so a read it covers needs no check of its own.  A check is
-**   widened to the furthest read the rest of its block makes before anything
-**   with an effect (a call, a store that is not to the stack, the block's
-**   end): if the wider check fails, one of those reads would have failed
-**   with nothing seen in between, and the program returns 0 either way.
+** - Coverage.  A check covers every later read below its K along every
+**   path to it (the minimum over a block's predecessors; a loop header
+**   starts at 0), so a read it covers needs no check of its own.
+** - Widening.  A check covers as far as the reads of its block before
+**   anything with an effect (a call, a store that is not to the stack) and,
+**   when the block ends first, as far as every way on is sure to read before
+**   an effect, a way that returns 0 first counting as sure (anticipate).  If
+**   the wider check fails, the program on that packet would have failed a
+**   read or returned 0, with nothing seen in between: 0 either way.
 ** - tc's data_end is the end of the skb's linear part, which can be shorter
-**   than the packet.  A tc program whose reads reach K bytes at constant
-**   offsets starts by pulling min(len, K) bytes into the linear part when
-**   they are not there (bpf_skb_pull_data, only then), so that a check of a
-**   constant offset fails exactly when the packet is too short.  Should the
-**   kernel find no memory for that pull, the reads fail as if the packet
-**   were that short.  XDP frames (without fragments) are linear.
+**   than the packet.  The bytes the constant-offset reads reach (K) are
+**   pulled into the linear part when they are not there (bpf_skb_pull_data,
+**   only then): by the program's first check when it comes before any
+**   effect and covers K (fused_check: should it fail on a packet shorter
+**   than K, 0 is right), else by a prologue pulling min(len, K).  A check of
+**   a constant offset then fails exactly when the packet is too short.
+**   Should the kernel find no memory for a pull, the reads fail as if the
+**   packet were that short.  XDP frames (without fragments) are linear.
 ** - A read at a run-time offset (LD_IND) gets a check of its own: the offset
-**   leave the read below 65536 (the verifier's bound for packet offsets; the
-**   check is left out when the block shows it is smaller) and the read
-**   inside data_end.  In tc a failure runs the classic load itself (what the read
-**   was), which sees the whole packet; in XDP it returns 0.
+**   must leave the read below 65536 (the verifier's bound; left out when the
+**   code shows it is smaller, track_max) and the read inside data_end.  In
+**   tc a failure runs the classic load itself, which sees the whole packet;
+**   in XDP it returns 0.  In tc such a read inside a loop stays classic:
+**   direct, the verifier would walk the turns' two ways apart.
+** - A load made again along every way (the same offset, no store between)
+**   takes the value a register kept (avail).
 **
 ** Programs calling a helper that changes the packet (none bpf.builtins
 ** names today) keep the classic loads: their pointers would need reloading.
@@ -383,11 +390,11 @@ static int64_t check_extent(const struct rebuild *R, int b, int i)
 	return to_end && after != NO_READ && after > own ? after : own;
 }
 
-/* tc, when the program's first check comes before anything with an effect
-** and covers every constant-offset read: that check, failing, pulls them
-** into the linear part (the packet is long enough) or returns 0 (it is
-** not: every way on reads that far or returns 0), and comes back.  This
-** is pull_prologue's work without a check of its own. */
+/* tc: the program's first read, when its check comes before anything with
+** an effect and covers every constant-offset read, else -1.  That check,
+** failing, pulls them into the linear part (the packet is long enough) or
+** returns 0 (it is not: every way on reads that far or returns 0): the
+** prologue's work without a check of its own (fused_pull). */
 static int fused_check(const struct rebuild *R)
 {
 	const struct ctx *C = R->C;
