@@ -282,6 +282,7 @@ static const struct pass {
 	{"shared_exits", shared_exits},
 	{"jump_threading", jump_threading},
 	{"jump_over_jump", jump_over_jump},
+	{"jump_to_next_again", jump_to_next}, /* the jumps the passes above left so */
 };
 
 /* The subprograms function f calls (a mask of their numbers). */
