@@ -35,6 +35,20 @@ end
 describe('direct packet access', function()
   local frame = pk.frames.udp53
 
+  -- An XDP program whose listing checks against data_end once, run on the
+  -- frame cut at 14 .. last bytes: want(cut) is what it returns.
+  local function one_check_on_cut_frames(prog, last, want)
+    local text = listing(prog)
+    local _, checks = text:gsub('\tJGT\tR%d\tR%d', '')
+    assert.equals(1, checks, text)
+    local h = assert(prog:load('xdp'))
+    for n = 14, last do
+      local cut = frame:sub(1, n)
+      assert.equals(want(cut), run(h, cut), n .. ' bytes')
+    end
+    h:close()
+  end
+
   for _, t in ipairs({ 'sched_cls', 'xdp' }) do
     it(('reads a dissector in %s with checks against data_end, on frames cut at every length'):format(t),
       function()
@@ -63,17 +77,9 @@ describe('direct packet access', function()
     local prog = assert(bpf(function()
       return pkt.ip.ttl + pkt.ip.proto + pkt.ip.tlen + pkt.type
     end, { type = 'xdp' }))
-    local text = listing(prog)
-    local _, checks = text:gsub('\tJGT\tR%d\tR%d', '')
-    assert.equals(1, checks, text)
-    local h = assert(prog:load('xdp'))
-    for n = 14, 40 do
-      local cut = frame:sub(1, n)
-      local want = n >= 24 and byte(cut, 22) + byte(cut, 23) + byte(cut, 16) * 256 + byte(cut, 17) + 0x800
-        or 0
-      assert.equals(want, run(h, cut), n .. ' bytes')
-    end
-    h:close()
+    one_check_on_cut_frames(prog, 40, function(cut)
+      return #cut >= 24 and byte(cut, 22) + byte(cut, 23) + byte(cut, 16) * 256 + byte(cut, 17) + 0x800 or 0
+    end)
   end)
 
   it('checks once for a test that returns 0 and the field read after it', function()
@@ -81,16 +87,9 @@ describe('direct packet access', function()
       if pkt.type ~= 0x0800 then return 0 end
       return pkt.ip.ttl
     end, { type = 'xdp' }))
-    local text = listing(prog)
-    local _, checks = text:gsub('\tJGT\tR%d\tR%d', '')
-    assert.equals(1, checks, text)
-    local h = assert(prog:load('xdp'))
-    for n = 14, 30 do
-      local cut = frame:sub(1, n)
-      local want = (n < 23 or byte(cut, 12) * 256 + byte(cut, 13) ~= 0x800) and 0 or byte(cut, 22)
-      assert.equals(want, run(h, cut), n .. ' bytes')
-    end
-    h:close()
+    one_check_on_cut_frames(prog, 30, function(cut)
+      return (#cut < 23 or byte(cut, 12) * 256 + byte(cut, 13) ~= 0x800) and 0 or byte(cut, 22)
+    end)
   end)
 
   it('reads a byte two tests look at once (tcp.flag_syn, then tcp.flag_ack)', function()
