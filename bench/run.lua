@@ -75,13 +75,18 @@ for _, p in ipairs(programs) do
 end
 
 -- A local function called three times: compiled once as a subprogram (the
--- choice the compiler makes) against inlined at each call.
+-- choice the compiler makes for a body of 40 bytecodes or more) against
+-- inlined at each call.
 do
   local function mix(a, b)
     local x = a * 3 + b
     if x > 100 then x = x - 100 end
     x = bit.bxor(x, 5) + a
-    if x < 0 then return -x end
+    if x < 0 then x = -x end
+    x = x + bit.band(b, 12) * 7 - bit.band(a, 60)
+    if x > 1000 then x = x % 997 end
+    if x == 3 then x = a - b end
+    if b > x then x = x + b * 5 - 1 else x = x * 2 + 1 end
     return x + b * 2
   end
   local fn = function(skb) return mix(skb.len, 1) + mix(skb.len, 2) + mix(skb.protocol, skb.len) end
