@@ -497,6 +497,9 @@ struct operands ir_operands(const struct ir_ins *in, bool broken_clobbers);
 enum packet_access { PACKET_NONE, PACKET_CLASSIC, PACKET_DIRECT };
 void direct_packet(struct ctx *C, const struct ir_func *f);
 
+/* dce.c: definitions of virtual registers nothing reads */
+void dead_definitions(struct ctx *C, const struct ir_func *f);
+
 /* stack.c: stores to the stack nothing reads before they are written again */
 void dead_stack_stores(struct ctx *C, const struct ir_func *f);
 

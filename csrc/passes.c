@@ -275,6 +275,7 @@ static const struct pass {
 	{"jump_to_next", jump_to_next},
 	{"direct_packet", direct_packet},
 	{"dead_stack_stores", dead_stack_stores},
+	{"dead_definitions", dead_definitions},
 	{"constants_once", constants_once},
 	{"regalloc", regalloc},
 	{"return_in_r0", return_in_r0},
