@@ -423,6 +423,8 @@ void emit_mov_imm(struct ctx *C, int dst, int64_t imm);
 
 /* ir.c: the control-flow graph, and printing */
 void ir_cfg(struct ctx *C, const struct ir_func *f);
+void ir_append(struct ctx *C, const struct ir_ins *in);
+void ir_rebuilt(struct ctx *C, struct ir_func *f, int start);
 void ir_compact(struct ctx *C);
 void ir_push(struct ctx *C);
 void ir_main_first(struct ctx *C);
@@ -496,6 +498,9 @@ struct operands ir_operands(const struct ir_ins *in, bool broken_clobbers);
 /* packet.c: classic packet loads turned into direct access (tc, XDP) */
 enum packet_access { PACKET_NONE, PACKET_CLASSIC, PACKET_DIRECT };
 void direct_packet(struct ctx *C, const struct ir_func *f);
+
+/* cse.c: an ALU operation computed again in a block becomes a copy */
+void common_subexpressions(struct ctx *C, const struct ir_func *f);
 
 /* dce.c: definitions of virtual registers nothing reads */
 void dead_definitions(struct ctx *C, const struct ir_func *f);

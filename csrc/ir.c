@@ -81,6 +81,33 @@ void ir_main_first(struct ctx *C)
 			C->funcs[f].first += m;
 }
 
+/* For a pass that rebuilds a function: in appended after the IR there is
+** (as emit.c appends), and the function's code then replaced by what was
+** appended from start on (the old code is still in place until then, so
+** the new always fits). */
+void ir_append(struct ctx *C, const struct ir_ins *in)
+{
+	if (C->nir >= MAX_IR)
+		bpfc_fail(C, "program is too long (more than %d instructions)", MAX_INSNS);
+	C->ir[C->nir++] = *in;
+}
+
+void ir_rebuilt(struct ctx *C, struct ir_func *f, int start)
+{
+	int n = C->nir - start, grow = n - f->n, end = f->first + f->n;
+	struct ir_ins *code = scratch(C, sizeof(*code) * (size_t)n);
+	memcpy(code, &C->ir[start], sizeof(*code) * (size_t)n);
+	C->nir = start;
+	memmove(&C->ir[end + grow], &C->ir[end], sizeof(C->ir[0]) * (size_t)(C->nir - end));
+	memcpy(&C->ir[f->first], code, sizeof(*code) * (size_t)n);
+	for (struct ir_func *g = C->funcs; g < C->funcs + C->nfuncs; g++)
+		if (g->first > f->first)
+			g->first += grow;
+	f->n = n;
+	C->nir += grow;
+	scratch_pop(C, 1);
+}
+
 /* Drop the instructions passes deleted (IR_NOP). */
 void ir_compact(struct ctx *C)
 {

@@ -183,13 +183,6 @@ static void avail_meet(struct avail *into, const struct avail *from)
 	into->n = n;
 }
 
-static void copy(struct ctx *C, const struct ir_ins *in)
-{
-	if (C->nir >= MAX_IR)
-		bpfc_fail(C, "program is too long (more than %d instructions)", MAX_INSNS);
-	C->ir[C->nir++] = *in;
-}
-
 static int ret0(struct rebuild *R)
 {
 	if (R->ret0 < 0)
@@ -460,7 +453,7 @@ static void load(struct rebuild *R, int i, int64_t *cov)
 	struct ctx *C = R->C;
 	const struct ir_ins *in = &C->ir[i];
 	if (keeps_classic(R, in)) {
-		copy(C, in);
+		ir_append(C, in);
 		track_max(R, in); /* (the verifier knows nothing of its result) */
 		return;
 	}
@@ -503,7 +496,7 @@ static void slow_paths(struct rebuild *R)
 		C->pc = s->load.pc;
 		emit_label(C, s->fail);
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, R->ctx, 0, 0);
-		copy(C, &s->load);
+		ir_append(C, &s->load);
 		if (width < 4)
 			emit(C, BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_0, 0, 0, width == 1 ? 0xff : 0xffff);
 		else
@@ -544,23 +537,6 @@ static void loads_read_again(const struct ctx *C, const struct ir_func *f, struc
 			}
 		}
 	}
-}
-
-/* The function f's code replaced by what was appended from start on. */
-static void move_into_place(struct ctx *C, struct ir_func *f, int start)
-{
-	int n = C->nir - start, grow = n - f->n, end = f->first + f->n;
-	struct ir_ins *code = scratch(C, sizeof(*code) * (size_t)n);
-	memcpy(code, &C->ir[start], sizeof(*code) * (size_t)n);
-	C->nir = start; /* (the old code is still there: the new fits) */
-	memmove(&C->ir[end + grow], &C->ir[end], sizeof(C->ir[0]) * (size_t)(C->nir - end));
-	memcpy(&C->ir[f->first], code, sizeof(*code) * (size_t)n);
-	for (struct ir_func *g = C->funcs; g < C->funcs + C->nfuncs; g++)
-		if (g->first > f->first)
-			g->first += grow;
-	f->n = n;
-	C->nir += grow;
-	scratch_pop(C, 1);
 }
 
 void direct_packet(struct ctx *C, const struct ir_func *cf)
@@ -647,7 +623,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 	anticipate(C, R.ant_out);
 	int start = C->nir, pc = C->pc; /* (emit tags what it appends with C->pc) */
 	C->pc = first->pc;
-	copy(C, first);
+	ir_append(C, first);
 	load_pointers(&R);
 	R.pull = R.xdp ? 0 : pull;
 	R.fused_at = -1;
@@ -674,7 +650,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 			if (is_classic_load(in)) {
 				rewrite_load(&R, i, &cov);
 			} else {
-				copy(C, in);
+				ir_append(C, in);
 				track_max(&R, in);
 				avail_kill(&R.cur, in);
 				if (has_effect(in) && in->kind != IR_CALL)
@@ -703,7 +679,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
 		emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	}
-	move_into_place(C, f, start);
+	ir_rebuilt(C, f, start);
 	scratch_pop(C, 9);
 	C->pc = pc;
 	C->packet = PACKET_DIRECT;

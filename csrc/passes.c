@@ -273,6 +273,7 @@ static const struct pass {
 	void (*run)(struct ctx *C, const struct ir_func *f);
 } passes[] = {
 	{"jump_to_next", jump_to_next},
+	{"common_subexpressions", common_subexpressions},
 	{"direct_packet", direct_packet},
 	{"dead_stack_stores", dead_stack_stores},
 	{"dead_definitions", dead_definitions},

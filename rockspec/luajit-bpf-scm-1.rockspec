@@ -12,7 +12,7 @@ build = {
   type = 'builtin',
   modules = {
     ['bpf.core'] = {
-      sources = { 'csrc/asm.c', 'csrc/bcread.c', 'csrc/bpfloop.c', 'csrc/call.c', 'csrc/constants.c', 'csrc/dce.c', 'csrc/disasm.c', 'csrc/emit.c',
+      sources = { 'csrc/asm.c', 'csrc/bcread.c', 'csrc/bpfloop.c', 'csrc/call.c', 'csrc/constants.c', 'csrc/cse.c', 'csrc/dce.c', 'csrc/disasm.c', 'csrc/emit.c',
         'csrc/encode.c', 'csrc/facts.c', 'csrc/fold.c', 'csrc/helpers.c', 'csrc/index.c', 'csrc/inline.c',
         'csrc/ir.c', 'csrc/isa.c', 'csrc/lower_arith.c', 'csrc/luaval.c', 'csrc/mem.c',
         'csrc/module.c', 'csrc/obj.c', 'csrc/packet.c', 'csrc/passes.c', 'csrc/regalloc.c', 'csrc/stack.c', 'csrc/translate.c',
