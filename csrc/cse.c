@@ -8,10 +8,10 @@
 ** what computed the copy's value the long way.  `ip.tcp` read twice
 ** (`ip.tcp.src_port`, `ip.tcp.dst_port`) computes the header's offset once.
 **
-** ALU operations are numbered, and classic packet loads (the same bytes
-** read again are the same value until a store or a call); a memory load, a
-** call or anything else that defines a register gives it a value of its
-** own, and every block starts with nothing known (what a join brings may
+** ALU operations are numbered, classic packet loads and loads from the
+** context (the same bytes read again are the same value until a store or a
+** call); any other load, a call or anything else that defines a register
+** gives it a value of its own, and every block starts with nothing known (what a join brings may
 ** differ by the way in).  It runs before direct_packet, on the classic
 ** loads, and dead_definitions after both.
 */
@@ -163,6 +163,20 @@ static int classic(struct ctx *C, struct numbering *N, struct ir_ins *in)
 	return vreg_new(C); /* the keeper (beyond nregs: never written again) */
 }
 
+/* A field of the context read again is the same value, until a store
+** (the program may set skb.mark) or a call (a pull moves skb.data). */
+static void context_load(struct numbering *N, struct ir_ins *in)
+{
+	bool seen;
+	int vn = number(N, in, vn_of(N, in->src), 0, in->off, &seen);
+	if (vn && !seen && N->ne > 0 && N->e[N->ne - 1].vn == vn)
+		N->e[N->ne - 1].load = true;
+	int h = seen ? held_by(N, vn) : -1;
+	if (h >= 0)
+		reuse(in, h);
+	give(N, in->dst, vn ? vn : fresh(N));
+}
+
 static void block(struct ctx *C, const struct ir_block *blk, struct numbering *N)
 {
 	N->ne = 0;
@@ -178,6 +192,9 @@ static void block(struct ctx *C, const struct ir_block *blk, struct numbering *N
 		} else if (in.kind == IR_OP && cls == BPF_LD &&
 			   (BPF_MODE(in.code) == BPF_ABS || BPF_MODE(in.code) == BPF_IND)) {
 			keep = classic(C, N, &in);
+		} else if (in.kind == IR_OP && cls == BPF_LDX && in.src == C->ctx_reg && in.dst >= IR_VREG0 &&
+			   in.dst < N->nregs) {
+			context_load(N, &in);
 		} else {
 			if (in.kind == IR_CALL || (in.kind == IR_OP && (cls == BPF_ST || cls == BPF_STX) &&
 						   in.dst != BPF_REG_10)) {

@@ -1,6 +1,6 @@
--- Passes over the IR that have no data file of their own: dead stores to
--- the stack (csrc/stack.c) and jump threading (csrc/passes.c).  Every
--- program runs in the kernel.
+-- Passes over the IR: common subexpressions (csrc/cse.c), dead definitions
+-- (csrc/dce.c), dead stores to the stack (csrc/stack.c) and jump threading
+-- (csrc/passes.c).  Every program runs in the kernel.
 local ffi = require('ffi')
 local bpf = require('bpf')
 local loader = require('bpf.loader')
@@ -20,6 +20,42 @@ local function zero_fills(prog)
   local _, n = listing(prog):gsub('\tST[BHWD]+\t%[R10%-%d+%]\t#0', '')
   return n
 end
+
+local function count(text, pattern)
+  local _, n = text:gsub(pattern, '')
+  return n
+end
+
+describe('common subexpressions', function()
+  it('reads a packet byte two fields share once (classic loads)', function()
+    local prog = assert(bpf(function()
+      return pkt.ip.ver * 100 + pkt.ip.hlen
+    end, { type = 'sched_cls', packet = 'classic' }))
+    assert.equals(1, count(listing(prog), 'skb%[14%]'), listing(prog))
+    assert.equals(405, run(prog))
+  end)
+
+  it('computes an expression written twice once', function()
+    local prog = assert(bpf(function(skb)
+      local a = skb.len * 3 + 7
+      local b = skb.len * 3 + 7
+      return a + b
+    end, { type = 'sched_cls' }))
+    assert.equals(1, count(listing(prog), '\tMUL\t'), listing(prog))
+    assert.equals(2 * (#pk.frames.udp53 * 3 + 7), run(prog))
+  end)
+end)
+
+describe('dead definitions', function()
+  it('drops a context load whose value nothing reads', function()
+    local prog = assert(bpf(function(skb)
+      local unused = skb.mark + 1 -- luacheck: ignore
+      return 7
+    end, { type = 'sched_cls' }))
+    assert.equals(0, count(listing(prog), 'LDX'), listing(prog))
+    assert.equals(7, run(prog))
+  end)
+end)
 
 describe('dead stores to the stack', function()
   local key_t = ffi.typeof('struct { uint32_t a, b; }')
