@@ -5,8 +5,8 @@
 ** translation made and did not need).  A backward liveness of the virtual
 ** registers over the blocks, to a fixed point, before register allocation.
 ** Only ALU operations, loads and 64-bit constants count: they have no
-** effect but their register.  Dropping one can leave its operands dead in
-** turn, so the pass repeats while it drops anything.
+** effect but their register.  One round is enough: the liveness counts a
+** dead definition's operands as not read, so what only it read dies too.
 */
 #include <string.h>
 #include "core.h"
@@ -57,7 +57,7 @@ static void step(const struct ir_ins *in, uint64_t *live, bool *dead)
 		set_bit(live, in->src - IR_VREG0, true);
 }
 
-/* One round: true when it dropped something. */
+/* The liveness to a fixed point, then the dead definitions dropped. */
 static bool round_once(struct ctx *C, const struct ir_func *f, struct live *L, uint64_t *live)
 {
 	size_t bytes = sizeof(uint64_t) * (size_t)L->words;
@@ -107,7 +107,6 @@ void dead_definitions(struct ctx *C, const struct ir_func *f)
 	struct live L = {.words = (nv + 63) / 64};
 	L.in = scratch(C, sizeof(uint64_t) * (size_t)L.words * (size_t)(C->nblk > 0 ? C->nblk : 1));
 	uint64_t *live = scratch(C, sizeof(uint64_t) * (size_t)L.words);
-	for (int rounds = 0; rounds < 4 && round_once(C, f, &L, live); rounds++)
-		;
+	round_once(C, f, &L, live); /* (a dead definition reads nothing: what only it read dies too) */
 	scratch_pop(C, 2);
 }
