@@ -163,6 +163,28 @@ static void live_out(const struct ctx *C, int b, const struct bytes *in_live, st
 				live->w[k] |= in_live[C->blk[b].succ[s]].w[k];
 }
 
+/* What block b does to the bytes live after it, as live before it =
+** gen | (after & ~kill): one walk of its instructions, backwards. */
+static void transfer(const struct ctx *C, int b, const bool *ptr, int nregs, bool stored, struct bytes *gen,
+		     struct bytes *kill)
+{
+	memset(gen, 0, sizeof(*gen));
+	memset(kill, 0, sizeof(*kill));
+	for (int i = C->blk[b].last; i >= C->blk[b].first; i--) {
+		/* step() on two probes: none live after, and all live after */
+		struct bytes none = *gen, all = *gen;
+		for (int k = 0; k < WORDS; k++)
+			all.w[k] |= ~kill->w[k];
+		bool dead;
+		step(C, &C->blk[b], i, ptr, nregs, stored, &none, &dead);
+		step(C, &C->blk[b], i, ptr, nregs, stored, &all, &dead);
+		for (int k = 0; k < WORDS; k++) {
+			gen->w[k] = none.w[k];
+			kill->w[k] = ~all.w[k];
+		}
+	}
+}
+
 void dead_stack_stores(struct ctx *C, const struct ir_func *f)
 {
 	bool stores = false;
@@ -174,16 +196,20 @@ void dead_stack_stores(struct ctx *C, const struct ir_func *f)
 	bool *ptr = scratch(C, (size_t)nregs);
 	bool stored = !frame_pointers(C, f, ptr, nregs);
 	ir_cfg(C, f);
-	struct bytes *in_live = scratch(C, sizeof(struct bytes) * (size_t)(C->nblk > 0 ? C->nblk : 1));
+	int nb = C->nblk > 0 ? C->nblk : 1;
+	struct bytes *in_live = scratch(C, sizeof(struct bytes) * 3 * (size_t)nb);
+	struct bytes *gen = in_live + nb, *kill = gen + nb;
 	memset(in_live, 0, sizeof(struct bytes) * (size_t)C->nblk);
+	for (int b = 0; b < C->nblk; b++)
+		transfer(C, b, ptr, nregs, stored, &gen[b], &kill[b]);
 	struct bytes live;
 	bool dead;
 	for (bool changed = true; changed;) { /* each block from its successors, to a fixed point */
 		changed = false;
 		for (int b = C->nblk - 1; b >= 0; b--) {
 			live_out(C, b, in_live, &live);
-			for (int i = C->blk[b].last; i >= C->blk[b].first; i--)
-				step(C, &C->blk[b], i, ptr, nregs, stored, &live, &dead);
+			for (int k = 0; k < WORDS; k++)
+				live.w[k] = gen[b].w[k] | (live.w[k] & ~kill[b].w[k]);
 			if (memcmp(&live, &in_live[b], sizeof(live))) {
 				in_live[b] = live;
 				changed = true;
