@@ -23,6 +23,8 @@ static bool pure_def(const struct ir_ins *in)
 struct live {
 	int words;	/* per set */
 	uint64_t *in;	/* per block: the virtual registers live at its start */
+	struct operands *ops; /* per instruction of the function (ir_operands, once) */
+	int first;
 };
 
 static void set_bit(uint64_t *s, int v, bool on)
@@ -40,9 +42,9 @@ static bool get_bit(const uint64_t *s, int v)
 
 /* live, from what is live after in, becomes what is live before it; *dead:
 ** in is a pure definition of a register not live after it. */
-static void step(const struct ir_ins *in, uint64_t *live, bool *dead)
+static void step(const struct ir_ins *in, const struct operands *op, uint64_t *live, bool *dead)
 {
-	struct operands o = ir_operands(in, false);
+	struct operands o = *op;
 	int d = o.def_dst ? in->dst : -1, s = o.def_src ? in->src : -1;
 	*dead = pure_def(in) && !get_bit(live, in->dst - IR_VREG0);
 	if (*dead)
@@ -72,7 +74,7 @@ static bool round_once(struct ctx *C, const struct ir_func *f, struct live *L, u
 					for (int w = 0; w < L->words; w++)
 						live[w] |= L->in[(size_t)C->blk[b].succ[k] * L->words + w];
 			for (int i = C->blk[b].last; i >= C->blk[b].first; i--)
-				step(&C->ir[i], live, &dead);
+				step(&C->ir[i], &L->ops[i - L->first], live, &dead);
 			if (memcmp(live, &L->in[(size_t)b * L->words], bytes)) {
 				memcpy(&L->in[(size_t)b * L->words], live, bytes);
 				changed = true;
@@ -87,7 +89,7 @@ static bool round_once(struct ctx *C, const struct ir_func *f, struct live *L, u
 				for (int w = 0; w < L->words; w++)
 					live[w] |= L->in[(size_t)C->blk[b].succ[k] * L->words + w];
 		for (int i = C->blk[b].last; i >= C->blk[b].first; i--) {
-			step(&C->ir[i], live, &dead);
+			step(&C->ir[i], &L->ops[i - L->first], live, &dead);
 			if (dead) {
 				C->ir[i].kind = IR_NOP;
 				any = true;
@@ -104,9 +106,12 @@ void dead_definitions(struct ctx *C, const struct ir_func *f)
 	if (nv <= 0)
 		return;
 	ir_cfg(C, f);
-	struct live L = {.words = (nv + 63) / 64};
+	struct live L = {.words = (nv + 63) / 64, .first = f->first};
+	L.ops = scratch(C, sizeof(struct operands) * (size_t)(f->n > 0 ? f->n : 1));
+	for (int i = 0; i < f->n; i++)
+		L.ops[i] = ir_operands(&C->ir[f->first + i], false);
 	L.in = scratch(C, sizeof(uint64_t) * (size_t)L.words * (size_t)(C->nblk > 0 ? C->nblk : 1));
 	uint64_t *live = scratch(C, sizeof(uint64_t) * (size_t)L.words);
 	round_once(C, f, &L, live); /* (a dead definition reads nothing: what only it read dies too) */
-	scratch_pop(C, 2);
+	scratch_pop(C, 3);
 }
