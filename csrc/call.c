@@ -218,8 +218,8 @@ void bi_cast(struct ctx *C, int a, int nargs, const struct helper *h)
 	bool sg;
 	struct var *v = v_src(C, x);
 	if (pointee && v->kind == VK_RT && v->ptr == PK_PKTPTR) {
-		/* a packet pointer (skb.data + n) stays one: read directly, 2 or 4
-		** bytes at once, in the packet's byte order as C reads them */
+		/* a packet pointer (skb.data + n) stays one: its 2 or 4 bytes are
+		** read at once, directly, in host order like every packet read */
 		alu_dst(C, a, x);
 		C->v[a].ref = pointee;
 		return;
