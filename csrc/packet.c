@@ -124,11 +124,12 @@ struct avail {
 ** then moved in place of the old one. */
 struct rebuild {
 	struct ctx *C;
-	bool xdp;
+	bool xdp;		 /* the context is an xdp_md (else a __sk_buff) */
+	bool linear;		 /* data_end is the packet's end: XDP, or tc told so */
 	int data, data_end, ctx; /* registers */
 	int ret0;		 /* label of the shared `return 0`, -1 not yet */
 	int blk;		 /* the block being rebuilt */
-	int64_t pull;		 /* tc: what the constant-offset reads reach (0 XDP) */
+	int64_t pull;		 /* tc: what the constant-offset reads reach (0 linear) */
 	int fused_at;		 /* tc: the read whose check pulls when it fails, -1 none */
 	bool in_loop;		 /* ... it lies in a loop */
 	int64_t *ant_out;	 /* per block: what every way on reads (anticipate) */
@@ -368,7 +369,7 @@ static void track_max(struct rebuild *R, const struct ir_ins *in)
 ** part of a pointer, and the verifier would walk every turn). */
 static bool keeps_classic(const struct rebuild *R, const struct ir_ins *in)
 {
-	return stays_classic(in) || (R->in_loop && !R->xdp && BPF_MODE(in->code) == BPF_IND);
+	return stays_classic(in) || (R->in_loop && !R->linear && BPF_MODE(in->code) == BPF_IND);
 }
 
 static void load(struct rebuild *R, int i, int64_t *cov);
@@ -470,7 +471,7 @@ static void load(struct rebuild *R, int i, int64_t *cov)
 		return;
 	}
 	int64_t end = in->imm + load_width(in);
-	int off = in->src, fail = R->xdp ? ret0(R) : label_new(C), cont = label_new(C);
+	int off = in->src, fail = R->linear ? ret0(R) : label_new(C), cont = label_new(C);
 	/* the verifier bounds a checked pointer's offset and the bytes past it together */
 	if (R->max[off] > (uint64_t)(MAX_PKT_OFF - end))
 		emit_jmp(C, BPF_JMP | BPF_JGT | BPF_K, off, 0, (int32_t)(MAX_PKT_OFF - end), fail);
@@ -480,7 +481,7 @@ static void load(struct rebuild *R, int i, int64_t *cov)
 	check(R, p, end, fail);
 	direct_load(R, p, in->imm, in);
 	emit_label(C, cont);
-	if (!R->xdp)
+	if (!R->linear)
 		R->slow[R->nslow++] = (struct slow){.fail = fail, .cont = cont, .load = *in};
 }
 
@@ -577,6 +578,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 
 	struct rebuild R = {.C = C, .xdp = type == BPF_PROG_TYPE_XDP, .ctx = C->ctx_reg, .ret0 = -1,
 			    .nmax = C->nvregs};
+	R.linear = R.xdp || C->facts.linear_packet;
 	ir_cfg(C, f);
 	R.max = scratch(C, sizeof(uint64_t) * (size_t)R.nmax);
 	/* A virtual register whose definitions all lie in one block holds, in
@@ -625,9 +627,9 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 	C->pc = first->pc;
 	ir_append(C, first);
 	load_pointers(&R);
-	R.pull = R.xdp ? 0 : pull;
+	R.pull = R.linear ? 0 : pull;
 	R.fused_at = -1;
-	if (!R.xdp && pull > 0 && !BROKEN(C, pkt_pull)) {
+	if (!R.linear && pull > 0 && !BROKEN(C, pkt_pull)) {
 		R.fused_at = fused_check(&R);
 		if (R.fused_at < 0)
 			pull_prologue(&R, pull);

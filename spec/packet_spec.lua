@@ -137,6 +137,42 @@ describe('direct packet access', function()
     end
   end)
 
+  it("reads only the linear part in tc with {packet = 'linear'}: no pull, no classic load, loops direct",
+    function()
+    local prog = assert(bpf(udp_dport_prog(), { type = 'sched_cls', packet = 'linear' }))
+    assert.equals('direct', prog.packet)
+    local text = listing(prog)
+    assert.not_matches('skb%[', text)
+    assert.not_matches('skb_pull_data', text)
+    local h = assert(prog:load('sched_cls'))
+    for n = 34, #frame do
+      local cut = frame:sub(1, n)
+      assert.equals(udp_dport(cut), run(h, cut), n .. ' bytes')
+    end
+    assert.equals(7777, run(h, pk.frames.udp_opts))
+    h:close()
+    local function sum40()
+      local s = 0
+      for i = 0, 39 do s = s + pkt[i + 1] end
+      return s
+    end
+    local loop = assert(bpf(sum40, { type = 'sched_cls', packet = 'linear' }))
+    assert.not_matches('skb%[', listing(loop))
+    local data = ''
+    for i = 0, 63 do data = data .. string.char(i) end
+    h = assert(loop:load('sched_cls'))
+    assert.equals(820, run(h, data))
+    assert.equals(0, run(h, data:sub(1, 20)))
+    h:close()
+    -- a socket filter has no data_end: loaded as one, it is compiled again with the classic loads
+    local sock = assert(prog:load('socket_filter'))
+    assert.equals('classic', prog.packet)
+    sock:close()
+    local ok, err = bpf(udp_dport_prog(), { packet = 'pulled' })
+    assert.is_nil(ok)
+    assert.matches("opts.packet is 'direct', 'linear' or 'classic'", err)
+  end)
+
   it('returns 0 for a run-time offset past 65535 (tc: the classic load decides; XDP: past any frame)',
     function()
     local function far() return pkt[pkt.ip.tlen * 4096] + 1 end
@@ -210,7 +246,7 @@ unsigned int if_nametoindex(const char *ifname);
 describe('direct packet access in tc on lo', function()
   it('reads bytes that lie outside the linear part of the skb (pulled in first)', function()
     local lib = require('bpf.libbpf').lib
-    local seen = assert(bpf.map('array', 4))
+    local seen = assert(bpf.map('array', 6))
     local TC_ACT_UNSPEC = -1 -- the next filter runs
     -- first filter: counts TCP skbs whose byte 1100 is not in the linear part
     local probe = assert(bpf(function(skb)
@@ -233,8 +269,20 @@ describe('direct packet access in tc on lo', function()
       return TC_ACT_UNSPEC
     end, { type = 'sched_cls' }))
     assert.not_matches('skb%[', listing(first))
+    -- on egress, where TCP's payload lies in pages: {packet = 'linear'} reads
+    -- only the linear part, so a read past it returns 0 at once (the count
+    -- after it stays 0) where the count before it does not
+    local linear = assert(bpf(function(skb)
+      if skb.len > 1200 and pkt.ip.proto == 6 and skb.data + 1101 > skb.data_end then
+        xadd(seen[4], 1)
+        if pkt[1100] >= 0 then xadd(seen[5], 1) end
+      end
+      return 0
+    end, { type = 'sched_cls', packet = 'linear' }))
+    assert.not_matches('skb%[', listing(linear))
+    assert.not_matches('skb_pull_data', listing(linear))
     local hp, hr = assert(probe:load('sched_cls')), assert(reader:load('sched_cls'))
-    local hf = assert(first:load('sched_cls'))
+    local hf, hl = assert(first:load('sched_cls')), assert(linear:load('sched_cls'))
     local hook = ffi.new('struct bpf_tc_hook', { sz = ffi.sizeof('struct bpf_tc_hook'),
       ifindex = lib.if_nametoindex('lo'), attach_point = 1 }) -- BPF_TC_INGRESS
     local made = lib.bpf_tc_hook_create(hook)
@@ -245,19 +293,29 @@ describe('direct packet access in tc on lo', function()
         handle = 0x5bf0 + i, priority = 0x5bf0 + i })
       assert.equals(0, lib.bpf_tc_attach(hook, opts[i]))
     end
+    local ehook = ffi.new('struct bpf_tc_hook', { sz = ffi.sizeof('struct bpf_tc_hook'),
+      ifindex = lib.if_nametoindex('lo'), attach_point = 2 }) -- BPF_TC_EGRESS
+    local emade = lib.bpf_tc_hook_create(ehook)
+    assert(emade == 0 or emade == -17, 'bpf_tc_hook_create: ' .. emade)
+    opts[4] = ffi.new('struct bpf_tc_opts', { sz = ffi.sizeof('struct bpf_tc_opts'), prog_fd = hl.fd,
+      handle = 0x5bf4, priority = 0x5bf4 })
+    assert.equals(0, lib.bpf_tc_attach(ehook, opts[4]))
     local ok, err = pcall(lo.http, { string.rep('Z', 4000) })
-    for i = 1, 3 do
+    for i = 1, 4 do
       opts[i].prog_fd, opts[i].flags, opts[i].prog_id = 0, 0, 0
-      lib.bpf_tc_detach(hook, opts[i])
+      lib.bpf_tc_detach(i == 4 and ehook or hook, opts[i])
     end
     if made == 0 then lib.bpf_tc_hook_destroy(hook) end
     hp:close()
     hr:close()
     hf:close()
+    hl:close()
     assert(ok, err)
     assert.is_true(seen[0] >= 1, 'no skb came in pieces: the pull was not tried')
     assert.is_true(seen[1] >= 1)
     assert.equals(0, seen[2])
     assert.is_true(seen[3] >= 1)
+    assert.is_true(seen[4] >= 1, 'no skb left in pieces on egress')
+    assert.equals(0, seen[5])
   end)
 end)

@@ -21,6 +21,8 @@
 --                        bpf_loop = true when for loops of run-time bounds call bpf_loop,
 --                        classic_packet = true when even tc and XDP read the packet
 --                        with the classic loads (opts.packet = 'classic'),
+--                        linear_packet = true when tc reads the skb's linear part
+--                        only, as XDP reads its frame (opts.packet = 'linear'),
 --                        functions = 'inline' | 'subprog' | nil (opts.functions) }
 --   F:layers()         a list of layers, each { name =, ctype = ctype or false,
 --                        next = list of steps { name =, to = layer name,
@@ -91,6 +93,7 @@ F.program = query(function(self)
   local ct = type(ctx) == 'table' and ctx.__dissector
   return { ctx_ctype = ct ~= nil and ct, type = self.prog_type, may_goto = self.loops == 'may_goto',
     bpf_loop = self.loops == 'bpf_loop', classic_packet = self.packet == 'classic',
+    linear_packet = self.packet == 'linear',
     functions = self.functions }
 end)
 

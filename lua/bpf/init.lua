@@ -262,7 +262,7 @@ end
 -- opts.type: the program type it is meant for (a helper that type may not call is a
 -- compile error; without it every helper compiles; tc and XDP read the packet
 -- directly, the others with the classic loads); opts.packet = 'classic' keeps
--- the classic loads in tc too.
+-- the classic loads in tc too, 'linear' reads tc's linear part only (as XDP).
 local function compile(fn, opts, level)
   opts = opts or {}
   if type(fn) == 'string' then
@@ -283,8 +283,9 @@ local function compile(fn, opts, level)
   if opts.functions ~= nil and opts.functions ~= 'inline' and opts.functions ~= 'subprog' then
     return nil, ("bpf: opts.functions is 'inline' or 'subprog', not %s"):format(tostring(opts.functions))
   end
-  if opts.packet ~= nil and opts.packet ~= 'direct' and opts.packet ~= 'classic' then
-    return nil, ("bpf: opts.packet is 'direct' or 'classic', not %s"):format(tostring(opts.packet))
+  local modes = { direct = true, linear = true, classic = true }
+  if opts.packet ~= nil and not modes[opts.packet] then
+    return nil, ("bpf: opts.packet is 'direct', 'linear' or 'classic', not %s"):format(tostring(opts.packet))
   end
   local fopts = {
     builtins = builtins.names, layers = proto.layers, ctx = opts.ctx or proto.skb, type = opts.type,

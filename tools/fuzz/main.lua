@@ -2,14 +2,15 @@
 --   luajit tools/fuzz/main.lua [--n=1000] [--seed=1] [--features=a,b] [--without=a,b]
 --     [--compile-only] [--out=fuzz-failures] [--runs=5] [--shrink=N] [--budget=1500]
 --     [--no-swarm] [--only=I] [--from=I] [--raw] [--loops=bpf_loop] [--functions=subprog]
---     [--packet=classic] [--replay=FILE]
+--     [--packet=classic|linear] [--replay=FILE]
 -- Generates programs, compiles, loads and test-runs each against the
 -- oracle, shrinks every failure and writes it to a file under --out.
 -- --compile-only needs no kernel: it generates and compiles (stand-in maps).
 -- --loops=bounded|may_goto|bpf_loop compiles with that loop strategy (bpf(fn, {loops =})),
 -- --functions=inline|subprog with that one for local functions.
 -- Programs are compiled for sched_cls, which reads the packet directly;
--- --packet=classic keeps the classic loads (bpf(fn, {packet =})).
+-- --packet=classic keeps the classic loads, --packet=linear reads the linear
+-- part only (bpf(fn, {packet =})); test runs hand over linear packets.
 -- --shrink=N shrinks at most N failures of each signature (default all).
 -- --only=I runs program I alone, --from=I programs I to N; --replay=FILE
 -- runs a failure file again.  A crash of the core kills the process: the
