@@ -258,6 +258,8 @@ function translated(fn, env, fopts)
   return prog
 end
 
+local packet_modes = { direct = true, linear = true, classic = true } -- opts.packet's values
+
 -- Compile fn. opts.ctx: the dissector of its first parameter (default skb);
 -- opts.type: the program type it is meant for (a helper that type may not call is a
 -- compile error; without it every helper compiles; tc and XDP read the packet
@@ -283,8 +285,7 @@ local function compile(fn, opts, level)
   if opts.functions ~= nil and opts.functions ~= 'inline' and opts.functions ~= 'subprog' then
     return nil, ("bpf: opts.functions is 'inline' or 'subprog', not %s"):format(tostring(opts.functions))
   end
-  local modes = { direct = true, linear = true, classic = true }
-  if opts.packet ~= nil and not modes[opts.packet] then
+  if opts.packet ~= nil and not packet_modes[opts.packet] then
     return nil, ("bpf: opts.packet is 'direct', 'linear' or 'classic', not %s"):format(tostring(opts.packet))
   end
   local fopts = {
