@@ -23,7 +23,7 @@ local script_says = {
   ['tracepoint-offcputime'] = 'attached: bpf link: tracepoint sched/sched_switch.-'
     .. '%d+ command/stack pairs; the ten longest off the CPU:\n +%d+ us  ',
   ['uprobe-readline'] = 'attached: bpf link: uretprobe .-'
-    .. 'read: echo one\n  read: echo two\n  read: echo three',
+    .. 'read: echo one\n.-read: echo two\n.-read: echo three', -- any bash's lines: others' may come between
   ['uprobe-tailkt'] = 'bpf.uprobe%("/usr/local/bin/ktserver:kyotocabinet::StashDB::accept"%)',
   ['xdp-drop'] = 'port 9977: 0 received; port 9978: 5 received\nXDP verdicts: drop 5  pass [1-9]%d*',
   ['ringbuf-exec'] = 'exec: pid %d+ +uname\n.-[1-9]%d* programs started',

@@ -15,8 +15,22 @@ ffi.cdef [[
 int bpf_reader_spec_sched_getaffinity(int pid, size_t size, uint64_t *mask) __asm__("sched_getaffinity");
 int bpf_reader_spec_sched_setaffinity(int pid, size_t size, const uint64_t *mask)
   __asm__("sched_setaffinity");
+int bpf_reader_spec_getpid(void) __asm__("getpid");
+struct bpf_reader_spec_timespec { long sec; long nsec; };
+int bpf_reader_spec_clock_gettime(int clock, struct bpf_reader_spec_timespec *ts) __asm__("clock_gettime");
+int bpf_reader_spec_nanosleep(const struct bpf_reader_spec_timespec *req, void *rem) __asm__("nanosleep");
 ]]
 local C = ffi.C
+
+-- Monotonic seconds, and a sleep.
+local function now()
+  local ts = ffi.new('struct bpf_reader_spec_timespec')
+  C.bpf_reader_spec_clock_gettime(1, ts)
+  return tonumber(ts.sec) + tonumber(ts.nsec) / 1e9
+end
+local function sleep(seconds)
+  C.bpf_reader_spec_nanosleep(ffi.new('struct bpf_reader_spec_timespec', 0, seconds * 1e9), nil)
+end
 
 -- 24 bytes: a perf record of it is 40 bytes, a ring record 32, so perf
 -- records wrap around the end of a page.
@@ -298,7 +312,7 @@ end)
 describe('bpf.tracelog', function()
   it('reads what print() in a program writes to the trace pipe', function()
     local log = assert(bpf.tracelog())
-    local marker = ('lbpf%d'):format(math.random(100000, 999999))
+    local marker = ('lbpf%d.%d'):format(C.bpf_reader_spec_getpid(), math.random(100000, 999999))
     local prog = assert(bpf(function()
       print(marker .. ' seq %d\n', pkt.ip.udp.src_port)
     end))
@@ -324,6 +338,37 @@ describe('bpf.tracelog', function()
     assert.is_nil(line)
     assert.matches('closed', err)
     handle:close()
+  end)
+
+  -- The kernel lets one reader at a time open the trace pipe.
+  it('waits for another reader of the trace pipe to let go', function()
+    local log = assert(bpf.tracelog())
+    local t0 = now()
+    local second, err = bpf.tracelog({ wait = 0.2 })
+    assert.is_nil(second)
+    assert.matches('trace_pipe: another reader has it open.*EBUSY, waited 0.2 s', err)
+    assert.is_true(now() - t0 >= 0.2)
+    local bad
+    bad, err = bpf.tracelog({ wait = 'long' })
+    assert.is_nil(bad)
+    assert.matches('opts.wait is seconds to wait', err)
+    log:close()
+    -- a shell holds it for half a second: this one gets it after
+    local held = os.tmpname()
+    os.remove(held)
+    assert(os.execute(("sh -c 'exec 3<%s && touch %s && sleep 0.5' >/dev/null 2>&1 &")
+      :format(log.path, held)))
+    for _ = 1, 1000 do
+      local f = io.open(held)
+      if f then f:close() break end
+      sleep(0.01)
+    end
+    assert.is_truthy(io.open(held), 'the shell did not get the trace pipe')
+    t0 = now()
+    log = assert(bpf.tracelog({ wait = 10 }))
+    assert.is_true(now() - t0 >= 0.1, 'opened while the shell held it')
+    log:close()
+    os.remove(held)
   end)
 end)
 

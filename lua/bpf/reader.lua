@@ -21,7 +21,9 @@
 --     rb:consume()           the same without waiting
 --     for ev in rb:events([timeout_ms]) do   copies, until none comes within timeout_ms
 --     rb:fd(), rb:close() (also on GC)
---   log = reader.tracelog()                   (bpf.tracelog) the trace pipe, tracefs mounted if needed
+--   log = reader.tracelog([path][, {wait = s}])  (bpf.tracelog) the trace pipe, tracefs mounted if
+--                                            needed; while another process reads it, waits up to
+--                                            wait seconds (10) for it to let go
 --     log:read([timeout_ms]) -> line, message (the text after "bpf_trace_printk: "),
 --                              or nil after timeout_ms (nil: wait as long as it takes)
 --     for line, message in log:lines([timeout_ms]) do  until none comes within timeout_ms
@@ -441,15 +443,39 @@ local O_RDONLY_NONBLOCK_CLOEXEC = 0x800 + 0x80000
 local tracelog_mt = { __index = {} }
 local tracelog = tracelog_mt.__index
 
-function M.tracelog(path)
+local EBUSY = 16
+local DEFAULT_WAIT_SECONDS = 10
+
+-- The kernel lets one reader at a time open the trace pipe (EBUSY for the
+-- next): wait for the other one to let go, up to opts.wait seconds.
+function M.tracelog(path, opts)
+  if type(path) == 'table' then path, opts = nil, path end
+  opts = opts or {}
+  local wait = opts.wait or DEFAULT_WAIT_SECONDS
+  if type(wait) ~= 'number' or wait < 0 then
+    return nil, ('bpf.tracelog: opts.wait is seconds to wait (a number >= 0), not %s'):format(tostring(wait))
+  end
   local tracepoint = require('bpf.tracepoint')
   if not path then
     local ok, root = pcall(tracepoint.mount)
     if not ok then return nil, (tostring(root):gsub('^[^:]*:%d+: ', '')) end
     path = root .. '/trace_pipe'
   end
+  local deadline = now_ms() + wait * 1e3
   local fd = C.bpf_reader_open(path, O_RDONLY_NONBLOCK_CLOEXEC)
-  if fd < 0 then return libbpf.error('bpf.tracelog: ' .. path, ffi.errno()) end
+  while fd < 0 and ffi.errno() == EBUSY and now_ms() < deadline do
+    poll_once(-1, 50, 'bpf.tracelog') -- no fd: a 50 ms sleep
+    fd = C.bpf_reader_open(path, O_RDONLY_NONBLOCK_CLOEXEC)
+  end
+  if fd < 0 then
+    local e = ffi.errno()
+    if e == EBUSY then
+      return nil, ('bpf.tracelog: %s: another reader has it open, and the kernel allows one at a time '
+        .. '(EBUSY, waited %g s; close that reader, or wait longer with {wait = seconds})')
+        :format(path, wait)
+    end
+    return libbpf.error('bpf.tracelog: ' .. path, e)
+  end
   return setmetatable({ path = path, _owner = libbpf.own_fd(fd), _buf = ffi.new('char[4096]'),
     _pending = '' }, tracelog_mt)
 end

@@ -1,0 +1,2 @@
+-- busted's helper (see .busted): runs once, before the first spec.
+require('spec.support.netns').enter()
