@@ -8,7 +8,7 @@ BUILD    := build
 CORE     := $(BUILD)/bpf/core.so
 LJ_CFLAGS := $(shell pkg-config --cflags luajit 2>/dev/null || echo -I/usr/include/luajit-2.1)
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fvisibility=hidden $(LJ_CFLAGS)
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -fvisibility=hidden $(LJ_CFLAGS)
 LDFLAGS  += -shared
 LDLIBS   += -lbpf -lelf -lz
 
@@ -19,7 +19,7 @@ HDRS := $(wildcard csrc/*.h csrc/*.def)
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
-.PHONY: all deps test demo bench lint clean install asan mutants check golden fuzz
+.PHONY: all deps test demo bench lint clean install install-rock asan mutants check golden fuzz
 
 all: $(CORE)
 
@@ -79,6 +79,14 @@ fuzz: all
 
 install: all
 	luarocks make rockspec/luajit-bpf-scm-1.rockspec
+
+# luarocks' install pass (the rockspec): the core and the Lua modules into
+# its tree, LIBDIR and LUADIR being the tree's lib/lua/5.1 and share/lua/5.1.
+install-rock: $(CORE)
+	@test -n "$(LIBDIR)" -a -n "$(LUADIR)" || { echo "install-rock: LIBDIR and LUADIR are luarocks' to set" >&2; exit 1; }
+	mkdir -p $(LIBDIR)/bpf $(LUADIR)/bpf
+	cp $(CORE) $(LIBDIR)/bpf/core.so
+	cp lua/bpf/*.lua $(LUADIR)/bpf/
 
 clean:
 	rm -rf $(BUILD)
