@@ -120,8 +120,8 @@ describe('bpf.loader', function()
   end)
 
   it('hands back the context a program wrote when asked (ctx_out)', function()
-    -- r0 = skb->mark; skb->mark = 9; exit
-    local code, n = asm({ { 0x61, 0, 1, 8, 0 }, { 0x62, 1, 0, 8, 9 }, { EXIT } })
+    -- r0 = skb->mark; r2 = 9; skb->mark = r2; exit (a register store: 6.1 takes no BPF_ST into the context)
+    local code, n = asm({ { 0x61, 0, 1, 8, 0 }, { 0xb7, 2, 0, 0, 9 }, { 0x63, 1, 2, 8, 0 }, { EXIT } })
     local prog = assert(loader.load(code, n, 'sched_cls'))
     local ctx = ffi.new('uint32_t[3]', { 0, 0, 7 }) -- len, pkt_type, mark
     local result = assert(loader.test_run(prog, packet(UDP),

@@ -158,8 +158,11 @@ describe('regressions', function()
   end)
 
   it('13: a backward goto is a loop; recursion and a program too complex for the verifier say so', function()
-    assert.equals(9, run('return function(skb) local x = 1 ::top:: x = x + 1 ' ..
-      'if bit.band(skb.len, 7) + 2 > x then goto top end return x end'))
+    -- (where the verifier cannot bound it and no may_goto helps, spec/loops_spec.lua checks the message)
+    if bpf.feature('may_goto') then
+      assert.equals(9, run('return function(skb) local x = 1 ::top:: x = x + 1 ' ..
+        'if bit.band(skb.len, 7) + 2 > x then goto top end return x end'))
+    end
     local prog, err
     local f
     f = function(skb) if skb.len > 5 then return f(skb) end return 1 end

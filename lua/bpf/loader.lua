@@ -154,19 +154,9 @@ function M.loop_gave_up(err)
     err:find('infinite loop detected', 1, true) ~= nil)
 end
 
--- Does this kernel take may_goto (6.9+)?  Asked once, by loading one.
-local may_goto
+-- Does this kernel take may_goto (6.9+)?  (bpf.features asks it once.)
 function M.has_may_goto()
-  if may_goto == nil then
-    local code = ffi.new('struct bpf_insn[3]')
-    code[0].code = 0xe5 -- BPF_JMP | BPF_JCOND: may_goto +0
-    code[1].code = 0xb7 -- r0 = 0
-    code[2].code = 0x95 -- exit
-    local prog = M.load(code, 3, 'socket_filter')
-    may_goto = prog ~= nil
-    if prog then prog:close() end
-  end
-  return may_goto
+  return (require('bpf.features').has('may_goto'))
 end
 
 -- The Lua lines of the program's loops (where each backward jump lands), in
@@ -218,6 +208,14 @@ function M.rejection(type_name, name, n, err, log, lines, truncated, insns)
     head = head .. (' at instruction %d'):format(failing_pc)
   end
   head = head .. too_complex
+  -- a helper the program type may not call: 6.1's verifier says "unknown func", later ones
+  -- "program of this type cannot use helper"
+  local helper = log and (log:match('cannot use helper (bpf_[%w_]+)#%d+')
+    or log:match('unknown func (bpf_[%w_]+)#%d+'))
+  if helper then
+    head = head .. ('\n%s programs may not call %s (the kernel refuses it for this program type)')
+      :format(type_name, helper)
+  end
   if truncated then annotated = annotated .. '\n(verifier log cut at the kernel limit)' end
   if annotated ~= '' then head = head .. '\nverifier log:\n' .. annotated end
   return head
