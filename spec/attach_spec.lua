@@ -50,14 +50,7 @@ local function settle(counter, want)
   return counter()
 end
 
--- The interpreter running this spec, for child scripts.
-ffi.cdef 'long bpf_attach_spec_readlink(const char *path, char *buf, size_t size) __asm__("readlink");'
-local function interpreter()
-  local buf = ffi.new('char[4096]')
-  local n = C.bpf_attach_spec_readlink('/proc/self/exe', buf, 4096)
-  assert(n > 0)
-  return ffi.string(buf, n)
-end
+local interpreter = require('spec.support.kernel').interpreter
 
 -- Runs a Lua script in a child interpreter with this spec's paths: its
 -- output and exit status.

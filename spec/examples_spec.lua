@@ -61,14 +61,7 @@ local function load_all(name, progs)
   end
 end
 
--- The interpreter running this spec (luajit or luajit2), for the scripts.
-ffi.cdef 'long readlink(const char *path, char *buf, size_t size);'
-local function interpreter()
-  local buf = ffi.new('char[4096]')
-  local n = ffi.C.readlink('/proc/self/exe', buf, 4096)
-  assert(n > 0, 'cannot read /proc/self/exe')
-  return ffi.string(buf, n)
-end
+local interpreter = require('spec.support.kernel').interpreter
 
 -- Runs examples/NAME.lua as a script: its output and exit status.
 local function run_script(name, args)

@@ -4,15 +4,8 @@
 -- sees only the second tree (not this checkout) compiles a socket filter,
 -- loads it, attaches it to lo, counts datagrams it sends, reads the map and
 -- detaches.
-local ffi = require('ffi')
 
-ffi.cdef 'long bpf_luarocks_spec_readlink(const char *path, char *buf, size_t size) __asm__("readlink");'
-local function interpreter()
-  local buf = ffi.new('char[4096]')
-  local n = ffi.C.bpf_luarocks_spec_readlink('/proc/self/exe', buf, 4096)
-  assert(n > 0, 'cannot read /proc/self/exe')
-  return ffi.string(buf, n)
-end
+local interpreter = require('spec.support.kernel').interpreter
 
 -- Runs a shell command: everything it printed, and whether it succeeded.
 local function sh(cmd)

@@ -2,15 +2,8 @@
 -- an interactive `luajit -i` (the interpreter running this spec) and what
 -- it prints must be what the README shows after each of them.  Only a
 -- link's fd number may differ (it depends on what the process has open).
-local ffi = require('ffi')
 
-ffi.cdef 'long bpf_readme_spec_readlink(const char *path, char *buf, size_t size) __asm__("readlink");'
-local function interpreter()
-  local buf = ffi.new('char[4096]')
-  local n = ffi.C.bpf_readme_spec_readlink('/proc/self/exe', buf, 4096)
-  assert(n > 0, 'cannot read /proc/self/exe')
-  return ffi.string(buf, n)
-end
+local interpreter = require('spec.support.kernel').interpreter
 
 -- The session: the code block that starts with "$ sudo luajit", as a list
 -- of { input = line, output = text printed after it }.

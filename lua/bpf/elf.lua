@@ -75,15 +75,7 @@ int bpf_elf_close(int fd) __asm__("close");
 int bpf_elf_access(const char *path, int mode) __asm__("access");
 ]]
 
--- libelf.so comes with libelf-dev only: a machine without it has libelf.so.1
-local function load_libelf()
-  local ok, lib = pcall(ffi.load, 'elf')
-  if ok then return lib end
-  local ok_so, lib_so = pcall(ffi.load, 'libelf.so.1')
-  if ok_so then return lib_so end
-  error('bpf.elf: cannot load libelf (tried "elf" and "libelf.so.1"): ' .. tostring(lib_so), 2)
-end
-local libelf = load_libelf()
+local libelf = require('bpf.libbpf').load_library('bpf.elf', 'elf', 'libelf.so.1')
 local C = ffi.C
 
 local EV_CURRENT, ELF_C_READ_MMAP, O_RDONLY_CLOEXEC = 1, 8, 0x80000

@@ -28,15 +28,7 @@ unsigned int bpf_features_if_nametoindex(const char *name) __asm__("if_nametoind
 ]]
 
 -- A program of a few instructions, each { code, dst, src, off, imm }.
-local function program(list)
-  local code = insn.array_t(#list)
-  for i, f in ipairs(list) do
-    local slot = code[i - 1]
-    slot.code, slot.dst_reg, slot.src_reg = f[1], f[2] or 0, f[3] or 0
-    slot.off, slot.imm = f[4] or 0, f[5] or 0
-  end
-  return code, #list
-end
+local program = insn.from_list
 
 local EXIT = { 0x95 }
 local R0_0 = { 0xb7, 0, 0, 0, 0 } -- r0 = 0

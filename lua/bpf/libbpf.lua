@@ -393,15 +393,18 @@ struct bpf_link *bpf_program__attach_raw_tracepoint(const struct bpf_program *pr
 struct bpf_link *bpf_program__attach_xdp(const struct bpf_program *prog, int ifindex);
 ]]
 
-local function load_library()
-  local ok, lib = pcall(ffi.load, 'bpf')
+-- A shared library by its link name (libNAME.so, which comes with the -dev
+-- package) or else its soname (what a machine without the -dev package has).
+function M.load_library(what, name, soname)
+  local ok, lib = pcall(ffi.load, name)
   if ok then return lib end
-  local ok_so, lib_so = pcall(ffi.load, 'libbpf.so.1')
+  local ok_so, lib_so = pcall(ffi.load, soname)
   if ok_so then return lib_so end
-  error('bpf: cannot load libbpf (tried "bpf" and "libbpf.so.1"): ' .. tostring(lib_so), 2)
+  error(('%s: cannot load lib%s (tried "%s" and "%s"): %s')
+    :format(what, name, name, soname, tostring(lib_so)), 3)
 end
 
-M.lib = load_library()
+M.lib = M.load_library('bpf', 'bpf', 'libbpf.so.1')
 local lib = M.lib
 
 M.page_size = ffi.C.bpf_libc_getpagesize()

@@ -25,14 +25,16 @@ end
 
 -- An instruction array and its length; each instruction is { code, dst, src, off, imm },
 -- missing fields 0.
-function M.asm(list)
-  local code = insn.array_t(#list)
-  for i, f in ipairs(list) do
-    local slot = code[i - 1]
-    slot.code, slot.dst_reg, slot.src_reg = f[1], f[2] or 0, f[3] or 0
-    slot.off, slot.imm = f[4] or 0, f[5] or 0
-  end
-  return code, #list
+M.asm = insn.from_list
+
+-- The interpreter running this spec (luajit, luajit2 or one without GC64),
+-- for the scripts and child processes a spec starts.
+ffi.cdef 'long spec_support_readlink(const char *path, char *buf, size_t size) __asm__("readlink");'
+function M.interpreter()
+  local buf = ffi.new('char[4096]')
+  local n = ffi.C.spec_support_readlink('/proc/self/exe', buf, 4096)
+  assert(n > 0, 'cannot read /proc/self/exe')
+  return ffi.string(buf, n)
 end
 
 return M
