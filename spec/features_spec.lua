@@ -24,9 +24,9 @@ end
 
 -- What each kernel has, as found on these machines.
 local known = {
-  ['6.18'] = { bounded_loops = true, may_goto = true, cpu_v4 = true, ringbuf = true,
+  ['6.18'] = { bounded_loops = true, may_goto = true, cpu_v4 = true, load_acquire = true, ringbuf = true,
     probe_read_user_str = true, tcx = true, trampolines = false, bpf_loop = true },
-  ['6.1'] = { bounded_loops = true, may_goto = false, cpu_v4 = false, ringbuf = true,
+  ['6.1'] = { bounded_loops = true, may_goto = false, cpu_v4 = false, load_acquire = false, ringbuf = true,
     probe_read_user_str = true, tcx = false, trampolines = true, bpf_loop = false },
 }
 

@@ -357,9 +357,10 @@ describe('the table against the kernel', function()
         local fd, text = kernel_load(t, nil, log)
         if fd >= 0 then
           types[#types + 1] = t
-        else -- a type this kernel does not have, as libbpf's own probe finds too
-          assert.equals(0, libbpf.lib.helpers_spec_probe_prog_type(libbpf.prog_type[t], nil),
-            t .. ' programs do not load here: ' .. text)
+        else -- a type this kernel does not have, as libbpf's own probe finds too (0), or one
+          -- newer than the libbpf here, which then cannot tell (-EOPNOTSUPP)
+          local probed = libbpf.lib.helpers_spec_probe_prog_type(libbpf.prog_type[t], nil)
+          assert.is_true(probed == 0 or probed == -95, t .. ' programs do not load here: ' .. text)
         end
       end
     end

@@ -594,8 +594,12 @@ describe('bpf.object', function()
     assert.matches('\nverifier log:\n', err, 1, true)
     assert.matches('invalid access to packet', err, 1, true)
     assert.matches('\t%-%- spec/object_spec%.lua:%d+: return d%[23%]', err)
-    -- the kernel's own line comments, from our line_info
-    assert.matches('; return d[23] -- no bounds check: the verifier refuses @ object_spec.lua:', err, 1, true)
+    -- the kernel's own line comments, from our line_info (6.1 leaves out the " @ file:line")
+    assert.matches('\n; return d%[23%] %-%- no bounds check: the verifier refuses[^\n]*\n', err)
+    if not err:find('; return d[23] -- no bounds check: the verifier refuses\n', 1, true) then
+      assert.matches('; return d[23] -- no bounds check: the verifier refuses @ object_spec.lua:', err, 1,
+        true)
+    end
   end)
 
   it('loads with log_level 1 a program whose log does not fit the first buffer (ENOSPC: a bigger one)',

@@ -76,6 +76,14 @@ M.define('cpu_v4', function()
   return true
 end)
 
+M.define('load_acquire', function()
+  -- *(u64 *)(r10 - 8) = 0; r0 = load_acquire((u64 *)(r10 - 8)); exit
+  local h = loads({ { 0x7a, 10, 0, -8, 0 }, { 0xdb, 0, 10, -8, 0x100 }, EXIT }, 'socket_filter')
+  if not h then return false, 'this kernel has no load-acquire and store-release instructions (6.15+)' end
+  h:close()
+  return true
+end)
+
 M.define('ringbuf', function()
   local fd = lib.bpf_map_create(libbpf.map_type.ringbuf, nil, 0, 0, 4096, nil)
   if fd < 0 then return false, 'this kernel has no ring buffer maps (5.8+)' end

@@ -216,6 +216,14 @@ function M.rejection(type_name, name, n, err, log, lines, truncated, insns)
     head = head .. ('\n%s programs may not call %s (the kernel refuses it for this program type)')
       :format(type_name, helper)
   end
+  -- an encoding the kernel does not know: an instruction newer than it
+  if log and (log:find('uses reserved fields', 1, true) or log:find('unknown opcode', 1, true)
+      or log:find('invalid atomic opcode', 1, true)) then
+    head = head .. '\nthe program uses an instruction this kernel does not know, one newer than it '
+      .. '(cpu v4 instructions such as signed division, sign extension, byte swaps and gotol: 6.6+; '
+      .. "may_goto: 6.9+; load-acquire and store-release: 6.15+); bpf.feature('cpu_v4') and the "
+      .. 'others say what this kernel has'
+  end
   if truncated then annotated = annotated .. '\n(verifier log cut at the kernel limit)' end
   if annotated ~= '' then head = head .. '\nverifier log:\n' .. annotated end
   return head

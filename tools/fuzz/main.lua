@@ -241,6 +241,10 @@ local function main(argv)
   if r.counts.invalid > 0 then
     print(('fuzz: %d programs the oracle could not run: a bug of the fuzzer'):format(r.counts.invalid))
   end
+  if (run.loops_refused or 0) > 0 then
+    print(('fuzz: %d programs with a loop this kernel\'s verifier cannot bound were refused, saying so '
+      .. '(no may_goto or sound bpf_loop here to compile them again with)'):format(run.loops_refused))
+  end
   if (run.too_complex or 0) > 0 then
     print(('fuzz: %d programs had more paths than the verifier walks (not counted as failures)')
       :format(run.too_complex))

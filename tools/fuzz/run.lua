@@ -359,6 +359,12 @@ function Runner:check_source(src, osrc, inputs, opts)
       M.too_complex = (M.too_complex or 0) + 1
       return nil
     end
+    -- a loop the verifier cannot bound, on a kernel with no may_goto and no
+    -- sound bpf_loop to compile it again with (6.1): refused, saying so
+    if tostring(err):find('not compiled again: this kernel has no may_goto', 1, true) then
+      M.loops_refused = (M.loops_refused or 0) + 1
+      return nil
+    end
     return { class = 'verifier', msg = tostring(err), sig = 'verifier: ' .. verifier_reason(err) }
   end
   local used = {}

@@ -37,6 +37,7 @@ R=$VM/root
 rm -rf $R
 mkdir -p $R/usr/bin $R/usr/lib $R/usr/lib64 $R/usr/sbin $R/proc $R/sys $R/dev $R/tmp $R/root $R/etc \
 	$R/work $R/usr/lib/modules
+ln -s dash $R/usr/bin/sh # /bin/sh as on Debian: busybox sh runs uname in-process, no exec to trace
 for d in bin lib lib64 sbin; do [ -e $R/$d ] || ln -s usr/$d $R/$d; done
 
 # The shared libraries a binary loads, at their paths.
