@@ -86,8 +86,11 @@ describe('luarocks against the kernel', function()
     f:write(script)
     f:close()
     -- only the installed tree on the paths, and a working directory without the module
-    local paths = ("LUA_PATH='%s/share/lua/5.1/?.lua;%s/share/lua/5.1/?/init.lua;;' "
-      .. "LUA_CPATH='%s/lib/lua/5.1/?.so;;'"):format(installed, installed, installed)
+    -- (and where this interpreter finds its own jit.* modules: a LuaJIT built
+    -- here has them beside its binary, off the default path)
+    local jit_root = assert(package.searchpath('jit.vmdef', package.path)):match('^(.*)/jit/vmdef%.lua$')
+    local paths = ("LUA_PATH='%s/share/lua/5.1/?.lua;%s/share/lua/5.1/?/init.lua;%s/?.lua;;' "
+      .. "LUA_CPATH='%s/lib/lua/5.1/?.so;;'"):format(installed, installed, jit_root, installed)
     out, ok = sh(("cd / && %s '%s' %s"):format(paths, interpreter(), file))
     assert.is_true(ok, 'the script on the installed module failed:\n' .. out)
     assert.equals(('bpf from %s/share/lua/5.1/bpf/init.lua\ncore from %s/lib/lua/5.1/bpf/core.so\n'

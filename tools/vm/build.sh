@@ -2,11 +2,13 @@
 # Builds what tools/vm/run.sh boots: Debian 12's 6.1 cloud kernel (from its
 # package, fetched once with apt-get download and kept in build/vm/) and an
 # initramfs holding everything the guest's run needs, since the cloud
-# kernel has no 9p to share this tree: busybox, LuaJIT and the shared
-# libraries it and the core load, busted and the Lua modules it needs,
-# bash and script(1) for the readline example, the tc and veth modules the
-# kernel builds as modules, and this tree's lua/, build/, spec/ and
-# examples/.  Prints the paths of the kernel and the initramfs.
+# kernel has no 9p to share this tree: busybox (dash as /bin/sh), LuaJIT
+# and the shared libraries it and the core load, busted and the Lua modules
+# it needs, bash and script(1) for the readline example, readelf,
+# llvm-objdump, llvm-mc and bpftool for the object and assembler specs, the
+# tc and veth modules the kernel builds as modules, and this tree's lua/,
+# csrc/, spec/, examples/, tools/ and the built core.  Prints the paths of
+# the kernel and the initramfs.
 set -e
 cd "$(dirname "$0")/../.."
 VM=build/vm
@@ -69,7 +71,7 @@ for tree in /usr/share/lua/5.1 /usr/lib/x86_64-linux-gnu/lua/5.1 /usr/share/luaj
 	mkdir -p "$R$(dirname $tree)"
 	cp -rL $tree "$R$tree" 2>/dev/null || true # a dangling link of a package we do not use
 done
-for so in $(find /usr/lib/x86_64-linux-gnu/lua/5.1 -name '*.so'); do copy "$so"; done
+find /usr/lib/x86_64-linux-gnu/lua/5.1 -name '*.so' | while read -r so; do copy "$so"; done
 cp /usr/bin/busted $R/usr/bin/busted
 cp /bin/busybox $R/usr/bin/busybox
 for applet in $(busybox --list); do

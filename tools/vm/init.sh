@@ -18,7 +18,7 @@ ip link set lo up
 version=$(uname -r | cut -d. -f1-2)
 echo "vm: kernel $(uname -r), $(nproc) CPUs; running: $(cat /work/vm-specs)"
 
-cd /work
+cd /work || exit 1
 export LUA_PATH="/work/lua/?.lua;/work/lua/?/init.lua;/work/?.lua;;" LUA_CPATH="/work/build/?.so;;"
 export BPF_TEST_COUNTS=/tmp/counts
 if [ -f /work/vm-cmd ]; then # VM_CMD: a command of one's own instead of the specs
