@@ -7,7 +7,9 @@
 --     prog_type: lowercase name ('socket_filter', 'xdp', ...) or number
 --     opts: license ('GPL'), name, expected_attach_type (name or number),
 --           kern_version, log_level (> 0 also keeps the log of a success in
---           prog.log), lines = { [pc] = { file=, line=, text= } } (0-based pc)
+--           prog.log), lines = { [pc] = { file=, line=, text= } } (0-based pc),
+--           any_encoding (true: load cpu v4 instructions even where bpf.feature
+--           says the kernel has none; the feature probes do)
 --   prog: { fd=, type=, name=, log=, :close() }, closed on GC as well.
 --   On rejection err reads "<file>:<line>: bpf: cannot load ...: <errno
 --   text>" (the Lua line of the failing instruction, when known) followed by
@@ -20,6 +22,7 @@
 --   loader.annotate_log(log, lines) -> annotated log, pc of the failing
 --   instruction (or nil)
 local ffi = require('ffi')
+local bit = require('bit')
 local insn = require('bpf.insn')
 local libbpf = require('bpf.libbpf')
 
@@ -229,11 +232,34 @@ function M.rejection(type_name, name, n, err, log, lines, truncated, insns)
   return head
 end
 
+-- The first cpu v4 instruction (6.6+) in insns, by name, or nil.  A kernel
+-- without them refuses most, but 6.1 takes gotol (a BPF_JMP32 BPF_JA) and
+-- jumps somewhere else: so they are looked for before loading there.
+local function first_v4(insns, n)
+  for pc = 0, n - 1 do
+    local i = insns[pc]
+    local class, op, mode = bit.band(i.code, 7), bit.band(i.code, 0xf0), bit.band(i.code, 0xe0)
+    local alu = class == 4 or class == 7
+    if class == 6 and op == 0x00 then return pc, 'gotol' end
+    if alu and (op == 0x30 or op == 0x90) and i.off == 1 then return pc, 'signed division' end
+    if alu and op == 0xb0 and i.off ~= 0 then return pc, 'a sign-extending move' end
+    if class == 7 and op == 0xd0 then return pc, 'bswap' end
+    if class == 1 and mode == 0x80 then return pc, 'a sign-extending load' end
+  end
+end
+
 function M.load(insns, n, prog_type, opts)
   opts = opts or {}
   local count_err
   n, count_err = instruction_count(insns, n)
   if not n then return nil, count_err end
+  if not opts.any_encoding and not require('bpf.features').has('cpu_v4') then
+    local pc, what = first_v4(insns, n)
+    if pc then
+      return nil, ('bpf: cannot load: instruction %d is %s, a cpu v4 instruction this kernel does not have '
+        .. '(6.6+); the program uses an instruction this kernel does not know'):format(pc, what)
+    end
+  end
   local type_id, err = enum_value(libbpf.prog_type, prog_type or 'unspec', 'program type')
   if not type_id then return nil, err end
   local type_name = libbpf.prog_type_name[type_id] or tostring(prog_type)
