@@ -112,34 +112,28 @@ local load_once, translated, for_packet_access, compiled_with, adopt
 -- Before 6.7 the verifier checks a callback once, with the values of its
 -- first turn, and may then rewrite a branch it saw taken one way only (6.1
 -- does): a loop that stops once its sum passes 400 then runs every turn.
--- Asked once, by running such a loop (71 turns) and comparing its answer.
-local bpf_loop_works, bpf_loop_why
-local function has_bpf_loop()
-  if bpf_loop_works == nil then
-    local p = translated(function(skb)
-      local s = 5
-      for i = 1, skb.len do
-        if s > 400 then break end
-        s = s + i
-      end
-      return s
-    end, {}, { loops = 'bpf_loop', type = 'socket_filter' })
-    local h = p and load_once(setmetatable(p, prog_mt), 'socket_filter')
-    bpf_loop_works, bpf_loop_why = false, 'this kernel has no bpf_loop (5.17+)'
-    if h then
-      local r = require('bpf.loader').test_run(h, string.rep('\0', 71))
-      bpf_loop_works = r ~= nil and r.retval == 411 -- 5 + 1 + ... + 28
-      if not bpf_loop_works then
-        bpf_loop_why = "this kernel's verifier checks a bpf_loop callback with the values of its first "
-          .. 'turn only and may rewrite its branches for them (kernels before 6.7), so the loop could '
-          .. 'compute something else; a loop that stops when its sum passes 400 ran to '
-          .. tostring(r and r.retval)
-      end
-      h:close()
+-- Asked once (bpf.features keeps the answer), by running such a loop (71
+-- turns) and comparing its answer.
+local function probe_bpf_loop()
+  local p = translated(function(skb)
+    local s = 5
+    for i = 1, skb.len do
+      if s > 400 then break end
+      s = s + i
     end
-  end
-  return bpf_loop_works, bpf_loop_why
+    return s
+  end, {}, { loops = 'bpf_loop', type = 'socket_filter' })
+  local h = p and load_once(setmetatable(p, prog_mt), 'socket_filter')
+  if not h then return false, 'this kernel has no bpf_loop (5.17+)' end
+  local r = require('bpf.loader').test_run(h, string.rep('\0', 71))
+  h:close()
+  if r and r.retval == 411 then return true end -- 5 + 1 + ... + 28
+  return false, "this kernel's verifier checks a bpf_loop callback with the values of its first "
+    .. 'turn only and may rewrite its branches for them (kernels before 6.7), so the loop could '
+    .. 'compute something else; a loop that stops when its sum passes 400 ran to ' .. tostring(r and r.retval)
 end
+local features = require('bpf.features')
+features.define('bpf_loop', probe_bpf_loop)
 
 -- Did bpf_loop run any of prog's loops (a callback is a function loop_<line>)?
 local function has_callback(prog)
@@ -170,7 +164,7 @@ function prog_mt:load(prog_type, opts)
   local ok, rerr = for_packet_access(self, prog_type or self.type or 'socket_filter')
   if not ok then return nil, rerr end
   if self._facts and self._facts.loops == 'bpf_loop' and has_callback(self) then
-    local works, why = has_bpf_loop()
+    local works, why = features.has('bpf_loop')
     if not works then return nil, "bpf: cannot load a program compiled with loops = 'bpf_loop': " .. why end
   end
   local handle, err = load_once(self, prog_type, opts)
@@ -181,7 +175,7 @@ function prog_mt:load(prog_type, opts)
     strategies[1] = 'bounded'
   elseif self._facts.loops == nil and loader.loop_gave_up(err) then
     if loader.has_may_goto() then strategies[#strategies + 1] = 'may_goto' end
-    local works, why = has_bpf_loop()
+    local works, why = features.has('bpf_loop')
     if not (opts and opts.raw) and works then strategies[#strategies + 1] = 'bpf_loop' end
     if #strategies == 0 then
       return nil, err .. '\nnot compiled again: this kernel has no may_goto (6.9+), and bpf_loop is '
@@ -395,8 +389,6 @@ end
 
 -- What the running kernel can do, probed (lua/bpf/features.lua):
 -- bpf.feature(name) -> true, or false and why not.
-local features = require('bpf.features')
-features.define('bpf_loop', has_bpf_loop)
 M.feature = features.has
 
 M.map = require('bpf.map')
