@@ -426,7 +426,9 @@ void ir_cfg(struct ctx *C, const struct ir_func *f);
 void ir_append(struct ctx *C, const struct ir_ins *in);
 void ir_rebuilt(struct ctx *C, struct ir_func *f, int start);
 void ir_compact(struct ctx *C);
+bool ir_insert_label(struct ctx *C, struct ir_func *f, int at, int label);
 void ir_push(struct ctx *C);
+void ir_print(struct ctx *C, const struct ir_func *f, const char *pass);
 void ir_main_first(struct ctx *C);
 
 /* encode.c: IR to instructions and relocations */
@@ -501,6 +503,18 @@ void direct_packet(struct ctx *C, const struct ir_func *f);
 
 /* cse.c: an ALU operation computed again in a block becomes a copy */
 void common_subexpressions(struct ctx *C, const struct ir_func *f);
+
+/* combine.c: two packet bytes read as one halfword */
+void combine_loads(struct ctx *C, const struct ir_func *f);
+
+/* tailmerge.c: two ways into a label that end alike share one copy */
+void tail_merge(struct ctx *C, const struct ir_func *f);
+
+/* copyprop.c: reads of a copy read its source (registers written once) */
+void copy_propagation(struct ctx *C, const struct ir_func *f);
+
+/* narrow.c: `rD op= S; wD = wD` as one 32-bit operation */
+void narrow_to_32(struct ctx *C, const struct ir_func *f);
 
 /* dce.c: definitions of virtual registers nothing reads */
 void dead_definitions(struct ctx *C, const struct ir_func *f);

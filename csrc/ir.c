@@ -125,6 +125,21 @@ void ir_compact(struct ctx *C)
 	C->nir = last->first + last->n;
 }
 
+/* Put a label before instruction at of f; false when the IR is full. */
+bool ir_insert_label(struct ctx *C, struct ir_func *f, int at, int label)
+{
+	if (C->nir + 1 > MAX_IR)
+		return false;
+	memmove(&C->ir[at + 1], &C->ir[at], sizeof(C->ir[0]) * (size_t)(C->nir - at));
+	C->ir[at] = (struct ir_ins){.kind = IR_LABEL, .helper = -1, .pc = C->ir[at + 1].pc,
+				    .label = label};
+	f->n++;
+	C->nir++;
+	for (struct ir_func *g = f + 1; g < C->funcs + C->nfuncs; g++)
+		g->first++;
+	return true;
+}
+
 /* One instruction as pseudo-C, jumps naming their target block. */
 static void ins_text(const struct ir_ins *in, int target_blk, char *buf, size_t size)
 {
@@ -157,6 +172,44 @@ static void ins_text(const struct ir_ins *in, int target_blk, char *buf, size_t 
 		size_t n = strlen(buf);
 		if (n >= 2 && !strcmp(buf + n - 2, "+0"))
 			snprintf(buf + n - 2, size - (n - 2), "b%d", target_blk);
+	}
+}
+
+/* f's IR after pass, on stderr (BPFC_IR_AFTER=pass: a look while working on the passes). */
+void ir_print(struct ctx *C, const struct ir_func *f, const char *pass)
+{
+	ir_cfg(C, f);
+	fprintf(stderr, "-- %s, after %s\n", f->name, pass);
+	for (int k = 0; k < C->nblk; k++) {
+		fprintf(stderr, "b%d: preds %d -> %d %d\n", k, C->blk[k].npred, C->blk[k].succ[0], C->blk[k].succ[1]);
+		for (int i = C->blk[k].first; i <= C->blk[k].last; i++) {
+			const struct ir_ins *in = &C->ir[i];
+			if (in->kind == IR_LABEL || in->kind == IR_NOP)
+				continue;
+			/* virtual registers printed as r8 (dst) and r9 (src), named after */
+			struct ir_ins t = *in;
+			char buf[160], out[200];
+			if (t.dst >= IR_VREG0)
+				t.dst = 8;
+			if (t.src >= IR_VREG0)
+				t.src = 9;
+			ins_text(&t, in->kind == IR_JMP ? C->lab2blk[in->label] : -1, buf, sizeof(buf));
+			size_t o = 0;
+			for (const char *p = buf; *p && o + 12 < sizeof(out); p++) {
+				bool reg = (*p == 'r' || *p == 'w') && (p[1] == '8' || p[1] == '9') &&
+					   !(p[2] >= '0' && p[2] <= '9') && (p == buf || !(p[-1] >= 'a' && p[-1] <= 'z'));
+				int v = !reg ? -1 : p[1] == '8' ? (in->dst >= IR_VREG0 ? in->dst : -1)
+								 : (in->src >= IR_VREG0 ? in->src : -1);
+				if (v >= 0) {
+					o += (size_t)snprintf(out + o, sizeof(out) - o, "%c%d", *p == 'w' ? 'u' : 'v', v);
+					p++;
+				} else {
+					out[o++] = *p;
+				}
+			}
+			out[o] = 0;
+			fprintf(stderr, "    %s\n", out);
+		}
 	}
 }
 

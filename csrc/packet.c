@@ -120,6 +120,18 @@ struct avail {
 	} a[MAX_AVAIL];
 };
 
+/* Linear packets: run-time offsets already checked, each with the packet
+** pointer DATA + off that was checked and how far (off's register, or a
+** copy of it, at a read inside that extent is a load from the pointer). */
+#define MAX_BASES 8
+struct bases {
+	int n;		/* -1: no way in seen yet */
+	struct {
+		uint16_t off, p; /* registers: the offset, the pointer checked */
+		int64_t end;	 /* bytes past p the check covers */
+	} a[MAX_BASES];
+};
+
 /* The function being rebuilt, appended after the IR there is (emit.c),
 ** then moved in place of the old one. */
 struct rebuild {
@@ -138,6 +150,7 @@ struct rebuild {
 	struct slow *slow;	 /* tc's slow paths, one per run-time read at most */
 	int nslow;
 	struct avail cur;	 /* the loads held here */
+	struct bases based;	 /* linear: the run-time offsets checked here */
 	bool *again;		 /* per instruction of f: a classic load read again later */
 	int first;		 /* f's first instruction */
 };
@@ -179,6 +192,52 @@ static void avail_meet(struct avail *into, const struct avail *from)
 		for (int j = 0; j < from->n; j++)
 			if (from->a[j].reg == into->a[k].reg) {
 				into->a[n++] = into->a[k];
+				break;
+			}
+	into->n = n;
+}
+
+/* in is translated: a checked offset whose register or pointer it
+** changes is known no more; a copy of a checked offset is one too. */
+static void bases_after(struct bases *b, const struct ir_ins *in)
+{
+	struct operands o = ir_operands(in, false);
+	int n = 0;
+	for (int k = 0; k < b->n; k++) {
+		bool hit = false;
+		for (int r = 0; r < 2; r++) {
+			int reg = r ? b->a[k].p : b->a[k].off;
+			hit |= (o.def_dst && in->dst == reg) || (o.def_src && in->src == reg) ||
+			       (reg < 16 && ((o.defs >> reg) & 1));
+		}
+		if (!hit)
+			b->a[n++] = b->a[k];
+	}
+	int had = n;
+	if (o.copy && in->dst >= IR_VREG0)
+		for (int k = 0; k < had && n < MAX_BASES; k++)
+			if (b->a[k].off == in->src) {
+				b->a[n] = b->a[k];
+				b->a[n++].off = in->dst;
+			}
+	b->n = n;
+}
+
+/* Keep only what both know: the same offset and pointer, the shorter extent. */
+static void bases_meet(struct bases *into, const struct bases *from)
+{
+	if (into->n < 0) {
+		*into = *from;
+		return;
+	}
+	int n = 0;
+	for (int k = 0; k < into->n; k++)
+		for (int j = 0; j < from->n; j++)
+			if (from->a[j].off == into->a[k].off && from->a[j].p == into->a[k].p) {
+				into->a[n] = into->a[k];
+				if (from->a[j].end < into->a[n].end)
+					into->a[n].end = from->a[j].end;
+				n++;
 				break;
 			}
 	into->n = n;
@@ -374,6 +433,42 @@ static bool keeps_classic(const struct rebuild *R, const struct ir_ins *in)
 
 static void load(struct rebuild *R, int i, int64_t *cov);
 
+/* Linear packets: how far past the run-time offset in register off the
+** reads of block b from instruction i read, through off or its copies,
+** before anything with an effect (a check that far fails only where one
+** of them would: 0, with nothing seen).  At least end. */
+static int64_t ind_extent(const struct rebuild *R, int i, int off, int64_t end)
+{
+	const struct ctx *C = R->C;
+	const struct ir_block *blk = &C->blk[R->blk];
+	uint16_t regs[MAX_BASES] = {(uint16_t)off};
+	int nregs = 1;
+	for (int j = i + 1; j <= blk->last && nregs > 0; j++) {
+		const struct ir_ins *in = &C->ir[j];
+		if (has_effect(in))
+			break;
+		if (is_classic_load(in) && BPF_MODE(in->code) == BPF_IND && !keeps_classic(R, in))
+			for (int k = 0; k < nregs; k++)
+				if (regs[k] == in->src && in->imm + load_width(in) > end)
+					end = in->imm + load_width(in);
+		struct operands o = ir_operands(in, false);
+		bool copy = o.copy && in->dst >= IR_VREG0;
+		bool from = false;
+		int n = 0;
+		for (int k = 0; k < nregs; k++) {
+			int reg = regs[k];
+			from |= copy && reg == in->src;
+			if (!((o.def_dst && in->dst == reg) || (o.def_src && in->src == reg) ||
+			      (reg < 16 && ((o.defs >> reg) & 1))))
+				regs[n++] = (uint16_t)reg;
+		}
+		nregs = n;
+		if (from && nregs < MAX_BASES)
+			regs[nregs++] = in->dst;
+	}
+	return end;
+}
+
 /* How far a check at instruction i of block b covers: as far as every way
 ** on is sure to read, at least as far as the block's reads. */
 static int64_t check_extent(const struct rebuild *R, int b, int i)
@@ -448,6 +543,45 @@ static void rewrite_load(struct rebuild *R, int i, int64_t *cov)
 	}
 }
 
+/* Linear packets: a read at a run-time offset through the pointer a
+** check of that offset made, or a check made for it and the reads after
+** it (ind_extent), failing to the shared `return 0`. */
+static void linear_ind_load(struct rebuild *R, int i, int off, int64_t end)
+{
+	struct ctx *C = R->C;
+	const struct ir_ins *in = &C->ir[i];
+	struct bases *b = &R->based;
+	int k = 0;
+	while (k < b->n && b->a[k].off != off)
+		k++;
+	if (k < b->n && b->a[k].end >= end) {
+		direct_load(R, b->a[k].p, in->imm, in);
+		return;
+	}
+	int64_t ext = ind_extent(R, i, off, end);
+	/* the verifier bounds a checked pointer's offset and the bytes past it together */
+	if (R->max[off] > (uint64_t)(MAX_PKT_OFF - ext))
+		emit_jmp(C, BPF_JMP | BPF_JGT | BPF_K, off, 0, (int32_t)(MAX_PKT_OFF - ext), ret0(R));
+	int p;
+	if (k < b->n) {
+		p = b->a[k].p;
+	} else {
+		p = vreg_new(C);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, p, R->data, 0, 0);
+		emit(C, BPF_ALU64 | BPF_ADD | BPF_X, p, off, 0, 0);
+	}
+	check(R, p, ext, ret0(R));
+	direct_load(R, p, in->imm, in);
+	if (k == b->n) {
+		if (b->n == MAX_BASES)
+			return;
+		b->n++;
+	}
+	b->a[k].off = (uint16_t)off;
+	b->a[k].p = (uint16_t)p;
+	b->a[k].end = ext;
+}
+
 /* The load itself. */
 static void load(struct rebuild *R, int i, int64_t *cov)
 {
@@ -471,7 +605,12 @@ static void load(struct rebuild *R, int i, int64_t *cov)
 		return;
 	}
 	int64_t end = in->imm + load_width(in);
-	int off = in->src, fail = R->linear ? ret0(R) : label_new(C), cont = label_new(C);
+	int off = in->src;
+	if (R->linear && off >= IR_VREG0) {
+		linear_ind_load(R, i, off, end);
+		return;
+	}
+	int fail = R->linear ? ret0(R) : label_new(C), cont = label_new(C);
 	/* the verifier bounds a checked pointer's offset and the bytes past it together */
 	if (R->max[off] > (uint64_t)(MAX_PKT_OFF - end))
 		emit_jmp(C, BPF_JMP | BPF_JGT | BPF_K, off, 0, (int32_t)(MAX_PKT_OFF - end), fail);
@@ -601,6 +740,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 	bool *in_loop = scratch(C, (size_t)MAX_IR);
 	R.ant_out = scratch(C, sizeof(int64_t) * (size_t)MAX_IR);
 	struct avail *avail_in = scratch(C, sizeof(struct avail) * (size_t)(C->nblk > 0 ? C->nblk : 1));
+	struct bases *bases_in = scratch(C, sizeof(struct bases) * (size_t)(C->nblk > 0 ? C->nblk : 1));
 	R.again = scratch(C, (size_t)f->n);
 	R.first = f->first;
 	loads_read_again(C, f, &R);
@@ -611,6 +751,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 		cov_in[b] = b ? INT64_MAX : 0; /* INT64_MAX: no predecessor seen yet */
 		in_loop[b] = false;
 		avail_in[b].n = b ? -1 : 0;
+		bases_in[b].n = b ? -1 : 0;
 	}
 	for (int b = 0; b < C->nblk; b++)
 		for (int s = 0; s < 2; s++)
@@ -618,6 +759,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 				int h = C->blk[b].succ[s];
 				cov_in[h] = 0; /* a loop header: nothing known */
 				avail_in[h].n = 0;
+				bases_in[h].n = 0;
 				for (int l = h; l <= b; l++)
 					in_loop[l] = true;
 			}
@@ -642,6 +784,9 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 		R.cur = avail_in[b];
 		if (R.cur.n < 0)
 			R.cur.n = 0; /* nothing reaches it */
+		R.based = bases_in[b];
+		if (R.based.n < 0)
+			R.based.n = 0;
 		for (int r = 0; r < R.nmax; r++)
 			R.max[r] = wide[r];
 		for (int i = blk->first; i <= blk->last; i++) {
@@ -655,6 +800,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 				ir_append(C, in);
 				track_max(&R, in);
 				avail_kill(&R.cur, in);
+				bases_after(&R.based, in);
 				if (has_effect(in) && in->kind != IR_CALL)
 					R.cur.n = 0; /* a store may write the packet */
 			}
@@ -672,6 +818,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 			if (cov < cov_in[t])
 				cov_in[t] = cov;
 			avail_meet(&avail_in[t], &R.cur);
+			bases_meet(&bases_in[t], &R.based);
 		}
 	}
 	slow_paths(&R);
@@ -682,7 +829,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 		emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	}
 	ir_rebuilt(C, f, start);
-	scratch_pop(C, 9);
+	scratch_pop(C, 10);
 	C->pc = pc;
 	C->packet = PACKET_DIRECT;
 }

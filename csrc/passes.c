@@ -107,21 +107,6 @@ static void unused_ctx_copy(struct ctx *C, const struct ir_func *f)
 	mov->kind = IR_NOP;
 }
 
-/* Put a label before instruction at of f; false when the IR is full. */
-static bool insert_label(struct ctx *C, struct ir_func *f, int at, int label)
-{
-	if (C->nir + 1 > MAX_IR)
-		return false;
-	memmove(&C->ir[at + 1], &C->ir[at], sizeof(C->ir[0]) * (size_t)(C->nir - at));
-	C->ir[at] = (struct ir_ins){.kind = IR_LABEL, .helper = -1, .pc = C->ir[at + 1].pc,
-				    .label = label};
-	f->n++;
-	C->nir++;
-	for (struct ir_func *g = f + 1; g < C->funcs + C->nfuncs; g++)
-		g->first++;
-	return true;
-}
-
 /* `r0 = K; exit` more than once with the same K (every `return 0` of a
 ** parser): the earlier ones jump to the last, one instruction instead of
 ** two each.  Only a pair nothing jumps into between its two halves, so
@@ -163,7 +148,7 @@ static void shared_exits(struct ctx *C, const struct ir_func *cf)
 			mov[e] = -1;
 		}
 		if (label >= 0) {
-			if (!insert_label(C, f, mov[last], label))
+			if (!ir_insert_label(C, f, mov[last], label))
 				bpfc_fail(C, "program is too long (more than %d instructions)", MAX_INSNS);
 			for (int e = last; e < n; e++) /* everything from there moved up by one */
 				if (mov[e] >= 0)
@@ -274,14 +259,18 @@ static const struct pass {
 } passes[] = {
 	{"jump_to_next", jump_to_next},
 	{"common_subexpressions", common_subexpressions},
+	{"combine_loads", combine_loads},
 	{"direct_packet", direct_packet},
 	{"dead_stack_stores", dead_stack_stores},
+	{"narrow_to_32", narrow_to_32},
+	{"copy_propagation", copy_propagation},
 	{"dead_definitions", dead_definitions},
 	{"constants_once", constants_once},
 	{"regalloc", regalloc},
 	{"return_in_r0", return_in_r0},
 	{"unused_ctx_copy", unused_ctx_copy},
 	{"shared_exits", shared_exits},
+	{"tail_merge", tail_merge},
 	{"jump_threading", jump_threading},
 	{"jump_over_jump", jump_over_jump},
 	{"jump_to_next_again", jump_to_next}, /* the jumps the passes above left so */
@@ -353,10 +342,16 @@ void passes_run(struct ctx *C)
 	C->packet = PACKET_NONE;
 	drop_uncalled(C);
 	ir_main_first(C);
+	const char *look = getenv("BPFC_IR_AFTER");
 	for (int f = 0; f < C->nfuncs; f++) {
 		C->stack_top = C->funcs[f].stack;
-		for (size_t p = 0; p < sizeof(passes) / sizeof(passes[0]); p++)
+		if (look && !strcmp(look, "translate"))
+			ir_print(C, &C->funcs[f], look);
+		for (size_t p = 0; p < sizeof(passes) / sizeof(passes[0]); p++) {
 			passes[p].run(C, &C->funcs[f]);
+			if (look && !strcmp(look, passes[p].name))
+				ir_print(C, &C->funcs[f], look);
+		}
 		C->funcs[f].stack = C->stack_top;
 	}
 	C->stack_top = C->funcs[0].stack;

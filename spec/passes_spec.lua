@@ -1,6 +1,8 @@
 -- Passes over the IR: common subexpressions (csrc/cse.c), dead definitions
--- (csrc/dce.c), dead stores to the stack (csrc/stack.c) and jump threading
--- (csrc/passes.c).  Every program runs in the kernel.
+-- (csrc/dce.c), dead stores to the stack (csrc/stack.c), two bytes read as
+-- a halfword (csrc/combine.c), 32-bit operations (csrc/narrow.c), run-time
+-- offsets checked once (csrc/packet.c) and jump threading (csrc/passes.c).
+-- Every program runs in the kernel.
 local ffi = require('ffi')
 local bpf = require('bpf')
 local loader = require('bpf.loader')
@@ -122,5 +124,140 @@ describe('jump threading', function()
     local h = assert(prog:load('xdp'))
     assert.equals(0, assert(loader.test_run(h, pk.frames.tcp80)).retval) -- PSH|ACK
     h:close()
+  end)
+end)
+
+describe('two packet bytes read as one halfword', function()
+  local frame = pk.frames.udp53
+  local tot_len = frame:byte(17) * 256 + frame:byte(18) -- the IPv4 total length
+
+  it('reads bor(lshift(p[k], 8), p[k + 1]) and its + form with one 16-bit load', function()
+    for _, packet in ipairs({ 'classic', 'linear', 'exact' }) do
+      local prog = assert(bpf(function()
+        local ip = pkt.ip
+        return bit.bor(bit.lshift(ip[2], 8), ip[3]) * 10 + (ip.udp[2] * 256 + ip.udp[3])
+      end, { type = 'sched_cls', packet = packet ~= 'exact' and packet or nil }))
+      local text = listing(prog)
+      assert.equals(1, count(text, 'LDX?B\t'), text) -- (the IHL's)
+      assert.equals(tot_len * 10 + 53, run(prog), packet)
+      assert.equals(0, run(prog, frame:sub(1, 37)), packet) -- ends between the port's two bytes
+    end
+  end)
+
+  it('keeps the two bytes apart when the program does something between them', function()
+    local m = assert(bpf.map('array', 1))
+    local prog = assert(bpf(function()
+      local hi = pkt[34]
+      m[0] = 7
+      return bit.bor(bit.lshift(hi, 8), pkt[35])
+    end, { type = 'sched_cls', packet = 'linear' }))
+    assert.equals(0, run(prog, frame:sub(1, 35))) -- the second byte is past the end ...
+    assert.equals(7, m[0]) -- ... and the store before it was made
+    assert.equals(4000, run(prog))
+  end)
+end)
+
+describe('32-bit operations', function()
+  it('multiplies in 32 bits with the constant as the immediate when only the low half is kept', function()
+    local prog = assert(bpf(function(skb)
+      return bit.band(skb.len * 0x85ebca6b, 0xffffffff)
+    end, { type = 'sched_cls' }))
+    local text = listing(prog)
+    assert.equals(1, count(text, 'MUL32\tR%d\t#%-2048144789'), text)
+    assert.equals(0, count(text, '\tMUL\t'), text)
+    local want = ffi.cast('uint32_t', ffi.cast('uint64_t', #pk.frames.udp53) * 0x85ebca6bULL)
+    assert.equals(tonumber(want), run(prog))
+  end)
+
+  it('keeps a 64-bit shift by 32 or more, which a 32-bit one would count modulo 32', function()
+    local prog = assert(bpf(function(skb)
+      return bit.band(bit.lshift(skb.len, 40), 0xffffffff) + bit.band(bit.lshift(skb.len, 4), 0xffffffff)
+    end, { type = 'sched_cls' }))
+    assert.equals(#pk.frames.udp53 * 16, run(prog))
+  end)
+end)
+
+describe('run-time offsets checked once', function()
+  it('covers two reads at one run-time offset with one check (linear packets)', function()
+    local prog = assert(bpf(function()
+      local udp = pkt.ip.udp
+      return udp.src_port * 65536 + udp.dst_port
+    end, { type = 'sched_cls', packet = 'linear' }))
+    local text = listing(prog)
+    assert.equals(2, count(text, 'JGT\tR%d\tR%d'), text) -- the IPv4 header's, and the ports'
+    assert.equals(4000 * 65536 + 53, run(prog))
+    assert.equals(0, run(prog, pk.frames.udp53:sub(1, 37))) -- ends inside the destination port
+  end)
+
+  it('keeps a read after a store to a map apart from the check before it', function()
+    local m = assert(bpf.map('array', 1))
+    local prog = assert(bpf(function()
+      local udp = pkt.ip.udp
+      local s = udp.src_port
+      m[0] = s
+      return udp.dst_port
+    end, { type = 'sched_cls', packet = 'linear' }))
+    assert.equals(0, run(prog, pk.frames.udp53:sub(1, 37)))
+    assert.equals(4000, m[0]) -- stored before the read that failed
+    assert.equals(53, run(prog))
+  end)
+end)
+
+describe('tail merging', function()
+  it('keeps one copy of what two arms do alike before they join', function()
+    local prog = assert(bpf(function()
+      local ip = pkt.ip
+      local port
+      if ip.proto == c.ip.proto_tcp then
+        port = ip.tcp.dst_port
+      elseif ip.proto == c.ip.proto_udp then
+        port = ip.udp.dst_port
+      else
+        return 0
+      end
+      return port + 1
+    end, { type = 'sched_cls', packet = 'linear' }))
+    local text = listing(prog)
+    assert.equals(1, count(text, 'LDXH'), text) -- the port, read in one place for both
+    assert.equals(54, run(prog))
+    assert.equals(81, run(prog, pk.frames.tcp80))
+    assert.equals(0, run(prog, pk.frames.icmp))
+  end)
+
+  -- fuzz seed 606, program 5254: the context's field and a map value read by one instruction
+  it('keeps apart loads alike through the context on one way and a map value on the other', function()
+    local arr32 = assert(bpf.map('array', 8))
+    local hash32 = assert(bpf.map('hash', 8, 'uint32_t', 'uint32_t'))
+    hash32[0] = 5
+    local prog = assert(bpf(function(skb)
+      local x1 = 0
+      local x2 = 0
+      local x3 = 0
+      local i21, n22 = 3, bit.band(4095, 7)
+      repeat
+        do
+          local v4 = arr32[0]
+          if v4 then
+            return (((skb.len <= skb.len) and skb.len) or v4[0])
+          end
+        end
+        i21 = i21 + 1
+      until i21 >= n22
+      local v5 = hash32[0]
+      if v5 then
+        if (0 ~= skb.len) then
+          x3 = 0
+          x2 = 1
+          x1 = v5[0]
+        elseif (((0 <= v5[0]) and 0) or false) then -- luacheck: ignore
+        end
+        local v6 = hash32[skb.len]
+        if v6 then
+          x3 = v5[0]
+        end
+      end
+      return ((x1 + x2) + x3)
+    end, { type = 'sched_cls' }))
+    assert.equals(#pk.frames.udp53, run(prog))
   end)
 end)

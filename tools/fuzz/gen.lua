@@ -697,6 +697,12 @@ function G:num_leaf(nt, nolit)
     if r:chance(0.6) then return { k = 'pf', f = r:pick(field_names) } end
     local layer = self:layer()
     local i = r:chance(0.85) and r:below(layer == 'eth' and 40 or 16) or r:range(16, 120)
+    if f.bit and r:chance(0.25) then -- two bytes as a word (combine_loads' pattern)
+      local hi = { k = 'bit', f = 'lshift', args = { { k = 'pb', layer = layer, i = i }, plain(8) } }
+      local lo = { k = 'pb', layer = layer, i = i + 1 }
+      if r:chance(0.3) then return { k = 'bin', op = '+', a = hi, b = lo } end
+      return { k = 'bit', f = 'bor', args = { hi, lo } }
+    end
     return { k = 'pb', layer = layer, i = i }
   end
   self.leafdepth = self.leafdepth + 1
@@ -777,6 +783,8 @@ function G:num(nt, d)
     end
     local ta, tb = self:operand_types(nt)
     local args = { self:num(ta, d - 1), self:num(tb, d - 1) }
+    -- the low half, as hashes take it (narrow_to_32's pattern)
+    if fn == 'band' and r:chance(0.3) then args[2] = cdata_lit(tb, 0xffffffff) end
     if r:chance(0.04) then args[3] = self:num(nt, d - 1) end
     return { k = 'bit', f = fn, args = args }
   elseif which == 'tobit' then
