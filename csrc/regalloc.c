@@ -16,7 +16,9 @@
 **     interferes with has the same.  Virtual registers are split into webs
 **     like BPF ones, so one the translator writes afresh may get another
 **     register; in a function too big for reaching sets over all of them
-**     (split_webs) a virtual register is one web.
+**     (split_webs) a virtual register is one web.  At a join only the
+**     registers live there unite the definitions each way brings: what a
+**     dead register holds is no value (names_live_in).
 **  2. The ISA's implicit operands are fixed: a call reads r1-r5 and writes
 **     r0-r5 (its clobbers are definitions nobody reads), LD_ABS/LD_IND read
 **     r6 and write r0-r5, exit reads r0, the program starts with the context
@@ -28,7 +30,9 @@
 **     stack slot).
 **  4. The colouring is greedy.  First every web a coloured copy partner's
 **     register is free for takes it (each is a copy less); then the rest in
-**     order take one further along their chains of copies, else their own
+**     order (virtual registers' webs first, as they live longer; a BPF
+**     register's web then takes a partner's register) take one further
+**     along their chains of copies, else their own
 **     (a BPF register's web), else one no uncoloured neighbour wants for
 **     its own copies, else any.
 **  5. A web that finds no register is spilled: of it and its coloured
@@ -55,11 +59,13 @@
 **     (a compile error).
 **  7. BPFC_REGS=k (read at each compile; a debug knob to exercise spilling)
 **     leaves the webs that are not fixed only the first k of r6, r7, r8, r9,
-**     r0, r1, ..., r5.
+**     r0, r1, ..., r5.  BPFC_RA_DEBUG=1 prints the webs, their registers,
+**     interferences and copies on stderr.
 **
 ** Back edges are handled by iterating the reaching and liveness sets to a
 ** fixed point.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core.h"
@@ -278,6 +284,10 @@ static bool unite(struct ra *a, int x, int y)
 }
 
 
+#define SET_HAS(s, w) ((s)[(w) >> 6] >> ((w) & 63) & 1)
+#define SET_ADD(s, w) ((s)[(w) >> 6] |= 1ull << ((w) & 63))
+#define SET_DEL(s, w) ((s)[(w) >> 6] &= ~(1ull << ((w) & 63)))
+
 /* Registers as indexes of the reaching sets: r0..r9, then the virtual ones. */
 static int name_of(int r)
 {
@@ -402,6 +412,54 @@ static bool has_back_edge(const struct ctx *C)
 	return false;
 }
 
+/* Which names (name_of) are live at each block's entry: words per block in
+** live_in.  A join unites the definitions of only these: a register dead
+** there (each way into `r0 = 65535; exit` left some value in r0) is not one
+** value, and uniting would make the two ways' values interfere needlessly. */
+static uint64_t *names_live_in(struct ctx *C, const struct ir_func *f, struct ra *a, int words)
+{
+	int nb = C->nblk;
+	uint64_t *in = take(C, sizeof(uint64_t) * (size_t)nb * (size_t)words, true);
+	uint64_t *live = take(C, sizeof(uint64_t) * (size_t)words, false);
+	if (!in || !live)
+		return NULL;
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (int k = nb - 1; k >= 0; k--) {
+			memset(live, 0, sizeof(uint64_t) * (size_t)words);
+			for (int e = 0; e < 2; e++) {
+				int t = C->blk[k].succ[e];
+				if (t >= 0)
+					for (int w = 0; w < words; w++)
+						live[w] |= in[(size_t)t * (size_t)words + (size_t)w];
+			}
+			for (int i = C->blk[k].last; i >= C->blk[k].first; i--) {
+				const struct ir_ins *in_ = &C->ir[i];
+				const struct operands *o = &a->ops[i - f->first];
+				int n;
+				if (o->def_dst && (n = name_of(in_->dst)) < a->nnames)
+					SET_DEL(live, n);
+				if (o->def_src && (n = name_of(in_->src)) < a->nnames)
+					SET_DEL(live, n);
+				for (unsigned m = o->defs; m; m &= m - 1)
+					SET_DEL(live, __builtin_ctz(m));
+				if (o->use_dst && (n = name_of(in_->dst)) < a->nnames)
+					SET_ADD(live, n);
+				if (o->use_src && (n = name_of(in_->src)) < a->nnames)
+					SET_ADD(live, n);
+				for (unsigned m = o->uses; m; m &= m - 1)
+					SET_ADD(live, __builtin_ctz(m));
+			}
+			uint64_t *mine = in + (size_t)k * (size_t)words;
+			if (memcmp(mine, live, sizeof(uint64_t) * (size_t)words)) {
+				memcpy(mine, live, sizeof(uint64_t) * (size_t)words);
+				changed = true;
+			}
+		}
+	}
+	return in;
+}
+
 /* Webs: definitions joined through the uses they reach, to a fixed point. */
 static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 {
@@ -425,6 +483,10 @@ static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 		for (int e = 0; e < 2; e++)
 			if (C->blk[p].succ[e] >= 0)
 				pred[fill[C->blk[p].succ[e]]++] = p;
+	int words = (nn + 63) / 64;
+	const uint64_t *live_in = names_live_in(C, f, a, words);
+	if (!live_in)
+		return false;
 	bool changed = true, ok = true, loops = has_back_edge(C);
 	for (int round = 0; changed && ok; round++) {
 		changed = false;
@@ -444,7 +506,7 @@ static bool build_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 						continue;
 					if (cur[r] < 0)
 						cur[r] = u;
-					else
+					else if (SET_HAS(live_in + (size_t)k * (size_t)words, r))
 						changed |= unite(a, cur[r], u);
 				}
 			}
@@ -550,9 +612,6 @@ static void web_sets(struct ctx *C, struct ra *a)
 		}
 }
 
-#define SET_HAS(s, w) ((s)[(w) >> 6] >> ((w) & 63) & 1)
-#define SET_ADD(s, w) ((s)[(w) >> 6] |= 1ull << ((w) & 63))
-#define SET_DEL(s, w) ((s)[(w) >> 6] &= ~(1ull << ((w) & 63)))
 
 static void interfere(struct ra *a, int x, int y)
 {
@@ -778,6 +837,8 @@ static void set_color(struct ra *a, int w, int c, bool *done, uint16_t *want)
 	}
 }
 
+static void ra_debug(const struct ra *a);
+
 /* Greedy colouring (invariant 4): fixed webs keep their register; then the
 ** webs a coloured copy partner's register is free for, as long as that makes
 ** more of them (each is one copy less); then the rest in order, by
@@ -815,7 +876,12 @@ static bool color_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 			}
 		}
 	}
-	for (int w = 0; w < a->nwebs; w++) {
+	for (int k = 0; k < 2 * a->nwebs; k++) {
+		/* the values of virtual registers first (they live longer than a
+		** BPF register's, which then takes a partner's register) */
+		int w = k % a->nwebs;
+		if ((k < a->nwebs) != (a->orig[w] >= NREG))
+			continue;
 		while (!done[w] && !a->spilled[w]) {
 			int pick = pick_color(a, w, done, want, allowed, false);
 			if (pick >= 0) {
@@ -830,7 +896,23 @@ static bool color_webs(struct ctx *C, const struct ir_func *f, struct ra *a)
 			done[v] = false; /* a neighbour's register is free again */
 		}
 	}
+	if (getenv("BPFC_RA_DEBUG"))
+		ra_debug(a);
 	return true;
+}
+
+static void ra_debug(const struct ra *a)
+{
+	for (int w = 0; w < a->nwebs; w++) {
+		fprintf(stderr, "web %d orig %d fixed %d color %d adj:", w, a->orig[w], a->fixed[w], a->color[w]);
+		const uint64_t *row = a->adj + (size_t)w * (size_t)a->words;
+		for (int v = 0; v < a->nwebs; v++)
+			if (row[v >> 6] >> (v & 63) & 1)
+				fprintf(stderr, " %d", v);
+		fprintf(stderr, "\n");
+	}
+	for (int c = 0; c < a->ncopies; c++)
+		fprintf(stderr, "copy %d <- %d\n", a->copies[c][0], a->copies[c][1]);
 }
 
 /* Rename every explicit operand; a copy into its own register goes. */

@@ -140,6 +140,21 @@ describe('the IR', function()
       assert.equals(1, run(prog))
     end)
 
+    it('reads a packet field into the register of the variable it is for', function()
+      -- each way into `return 0xffff` leaves some value in r0, which no one reads
+      -- there: that is no reason for the two to live apart, and len copied out of r0
+      local prog = assert(bpf(function()
+        local ip = pkt.ip
+        local len = ip.udp.length
+        if len < 8 or len > ip.tlen - ip.hlen * 4 then return 0xffff end
+        return len - 8
+      end, { type = 'sched_cls', packet = 'linear' }))
+      local text = bpf.dump_string(prog, { syntax = 'pseudo-c', source = false })
+      assert.is_nil(text:find('\tr%d = r0\n'), text)
+      assert.equals(#udp53 - 34 - 8, run(prog))
+      assert.equals(0xffff, run(prog, udp53:sub(1, 14) .. '\69\0\0\40' .. udp53:sub(19)))
+    end)
+
     it('keeps a value a helper reads and the program reads after it out of r0-r5', function()
       local prog = compile([[return function(skb)
         local n = skb.len
