@@ -513,6 +513,12 @@ void tail_merge(struct ctx *C, const struct ir_func *f);
 /* copyprop.c: reads of a copy read its source (registers written once) */
 void copy_propagation(struct ctx *C, const struct ir_func *f);
 
+/* bittest.c: tests of bits of one value as one masked compare */
+void bit_tests(struct ctx *C, const struct ir_func *f);
+
+/* csum.c: the Internet checksum summed in network order, swapped once */
+void csum_order(struct ctx *C, const struct ir_func *f);
+
 /* narrow.c: `rD op= S; wD = wD` as one 32-bit operation */
 void narrow_to_32(struct ctx *C, const struct ir_func *f);
 

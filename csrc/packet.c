@@ -423,6 +423,118 @@ static void track_max(struct rebuild *R, const struct ir_ins *in)
 		m[in->src] = NO_MAX;
 }
 
+/* The smallest constant some test of the function compares with that is
+** at least v (and v - 1 for `<`), else unknown. */
+static uint64_t widen(const struct ctx *C, uint64_t v)
+{
+	uint64_t best = NO_MAX;
+	for (int b = 0; b < C->nblk; b++) {
+		const struct ir_ins *j = &C->ir[C->blk[b].last];
+		if (j->kind != IR_JMP || BPF_SRC(j->code) != BPF_K || j->imm < 0)
+			continue;
+		uint64_t k = (uint64_t)j->imm;
+		if (k >= v && k < best)
+			best = k;
+		if (k > 0 && k - 1 >= v && k - 1 < best)
+			best = k - 1;
+	}
+	return best;
+}
+
+/* What a conditional jump on a register and a constant tells of the
+** register's bound on one of its edges (taken or not): v <= K, v < K,
+** v == K, and their signed forms where v is known not negative. */
+static uint64_t refine(const struct ir_ins *j, bool taken, uint64_t max)
+{
+	uint8_t op = BPF_OP(j->code);
+	int64_t k = j->imm;
+	uint64_t uk = (uint64_t)k, b = NO_MAX;
+	bool nonneg = max <= INT64_MAX && k >= 0;
+	if (!taken) { /* the opposite test holds */
+		switch (op) {
+		case BPF_JGT: op = BPF_JLE; break;
+		case BPF_JGE: op = BPF_JLT; break;
+		case BPF_JSGT: op = BPF_JSLE; break;
+		case BPF_JSGE: op = BPF_JSLT; break;
+		case BPF_JNE: op = BPF_JEQ; break;
+		default: return max;
+		}
+	}
+	switch (op) {
+	case BPF_JLE: case BPF_JEQ: b = uk; break;
+	case BPF_JLT: b = uk ? uk - 1 : 0; break;
+	case BPF_JSLE: b = nonneg ? uk : NO_MAX; break;
+	case BPF_JSLT: b = nonneg && k > 0 ? uk - 1 : NO_MAX; break;
+	default: break;
+	}
+	return b < max ? b : max;
+}
+
+/* Bounds on the registers at each block's entry (in: per block, nmax of
+** them), from the blocks' instructions (track_max) and what the tests on the
+** way say (refine), over every way in: a loop's counter is bounded by its
+** test.  Iterated from below; after a few rounds a bound that still grows
+** jumps to the next constant a test compares with, or to unknown, so that
+** it ends.  seen: the blocks some way reaches.  False when it did not
+** settle (nothing is then known). */
+static bool entry_bounds(struct rebuild *R, uint64_t *in, bool *seen)
+{
+	struct ctx *C = R->C;
+	int nb = C->nblk, n = R->nmax;
+	uint64_t *out = scratch(C, sizeof(uint64_t) * (size_t)n);
+	for (int b = 0; b < nb; b++)
+		seen[b] = b == 0;
+	for (int r = 0; r < n; r++)
+		in[r] = NO_MAX;
+	bool changed = true;
+	for (int round = 0; changed; round++) {
+		if (round > 200) {
+			scratch_pop(C, 1);
+			return false;
+		}
+		changed = false;
+		for (int b = 0; b < nb; b++) {
+			if (!seen[b])
+				continue;
+			const struct ir_block *blk = &C->blk[b];
+			memcpy(R->max, in + (size_t)b * (size_t)n, sizeof(uint64_t) * (size_t)n);
+			for (int i = blk->first; i <= blk->last; i++) {
+				const struct ir_ins *ins = &C->ir[i];
+				track_max(R, ins);
+				if (is_classic_load(ins) && !stays_classic(ins)) /* (linear: direct, then) */
+					R->max[0] = (1ull << (8 * load_width(ins))) - 1;
+			}
+			const struct ir_ins *last = &C->ir[blk->last];
+			for (int e = 0; e < 2; e++) {
+				int t = blk->succ[e];
+				if (t < 0)
+					continue;
+				memcpy(out, R->max, sizeof(uint64_t) * (size_t)n);
+				if (last->kind == IR_JMP && BPF_CLASS(last->code) == BPF_JMP &&
+				    BPF_SRC(last->code) == BPF_K && BPF_OP(last->code) != BPF_JA && last->dst < n)
+					out[last->dst] = refine(last, e == 1, out[last->dst]);
+				uint64_t *to = in + (size_t)t * (size_t)n;
+				if (!seen[t]) {
+					memcpy(to, out, sizeof(uint64_t) * (size_t)n);
+					seen[t] = changed = true;
+					continue;
+				}
+				for (int r = 0; r < n; r++) {
+					if (out[r] <= to[r])
+						continue;
+					uint64_t v = out[r];
+					if (round > 8) /* widen: to the next constant tested, else unknown */
+						v = widen(C, v);
+					to[r] = v;
+					changed = true;
+				}
+			}
+		}
+	}
+	scratch_pop(C, 1);
+	return true;
+}
+
 /* Does the classic load in stay one?  In tc, one direct access cannot
 ** reach, or one at a run-time offset in a loop (the offset would become
 ** part of a pointer, and the verifier would walk every turn). */
@@ -765,6 +877,17 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 			}
 
 	anticipate(C, R.ant_out);
+	/* (only where direct reads at run-time offsets are made: the bounds
+	** spare their checks) */
+	bool *seen = scratch(C, (size_t)C->nblk + 1);
+	uint64_t *bounds = NULL;
+	bool bounded = false;
+	if (R.linear && (size_t)C->nblk * (size_t)R.nmax <= (1u << 20)) {
+		bounds = scratch(C, sizeof(uint64_t) * (size_t)C->nblk * (size_t)R.nmax + 1);
+		bounded = entry_bounds(&R, bounds, seen);
+	} else {
+		bounds = scratch(C, 1);
+	}
 	int start = C->nir, pc = C->pc; /* (emit tags what it appends with C->pc) */
 	C->pc = first->pc;
 	ir_append(C, first);
@@ -787,8 +910,10 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 		R.based = bases_in[b];
 		if (R.based.n < 0)
 			R.based.n = 0;
-		for (int r = 0; r < R.nmax; r++)
-			R.max[r] = wide[r];
+		for (int r = 0; r < R.nmax; r++) {
+			uint64_t e = bounded && seen[b] ? bounds[(size_t)b * (size_t)R.nmax + (size_t)r] : NO_MAX;
+			R.max[r] = e < wide[r] ? e : wide[r];
+		}
 		for (int i = blk->first; i <= blk->last; i++) {
 			const struct ir_ins *in = &C->ir[i];
 			C->pc = in->pc;
@@ -829,7 +954,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 		emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	}
 	ir_rebuilt(C, f, start);
-	scratch_pop(C, 10);
+	scratch_pop(C, 12);
 	C->pc = pc;
 	C->packet = PACKET_DIRECT;
 }

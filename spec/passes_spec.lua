@@ -261,3 +261,152 @@ describe('tail merging', function()
     assert.equals(#pk.frames.udp53, run(prog))
   end)
 end)
+
+describe('bounds on run-time offsets', function()
+  it('knows a loop counter from its test: a payload scan needs no bound of its own on the offset', function()
+    local prog = assert(bpf(function()
+      local data = pkt.ip.udp.data
+      for i = 0, 31 do
+        if data[i] == 0x63 then return i + 1 end -- 'c', of 'com'
+      end
+      return 0
+    end, { type = 'sched_cls', packet = 'linear' }))
+    local text = listing(prog)
+    assert.equals(0, count(text, 'JGT\tR%d\t#%d+'), text) -- only `p + n > data_end` checks
+    local q = pk.dns_query('example.com', 28)
+    assert.equals(q:find('com', 1, true), run(prog))
+    assert.equals(0, run(prog, pk.frames.udp53:sub(1, 42 + 20))) -- 'com' lies past the end
+  end)
+
+  -- fuzz seed 1001, program 1614: a classic load that stays one (an offset no
+  -- packet has) gives the verifier a number it knows nothing of
+  it('knows nothing of what a classic load gives', function()
+    local prog = assert(bpf(function(skb)
+      local x1 = pkt.ip.tcp[(((skb.len == skb.len) and 0) or pkt[(-1)])] -- luacheck: ignore
+    end, { type = 'sched_cls', packet = 'linear' }))
+    assert.equals(0, run(prog))
+  end)
+end)
+
+describe('tests of bits of one value', function()
+  -- a TCP segment whose flags byte is f
+  local function segment(f)
+    local tcp = pk.be16(4000) .. pk.be16(80) .. string.rep('\0', 8) .. string.char(0x50, f) ..
+      pk.be16(65535) .. pk.be16(0) .. pk.be16(0)
+    return pk.eth_ip(6, tcp)
+  end
+  local function bit_of(f, k) return bit.band(bit.rshift(f, k), 1) end
+
+  it('tests SYN set and ACK clear with one masked compare, right for every flags byte', function()
+    local prog = assert(bpf(function()
+      local tcp = pkt.ip.tcp
+      if tcp.flag_syn == 1 and tcp.flag_ack == 0 then return 1 end
+      return 0
+    end, { type = 'sched_cls', packet = 'linear' }))
+    local text = listing(prog)
+    assert.equals(1, count(text, 'AND\tR%d\t#18\n'), text) -- SYN 0x02 and ACK 0x10
+    local h = assert(prog:load('sched_cls'))
+    for f = 0, 255 do
+      local want = (bit_of(f, 1) == 1 and bit_of(f, 4) == 0) and 1 or 0
+      assert.equals(want, assert(loader.test_run(h, segment(f))).retval, ('flags %02x'):format(f))
+    end
+    h:close()
+  end)
+
+  it('chains three tests, one of them written with ~=, and keeps a bit the program reads again', function()
+    local prog = assert(bpf(function()
+      local tcp = pkt.ip.tcp
+      if tcp.flag_fin ~= 1 and tcp.flag_rst == 0 and tcp.flag_psh == 1 then
+        return 10 + tcp.flag_urg
+      end
+      return tcp.flag_ack
+    end, { type = 'sched_cls', packet = 'linear' }))
+    local h = assert(prog:load('sched_cls'))
+    for f = 0, 255 do
+      local pass = bit_of(f, 0) ~= 1 and bit_of(f, 2) == 0 and bit_of(f, 3) == 1
+      local want = pass and 10 + bit_of(f, 5) or bit_of(f, 4)
+      assert.equals(want, assert(loader.test_run(h, segment(f))).retval, ('flags %02x'):format(f))
+    end
+    h:close()
+  end)
+
+  it('leaves tests apart when something between them has an effect', function()
+    local m = assert(bpf.map('array', 1))
+    local prog = assert(bpf(function()
+      local tcp = pkt.ip.tcp
+      if tcp.flag_syn == 1 then
+        xadd(m[0], 1)
+        if tcp.flag_ack == 0 then return 1 end
+      end
+      return 0
+    end, { type = 'sched_cls', packet = 'linear' }))
+    local h = assert(prog:load('sched_cls'))
+    for f = 0, 255 do
+      local want = (bit_of(f, 1) == 1 and bit_of(f, 4) == 0) and 1 or 0
+      assert.equals(want, assert(loader.test_run(h, segment(f))).retval, ('flags %02x'):format(f))
+    end
+    h:close()
+    assert.equals(128, m[0]) -- every byte with SYN set counted
+  end)
+end)
+
+describe('the Internet checksum', function()
+  local function ip_csum()
+    local ip = pkt.ip
+    local sum = 0
+    for i = 0, 18, 2 do
+      sum = sum + bit.bor(bit.lshift(ip[i], 8), ip[i + 1])
+    end
+    sum = bit.band(sum, 0xffff) + bit.rshift(sum, 16)
+    sum = sum + bit.rshift(sum, 16)
+    return bit.band(bit.bnot(sum), 0xffff)
+  end
+  -- the same in Lua: ones' complement sum of the header's ten words, host order
+  local function want(hdr)
+    local sum = 0
+    for i = 1, 19, 2 do sum = sum + hdr:byte(i) * 256 + hdr:byte(i + 1) end
+    while sum > 0xffff do sum = bit.band(sum, 0xffff) + bit.rshift(sum, 16) end
+    return bit.band(bit.bnot(sum), 0xffff)
+  end
+  local function frame(hdr) return pk.frames.udp53:sub(1, 14) .. hdr .. pk.frames.udp53:sub(35) end
+
+  it('sums the words as loaded and swaps the result once, the same for every header', function()
+    local prog = assert(bpf(ip_csum, { type = 'sched_cls', packet = 'linear' }))
+    local text = listing(prog)
+    assert.equals(1, count(text, '\tBE\t'), text)
+    local h = assert(prog:load('sched_cls'))
+    local state = 12345
+    local function byte() -- a small LCG: the same headers every run
+      state = (state * 1103515245 + 12345) % 2147483648
+      return math.floor(state / 65536) % 256
+    end
+    local headers = { string.rep('\0', 20), string.rep('\255', 20), pk.frames.udp53:sub(15, 34) }
+    for _ = 1, 300 do
+      local t = { string.char(0x45) }
+      for k = 2, 20 do t[k] = string.char(byte()) end
+      headers[#headers + 1] = table.concat(t)
+    end
+    for _, hdr in ipairs(headers) do
+      assert.equals(want(hdr), assert(loader.test_run(h, frame(hdr))).retval)
+    end
+    h:close()
+  end)
+
+  it('keeps the swaps when the sum is also read elsewhere', function()
+    local prog = assert(bpf(function()
+      local ip = pkt.ip
+      local sum = 0
+      for i = 0, 18, 2 do
+        sum = sum + bit.bor(bit.lshift(ip[i], 8), ip[i + 1])
+      end
+      local all = sum
+      sum = bit.band(sum, 0xffff) + bit.rshift(sum, 16)
+      sum = sum + bit.rshift(sum, 16)
+      return bit.band(bit.bnot(sum), 0xffff) + all * 16
+    end, { type = 'sched_cls', packet = 'linear' }))
+    local hdr = pk.frames.udp53:sub(15, 34)
+    local all = 0
+    for i = 1, 19, 2 do all = all + hdr:byte(i) * 256 + hdr:byte(i + 1) end
+    assert.equals(want(hdr) + all * 16, run(prog))
+  end)
+end)

@@ -1345,13 +1345,12 @@ function R:stmt(s, depth)
       self:block(s.body, depth + 1)
       self:line(depth, 'end')
     elseif s.form == 'for' then -- a for loop takes numbers, not int64 cdata: the same as a while
-      self:line(depth, 'do')
-      self:line(depth + 1, bounds)
-      self:line(depth + 1, ('while %s %s %s_limit do'):format(s.name, s.step > 0 and '<=' or '>=', s.name))
-      body(depth + 2)
-      self:line(depth + 2, ('%s = %s + %dLL'):format(s.name, s.name, s.step))
-      self:line(depth + 1, 'end')
-      self:line(depth, 'end')
+      -- on as many lines as the for loop, so that the body's lines are the
+      -- same in both renderings (a refusal names a line of the source)
+      local cmp = s.step > 0 and '<=' or '>='
+      self:line(depth, ('do %s; while %s %s %s_limit do do'):format(bounds, s.name, cmp, s.name))
+      self:block(s.body, depth + 1)
+      self:line(depth, ('end %s = %s + %dLL end end'):format(s.name, s.name, s.step))
     elseif s.form == 'while' then
       self:line(depth, bounds)
       self:line(depth, ('while %s < %s do'):format(s.name, s.lim))
