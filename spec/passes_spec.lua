@@ -1,7 +1,10 @@
 -- Passes over the IR: common subexpressions (csrc/cse.c), dead definitions
 -- (csrc/dce.c), dead stores to the stack (csrc/stack.c), two bytes read as
 -- a halfword (csrc/combine.c), 32-bit operations (csrc/narrow.c), run-time
--- offsets checked once (csrc/packet.c) and jump threading (csrc/passes.c).
+-- offsets checked once and bounded (csrc/packet.c), copy propagation
+-- (csrc/copyprop.c), bit tests (csrc/bittest.c), the Internet checksum
+-- (csrc/csum.c), tail merging (csrc/tailmerge.c) and jump threading
+-- (csrc/passes.c).
 -- Every program runs in the kernel.
 local ffi = require('ffi')
 local bpf = require('bpf')
@@ -200,6 +203,20 @@ describe('run-time offsets checked once', function()
     assert.equals(0, run(prog, pk.frames.udp53:sub(1, 37)))
     assert.equals(4000, m[0]) -- stored before the read that failed
     assert.equals(53, run(prog))
+  end)
+end)
+
+describe('copy propagation', function()
+  it('tests a field kept for a later read in the register it was read into', function()
+    local prog = assert(bpf(function()
+      local ip = pkt.ip
+      if ip.proto ~= 17 then return 0 end
+      return ip.proto + ip.udp.dst_port
+    end, { type = 'sched_cls', packet = 'linear' }))
+    local text = listing(prog)
+    assert.is_nil(text:find('MOV\tR(%d)\tR%d\n%d+\tJNE\tR%1'), text)
+    assert.equals(17 + 53, run(prog))
+    assert.equals(0, run(prog, pk.frames.tcp80))
   end)
 end)
 
