@@ -22,18 +22,6 @@
 */
 #include "core.h"
 
-static bool writes(const struct ir_ins *in, int r)
-{
-	struct operands o = ir_operands(in, false);
-	return (o.def_dst && in->dst == r) || (o.def_src && in->src == r) || (r < 16 && ((o.defs >> r) & 1));
-}
-
-static bool reads(const struct ir_ins *in, int r)
-{
-	struct operands o = ir_operands(in, false);
-	return (o.use_dst && in->dst == r) || (o.use_src && in->src == r) || (r < 16 && ((o.uses >> r) & 1));
-}
-
 static bool is_copy(const struct ir_ins *in)
 {
 	return in->kind == IR_OP && in->code == (BPF_ALU64 | BPF_MOV | BPF_X) && in->off == 0;
@@ -93,7 +81,7 @@ static bool same_at(const struct ctx *C, const struct ir_block *b, int at, int s
 		const struct ir_ins *in = &C->ir[i];
 		if (in->kind == IR_NOP || in->kind == IR_LABEL)
 			continue;
-		bool ws = writes(in, src), wo = writes(in, other);
+		bool ws = ir_writes(in, src), wo = ir_writes(in, other);
 		if (is_copy(in) && ((in->dst == src && in->src == other) || (in->dst == other && in->src == src)))
 			same = true;
 		else if (ws || wo)
@@ -106,7 +94,7 @@ static bool same_at(const struct ctx *C, const struct ir_block *b, int at, int s
 static bool read_outside(const struct ctx *C, const struct ir_func *f, const struct ir_block *b, int r)
 {
 	for (int i = f->first; i < f->first + f->n; i++)
-		if ((i < b->first || i > b->last) && C->ir[i].kind != IR_NOP && reads(&C->ir[i], r))
+		if ((i < b->first || i > b->last) && C->ir[i].kind != IR_NOP && ir_reads(&C->ir[i], r))
 			return true;
 	return false;
 }
@@ -118,9 +106,9 @@ static bool r0_dead_at(const struct ctx *C, const struct ir_block *t)
 		const struct ir_ins *in = &C->ir[i];
 		if (in->kind == IR_NOP || in->kind == IR_LABEL)
 			continue;
-		if (reads(in, BPF_REG_0))
+		if (ir_reads(in, BPF_REG_0))
 			return false;
-		if (writes(in, BPF_REG_0))
+		if (ir_writes(in, BPF_REG_0))
 			return true;
 	}
 	return false;
@@ -154,14 +142,24 @@ static bool combine_at(struct ctx *C, const struct ir_func *f, int b1)
 	/* one S: t1's copy source, or a register holding it there, is what t2's
 	** copy reads (or holds it at t2's copy), written nowhere between */
 	int s1 = C->ir[t1.copy].src, s2 = C->ir[t2.copy].src, s = -1;
-	for (int r = 0; r < C->nvregs && s < 0; r++) {
+	/* the candidates: s1, and what a copy in b1 before t1's names */
+	int cand[16], nc = 0;
+	cand[nc++] = s1;
+	for (int i = x->first; i < t1.copy && nc < 16; i++)
+		if (C->ir[i].kind != IR_NOP && is_copy(&C->ir[i])) {
+			cand[nc++] = C->ir[i].dst;
+			if (nc < 16)
+				cand[nc++] = C->ir[i].src;
+		}
+	for (int c = 0; c < nc && s < 0; c++) {
+		int r = cand[c];
 		if (r == va || r == BPF_REG_10 || !same_at(C, x, t1.copy, s1, r) || !same_at(C, y, t2.copy, s2, r))
 			continue;
 		bool kept = true;
 		for (int i = t1.copy + 1; i <= x->last && kept; i++)
-			kept = C->ir[i].kind == IR_NOP || !writes(&C->ir[i], r);
+			kept = C->ir[i].kind == IR_NOP || !ir_writes(&C->ir[i], r);
 		for (int i = y->first; i < t2.copy && kept; i++)
-			kept = C->ir[i].kind == IR_NOP || !writes(&C->ir[i], r);
+			kept = C->ir[i].kind == IR_NOP || !ir_writes(&C->ir[i], r);
 		if (kept)
 			s = r;
 	}
@@ -181,7 +179,14 @@ static bool combine_at(struct ctx *C, const struct ir_func *f, int b1)
 
 void bit_tests(struct ctx *C, const struct ir_func *f)
 {
-	for (bool again = true; again;) {
+	int tests = 0; /* (no blocks built for a function with fewer than two) */
+	for (int i = f->first + 1; i < f->first + f->n && tests < 2; i++) {
+		const struct ir_ins *j = &C->ir[i], *a = &C->ir[i - 1];
+		tests += j->kind == IR_JMP && BPF_SRC(j->code) == BPF_K &&
+			 (BPF_OP(j->code) == BPF_JNE || BPF_OP(j->code) == BPF_JEQ) &&
+			 a->kind == IR_OP && a->code == (BPF_ALU64 | BPF_AND | BPF_K);
+	}
+	for (bool again = tests >= 2; again;) {
 		again = false;
 		ir_cfg(C, f);
 		for (int b = 0; b < C->nblk && !again; b++)

@@ -20,6 +20,7 @@
 **   halfword now), and nothing reads vA between its shift and the `|=`;
 ** - an LD_IND's offset register is the same and unchanged in between.
 */
+#include <string.h>
 #include "core.h"
 
 static bool is_byte_load(const struct ir_ins *in)
@@ -29,18 +30,6 @@ static bool is_byte_load(const struct ir_ins *in)
 	       (mode == BPF_ABS || mode == BPF_IND);
 }
 
-static bool reads(const struct ir_ins *in, int r)
-{
-	struct operands o = ir_operands(in, false);
-	return (o.use_dst && in->dst == r) || (o.use_src && in->src == r) || (r < 16 && ((o.uses >> r) & 1));
-}
-
-static bool writes(const struct ir_ins *in, int r)
-{
-	struct operands o = ir_operands(in, false);
-	return (o.def_dst && in->dst == r) || (o.def_src && in->src == r) || (r < 16 && ((o.defs >> r) & 1));
-}
-
 static bool has_effect(const struct ir_ins *in)
 {
 	uint8_t cls = BPF_CLASS(in->code);
@@ -48,15 +37,57 @@ static bool has_effect(const struct ir_ins *in)
 	       (in->kind == IR_OP && (cls == BPF_ST || cls == BPF_STX) && in->dst != BPF_REG_10);
 }
 
-/* Is in a copy into a virtual register nothing in f reads? */
-static bool unread_copy(const struct ctx *C, const struct ir_func *f, const struct ir_ins *in)
+/* How many instructions of the function read each virtual register:
+** counted the first time a match needs it (most functions never get that
+** far), then the pass takes off what it drops. */
+struct readers {
+	struct ctx *C;
+	const struct ir_func *f;
+	int *n;
+};
+
+static void count_reads(int *n, const struct ir_ins *in, int by)
 {
-	if (in->kind != IR_OP || in->code != (BPF_ALU64 | BPF_MOV | BPF_X) || in->dst < IR_VREG0)
+	struct operands o = ir_operands(in, false);
+	if (o.use_dst && in->dst >= IR_VREG0)
+		n[in->dst] += by;
+	if (o.use_src && in->src >= IR_VREG0 && !(o.use_dst && in->src == in->dst))
+		n[in->src] += by;
+}
+
+/* Is in a copy into a virtual register nothing reads? */
+static bool unread_copy(struct readers *rd, const struct ir_ins *in)
+{
+	if (in->kind != IR_OP || in->code != (BPF_ALU64 | BPF_MOV | BPF_X) || in->dst < IR_VREG0 ||
+	    in->dst >= rd->C->nvregs)
 		return false;
-	for (int i = f->first; i < f->first + f->n; i++)
-		if (C->ir[i].kind != IR_NOP && reads(&C->ir[i], in->dst))
-			return false;
-	return true;
+	if (!rd->n) {
+		rd->n = scratch(rd->C, sizeof(int) * (size_t)rd->C->nvregs);
+		memset(rd->n, 0, sizeof(int) * (size_t)rd->C->nvregs);
+		for (int i = rd->f->first; i < rd->f->first + rd->f->n; i++)
+			if (rd->C->ir[i].kind != IR_NOP && rd->C->ir[i].kind != IR_LABEL)
+				count_reads(rd->n, &rd->C->ir[i], 1);
+	}
+	return rd->n[in->dst] == 0;
+}
+
+/* The nearest instruction before at (back to from) that writes r: its
+** index; -1 when none does, or something with an effect or (no_reads) a
+** read of r comes first. */
+static int writer(const struct ctx *C, int from, int at, int r, bool no_reads)
+{
+	for (int j = at - 1; j >= from; j--) {
+		const struct ir_ins *in = &C->ir[j];
+		if (in->kind == IR_NOP)
+			continue;
+		if (has_effect(in))
+			return -1;
+		if (ir_writes(in, r))
+			return j;
+		if (no_reads && ir_reads(in, r))
+			return -1;
+	}
+	return -1;
 }
 
 /* Does the LD_IND at load1 read its offset from l0's register, or from a
@@ -70,9 +101,9 @@ static bool same_offset(const struct ctx *C, int from, const struct ir_ins *l0, 
 		const struct ir_ins *in = &C->ir[j];
 		if (in->kind == IR_NOP)
 			continue;
-		if (writes(in, a))
+		if (ir_writes(in, a))
 			return false;
-		if (writes(in, b))
+		if (ir_writes(in, b))
 			return in->code == (BPF_ALU64 | BPF_MOV | BPF_X) && in->src == a;
 	}
 	return false;
@@ -80,7 +111,7 @@ static bool same_offset(const struct ctx *C, int from, const struct ir_ins *l0, 
 
 /* At `vA |= vB` (instruction at): the pattern above, its first load and
 ** the shift of vA; false when it is not there. */
-static bool match(const struct ctx *C, const struct ir_func *f, int from, int at, int *load0, int *shift,
+static bool match(const struct ctx *C, struct readers *rd, int from, int at, int *load0, int *shift,
 		  int *second)
 {
 	const struct ir_ins *op = &C->ir[at];
@@ -88,72 +119,23 @@ static bool match(const struct ctx *C, const struct ir_func *f, int from, int at
 	if (a < IR_VREG0 || b < IR_VREG0 || a == b)
 		return false;
 	/* vB's definition: `vB = r0` right after the second byte's load */
-	int j = at - 1, load1 = -1;
-	for (; j >= from; j--) {
-		const struct ir_ins *in = &C->ir[j];
-		if (in->kind == IR_NOP)
-			continue;
-		if (has_effect(in))
-			return false;
-		if (writes(in, b))
-			break;
-	}
-	if (j < from || C->ir[j].code != (BPF_ALU64 | BPF_MOV | BPF_X) || C->ir[j].src != BPF_REG_0)
+	int j = writer(C, from, at, b, false);
+	if (j < 0 || C->ir[j].code != (BPF_ALU64 | BPF_MOV | BPF_X) || C->ir[j].src != BPF_REG_0)
 		return false;
-	for (j--; j >= from; j--) {
-		const struct ir_ins *in = &C->ir[j];
-		if (in->kind == IR_NOP)
-			continue;
-		if (has_effect(in))
-			return false;
-		if (writes(in, BPF_REG_0)) {
-			load1 = j;
-			break;
-		}
-	}
+	int load1 = writer(C, from, j, BPF_REG_0, false);
 	if (load1 < 0 || !is_byte_load(&C->ir[load1]))
 		return false;
 	/* vA: `vA <<= 8` (or `*= 256`) after `vA = r0` right after the first byte's load */
-	int sh = -1;
-	for (j = at - 1; j >= from; j--) {
-		const struct ir_ins *in = &C->ir[j];
-		if (in->kind == IR_NOP)
-			continue;
-		if (has_effect(in))
-			return false;
-		if (writes(in, a)) {
-			sh = j;
-			break;
-		}
-		if (reads(in, a))
-			return false;
-	}
+	int sh = writer(C, from, at, a, true);
 	const struct ir_ins *s = sh >= 0 ? &C->ir[sh] : NULL;
 	if (!s || !((s->code == (BPF_ALU64 | BPF_LSH | BPF_K) && s->imm == 8) ||
 		    (s->code == (BPF_ALU64 | BPF_MUL | BPF_K) && s->imm == 256)))
 		return false;
-	for (j = sh - 1; j >= from; j--) {
-		const struct ir_ins *in = &C->ir[j];
-		if (in->kind == IR_NOP)
-			continue;
-		if (has_effect(in) || reads(in, a))
-			return false;
-		if (writes(in, a))
-			break;
-	}
-	if (j < from || C->ir[j].code != (BPF_ALU64 | BPF_MOV | BPF_X) || C->ir[j].src != BPF_REG_0)
+	int mov = writer(C, from, sh, a, true);
+	if (mov < 0 || C->ir[mov].code != (BPF_ALU64 | BPF_MOV | BPF_X) || C->ir[mov].src != BPF_REG_0)
 		return false;
-	int mov = j;
-	for (j--; j >= from; j--) {
-		const struct ir_ins *in = &C->ir[j];
-		if (in->kind == IR_NOP)
-			continue;
-		if (has_effect(in))
-			return false;
-		if (writes(in, BPF_REG_0))
-			break;
-	}
-	if (j < from || !is_byte_load(&C->ir[j]))
+	j = writer(C, from, mov, BPF_REG_0, false);
+	if (j < 0 || !is_byte_load(&C->ir[j]))
 		return false;
 	const struct ir_ins *l0 = &C->ir[j], *l1 = &C->ir[load1];
 	if (BPF_MODE(l0->code) != BPF_MODE(l1->code) || l1->imm != l0->imm + 1 ||
@@ -164,14 +146,14 @@ static bool match(const struct ctx *C, const struct ir_func *f, int from, int at
 		const struct ir_ins *in = &C->ir[k];
 		if (in->kind == IR_NOP || k == mov)
 			continue;
-		if (reads(in, BPF_REG_0) && !writes(in, BPF_REG_0) && !unread_copy(C, f, in))
+		if (ir_reads(in, BPF_REG_0) && !ir_writes(in, BPF_REG_0) && !unread_copy(rd, in))
 			return false;
-		if (writes(in, BPF_REG_0))
+		if (ir_writes(in, BPF_REG_0))
 			break;
 	}
 	if (BPF_MODE(l0->code) == BPF_IND)
 		for (int k = j + 1; k < load1; k++)
-			if (writes(&C->ir[k], l0->src))
+			if (ir_writes(&C->ir[k], l0->src))
 				return false;
 	*load0 = j;
 	*shift = sh;
@@ -182,7 +164,7 @@ static bool match(const struct ctx *C, const struct ir_func *f, int from, int at
 /* The second byte's load k, when nothing reads what it gives: the
 ** halfword load failed already where it would, so it goes too (a classic
 ** load dead_definitions keeps, as it could fail). */
-static void drop_second(struct ctx *C, const struct ir_func *f, int k)
+static void drop_second(struct ctx *C, const struct ir_func *f, struct readers *rd, int k)
 {
 	for (int j = k + 1; j < f->first + f->n; j++) {
 		const struct ir_ins *in = &C->ir[j];
@@ -190,9 +172,9 @@ static void drop_second(struct ctx *C, const struct ir_func *f, int k)
 			continue;
 		if (in->kind == IR_LABEL || in->kind == IR_JMP)
 			return; /* (r0 read on another path: keep it) */
-		if (reads(in, BPF_REG_0) && !unread_copy(C, f, in))
+		if (ir_reads(in, BPF_REG_0) && !unread_copy(rd, in))
 			return;
-		if (writes(in, BPF_REG_0))
+		if (ir_writes(in, BPF_REG_0))
 			break;
 	}
 	C->ir[k].kind = IR_NOP;
@@ -201,6 +183,7 @@ static void drop_second(struct ctx *C, const struct ir_func *f, int k)
 void combine_loads(struct ctx *C, const struct ir_func *f)
 {
 	int from = f->first;
+	struct readers rd = {.C = C, .f = f, .n = NULL};
 	for (int i = f->first; i < f->first + f->n; i++) {
 		struct ir_ins *in = &C->ir[i];
 		if (in->kind == IR_LABEL) {
@@ -211,12 +194,19 @@ void combine_loads(struct ctx *C, const struct ir_func *f)
 		    (in->code != (BPF_ALU64 | BPF_OR | BPF_X) && in->code != (BPF_ALU64 | BPF_ADD | BPF_X)))
 			continue;
 		int load0, shift, second;
-		if (!match(C, f, from, i, &load0, &shift, &second))
+		/* (the pattern is a few instructions long: a window keeps long blocks linear) */
+		if (!match(C, &rd, from > i - 48 ? from : i - 48, i, &load0, &shift, &second))
 			continue;
 		struct ir_ins *l0 = &C->ir[load0];
 		l0->code = (uint8_t)(BPF_LD | BPF_H | BPF_MODE(l0->code));
+		if (rd.n)
+			count_reads(rd.n, &C->ir[shift], -1);
 		C->ir[shift].kind = IR_NOP;
+		if (rd.n)
+			count_reads(rd.n, in, -1);
 		in->kind = IR_NOP;
-		drop_second(C, f, second);
+		drop_second(C, f, &rd, second);
 	}
+	if (rd.n)
+		scratch_pop(C, 1);
 }

@@ -18,16 +18,15 @@
 */
 #include "core.h"
 
-static bool writes(const struct ir_ins *in, int r)
+/* (o: the instruction's operands, computed once for the pass) */
+static bool writes(const struct ir_ins *in, const struct operands *o, int r)
 {
-	struct operands o = ir_operands(in, false);
-	return (o.def_dst && in->dst == r) || (o.def_src && in->src == r) || (r < 16 && ((o.defs >> r) & 1));
+	return (o->def_dst && in->dst == r) || (o->def_src && in->src == r) || (r < 16 && ((o->defs >> r) & 1));
 }
 
-static bool reads(const struct ir_ins *in, int r)
+static bool reads(const struct ir_ins *in, const struct operands *o, int r)
 {
-	struct operands o = ir_operands(in, false);
-	return (o.use_dst && in->dst == r) || (o.use_src && in->src == r) || (r < 16 && ((o.uses >> r) & 1));
+	return (o->use_dst && in->dst == r) || (o->use_src && in->src == r) || (r < 16 && ((o->uses >> r) & 1));
 }
 
 static bool is_copy(const struct ir_ins *in)
@@ -43,11 +42,34 @@ void copy_propagation(struct ctx *C, const struct ir_func *f)
 	for (int r = 0; r < nv; r++)
 		defs[r] = 0, at[r] = -1;
 	int end = f->first + f->n;
+	struct operands *ops = scratch(C, sizeof(struct operands) * (size_t)(f->n + 1));
+	for (int i = f->first; i < end; i++)
+		ops[i - f->first] = ir_operands(&C->ir[i], false);
+	/* the explicit reads of each register, as lists of use ids 2k + (0 dst,
+	** 1 src) for instruction f->first + k: a rename walks b's, then joins
+	** them to a's */
+	int *head = scratch(C, sizeof(int) * (size_t)nv);
+	int *nxt = scratch(C, sizeof(int) * (size_t)(2 * f->n + 2));
+	for (int r = 0; r < nv; r++)
+		head[r] = -1;
+	for (int i = end - 1; i >= f->first; i--) {
+		const struct ir_ins *in = &C->ir[i];
+		const struct operands *o = &ops[i - f->first];
+		if (in->kind == IR_NOP || in->kind == IR_LABEL)
+			continue;
+		int u[2] = {o->use_dst ? in->dst : -1, o->use_src ? in->src : -1};
+		for (int w = 1; w >= 0; w--)
+			if (u[w] >= IR_VREG0 && u[w] < nv) {
+				int id = 2 * (i - f->first) + w;
+				nxt[id] = head[u[w]];
+				head[u[w]] = id;
+			}
+	}
 	for (int i = f->first; i < end; i++) {
 		const struct ir_ins *in = &C->ir[i];
 		if (in->kind == IR_NOP || in->kind == IR_LABEL)
 			continue;
-		struct operands o = ir_operands(in, false);
+		struct operands o = ops[i - f->first];
 		int d[2] = {o.def_dst ? in->dst : -1, o.def_src ? in->src : -1};
 		for (int k = 0; k < 2; k++)
 			if (d[k] >= IR_VREG0 && d[k] < nv) {
@@ -67,7 +89,8 @@ void copy_propagation(struct ctx *C, const struct ir_func *f)
 			i = at[a];
 		}
 		bool path = true;
-		for (int k = j - 1; k >= f->first && path && a < 0; k--) {
+		/* (an earlier copy a few instructions up: a window keeps long blocks linear) */
+		for (int k = j - 1; k >= f->first && k >= j - 32 && path && a < 0; k--) {
 			const struct ir_ins *in = &C->ir[k];
 			if (in->kind == IR_NOP)
 				continue;
@@ -79,31 +102,34 @@ void copy_propagation(struct ctx *C, const struct ir_func *f)
 				i = k;
 				break;
 			}
-			if (writes(in, cp->src))
+			if (writes(in, &ops[k - f->first], cp->src))
 				break;
 		}
-		if (a < 0 || a == C->ctx_reg || b == C->ctx_reg)
+		if (a < 0 || a == C->ctx_reg || b == C->ctx_reg || j - i > 64)
 			continue;
 		for (int k = i + 1; k < j && path; k++) {
 			const struct ir_ins *in = &C->ir[k];
 			if (in->kind == IR_LABEL || in->kind == IR_JMP || in->kind == IR_EXIT ||
-			    (in->kind != IR_NOP && reads(in, b)))
+			    (in->kind != IR_NOP && reads(in, &ops[k - f->first], b)))
 				path = false;
 		}
 		if (!path)
 			continue;
-		for (int k = f->first; k < end; k++) {
-			struct ir_ins *in = &C->ir[k];
-			if (in->kind == IR_NOP || in->kind == IR_LABEL || k == j)
-				continue;
-			struct operands o = ir_operands(in, false);
-			if (o.use_dst && in->dst == b)
-				in->dst = (uint16_t)a;
-			if (o.use_src && in->src == b)
+		int last = -1;
+		for (int id = head[b]; id >= 0; last = id, id = nxt[id]) {
+			struct ir_ins *in = &C->ir[f->first + id / 2];
+			if (id & 1)
 				in->src = (uint16_t)a;
+			else
+				in->dst = (uint16_t)a;
+		}
+		if (last >= 0) {
+			nxt[last] = head[a];
+			head[a] = head[b];
+			head[b] = -1;
 		}
 		cp->kind = IR_NOP;
 		defs[b] = 0;
 	}
-	scratch_pop(C, 2);
+	scratch_pop(C, 5);
 }

@@ -496,6 +496,8 @@ struct operands {
 	bool copy;		/* rd = rs (64-bit, no sign extension) */
 };
 struct operands ir_operands(const struct ir_ins *in, bool broken_clobbers);
+bool ir_reads(const struct ir_ins *in, int r);  /* ir.c */
+bool ir_writes(const struct ir_ins *in, int r);
 
 /* packet.c: classic packet loads turned into direct access (tc, XDP) */
 enum packet_access { PACKET_NONE, PACKET_CLASSIC, PACKET_DIRECT };

@@ -30,18 +30,6 @@
 
 #define MAX_WORDS 65537
 
-static bool writes(const struct ir_ins *in, int r)
-{
-	struct operands o = ir_operands(in, false);
-	return (o.def_dst && in->dst == r) || (o.def_src && in->src == r) || (r < 16 && ((o.defs >> r) & 1));
-}
-
-static bool reads(const struct ir_ins *in, int r)
-{
-	struct operands o = ir_operands(in, false);
-	return (o.use_dst && in->dst == r) || (o.use_src && in->src == r) || (r < 16 && ((o.uses >> r) & 1));
-}
-
 static bool is(const struct ir_ins *in, uint8_t code, int dst, int src, int64_t imm)
 {
 	if (in->kind != IR_OP || in->code != code || in->dst != dst)
@@ -78,9 +66,9 @@ static bool word(const struct ctx *C, const struct ir_func *f, int i, int *swap,
 		const struct ir_ins *in = &C->ir[k];
 		if (in->kind == IR_NOP)
 			continue;
-		if (in->kind == IR_LABEL || reads(in, BPF_REG_0))
+		if (in->kind == IR_LABEL || ir_reads(in, BPF_REG_0))
 			return false;
-		if (writes(in, BPF_REG_0))
+		if (ir_writes(in, BPF_REG_0))
 			break;
 	}
 	*swap = s;
@@ -92,7 +80,7 @@ static bool word(const struct ctx *C, const struct ir_func *f, int i, int *swap,
 static bool read_elsewhere(const struct ctx *C, const struct ir_func *f, int r, const int *at, int nat)
 {
 	for (int i = f->first; i < f->first + f->n; i++) {
-		if (C->ir[i].kind == IR_NOP || C->ir[i].kind == IR_LABEL || !reads(&C->ir[i], r))
+		if (C->ir[i].kind == IR_NOP || C->ir[i].kind == IR_LABEL || !ir_reads(&C->ir[i], r))
 			continue;
 		bool ours = false;
 		for (int k = 0; k < nat && !ours; k++)
@@ -121,7 +109,7 @@ static bool rewrite_at(struct ctx *C, const struct ir_func *f, int i, int *swaps
 		if (add < 0 || x == s || !is(&C->ir[add], BPF_ALU64 | BPF_ADD | BPF_X, s, x, 0))
 			break;
 		for (int j = f->first; j < f->first + f->n; j++) /* vX: one definition, one read */
-			if (C->ir[j].kind != IR_NOP && j != cp2 && j != add && (reads(&C->ir[j], x) || writes(&C->ir[j], x)))
+			if (C->ir[j].kind != IR_NOP && j != cp2 && j != add && (ir_reads(&C->ir[j], x) || ir_writes(&C->ir[j], x)))
 				return false;
 		swaps[nw++] = sw2;
 		uses[nu++] = add;
@@ -163,7 +151,7 @@ static bool rewrite_at(struct ctx *C, const struct ir_func *f, int i, int *swaps
 	if (read_elsewhere(C, f, s, uses, nu))
 		return false;
 	for (int j = f->first; j < f->first + f->n; j++) /* vS written only here */
-		if (C->ir[j].kind != IR_NOP && writes(&C->ir[j], s) && j != cp && j != f1[2]) {
+		if (C->ir[j].kind != IR_NOP && ir_writes(&C->ir[j], s) && j != cp && j != f1[2]) {
 			bool acc = false;
 			for (int q = 0; q < nu && !acc; q++)
 				acc = uses[q] == j;
@@ -178,9 +166,9 @@ static bool rewrite_at(struct ctx *C, const struct ir_func *f, int i, int *swaps
 		bool in_t = false;
 		for (int z = 0; z < 7; z++)
 			in_t |= tu[z] == j;
-		if ((j < f1[0] || (j < f3[1] && !in_t)) && (reads(q, t) || writes(q, t)))
+		if ((j < f1[0] || (j < f3[1] && !in_t)) && (ir_reads(q, t) || ir_writes(q, t)))
 			return false; /* vT read or written before its value is the result */
-		if ((reads(q, u) || writes(q, u)) && j != f2[0] && j != uu[0] && j != uu[1])
+		if ((ir_reads(q, u) || ir_writes(q, u)) && j != f2[0] && j != uu[0] && j != uu[1])
 			return false;
 	}
 	for (int j = 0; j < nw; j++)

@@ -266,3 +266,31 @@ void ir_push(struct ctx *C)
 		}
 	}
 }
+
+/* Does in read / write register r (explicitly or as the ISA's implicit
+** operand)?  Most instructions name their registers in dst and src only:
+** those are answered without working out their operands. */
+static bool names_only(const struct ir_ins *in)
+{
+	uint8_t cls = BPF_CLASS(in->code);
+	if (in->kind == IR_JMP)
+		return true;
+	/* (a classic load reads r6 and writes r0-r5; an atomic cmpxchg reads and writes r0) */
+	return in->kind == IR_OP && cls != BPF_LD && !(cls == BPF_STX && BPF_MODE(in->code) == BPF_ATOMIC);
+}
+
+bool ir_reads(const struct ir_ins *in, int r)
+{
+	if (in->kind == IR_NOP || in->kind == IR_LABEL || (names_only(in) && in->dst != r && in->src != r))
+		return false;
+	struct operands o = ir_operands(in, false);
+	return (o.use_dst && in->dst == r) || (o.use_src && in->src == r) || (r < 16 && ((o.uses >> r) & 1));
+}
+
+bool ir_writes(const struct ir_ins *in, int r)
+{
+	if (in->kind == IR_NOP || in->kind == IR_LABEL || (names_only(in) && in->dst != r && in->src != r))
+		return false;
+	struct operands o = ir_operands(in, false);
+	return (o.def_dst && in->dst == r) || (o.def_src && in->src == r) || (r < 16 && ((o.defs >> r) & 1));
+}

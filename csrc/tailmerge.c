@@ -63,13 +63,6 @@ static bool through(const struct ir_ins *in, unsigned regs)
 	return base >= 0 && base < 16 && ((regs >> base) & 1);
 }
 
-static int label_at(const struct ctx *C, const struct ir_func *f, int label)
-{
-	for (int i = f->first; i < f->first + f->n; i++)
-		if (C->ir[i].kind == IR_LABEL && C->ir[i].label == label)
-			return i;
-	return -1;
-}
 
 /* How many instructions end both the way into g (back to a label) and the
 ** way that falls into position end (back to a goto or an exit, not into
@@ -97,9 +90,9 @@ static int common_tail(const struct ctx *C, const struct ir_func *f, int g, int 
 
 /* One merge at the `goto` at index g, or false: with the way that falls
 ** into its label, or with a later `goto` to the same label. */
-static bool merge_at(struct ctx *C, struct ir_func *f, int g, unsigned ctx_regs)
+static bool merge_at(struct ctx *C, struct ir_func *f, int g, unsigned ctx_regs, const int *where)
 {
-	int label = C->ir[g].label, l = label_at(C, f, label);
+	int label = C->ir[g].label, l = where[label];
 	if (l <= g)
 		return false;
 	int start = -1, n = common_tail(C, f, g, l, &start, ctx_regs);
@@ -126,9 +119,19 @@ void tail_merge(struct ctx *C, const struct ir_func *cf)
 {
 	struct ir_func *f = &C->funcs[cf - C->funcs];
 	unsigned ctx_regs = context_regs(C, f);
-	for (int i = f->first; i < f->first + f->n; i++) {
-		const struct ir_ins *in = &C->ir[i];
-		if (in->kind == IR_JMP && in->code == (BPF_JMP | BPF_JA) && merge_at(C, f, i, ctx_regs))
-			i = f->first - 1; /* from the start again: indexes moved */
+	int *where = scratch(C, sizeof(int) * (MAX_IR + 1)); /* each label's index */
+	for (bool again = true; again;) {
+		again = false;
+		for (int l = 0; l < C->nlabels; l++)
+			where[l] = -1;
+		for (int i = f->first; i < f->first + f->n; i++)
+			if (C->ir[i].kind == IR_LABEL)
+				where[C->ir[i].label] = i;
+		for (int i = f->first; i < f->first + f->n && !again; i++) {
+			const struct ir_ins *in = &C->ir[i];
+			/* (a merge moves indexes: then from the start again) */
+			again = in->kind == IR_JMP && in->code == (BPF_JMP | BPF_JA) && merge_at(C, f, i, ctx_regs, where);
+		}
 	}
+	scratch_pop(C, 1);
 }
