@@ -495,7 +495,66 @@ struct operands {
 	bool rmw_src;		/* src read and written (atomic fetch): one web */
 	bool copy;		/* rd = rs (64-bit, no sign extension) */
 };
-struct operands ir_operands(const struct ir_ins *in, bool broken_clobbers);
+struct operands ir_call_operands(const struct ir_ins *in, bool broken_clobbers);
+/* (inline: every pass asks it about every instruction) */
+static inline struct operands ir_operands(const struct ir_ins *in, bool broken_clobbers)
+{
+	struct operands o = {0};
+	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code), mode = BPF_MODE(in->code);
+	bool x = BPF_SRC(in->code) == BPF_X;
+	switch (in->kind) {
+	case IR_OP:
+		if (cls == BPF_ALU || cls == BPF_ALU64) {
+			o.def_dst = true;
+			o.use_dst = op != BPF_MOV;
+			o.rmw = o.use_dst;
+			o.use_src = x && op != BPF_NEG && op != BPF_END;
+			o.copy = cls == BPF_ALU64 && op == BPF_MOV && x && in->off == 0;
+		} else if (cls == BPF_LDX) {
+			o.def_dst = o.use_src = true;
+		} else if (cls == BPF_ST) {
+			o.use_dst = true;
+		} else if (cls == BPF_STX) {
+			o.use_dst = o.use_src = true;
+			if (mode == BPF_ATOMIC) {
+				o.rmw_src = o.def_src = (in->imm & BPF_FETCH) != 0;
+				if (in->imm == BPF_CMPXCHG) {
+					o.uses |= 1u;
+					o.defs |= 1u;
+				}
+			}
+		} else if (cls == BPF_LD && (mode == BPF_ABS || mode == BPF_IND)) {
+			o.uses |= 1u << 6;
+			o.use_src = mode == BPF_IND;
+			o.defs |= 0x3fu /* r0..r5 */;
+		}
+		break;
+	case IR_JMP:
+		if (op != BPF_JA && op != BPF_JCOND) { /* may_goto reads no register */
+			o.use_dst = true;
+			o.use_src = x;
+		}
+		break;
+	case IR_LD64:
+	case IR_MAP:
+		o.def_dst = true;
+		break;
+	case IR_CALL:
+		return ir_call_operands(in, broken_clobbers);
+	case IR_EXIT:
+		o.uses = 1u;
+		break;
+	default:
+		break;
+	}
+	/* (r10 is not one: it is never renamed) */
+	if (!((in->dst < 10) || in->dst >= IR_VREG0))
+		o.use_dst = o.def_dst = o.rmw = o.copy = false;
+	if (!((in->src < 10) || in->src >= IR_VREG0))
+		o.use_src = o.def_src = o.rmw_src = o.copy = false;
+	return o;
+}
+
 bool ir_reads(const struct ir_ins *in, int r);  /* ir.c */
 bool ir_writes(const struct ir_ins *in, int r);
 

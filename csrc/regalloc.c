@@ -117,74 +117,19 @@ static int call_args(int func)
 }
 
 
-/* r10 is not one: it is never renamed. */
-static bool is_reg(int r)
-{
-	return (r >= 0 && r < NREG) || r >= IR_VREG0;
-}
 
 static bool is_virtual(int r)
 {
 	return r >= IR_VREG0;
 }
 
-struct operands ir_operands(const struct ir_ins *in, bool broken_clobbers)
+/* A call's operands (ir_operands, core.h, has the rest inline): the
+** arguments its helper reads, the registers it clobbers. */
+struct operands ir_call_operands(const struct ir_ins *in, bool broken_clobbers)
 {
 	struct operands o = {0};
-	uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code), mode = BPF_MODE(in->code);
-	bool x = BPF_SRC(in->code) == BPF_X;
-	switch (in->kind) {
-	case IR_OP:
-		if (cls == BPF_ALU || cls == BPF_ALU64) {
-			o.def_dst = true;
-			o.use_dst = op != BPF_MOV;
-			o.rmw = o.use_dst;
-			o.use_src = x && op != BPF_NEG && op != BPF_END;
-			o.copy = cls == BPF_ALU64 && op == BPF_MOV && x && in->off == 0;
-		} else if (cls == BPF_LDX) {
-			o.def_dst = o.use_src = true;
-		} else if (cls == BPF_ST) {
-			o.use_dst = true;
-		} else if (cls == BPF_STX) {
-			o.use_dst = o.use_src = true;
-			if (mode == BPF_ATOMIC) {
-				o.rmw_src = o.def_src = (in->imm & BPF_FETCH) != 0;
-				if (in->imm == BPF_CMPXCHG) {
-					o.uses |= 1u;
-					o.defs |= 1u;
-				}
-			}
-		} else if (cls == BPF_LD && (mode == BPF_ABS || mode == BPF_IND)) {
-			o.uses |= 1u << 6;
-			o.use_src = mode == BPF_IND;
-			o.defs |= CALLER_SAVED;
-		}
-		break;
-	case IR_JMP:
-		if (op != BPF_JA && op != BPF_JCOND) { /* may_goto reads no register */
-			o.use_dst = true;
-			o.use_src = x;
-		}
-		break;
-	case IR_LD64:
-	case IR_MAP:
-		o.def_dst = true;
-		break;
-	case IR_CALL:
-		o.uses = (uint16_t)(((1u << (in->helper == IR_SUBPROG ? in->off
-							  : call_args((int)in->imm))) - 1) << 1); /* r1.. */
-		o.defs = broken_clobbers ? 1u : CALLER_SAVED;
-		break;
-	case IR_EXIT:
-		o.uses = 1u;
-		break;
-	default:
-		break;
-	}
-	if (!is_reg(in->dst))
-		o.use_dst = o.def_dst = o.rmw = o.copy = false;
-	if (!is_reg(in->src))
-		o.use_src = o.def_src = o.rmw_src = o.copy = false;
+	o.uses = (uint16_t)(((1u << (in->helper == IR_SUBPROG ? in->off : call_args((int)in->imm))) - 1) << 1);
+	o.defs = broken_clobbers ? 1u : 0x3fu; /* r0..r5 */
 	return o;
 }
 

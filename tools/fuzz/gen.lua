@@ -1331,8 +1331,11 @@ function R:stmt(s, depth)
     local one = oracle and '1LL' or '1'
     local bounds = ('local %s, %s = %s, %s'):format(s.name, s.lim or s.name .. '_limit', self:expr(s.from),
       self:expr(s.limit))
+    -- (not over a range holding 0: unrolled, a turn dividing by the variable
+    -- is a compile error even where an earlier turn returns first)
     if s.form == 'for' and not oracle and s.from.k == 'num' and s.limit.k == 'num' and
-        tonumber(s.name:match('%d+')) % 2 == 0 then
+        tonumber(s.name:match('%d+')) % 2 == 0 and (s.from.v > 0) == (s.limit.v > 0) and
+        (s.from.v < 0) == (s.limit.v < 0) and s.from.v ~= 0 then
       -- every other loop with constant bounds as a for ... in over the same
       -- numbers (range, in the runner's environment): unrolled at compile time
       self:line(depth, ('for _, %s in ipairs(range(%s, %s, %d)) do'):format(s.name, self:expr(s.from),
