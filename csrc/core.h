@@ -270,6 +270,7 @@ struct ctx {
 	bool reachable;
 	bool ctx_pinned;	/* R6 holds the context */
 	uint8_t packet;		/* how the program reads the packet (enum packet_access) */
+	bool ctx_writes;	/* it writes context fields (which the program type allows or not) */
 
 	/* the IR (ir.h): what translation appends, passes rewrite, encode reads */
 	struct ir_ins ir[MAX_IR];
@@ -625,6 +626,7 @@ const struct helper *helper_find(const char *name);
 const char *helper_shown(const struct helper *h);
 const char *helper_func_name(const struct helper *h);
 int helper_progtype(struct ctx *C, const char **name);
+void progtype_list(uint64_t mask, char *buf, size_t size);
 int helpers_lua(lua_State *L);
 
 #endif

@@ -3,6 +3,7 @@
 ** the program types their masks are made of, and the table as Lua sees it
 ** (core.helpers()).
 */
+#include <stdio.h>
 #include <string.h>
 #include "core.h"
 #include "isa.h"
@@ -82,6 +83,20 @@ static int progtype_find(const char *name)
 		if (!strcmp(kprobe_aliases[i], name))
 			return PTI_KPROBE;
 	return -1;
+}
+
+/* The names of the program types of a mask, "a, b and c", into buf. */
+void progtype_list(uint64_t mask, char *buf, size_t size)
+{
+	int n = 0, count = __builtin_popcountll(mask);
+	size_t o = 0;
+	buf[0] = 0;
+	for (int t = 1; t < PTI__MAX && o < size; t++)
+		if ((mask >> t) & 1) {
+			n++;
+			o += (size_t)snprintf(buf + o, size - o, "%s%s", n == 1 ? "" : n == count ? " and " : ", ",
+					      progtype_names[t]);
+		}
 }
 
 /* The program type the compile is for (opts.type: a name or a number, read

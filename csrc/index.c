@@ -427,6 +427,65 @@ static void store(struct ctx *C, int reg, int off, int size, int src)
 	emit(C, BPF_STX | BPF_MEM | size_code(C, size), reg, rs, (int16_t)off, 0);
 }
 
+/* The fields of struct __sk_buff a program may write, and the program
+** types that may (the kernel's *_is_valid_access for writes). */
+#define SKB_TC ((1ull << BPF_PROG_TYPE_SCHED_CLS) | (1ull << BPF_PROG_TYPE_SCHED_ACT))
+#define SKB_CB (SKB_TC | (1ull << BPF_PROG_TYPE_SOCKET_FILTER) | (1ull << BPF_PROG_TYPE_CGROUP_SKB) | \
+		(1ull << BPF_PROG_TYPE_LWT_IN) | (1ull << BPF_PROG_TYPE_LWT_OUT) | \
+		(1ull << BPF_PROG_TYPE_LWT_XMIT) | (1ull << BPF_PROG_TYPE_SK_SKB))
+#define SKB_MARK (SKB_TC | (1ull << BPF_PROG_TYPE_CGROUP_SKB) | (1ull << BPF_PROG_TYPE_LWT_XMIT))
+static const struct skb_field {
+	const char *name;
+	int off, size;
+	uint64_t types;
+} skb_writable[] = {
+	{"mark", offsetof(struct __sk_buff, mark), 4, SKB_MARK},
+	{"priority", offsetof(struct __sk_buff, priority), 4, SKB_MARK},
+	{"tc_index", offsetof(struct __sk_buff, tc_index), 4, SKB_TC},
+	{"tc_classid", offsetof(struct __sk_buff, tc_classid), 4, SKB_TC},
+	{"queue_mapping", offsetof(struct __sk_buff, queue_mapping), 4, SKB_TC},
+	{"cb", offsetof(struct __sk_buff, cb), 4 * 5, SKB_CB},
+};
+
+/* ctx.field = v: a store into the context, where the program type may
+** write that field (at compile time, naming the types that may). */
+static void ctx_store(struct ctx *C, int base, int keyref, int64_t keynum, int keykind, int src)
+{
+	struct var *b = v_src(C, base);
+	struct cfield f;
+	member(C, b->ref, keyref, keynum, keykind, &f, MEM_BOUNDED);
+	int off = f.off + (int)b->num;
+	const char *tname = NULL;
+	int type = helper_progtype(C, &tname);
+	bool skb = type < 0 || ((SKB_CB | SKB_MARK) >> type & 1);
+	const struct skb_field *w = NULL;
+	for (size_t i = 0; i < sizeof(skb_writable) / sizeof(skb_writable[0]) && skb; i++)
+		if (off >= skb_writable[i].off && off < skb_writable[i].off + skb_writable[i].size)
+			w = &skb_writable[i];
+	if (f.isagg || f.bpos >= 0 || !w || (w->size == 4 && f.size != 4) || (off - w->off) % 4 || f.size != 4) {
+		if (!skb)
+			bpfc_fail(C, "the context of a %s program cannot be written", tname);
+		bpfc_fail(C, "this context field cannot be written (a program may write skb.mark, "
+			     "skb.priority, skb.tc_index, skb.tc_classid, skb.queue_mapping and skb.cb[0..4], "
+			     "as its type allows)");
+	}
+	if (type >= 0 && !(w->types >> type & 1)) {
+		char types[256];
+		progtype_list(w->types, types, sizeof(types));
+		bpfc_fail(C, "a %s program cannot write skb.%s%s: %s programs may", tname, w->name,
+			  w->size > 4 ? "[i]" : "", types);
+	}
+	struct var *s = v_src(C, src);
+	if (s->kind != VK_NUM && s->kind != VK_RT)
+		bpfc_fail(C, "skb.%s takes a number", w->name);
+	if (s->kind == VK_RT && s->ptr != PK_SCALAR)
+		bpfc_fail(C, "skb.%s takes a number, not a pointer", w->name);
+	C->ctx_writes = true;
+	/* from a register: BPF_ST into the context is refused by older kernels */
+	int rs = v_reg(C, src);
+	emit(C, BPF_STX | BPF_MEM | BPF_W, v_reg(C, base), rs, (int16_t)off, 0);
+}
+
 void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynum, int keykind,
 		 int src)
 {
@@ -454,6 +513,10 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 		store(C, BPF_REG_10, (int)-b->num + f.off, f.size, src);
 		return;
 	case VK_RT:
+		if (b->ptr == PK_CTX) {
+			ctx_store(C, base, keyref, keynum, keykind, src);
+			return;
+		}
 		if (b->ptr == PK_MAPVAL) {
 			member(C, b->ref, keyref, keynum, keykind, &f, MEM_BOUNDED);
 			if (f.isagg || f.bpos >= 0)

@@ -414,6 +414,10 @@ static int compile_protected(lua_State *L)
 	}
 	lua_pushinteger(L, C->stack_top);
 	lua_setfield(L, -2, "stack");
+	if (C->ctx_writes) { /* the program type decides which fields it may write */
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "ctx_writes");
+	}
 	if (C->packet != PACKET_NONE) { /* how it reads the packet: 'direct' (tc, XDP) or 'classic' */
 		lua_pushstring(L, C->packet == PACKET_DIRECT ? "direct" : "classic");
 		lua_setfield(L, -2, "packet");

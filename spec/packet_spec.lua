@@ -231,15 +231,8 @@ describe('direct packet access', function()
   end)
 end)
 
--- libbpf's tc attachment, declared here until bpf.tc exists.
+-- (libbpf's tc attachment: bpf.libbpf declares it, for bpf.tc)
 ffi.cdef [[
-struct bpf_tc_hook { size_t sz; int ifindex; int attach_point; uint32_t parent; };
-struct bpf_tc_opts { size_t sz; int prog_fd; uint32_t flags; uint32_t prog_id; uint32_t handle;
-  uint32_t priority; };
-int bpf_tc_hook_create(struct bpf_tc_hook *hook);
-int bpf_tc_hook_destroy(struct bpf_tc_hook *hook);
-int bpf_tc_attach(const struct bpf_tc_hook *hook, struct bpf_tc_opts *opts);
-int bpf_tc_detach(const struct bpf_tc_hook *hook, const struct bpf_tc_opts *opts);
 unsigned int if_nametoindex(const char *ifname);
 ]]
 

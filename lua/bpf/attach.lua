@@ -1,5 +1,5 @@
 -- Attaching programs where the kernel runs them: packet sockets,
--- tracepoints, raw tracepoints, uprobes, USDT probes, kprobes and XDP.  Each
+-- tracepoints, raw tracepoints, uprobes, USDT probes, kprobes, XDP and tc.  Each
 -- attachment is a link object; a link detaches on :close(), when it is
 -- collected, and when the Lua state closes (a sentinel closes every link
 -- still open), also when attaching fails half-way.
@@ -11,7 +11,10 @@
 --   link, err = attach.uprobe('path:function[+off]' | 'path:0xoffset', prog, retprobe, pid)
 --   link, err = attach.usdt('path:provider:name', prog, pid)    (link.args: where its arguments are)
 --   link, err = attach.kprobe('[label:]function[+off]', prog, retprobe)
---   link, err = attach.xdp(iface, prog, flags)   flags: 'skb' | 'drv' | 'hw' | a number
+--   link, err = attach.xdp(iface, prog, flags)   flags: 'skb' | 'drv' | 'hw' | a number,
+--     or {mode = one of those ('native' is 'drv')}
+--   link, err = attach.tc(iface, prog, {direction = 'ingress' | 'egress', priority = n,
+--     via = 'tcx' | 'clsact'})   (tcx where the kernel has it, else a clsact filter)
 --   link:close()    detach (again: harmless);  link:fd()  the fd holding the attachment
 --   link.kind, link.target, link.prog (the loaded program: .fd, .type)
 --   attach.open_links() -> how many links are not closed yet
@@ -65,6 +68,7 @@ struct bpf_attach_guard {
   int ifindex;
   uint32_t flags;
   uint32_t prog_id; /* the XDP program that must still be there to be detached */
+  uint32_t handle, priority; /* 5: a tc filter by netlink (flags: ingress 1, egress 2) */
 };
 ]]
 
@@ -101,7 +105,7 @@ local AF_PACKET, SOCK_RAW, SOCK_CLOEXEC = 17, 3, 0x80000
 local ETH_P_ALL_BE = 0x0300 -- htons(ETH_P_ALL)
 local SOL_SOCKET, SO_ATTACH_BPF, SO_DETACH_BPF = 1, 50, 27
 local XDP_FLAGS = { skb = 2, generic = 2, drv = 4, native = 4, hw = 8, offload = 8 }
-local GUARD_FDS, GUARD_SOCKET_FILTER, GUARD_XDP, GUARD_LIBBPF_LINK = 1, 2, 3, 4
+local GUARD_FDS, GUARD_SOCKET_FILTER, GUARD_XDP, GUARD_LIBBPF_LINK, GUARD_TC = 1, 2, 3, 4, 5
 
 local sockaddr_ll = ffi.typeof [[struct { uint16_t family; uint16_t protocol; int ifindex;
   uint16_t hatype; uint8_t pkttype; uint8_t halen; uint8_t addr[8]; }]]
@@ -140,6 +144,15 @@ do
       local blink = g.blink
       g.blink = nil
       if blink ~= nil then lib.bpf_link__destroy(blink) end
+    elseif kind == GUARD_TC then
+      -- the filter this link made (its handle and priority), on its hook
+      local hook = ffi.new('struct bpf_tc_hook')
+      hook.sz, hook.ifindex, hook.attach_point = ffi.sizeof(hook), g.ifindex, g.flags
+      local opts = ffi.new('struct bpf_tc_opts')
+      opts.sz, opts.handle, opts.priority = ffi.sizeof(opts), g.handle, g.priority
+      local old_print = lib.libbpf_set_print(nil)
+      lib.bpf_tc_detach(hook, opts)
+      lib.libbpf_set_print(old_print)
     elseif kind == GUARD_XDP then
       -- only the program this link put there
       if lib.bpf_xdp_query_id(g.ifindex, g.flags, id_box) == 0 and id_box[0] == g.prog_id then
@@ -159,6 +172,7 @@ local function new_guard(kind, fields)
   g.kind, g.fd = kind, fields.fd or -1
   g.ifindex, g.flags, g.prog_id = fields.ifindex or 0, fields.flags or 0, fields.prog_id or 0
   g.blink = fields.blink
+  g.handle, g.priority = fields.handle or 0, fields.priority or 0
   return ffi.gc(g, release_guard)
 end
 
@@ -596,6 +610,7 @@ function M.raw_tracepoint(name, prog)
 end
 
 local function xdp_flags(flags, what)
+  if type(flags) == 'table' then flags = flags.mode end -- {mode = 'skb' | 'native' | ...}
   if flags == nil then return 0 end
   if type(flags) == 'number' then return flags end
   local v = XDP_FLAGS[flags]
@@ -663,6 +678,62 @@ function M.xdp(iface, prog, flags)
   if ret ~= 0 then return fail(handle, owned, libbpf.message(what .. ': attaching', ret)) end
   return new_link('xdp', iface, handle, owned, new_guard(GUARD_XDP, { ifindex = ifindex, flags = mode,
     prog_id = prog_id(handle.fd) }))
+end
+
+---------------------------------------------------------------------------
+-- tc: a tcx link where the kernel has them (6.6+; it goes with its fd),
+-- else a filter on the clsact qdisc (made when the interface has none;
+-- left there, as other filters may come to share it), which the link's
+-- guard deletes.
+
+local TC_POINT = { ingress = 1, egress = 2 }
+
+function M.tc(iface, prog, opts)
+  opts = opts or {}
+  local what = ('bpf.tc(%q)'):format(tostring(iface))
+  local ifindex, err = if_index(tostring(iface), what)
+  if type(iface) == 'number' then ifindex, err = iface, nil end
+  if not ifindex then return nil, err end
+  local direction = opts.direction or 'ingress'
+  local point = TC_POINT[direction]
+  if not point then
+    return nil, ('%s: direction is \'ingress\' or \'egress\', not %q'):format(what, tostring(direction))
+  end
+  local priority = opts.priority or 1
+  if type(priority) ~= 'number' or priority < 1 or priority > 0xffff or priority % 1 ~= 0 then
+    return nil, ('%s: priority is a whole number from 1 to 65535'):format(what)
+  end
+  local handle, owned, lprog = program(prog, { what = what, type = 'sched_cls', name = 'tc',
+    ctx = function() return nil end })
+  if not handle then return nil, owned end
+  local via = opts.via or (require('bpf.features').has('tcx') and 'tcx' or 'clsact')
+  if via ~= 'tcx' and via ~= 'clsact' then
+    return fail(handle, owned, ('%s: via is \'tcx\' or \'clsact\', not %q'):format(what, tostring(via)))
+  end
+  if via == 'tcx' then
+    local at = direction == 'ingress' and libbpf.attach_type.tcx_ingress or libbpf.attach_type.tcx_egress
+    local pfd = lib.bpf_program__fd(lprog)
+    local fd = with_fd_retry(function() return lib.bpf_link_create(pfd, ifindex, at, nil) end)
+    if fd < 0 then return fail(handle, owned, libbpf.message(what .. ': attaching a tcx link', -fd)) end
+    return new_link('tc', iface, handle, owned, new_guard(GUARD_FDS, { fd = fd }))
+  end
+  local hook = ffi.new('struct bpf_tc_hook')
+  hook.sz, hook.ifindex, hook.attach_point = ffi.sizeof(hook), ifindex, point
+  local old_print = lib.libbpf_set_print(nil)
+  local ret = lib.bpf_tc_hook_create(hook) -- the clsact qdisc (-EEXIST: there already)
+  if ret ~= 0 and ret ~= -errno.EEXIST then
+    lib.libbpf_set_print(old_print)
+    return fail(handle, owned, libbpf.message(what .. ': making the clsact qdisc', ret))
+  end
+  local topts = ffi.new('struct bpf_tc_opts')
+  topts.sz, topts.prog_fd, topts.priority = ffi.sizeof(topts), handle.fd, priority
+  ret = lib.bpf_tc_attach(hook, topts)
+  lib.libbpf_set_print(old_print)
+  if ret ~= 0 then
+    return fail(handle, owned, libbpf.message(what .. ': attaching a filter', ret))
+  end
+  return new_link('tc', iface, handle, owned, new_guard(GUARD_TC, { ifindex = ifindex, flags = point,
+    handle = topts.handle, priority = topts.priority }))
 end
 
 return M

@@ -207,7 +207,15 @@ local direct_access = { sched_cls = true, sched_act = true, xdp = true, [3] = tr
 
 -- A program compiled for one way of reading the packet and loaded as a type
 -- that wants the other is compiled again for the type it is loaded as.
+-- So is one that writes context fields and was compiled for no type (or
+-- another): which fields it may write is the type's to say, at compile time.
 function for_packet_access(self, prog_type)
+  if self.ctx_writes and self._facts and self._facts.type ~= prog_type then
+    local again, err = compiled_with(self, 'type', prog_type)
+    if not again then return nil, err end
+    adopt(self, again)
+    return true
+  end
   if not self.packet or not self._facts or self._facts.packet == 'classic' then return true end
   if (self.packet == 'direct') == (direct_access[prog_type] or false) then return true end
   local again, err = compiled_with(self, 'type', prog_type)
@@ -266,6 +274,7 @@ function translated(fn, env, fopts)
   ffi.copy(arr, out.insns, #out.insns)
   local prog = { insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, fns = out.fns or false, maps = out.maps,
     stack = out.stack, funcs = out.funcs, packet = out.packet or false, type = fopts.type, _env = env,
+    ctx_writes = out.ctx_writes or false,
     _facts = fopts }
   for _, f in ipairs(out.funcs or {}) do -- a bpf_loop callback: named by the line its body starts at
     if f.name and f.name:match('^loop_%d+$') then
@@ -400,7 +409,7 @@ M.core_info = core.info
 -- Attaching programs and reading what they send (bpf/attach.lua, bpf/reader.lua).
 local attach, reader = require('bpf.attach'), require('bpf.reader')
 M.socket, M.tracepoint, M.uprobe, M.kprobe = attach.socket, attach.tracepoint, attach.uprobe, attach.kprobe
-M.raw_tracepoint, M.xdp, M.usdt = attach.raw_tracepoint, attach.xdp, attach.usdt
+M.raw_tracepoint, M.xdp, M.usdt, M.tc = attach.raw_tracepoint, attach.xdp, attach.usdt, attach.tc
 M.tracelog, M.ringbuf_reader, M.print_log2_hist = reader.tracelog, reader.ringbuf, reader.print_log2_hist
 M.stack, M.ksym = require('bpf.ksym').stack, require('bpf.ksym').lookup -- kernel stacks, symbols
 

@@ -255,6 +255,14 @@ struct bpf_xdp_attach_opts {
 };
 int bpf_xdp_attach(int ifindex, int prog_fd, uint32_t flags, const struct bpf_xdp_attach_opts *opts);
 int bpf_xdp_detach(int ifindex, uint32_t flags, const struct bpf_xdp_attach_opts *opts);
+struct bpf_tc_hook { size_t sz; int ifindex; int attach_point; uint32_t parent; };
+struct bpf_tc_opts {
+  size_t sz; int prog_fd; uint32_t flags; uint32_t prog_id; uint32_t handle; uint32_t priority;
+};
+int bpf_tc_hook_create(struct bpf_tc_hook *hook);
+int bpf_tc_hook_destroy(struct bpf_tc_hook *hook);
+int bpf_tc_attach(const struct bpf_tc_hook *hook, struct bpf_tc_opts *opts);
+int bpf_tc_detach(const struct bpf_tc_hook *hook, const struct bpf_tc_opts *opts);
 int bpf_xdp_query_id(int ifindex, int flags, uint32_t *prog_id);
 
 /* The flag bits (disabled, inherit, ... sigtrap) are one 64-bit word here:
