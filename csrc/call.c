@@ -93,6 +93,37 @@ void bi_noarg(struct ctx *C, int a, int nargs, const struct helper *h)
 	result_r0(C, a, 8, 0);
 }
 
+/* A helper of numbers (redirect(ifindex[, flags])): in r1.. (after the
+** context in r1 when ctx), 0 for the ones left out. */
+static void numargs(struct ctx *C, int a, int nargs, const struct helper *h, bool ctx)
+{
+	int first = ctx ? 2 : 1;
+	call_prepare(C);
+	if (ctx)
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, ctx_reg(C), 0, 0);
+	for (int i = 0; i < h->max; i++) {
+		if (i < nargs) {
+			int s = arg(C, a, i);
+			check_scalar(C, s, h->name);
+			v_load_arg(C, s, first + i);
+		} else {
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, first + i, 0, 0, 0);
+		}
+	}
+	helper(C, h);
+	result_r0(C, a, 8, 0);
+}
+
+void bi_numargs(struct ctx *C, int a, int nargs, const struct helper *h)
+{
+	numargs(C, a, nargs, h, false);
+}
+
+void bi_ctx_numargs(struct ctx *C, int a, int nargs, const struct helper *h)
+{
+	numargs(C, a, nargs, h, true);
+}
+
 void bi_comm(struct ctx *C, int a, int nargs, const struct helper *h)
 {
 	(void)nargs;

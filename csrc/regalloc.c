@@ -101,10 +101,12 @@ static int call_args(int func)
 	case BPF_FUNC_ringbuf_submit:
 	case BPF_FUNC_ringbuf_discard:
 	case BPF_FUNC_skb_pull_data:
+	case BPF_FUNC_redirect:
 		return 2;
 	case BPF_FUNC_probe_read:
 	case BPF_FUNC_get_stackid:
 	case BPF_FUNC_ringbuf_reserve:
+	case BPF_FUNC_clone_redirect:
 		return 3;
 	case BPF_FUNC_map_update_elem:
 	case BPF_FUNC_skb_load_bytes:

@@ -209,6 +209,8 @@ local cases = {
     local buf = ffi.new('char[4]')
     return load_bytes(0, buf)
   end,
+  redirect = function() return redirect(1) end,
+  clone_redirect = function() return clone_redirect(1, 0) end,
 }
 
 local function case_of(h)

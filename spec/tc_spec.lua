@@ -7,6 +7,7 @@ local ffi = require('ffi')
 local bpf = require('bpf')
 local loader = require('bpf.loader')
 local pk = require('spec.support.packets')
+local veth = require('spec.support.veth')
 
 local frame = pk.frames.udp53
 
@@ -112,5 +113,46 @@ describe('bpf.tc', function()
     assert.matches("via is 'tcx' or 'clsact'", err)
     _, err = bpf.tc('nosuch0', function() return 0 end)
     assert.matches('nosuch0', err)
+  end)
+end)
+
+describe('redirect', function()
+  it('sends a datagram from lo out of one veth; the other end sees it, lo does not', function()
+    local va = veth.pair('rda', 'rdb')
+    local m = assert(bpf.map('array', 4))
+    local rx = assert(bpf.tc('rdb', function()
+      if pkt.ip.proto == 17 and pkt.ip.udp.dst_port == 9997 then xadd(m[0], 1) end
+      return 0
+    end))
+    local lo_in = assert(bpf.tc('lo', function()
+      if pkt.ip.proto == 17 and pkt.ip.udp.dst_port == 9997 then xadd(m[2], 1) end
+      return 0
+    end))
+    local out = assert(bpf.tc('lo', function()
+      if pkt.ip.proto == 17 and pkt.ip.udp.dst_port == 9997 then
+        xadd(m[1], 1)
+        return redirect(va)
+      end
+      return 0
+    end, { direction = 'egress' }))
+    send(9997, 3)
+    out:close()
+    lo_in:close()
+    rx:close()
+    veth.delete('rda')
+    assert.equals(3, m[1]) -- seen leaving lo ...
+    assert.equals(3, m[0]) -- ... arrived at the far end of the pair
+    assert.equals(0, m[2]) -- and never came back in on lo
+  end)
+
+  it('is refused where the program type has no redirect; clone_redirect sends a copy', function()
+    local prog, err = bpf(function() return redirect(1) end, { type = 'socket_filter' })
+    assert.is_nil(prog)
+    assert.matches('redirect%(%) cannot be called from a socket_filter program', err)
+    prog = assert(bpf(function() return clone_redirect(1, 0) + 5 end, { type = 'sched_cls' }))
+    assert.matches('clone_redirect', bpf.dump_string(prog, { source = false }))
+    local h = assert(prog:load('sched_cls'))
+    assert.equals(5, assert(loader.test_run(h, frame)).retval) -- a copy out of lo: 0, done
+    h:close()
   end)
 end)
