@@ -50,22 +50,7 @@ local function settle(counter, want)
   return counter()
 end
 
-local interpreter = require('spec.support.kernel').interpreter
-
--- Runs a Lua script in a child interpreter with this spec's paths: its
--- output and exit status.
-local function run_child(source)
-  local file = os.tmpname()
-  local f = assert(io.open(file, 'w'))
-  f:write(source)
-  f:close()
-  local p = assert(io.popen(("'%s' %s 2>&1; echo \"exit status $?\""):format(interpreter(), file)))
-  local out = p:read('*a')
-  p:close()
-  os.remove(file)
-  local status = tonumber(out:match('exit status (%d+)%s*$'))
-  return out:gsub('exit status %d+%s*$', ''), status
-end
+local run_child = require('spec.support.kernel').run_child
 
 local function xdp_prog_id(ifindex)
   local id = ffi.new('uint32_t[1]')

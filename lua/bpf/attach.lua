@@ -16,6 +16,7 @@
 --   link, err = attach.tc(iface, prog, {direction = 'ingress' | 'egress', priority = n,
 --     via = 'tcx' | 'clsact'})   (tcx where the kernel has it, else a clsact filter)
 --   link:close()    detach (again: harmless);  link:fd()  the fd holding the attachment
+--   link:pin(path)  keep it after the script (bpf/pin.lua: bpf.open_pinned(path):detach())
 --   link.kind, link.target, link.prog (the loaded program: .fd, .type)
 --   attach.open_links() -> how many links are not closed yet
 --   attach.detach_all() -> detaches every open link (the sentinel's job at exit)
@@ -223,6 +224,25 @@ function link_mt.__index.fd(link)
   if not g then return -1 end
   if g.kind == GUARD_LIBBPF_LINK then return lib.bpf_link__fd(g.blink) end
   return g.fd
+end
+
+-- Pins the attachment at path: it stays after this link is closed and the
+-- script ends (bpf.open_pinned(path):detach() ends it).  Only what the
+-- kernel keeps as a link: a clsact filter, an XDP program set by netlink
+-- or a socket's filter has none.
+function link_mt.__index.pin(link, path)
+  local g, what = link._guard, ('bpf link %s %s'):format(link.kind, tostring(link.target))
+  if not g then return nil, what .. ': closed' end
+  if g.kind == GUARD_LIBBPF_LINK then
+    local ret = lib.bpf_link__pin(g.blink, path)
+    if ret ~= 0 then return libbpf.error(('%s: pin to %s'):format(what, tostring(path)), ret) end
+    return true
+  end
+  if g.kind == GUARD_FDS and link.kind ~= 'socket' then
+    return require('bpf.pin').pin_fd(g.fd, path, what)
+  end
+  return nil, ('%s: this attachment is no BPF link and cannot be pinned%s'):format(what,
+    link.kind == 'tc' and " (bpf.tc(..., {via = 'tcx'}) makes one where the kernel has tcx)" or '')
 end
 
 function link_mt.__tostring(link)

@@ -401,6 +401,7 @@ end
 M.feature = features.has
 
 M.map = require('bpf.map')
+M.open_pinned = require('bpf.pin').open_pinned
 M.proto = proto
 M.c = proto.c
 M.ntoh, M.hton = builtins.ntoh, builtins.hton

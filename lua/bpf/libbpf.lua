@@ -172,6 +172,8 @@ int bpf_map_delete_batch(int fd, const void *keys, uint32_t *count,
                          const struct bpf_map_batch_opts *opts);
 int bpf_obj_pin(int fd, const char *pathname);
 int bpf_obj_get(const char *pathname);
+int bpf_map_get_fd_by_id(uint32_t id);
+int bpf_link__pin(struct bpf_link *link, const char *path);
 int bpf_obj_get_info_by_fd(int bpf_fd, void *info, uint32_t *info_len);
 int bpf_prog_load(enum bpf_prog_type prog_type, const char *prog_name, const char *license,
                   const struct bpf_insn *insns, size_t insn_cnt, const struct bpf_prog_load_opts *opts);

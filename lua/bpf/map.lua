@@ -524,21 +524,16 @@ local function new(type_name, max_entries, key_ctype, val_ctype, opts)
   return wrap(fd, spec)
 end
 
--- Opens a map pinned at path; its type and sizes come from the kernel.
--- Without ctypes, keys and values are byte arrays of the kernel's sizes.
-local function open_pinned(path, key_ctype, val_ctype)
-  local fd = lib.bpf_obj_get(path)
-  if libbpf.out_of_fds(fd) then
-    collectgarbage('collect')
-    fd = lib.bpf_obj_get(path)
-  end
-  if fd < 0 then return libbpf.error('bpf.map.open_pinned "' .. path .. '"', fd) end
+-- A map from an fd of it (this takes the fd over); its type and sizes come
+-- from the kernel.  Without ctypes, keys and values are byte arrays of the
+-- kernel's sizes.  path: what messages call it.
+local function open_fd(fd, path, key_ctype, val_ctype)
   local info = ffi.new('struct bpf_map_info')
   local info_len = ffi.new('uint32_t[1]', ffi.sizeof(info))
   local ret = lib.bpf_obj_get_info_by_fd(fd, info, info_len)
   if ret ~= 0 then
     ffi.C.bpf_libc_close(fd)
-    return libbpf.error('bpf.map.open_pinned "' .. path .. '": map info', ret)
+    return libbpf.error('bpf.map "' .. path .. '": map info', ret)
   end
   local type_name = libbpf.map_type_name[info.type] or ('map_type_' .. info.type)
   local spec = { type_name = type_name, max_entries = info.max_entries, flags = info.map_flags }
@@ -548,7 +543,7 @@ local function open_pinned(path, key_ctype, val_ctype)
     if size == 0 then return nil end
     local t, err = to_ctype(what, ct or 'uint8_t[' .. size .. ']')
     if t and ffi.sizeof(t) ~= size then
-      err = ('bpf.map.open_pinned "%s": %s type %s is %d bytes, the map has %d')
+      err = ('bpf.map "%s": %s type %s is %d bytes, the map has %d')
         :format(path, what, tostring(t), ffi.sizeof(t), size)
       t = nil
     end
@@ -566,9 +561,28 @@ local function open_pinned(path, key_ctype, val_ctype)
   return wrap(fd, spec)
 end
 
+-- Opens a map pinned at path.
+local function open_pinned(path, key_ctype, val_ctype)
+  local fd = lib.bpf_obj_get(path)
+  if libbpf.out_of_fds(fd) then
+    collectgarbage('collect')
+    fd = lib.bpf_obj_get(path)
+  end
+  if fd < 0 then return libbpf.error('bpf.map.open_pinned "' .. path .. '"', fd) end
+  return open_fd(fd, path, key_ctype, val_ctype)
+end
+
+-- Opens the map of the given id (the maps a loaded program uses).
+local function open_id(id, key_ctype, val_ctype)
+  local fd = lib.bpf_map_get_fd_by_id(id)
+  if fd < 0 then return libbpf.error(('bpf.map: map id %d'):format(id), fd) end
+  return open_fd(fd, 'map id ' .. id, key_ctype, val_ctype)
+end
+
 return setmetatable({
   new = new,
   open_pinned = open_pinned,
+  open_id = open_id,
   methods = methods,
   is_map = function(x) return type(x) == 'table' and rawget(x, '__map') == true end,
 }, { __call = function(_, ...) return new(...) end })

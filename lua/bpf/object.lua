@@ -454,6 +454,11 @@ function handle_mt.__index.close(h)
   return true
 end
 
+-- Pins the loaded program at path (bpf.open_pinned finds it again).
+function handle_mt.__index.pin(h, path)
+  return require('bpf.pin').pin_fd(h.fd, path, ('bpf program "%s"'):format(h.name))
+end
+
 function handle_mt.__tostring(h)
   return ('bpf program "%s" (%s, libbpf object) fd %d'):format(h.name, h.type, h.fd)
 end

@@ -37,4 +37,19 @@ function M.interpreter()
   return ffi.string(buf, n)
 end
 
+-- Runs a Lua script in a child interpreter with this spec's paths: its
+-- output and exit status.
+function M.run_child(source)
+  local file = os.tmpname()
+  local f = assert(io.open(file, 'w'))
+  f:write(source)
+  f:close()
+  local p = assert(io.popen(("'%s' %s 2>&1; echo \"exit status $?\""):format(M.interpreter(), file)))
+  local out = p:read('*a')
+  p:close()
+  os.remove(file)
+  local status = tonumber(out:match('exit status (%d+)%s*$'))
+  return out:gsub('exit status %d+%s*$', ''), status
+end
+
 return M
