@@ -124,6 +124,25 @@ void bi_ctx_numargs(struct ctx *C, int a, int nargs, const struct helper *h)
 	numargs(C, a, nargs, h, true);
 }
 
+/* tail_call(prog_array, index): runs the program in that slot in place of
+** this one (with the same context); returns only when the slot is empty. */
+void bi_tail_call(struct ctx *C, int a, int nargs, const struct helper *h)
+{
+	(void)nargs;
+	int m = arg(C, a, 0), i = arg(C, a, 1);
+	if (!is_map(C, m))
+		bpfc_fail(C, "tail_call(map, index) needs a prog_array map first");
+	check_scalar(C, i, "tail_call");
+	int mapref = v_src(C, m)->ref;
+	call_prepare(C);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, ctx_reg(C), 0, 0);
+	emit_map_fd(C, 2, mapref);
+	v_load_arg(C, i, 3);
+	helper(C, h);
+	v_def(C, a); /* (it gives nothing back: the verifier holds r0 unset after it) */
+	C->v[a].kind = VK_NIL;
+}
+
 void bi_comm(struct ctx *C, int a, int nargs, const struct helper *h)
 {
 	(void)nargs;

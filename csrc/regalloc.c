@@ -107,6 +107,7 @@ static int call_args(int func)
 	case BPF_FUNC_get_stackid:
 	case BPF_FUNC_ringbuf_reserve:
 	case BPF_FUNC_clone_redirect:
+	case BPF_FUNC_tail_call:
 		return 3;
 	case BPF_FUNC_map_update_elem:
 	case BPF_FUNC_skb_load_bytes:

@@ -169,6 +169,7 @@ end)
 local ring = assert(bpf.map('ringbuf', 4096))
 local perf = assert(bpf.map('perf_event_array'))
 local stacks = assert(bpf.map('stack_trace', 16))
+local progs = assert(bpf.map('prog_array', 2))
 local cases = {
   time = function() return time() end,
   cpu = function() return cpu() end,
@@ -211,6 +212,10 @@ local cases = {
   end,
   redirect = function() return redirect(1) end,
   clone_redirect = function() return clone_redirect(1, 0) end,
+  tail_call = function()
+    tail_call(progs, 0)
+    return 0
+  end,
 }
 
 local function case_of(h)

@@ -156,3 +156,38 @@ describe('redirect', function()
     h:close()
   end)
 end)
+
+describe('tail calls', function()
+  it('runs a chain of three programs, state passed in skb.cb, and falls through an empty slot', function()
+    local progs = assert(bpf.map('prog_array', 4))
+    local third = assert(assert(bpf(function(skb)
+      return skb.cb[0] * 10 + skb.cb[1]
+    end, { type = 'sched_cls' })):load('sched_cls'))
+    local second = assert(assert(bpf(function(skb)
+      skb.cb[1] = 3
+      tail_call(progs, 2)
+      return 99
+    end, { type = 'sched_cls' })):load('sched_cls'))
+    local first = assert(assert(bpf(function(skb)
+      skb.cb[0] = 4
+      tail_call(progs, 1)
+      return 7 -- slot 1 empty
+    end, { type = 'sched_cls' })):load('sched_cls'))
+    local function run() return assert(loader.test_run(first, frame)).retval end
+    assert.equals(7, run())
+    progs[1] = second
+    assert.equals(99, run()) -- slot 2 empty: the second's own return
+    progs[2] = third
+    assert.equals(43, run())
+    progs[1] = nil
+    assert.equals(7, run())
+    local ok, err = pcall(function() progs[0] = assert(bpf(function() return 0 end)) end)
+    assert.is_false(ok)
+    assert.matches('a slot takes a loaded program', err)
+    local prog
+    prog, err = bpf(function() return tail_call(frame, 0) end, { type = 'sched_cls' })
+    assert.is_nil(prog)
+    assert.matches('tail_call%(map, index%) needs a prog_array map first', err)
+    first:close(); second:close(); third:close()
+  end)
+end)

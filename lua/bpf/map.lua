@@ -71,6 +71,7 @@ end
 -- function evaluated at creation.
 local type_defaults = {
   stack_trace = { key = 'int32_t', val = 'struct bpf_stacktrace' },
+  prog_array = { key = 'uint32_t', val = 'uint32_t' }, -- slots of program fds: m[i] = prog:load(...)
   perf_event_array = { key = 'int', val = 'int', default_entries = libbpf.lib.libbpf_num_possible_cpus },
   ringbuf = { keyless = true, valueless = true, default_entries = function() return page_size end },
   user_ringbuf = { keyless = true, valueless = true, default_entries = function() return page_size end },
@@ -162,6 +163,12 @@ local function read_value(map)
 end
 
 local function set_value(map, v)
+  if map.map_type == 'prog_array' and type(v) == 'table' then -- a loaded program: its fd
+    if type(rawget(v, 'fd')) ~= 'number' or v.fd < 0 then
+      return nil, describe(map) .. ': a slot takes a loaded program (prog:load(type)) or its fd'
+    end
+    v = v.fd
+  end
   if not map.percpu then
     local ok, err = write_into(map._val, v, map._scalar_val)
     if not ok then return nil, describe(map) .. ': bad value: ' .. tostring(err) end
