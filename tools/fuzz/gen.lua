@@ -438,6 +438,11 @@ function Check:stmt(s)
     local t, v = self:expr(s.e)
     if bor(t, ent.t) ~= ent.t then bad('assigned value of another type', s) end
     self.const[s.name] = v
+  elseif k == 'cset' then -- skb.mark = e, skb.cb[i] = e: the kernel keeps the low 32 bits
+    if not (s.f == 'mark' or s.f == 'priority' or (s.f == 'cb' and type(s.i) == 'number' and s.i >= 0 and
+        s.i <= 4)) then bad('bad context field to set', s) end
+    local t = self:expr(s.e)
+    if not isnum(t) then bad('context field set to a non-number', s) end
   elseif k == 'if' then
     if #s.arms == 0 then bad('if without arms', s) end
     local outs, live, names = {}, true, copy(self.const)
@@ -993,6 +998,7 @@ function G:stmt(out, depth)
     if self.in_look == 0 then opts[#opts + 1] = { 2, 'mdel' } end
   end
   if #self:refs() > 0 then opts[#opts + 1] = { 8, 'vwr' } end
+  if f.ctx then opts[#opts + 1] = { 3, 'cset' } end
   if f.loop and depth < 3 and self.nloop < 2 and self.loops < 3 then opts[#opts + 1] = { 8, 'loop' } end
   if self.nloop > 0 then opts[#opts + 1] = { 3, 'brk' } end
   local which = r:weighted(opts)
@@ -1035,6 +1041,9 @@ function G:stmt(out, depth)
     out[#out + 1] = s
   elseif which == 'vwr' then
     out[#out + 1] = { k = 'vwr', name = r:pick(self:refs()).name, e = self:num(self:numtype(), 2) }
+  elseif which == 'cset' then
+    out[#out + 1] = { k = 'cset', f = r:pick({ 'mark', 'priority', 'cb', 'cb' }), i = r:below(5),
+      e = self:num(self:numtype(), 2) }
   elseif which == 'loop' then
     self:loop(out, depth)
   elseif which == 'brk' then
@@ -1280,6 +1289,10 @@ function R:stmt(s, depth)
   local k, oracle = s.k, self.oracle
   if k == 'local' then self:line(depth, ('local %s = %s'):format(s.name, self:expr(s.e)))
   elseif k == 'set' then self:line(depth, ('%s = %s'):format(s.name, self:expr(s.e)))
+  elseif k == 'cset' then
+    local field = s.f == 'cb' and ('skb.cb[%d]'):format(s.i) or 'skb.' .. s.f
+    if oracle then self:line(depth, ('%s = O.u32(%s)'):format(field, self:expr(s.e)))
+    else self:line(depth, ('%s = %s'):format(field, self:expr(s.e))) end
   elseif k == 'if' then
     for i, arm in ipairs(s.arms) do
       self:line(depth, ('%s %s then'):format(i == 1 and 'if' or 'elseif', self:expr(arm.c)))

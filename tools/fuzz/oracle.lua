@@ -189,6 +189,9 @@ end
 
 ----------------------------------------------------------------- the context
 
+-- A number stored in a 32-bit context field, as the program reads it back.
+function M.u32(v) return ffi.cast(i64, ffi.cast('uint32_t', v)) end
+
 -- skb as the program sees it: len is the packet length, the rest given.
 function M.context(len, ctx)
   local cb = {}
