@@ -9,8 +9,8 @@
 ** (`vA *= 256` for the shift, `+=` for the `|=`)
 **
 ** becomes `r0 = h[k]; vA = r0; ...`, the shift and the `|=` dropped.  The
-** byte read at k + 1 stays for whatever else reads vB (dead_definitions
-** drops it when nothing does, once it is a direct load).  Safe when:
+** byte read at k + 1 goes too when nothing else reads what it gave
+** (drop_second), else it stays for its other readers.  Safe when:
 **
 ** - everything from the first load to the `|=` is one path (no label, jump
 **   or exit) with no effect (a call, a store that is not to the stack): the
