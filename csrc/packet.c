@@ -801,6 +801,14 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 			C->packet = PACKET_CLASSIC;
 	const char *tname = NULL;
 	int type = helper_progtype(C, &tname);
+	if (type == BPF_PROG_TYPE_CGROUP_SKB)
+		for (int i = f->first; i < f->first + f->n; i++)
+			if (is_classic_load(&C->ir[i])) {
+				C->pc = C->ir[i].pc; /* where the message points */
+				bpfc_fail(C, "a cgroup_skb program sees the packet from its IP header, and has no "
+					     "classic loads: packet reads are not compiled for it yet (its skb "
+					     "fields are: skb.len, skb.protocol, ...)");
+			}
 	if ((type != BPF_PROG_TYPE_SCHED_CLS && type != BPF_PROG_TYPE_SCHED_ACT && type != BPF_PROG_TYPE_XDP) ||
 	    C->facts.classic_packet || C->packet == PACKET_NONE)
 		return;

@@ -1,5 +1,6 @@
 -- Attaching programs where the kernel runs them: packet sockets,
--- tracepoints, raw tracepoints, uprobes, USDT probes, kprobes, XDP and tc.  Each
+-- tracepoints, raw tracepoints, uprobes, USDT probes, kprobes, XDP, tc and
+-- cgroups.  Each
 -- attachment is a link object; a link detaches on :close(), when it is
 -- collected, and when the Lua state closes (a sentinel closes every link
 -- still open), also when attaching fails half-way.
@@ -13,6 +14,7 @@
 --   link, err = attach.kprobe('[label:]function[+off]', prog, retprobe)
 --   link, err = attach.xdp(iface, prog, flags)   flags: 'skb' | 'drv' | 'hw' | a number,
 --     or {mode = one of those ('native' is 'drv')}
+--   link, err = attach.cgroup(path, 'ingress' | 'egress', prog)   (cgroup_skb: return 1 lets it by)
 --   link, err = attach.tc(iface, prog, {direction = 'ingress' | 'egress', priority = n,
 --     via = 'tcx' | 'clsact'})   (tcx where the kernel has it, else a clsact filter)
 --   link:close()    detach (again: harmless);  link:fd()  the fd holding the attachment
@@ -59,6 +61,7 @@ int bpf_attach_setsockopt(int fd, int level, int name, const void *value, uint32
   __asm__("setsockopt");
 int bpf_attach_bind(int fd, const void *addr, uint32_t len) __asm__("bind");
 unsigned int bpf_attach_if_nametoindex(const char *name) __asm__("if_nametoindex");
+int bpf_attach_open(const char *path, int flags) __asm__("open");
 
 /* What a link undoes when it is closed or collected. */
 struct bpf_attach_guard {
@@ -754,6 +757,35 @@ function M.tc(iface, prog, opts)
   end
   return new_link('tc', iface, handle, owned, new_guard(GUARD_TC, { ifindex = ifindex, flags = point,
     handle = topts.handle, priority = topts.priority }))
+end
+
+---------------------------------------------------------------------------
+-- cgroups: a cgroup_skb program on a cgroup (v2) directory's ingress or
+-- egress, as a BPF link (the kernel's cgroup links, 5.7+).
+
+local CGROUP_KINDS = { ingress = 'cgroup_inet_ingress', egress = 'cgroup_inet_egress' }
+local O_RDONLY_DIRECTORY_CLOEXEC = 0x10000 + 0x80000
+
+function M.cgroup(path, kind, prog)
+  local what = ('bpf.cgroup(%q, %q)'):format(tostring(path), tostring(kind))
+  local at = CGROUP_KINDS[kind]
+  if not at then return nil, ("%s: the kind is 'ingress' or 'egress' (cgroup_skb)"):format(what) end
+  local cg = C.bpf_attach_open(tostring(path), O_RDONLY_DIRECTORY_CLOEXEC)
+  if cg < 0 then
+    local e = ffi.errno()
+    return nil, libbpf.message(what .. ': opening the cgroup (a directory of a cgroup v2 mount)', -e)
+  end
+  local handle, owned, lprog = program(prog, { what = what, type = 'cgroup_skb', name = 'cgroup_skb',
+    ctx = function() return nil end })
+  if not handle then
+    close_fd(cg)
+    return nil, owned
+  end
+  local pfd = lib.bpf_program__fd(lprog)
+  local fd = with_fd_retry(function() return lib.bpf_link_create(pfd, cg, libbpf.attach_type[at], nil) end)
+  close_fd(cg) -- (the link holds the cgroup)
+  if fd < 0 then return fail(handle, owned, libbpf.message(what .. ': attaching', -fd)) end
+  return new_link('cgroup', path, handle, owned, new_guard(GUARD_FDS, { fd = fd }))
 end
 
 return M
