@@ -49,9 +49,7 @@ static bool constant_at(const struct ctx *C, int from, int i, int s, int64_t *k)
 			return false;
 		if (in->kind == IR_NOP)
 			continue;
-		struct operands o = ir_operands(in, false);
-		if (!((o.def_dst && in->dst == s) || (o.def_src && in->src == s) ||
-		      (s < 16 && (o.defs >> s) & 1)))
+		if (!ir_writes(in, s))
 			continue;
 		if (in->kind == IR_OP && BPF_OP(in->code) == BPF_MOV && BPF_SRC(in->code) == BPF_K &&
 		    (BPF_CLASS(in->code) == BPF_ALU || BPF_CLASS(in->code) == BPF_ALU64) && in->dst == s &&

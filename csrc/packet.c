@@ -201,20 +201,12 @@ static void avail_meet(struct avail *into, const struct avail *from)
 ** changes is known no more; a copy of a checked offset is one too. */
 static void bases_after(struct bases *b, const struct ir_ins *in)
 {
-	struct operands o = ir_operands(in, false);
 	int n = 0;
-	for (int k = 0; k < b->n; k++) {
-		bool hit = false;
-		for (int r = 0; r < 2; r++) {
-			int reg = r ? b->a[k].p : b->a[k].off;
-			hit |= (o.def_dst && in->dst == reg) || (o.def_src && in->src == reg) ||
-			       (reg < 16 && ((o.defs >> reg) & 1));
-		}
-		if (!hit)
+	for (int k = 0; k < b->n; k++)
+		if (!ir_writes(in, b->a[k].p) && !ir_writes(in, b->a[k].off))
 			b->a[n++] = b->a[k];
-	}
 	int had = n;
-	if (o.copy && in->dst >= IR_VREG0)
+	if (ir_operands(in, false).copy && in->dst >= IR_VREG0)
 		for (int k = 0; k < had && n < MAX_BASES; k++)
 			if (b->a[k].off == in->src) {
 				b->a[n] = b->a[k];
@@ -563,16 +555,13 @@ static int64_t ind_extent(const struct rebuild *R, int i, int off, int64_t end)
 			for (int k = 0; k < nregs; k++)
 				if (regs[k] == in->src && in->imm + load_width(in) > end)
 					end = in->imm + load_width(in);
-		struct operands o = ir_operands(in, false);
-		bool copy = o.copy && in->dst >= IR_VREG0;
+		bool copy = ir_operands(in, false).copy && in->dst >= IR_VREG0;
 		bool from = false;
 		int n = 0;
 		for (int k = 0; k < nregs; k++) {
-			int reg = regs[k];
-			from |= copy && reg == in->src;
-			if (!((o.def_dst && in->dst == reg) || (o.def_src && in->src == reg) ||
-			      (reg < 16 && ((o.defs >> reg) & 1))))
-				regs[n++] = (uint16_t)reg;
+			from |= copy && regs[k] == in->src;
+			if (!ir_writes(in, regs[k]))
+				regs[n++] = regs[k];
 		}
 		nregs = n;
 		if (from && nregs < MAX_BASES)
