@@ -4,7 +4,9 @@ max_line_length = 110
 exclude_files = { 'spec/data/fuzz/*.lua' }
 -- Compiled BPF programs name helpers and dissectors as globals that the
 -- compiler resolves at compile time, not at run time.
-local program_globals = { 'pkt', 'eth', 'xadd', 'time', 'cpu', 'pid_tgid', 'uid_gid', 'comm',
+-- (the packet's fields may be assigned: packet writes)
+local writable = { read_only = false, other_fields = true }
+local program_globals = { pkt = writable, eth = writable, 'xadd', 'time', 'cpu', 'pid_tgid', 'uid_gid', 'comm',
   'perf_submit', 'stack_id', 'load_bytes', 'ntoh', 'hton', 'c', 'skb', 'random',
   'ringbuf_output', 'ringbuf_reserve', 'ringbuf_submit', 'ringbuf_discard', 'redirect', 'clone_redirect',
   'tail_call',

@@ -131,6 +131,7 @@ enum vflag {
 	VF_MAYBENIL = 64, /* with VF_BOOL: nil (held as 0) on some path */
 	VF_TRUE = 128,	  /* never nil or false (true, or a number): its truth is known */
 	VF_FALSE = 256,	  /* only ever nil or false: its truth is known */
+	VF_MOVED = 512,	  /* a dissector moved off its layer's start (dissector + n) */
 };
 
 struct var {
@@ -454,6 +455,7 @@ int pk_clamp(struct ctx *C, int r, bool u64);
 void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxslot);
 void mem_load(struct ctx *C, int dst, int base, const struct cfield *f);
 void mem_store(struct ctx *C, int base, const struct cfield *f, int src);
+void pk_store(struct ctx *C, int base, const struct cfield *f, int src); /* pktwrite.c */
 void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot);
 void map_update(struct ctx *C, int mapslot, int keyslot, int valslot);
 void map_delete(struct ctx *C, int mapslot, int keyslot);

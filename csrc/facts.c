@@ -193,6 +193,7 @@ void fact_begin(struct ctx *C)
 	F->bpf_loop = has(L, "bpf_loop");
 	F->classic_packet = has(L, "classic_packet");
 	F->linear_packet = has(L, "linear_packet");
+	F->no_csum = has(L, "no_csum");
 	lua_getfield(L, -1, "functions");
 	const char *fns = lua_tostring(L, -1);
 	C->force_subs = fns && !strcmp(fns, "subprog");

@@ -93,6 +93,7 @@ struct facts {
 	bool may_goto;		/* each loop's turn ends in may_goto (opts.loops) */
 	bool bpf_loop;		/* for loops of run-time bounds call bpf_loop (opts.loops) */
 	bool classic_packet;	/* the packet read with the classic loads in every type (opts.packet) */
+	bool no_csum;		/* packet writes leave the checksums as they are (opts.csum = false) */
 	bool linear_packet;	/* tc reads only the skb's linear part, as XDP does (opts.packet) */
 	const char *type_name;	/* ... a string: its text (anchored) */
 	int64_t type_num;	/* ... a number */

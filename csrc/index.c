@@ -486,6 +486,52 @@ static void ctx_store(struct ctx *C, int base, int keyref, int64_t keynum, int k
 	emit(C, BPF_STX | BPF_MEM | BPF_W, v_reg(C, base), rs, (int16_t)off, 0);
 }
 
+/* dissector.field = v, dissector[i] = v: a store into the packet (pktwrite.c). */
+static void packet_store(struct ctx *C, int base, int keyref, int64_t keynum, int keykind, int src)
+{
+	struct var *b = v_src(C, base);
+	struct cfield f;
+	if (keykind == 0)
+		bpfc_fail(C, "a packet write at a run-time index: write a field, or a byte at a constant index");
+	if (keykind == 1) {
+		const char *name;
+		size_t len;
+		k_isstring(C, keyref, &name, &len);
+		if (!b->ref || !fact_member(C, b->ref, name, &f))
+			bpfc_fail(C, "cannot assign '%s': it is no field of this header", name);
+	} else {
+		member(C, b->ref, keyref, keynum, keykind, &f, MEM_PACKET);
+		if (f.off == INT32_MAX)
+			bpfc_fail(C, "a packet write at index %lld: outside any packet", (long long)keynum);
+	}
+	pk_store(C, base, &f, src);
+}
+
+/* ptr[i] = v, ptr.field = v through a direct packet pointer (skb.data + n,
+** checked against data_end by the program): the bytes alone, in network
+** order like every packet field. */
+static void pointer_store(struct ctx *C, int base, int keyref, int64_t keynum, int keykind, int src)
+{
+	struct var *b = v_src(C, base);
+	struct cfield f;
+	member(C, b->ref, keyref, keynum, keykind, &f, MEM_POINTER);
+	if (f.isagg || f.bpos >= 0 || f.isptr)
+		bpfc_fail(C, "cannot assign an aggregate or bitfield member through a packet pointer");
+	const char *tname = NULL;
+	int type = helper_progtype(C, &tname);
+	if (type >= 0 && type != BPF_PROG_TYPE_SCHED_CLS && type != BPF_PROG_TYPE_SCHED_ACT &&
+	    type != BPF_PROG_TYPE_XDP)
+		bpfc_fail(C, "a %s program cannot change the packet: packet writes are for tc (sched_cls, "
+			     "sched_act) and XDP programs", tname);
+	check_scalar(C, src, "a packet write");
+	int rp = v_reg(C, base);
+	int w = vreg_new(C);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, w, v_reg(C, src), 0, 0);
+	if (f.size > 1)
+		emit(C, BPF_ALU | BPF_END | BPF_TO_BE, w, 0, 0, f.size * 8);
+	emit(C, BPF_STX | BPF_MEM | size_code(C, f.size), rp, w, (int16_t)f.off, 0);
+}
+
 void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynum, int keykind,
 		 int src)
 {
@@ -502,6 +548,9 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 		return;
 	}
 	switch (b->kind) {
+	case VK_PKT:
+		packet_store(C, base, keyref, keynum, keykind, src);
+		return;
 	case VK_STACK:
 		if (keykind == 0) {
 			stack_at(C, base, keyslot, -1, src);
@@ -515,6 +564,14 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 	case VK_RT:
 		if (b->ptr == PK_CTX) {
 			ctx_store(C, base, keyref, keynum, keykind, src);
+			return;
+		}
+		if (b->ptr == PK_PKTOFF) {
+			packet_store(C, base, keyref, keynum, keykind, src);
+			return;
+		}
+		if (b->ptr == PK_PKTPTR) {
+			pointer_store(C, base, keyref, keynum, keykind, src);
 			return;
 		}
 		if (b->ptr == PK_MAPVAL) {
@@ -533,5 +590,5 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 	default:
 		break;
 	}
-	bpfc_fail(C, "cannot assign into this value (only maps, map values and stack objects)");
+	bpfc_fail(C, "cannot assign into this value (only maps, map values, stack objects, the context and the packet)");
 }

@@ -68,6 +68,8 @@ static bool pkt_shift(struct ctx *C, int dst, int a, int bslot, int64_t n, bool 
 		C->v[dst].reg = NOREG;
 		C->v[dst].shadow = -1;
 		C->v[dst].num = sub ? keep.num - n : keep.num + n;
+		if (n)
+			C->v[dst].flags |= VF_MOVED;
 		return true;
 	}
 	int esize = ptr && keep.ref ? fact_sizeof(C, keep.ref) : 1; /* p + 1 moves one element */
@@ -98,6 +100,8 @@ static bool pkt_shift(struct ctx *C, int dst, int a, int bslot, int64_t n, bool 
 	d->ptr = ptr ? PK_PKTPTR : PK_PKTOFF;
 	d->ref = keep.ref;
 	d->layer = keep.layer;
+	if (!ptr && (rb >= 0 || n))
+		d->flags |= VF_MOVED;
 	int ka = keep.kind == VK_PKT ? bits_of(keep.num) : keep.bits;
 	d->bits = (uint8_t)(sub ? 0 : bits_add(ka, rb >= 0 ? v_src(C, bslot)->bits : bits_of(n)));
 	return true;

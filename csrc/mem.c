@@ -282,10 +282,12 @@ void pk_field(struct ctx *C, int dst, int base, const char *name)
 			C->v[dst] = keep;
 			C->v[dst].shadow = -1;
 			C->v[dst].num += skip;
+			C->v[dst].flags &= (uint16_t)~VF_MOVED; /* at the start of the next layer */
 		} else {
 			int rd = alu_dst(C, dst, base);
 			emit(C, BPF_ALU64 | BPF_ADD | BPF_K, rd, 0, 0, (int32_t)skip);
 			C->v[dst].ptr = PK_PKTOFF;
+			C->v[dst].flags &= (uint16_t)~VF_MOVED;
 			C->v[dst].bits = (uint8_t)bits_add(keep.bits, bits_of(skip));
 		}
 		C->v[dst].ref = ctype;

@@ -658,7 +658,7 @@ static uint16_t edge_flags(const struct var *cv)
 
 static uint16_t merge_flags(uint16_t a, uint16_t b)
 {
-	uint16_t r = (a | b) & (VF_NULL | VF_U64 | VF_MIXED | VF_MAYBENIL);
+	uint16_t r = (a | b) & (VF_NULL | VF_U64 | VF_MIXED | VF_MAYBENIL | VF_MOVED);
 	r |= a & b & (VF_NONNEG | VF_NETORD | VF_BOOL | VF_FALSE); /* false and nil: false */
 	if ((a ^ b) & VF_BOOL)
 		r |= VF_MIXED;

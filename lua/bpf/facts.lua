@@ -23,6 +23,8 @@
 --                        with the classic loads (opts.packet = 'classic'),
 --                        linear_packet = true when tc reads the skb's linear part
 --                        only, as XDP reads its frame (opts.packet = 'linear'),
+--                        no_csum = true when packet writes leave the checksums
+--                        as they are (opts.csum = false),
 --                        functions = 'inline' | 'subprog' | nil (opts.functions) }
 --   F:layers()         a list of layers, each { name =, ctype = ctype or false,
 --                        next = list of steps { name =, to = layer name,
@@ -73,6 +75,7 @@ function M.new(opts)
     loops = opts.loops,
     functions = opts.functions,
     packet = opts.packet,
+    csum = opts.csum,
     helper_names = opts.builtins or require('bpf.builtins').names,
     layer_table = opts.layers or require('bpf.proto').layers,
   }, F)
@@ -93,7 +96,7 @@ F.program = query(function(self)
   local ct = type(ctx) == 'table' and ctx.__dissector
   return { ctx_ctype = ct ~= nil and ct, type = self.prog_type, may_goto = self.loops == 'may_goto',
     bpf_loop = self.loops == 'bpf_loop', classic_packet = self.packet == 'classic',
-    linear_packet = self.packet == 'linear',
+    linear_packet = self.packet == 'linear', no_csum = self.csum == false,
     functions = self.functions }
 end)
 

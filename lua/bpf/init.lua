@@ -292,7 +292,8 @@ local packet_modes = { direct = true, linear = true, classic = true } -- opts.pa
 -- opts.type: the program type it is meant for (a helper that type may not call is a
 -- compile error; without it every helper compiles; tc and XDP read the packet
 -- directly, the others with the classic loads); opts.packet = 'classic' keeps
--- the classic loads in tc too, 'linear' reads tc's linear part only (as XDP).
+-- the classic loads in tc too, 'linear' reads tc's linear part only (as XDP);
+-- opts.csum = false makes packet writes leave the checksums as they are.
 local function compile(fn, opts, level)
   opts = opts or {}
   if type(fn) == 'string' then
@@ -316,9 +317,12 @@ local function compile(fn, opts, level)
   if opts.packet ~= nil and not packet_modes[opts.packet] then
     return nil, ("bpf: opts.packet is 'direct', 'linear' or 'classic', not %s"):format(tostring(opts.packet))
   end
+  if opts.csum ~= nil and type(opts.csum) ~= 'boolean' then
+    return nil, ('bpf: opts.csum is true or false, not %s'):format(tostring(opts.csum))
+  end
   local fopts = {
     builtins = builtins.names, layers = proto.layers, ctx = opts.ctx or proto.skb, type = opts.type,
-    loops = opts.loops, functions = opts.functions, packet = opts.packet,
+    loops = opts.loops, functions = opts.functions, packet = opts.packet, csum = opts.csum,
   }
   local prog, err = translated(fn, env, fopts)
   if not prog then return nil, err end

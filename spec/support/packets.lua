@@ -47,4 +47,59 @@ M.frames = {
   short = string.rep('\0', 20),                                             -- too short for IPv4
 }
 
+-- The ones' complement sum of s's 16-bit words (RFC 1071), folded, from sum.
+local function ones(s, sum)
+  sum = sum or 0
+  if #s % 2 == 1 then s = s .. '\0' end
+  for i = 1, #s, 2 do sum = sum + s:byte(i) * 256 + s:byte(i + 1) end
+  while sum > 0xffff do sum = bit.band(sum, 0xffff) + bit.rshift(sum, 16) end
+  return sum
+end
+
+-- An Ethernet + IPv4 frame's parts: IP header, L4 protocol, L4 segment, their offsets.
+local function ipv4_parts(frame)
+  local ip = 15
+  local ihl = bit.band(frame:byte(ip), 0x0f) * 4
+  local tlen = frame:byte(ip + 2) * 256 + frame:byte(ip + 3)
+  return ip, ihl, frame:byte(ip + 9), frame:sub(ip + ihl, ip + tlen - 1)
+end
+
+local l4_csum_at = { [6] = 16, [17] = 6 } -- the checksum's offset in TCP and UDP headers
+
+-- The sum over the IPv4 pseudo-header and the segment (a right checksum makes
+-- it 0xffff); UDP's pseudo-header takes the length its header says.
+local function l4_sum(frame)
+  local ip, _, proto, seg = ipv4_parts(frame)
+  local len = proto == 17 and seg:byte(5) * 256 + seg:byte(6) or #seg
+  local pseudo = frame:sub(ip + 12, ip + 19) .. '\0' .. string.char(proto) .. be16(len)
+  return ones(seg, ones(pseudo))
+end
+
+-- frame with its IPv4 header checksum and its TCP or UDP checksum filled in.
+function M.with_checksums(frame)
+  local ip, ihl, proto = ipv4_parts(frame)
+  local function put(s, at, v) return s:sub(1, at - 1) .. be16(v) .. s:sub(at + 2) end
+  frame = put(frame, ip + 10, 0)
+  frame = put(frame, ip + 10, bit.band(bit.bnot(ones(frame:sub(ip, ip + ihl - 1))), 0xffff))
+  local at = l4_csum_at[proto]
+  if at then
+    frame = put(frame, ip + ihl + at, 0)
+    local c = bit.band(bit.bnot(l4_sum(frame)), 0xffff)
+    frame = put(frame, ip + ihl + at, (c == 0 and proto == 17) and 0xffff or c)
+  end
+  return frame
+end
+
+-- Whether the IPv4 header checksum and the TCP or UDP checksum of frame are
+-- right (a UDP checksum of 0, none, counts as right).
+function M.checksums_ok(frame)
+  local ip, ihl, proto = ipv4_parts(frame)
+  local ip_ok = ones(frame:sub(ip, ip + ihl - 1)) == 0xffff
+  local at = l4_csum_at[proto]
+  if not at then return ip_ok, nil end
+  local c = frame:byte(ip + ihl + at) * 256 + frame:byte(ip + ihl + at + 1)
+  if proto == 17 and c == 0 then return ip_ok, true end
+  return ip_ok, l4_sum(frame) == 0xffff
+end
+
 return M
