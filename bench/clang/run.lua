@@ -1,7 +1,9 @@
 -- Side by side with clang -O2: each NAME.lua here has a NAME.c with the
--- same logic (a sched_cls program on an Ethernet frame).  Both are loaded,
--- run on the same frames and must agree (return values and map contents);
--- then sizes, verifier work and run time are compared, ours / clang.
+-- same logic (a sched_cls program on an Ethernet frame, or an XDP one where
+-- the spec says type = 'xdp').  Both are loaded, run on the same frames and
+-- must agree (return values, map contents and the frames they hand back,
+-- which the programs that rewrite packets change); then sizes, verifier
+-- work and run time are compared, ours / clang.
 -- The C reads skb->data .. skb->data_end and returns 0 past it; ours with
 -- {packet = 'linear'} has that rule, so the table compares like with like.
 -- Our default stays exact on an skb that is not all linear (it pulls, and
@@ -33,7 +35,7 @@ local PAIRS = { 'udp_dport', 'proto_count', 'fnv16', 'dns_match', 'len_hist', 't
   'ip_ttl', 'ip_payload', 'ip_addrs', 'ip_opts', 'tcp_ports', 'tcp_flags', 'udp_len', 'icmp_type',
   'tuple_hash', 'vlan_id', 'dns_labels', 'port_bucket', 'proto_hash', 'port_hash', 'proto_bytes',
   'jhash', 'xorshift', 'crc32', 'len_linear', 'tlen_log2', 'rb_event', 'ip_csum', 'payload_search',
-  'skb_arith', 'port_switch', 'skb_class' }
+  'skb_arith', 'port_switch', 'skb_class', 'xdp_ttl', 'xdp_port', 'tc_nat' }
 local ROUNDS, REPEAT = 5, 100000
 
 local here = (debug.getinfo(1, 'S').source:match('^@(.*/)') or './')
@@ -178,12 +180,15 @@ local function ours(name, packet)
     end
     maps[i] = side_map(ms, live[i].fd, live[i])
   end
-  local prog, err = bpf(spec.build(unpack(live)), { type = 'sched_cls', packet = packet })
+  local ptype = spec.type or 'sched_cls'
+  local prog, err = bpf(spec.build(unpack(live)),
+    { type = ptype, packet = ptype == 'sched_cls' and packet or nil })
   if not prog then return nil, err end
-  local h, lerr = prog:load('sched_cls')
+  local h, lerr = prog:load(ptype)
   if not h then return nil, lerr end
-  local hl = assert(prog:load('sched_cls', { log_level = 1 }))
-  local side = { fd = h.fd, handle = h, insns = prog.pc, processed = processed(hl.log), maps = maps }
+  local hl = assert(prog:load(ptype, { log_level = 1 }))
+  local side = { fd = h.fd, handle = h, insns = prog.pc, processed = processed(hl.log), maps = maps,
+    xdp = ptype == 'xdp' }
   hl:close()
   return side
 end
@@ -206,7 +211,7 @@ local function clang(name, dir, spec)
   local rc = lib.bpf_object__load(obj)
   assert(rc == 0, 'libbpf could not load ' .. o .. ':\n' .. ffi.string(logbuf))
   local side = { fd = lib.bpf_program__fd(p), obj = obj, insns = tonumber(lib.bpf_program__insn_cnt(p)),
-    processed = processed(ffi.string(logbuf)), maps = {} }
+    processed = processed(ffi.string(logbuf)), maps = {}, xdp = spec.type == 'xdp' }
   for i, m in ipairs(spec.maps or {}) do
     local cm = lib.bpf_object__find_map_by_name(obj, m.name)
     assert(cm ~= nil, 'no map ' .. m.name .. ' in ' .. o)
@@ -216,7 +221,9 @@ local function clang(name, dir, spec)
 end
 
 local function run(side, input, rep)
-  return assert(loader.test_run(side, input.data, { ['repeat'] = rep or 0, ctx_in = input.ctx }))
+  -- (the skb fields some inputs set are no XDP program's context)
+  return assert(loader.test_run(side, input.data, { ['repeat'] = rep or 0,
+    ctx_in = not side.xdp and input.ctx or nil }))
 end
 
 -- Both sides on each input, from cleared maps, run twice: what differs (a list), and
@@ -228,9 +235,14 @@ local function compare(name, a, b)
     -- twice, so that a counter also meets the entry its first run made
     local ra, rb
     for turn = 1, 2 do
-      ra, rb = run(a, input).retval, run(b, input).retval
+      local oa, ob = run(a, input), run(b, input)
+      ra, rb = oa.retval, ob.retval
       if ra ~= rb then
         bad[#bad + 1] = ('%s on %s (run %d): returned %d, clang %d'):format(name, input.name, turn, ra, rb)
+      end
+      if oa.data_out ~= ob.data_out then
+        bad[#bad + 1] = ('%s on %s: the frame came back as %s, from clang %s'):format(name, input.name,
+          hex(oa.data_out or ''), hex(ob.data_out or ''))
       end
     end
     local got = { ('%s: %d'):format(input.name, ra) }
@@ -302,7 +314,7 @@ function M.main(opts)
     end
   end
 
-  print(('clang -O2 side by side (sched_cls; ns per run: median of %d x %d on the frame named)'):format(
+  print(('clang -O2 side by side (sched_cls, xdp_*: XDP; ns/run: median of %d x %d on the named frame)'):format(
     ROUNDS, REPEAT))
   print("ours with {packet = 'linear'}: a read past data_end returns 0, the C's rule; the last line")
   print('is the default, exact on an skb not all linear (pulls, classic fallback), against the same C')
