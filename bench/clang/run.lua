@@ -314,7 +314,7 @@ function M.main(opts)
     end
   end
 
-  print(('clang -O2 side by side (sched_cls, xdp_*: XDP; ns/run: median of %d x %d on the named frame)'):format(
+  print(('clang -O2 side by side (sched_cls, xdp_*: XDP; ns/run: median of %d x %d, frame named)'):format(
     ROUNDS, REPEAT))
   print("ours with {packet = 'linear'}: a read past data_end returns 0, the C's rule; the last line")
   print('is the default, exact on an skb not all linear (pulls, classic fallback), against the same C')
