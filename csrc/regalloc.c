@@ -108,6 +108,7 @@ static int call_args(int func)
 	case BPF_FUNC_ringbuf_reserve:
 	case BPF_FUNC_clone_redirect:
 	case BPF_FUNC_tail_call:
+	case BPF_FUNC_redirect_map:
 		return 3;
 	case BPF_FUNC_map_update_elem:
 	case BPF_FUNC_skb_load_bytes:
