@@ -7,7 +7,7 @@ exclude_files = { 'spec/data/fuzz/*.lua' }
 local program_globals = { 'pkt', 'eth', 'xadd', 'time', 'cpu', 'pid_tgid', 'uid_gid', 'comm',
   'perf_submit', 'stack_id', 'load_bytes', 'ntoh', 'hton', 'c', 'skb', 'random',
   'ringbuf_output', 'ringbuf_reserve', 'ringbuf_submit', 'ringbuf_discard', 'redirect', 'clone_redirect',
-  'tail_call', 'redirect_map',
+  'tail_call', 'redirect_map', 'adjust_head', 'adjust_tail', 'skb_adjust_room',
   math = { fields = { 'log2' } } }
 files['spec'] = { std = '+busted', read_globals = program_globals }
 files['examples'] = { read_globals = program_globals }

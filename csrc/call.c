@@ -93,8 +93,9 @@ void bi_noarg(struct ctx *C, int a, int nargs, const struct helper *h)
 	result_r0(C, a, 8, 0);
 }
 
-/* A helper of numbers (redirect(ifindex[, flags])): in r1.. (after the
-** context in r1 when ctx), 0 for the ones left out. */
+/* A helper of numbers (redirect(ifindex[, flags]); with the context,
+** adjust_head(n), skb_adjust_room(len_diff, mode[, flags])): in r1.. (after
+** the context in r1 when ctx), 0 for the ones left out. */
 static void numargs(struct ctx *C, int a, int nargs, const struct helper *h, bool ctx)
 {
 	int first = ctx ? 2 : 1;

@@ -102,6 +102,8 @@ static int call_args(int func)
 	case BPF_FUNC_ringbuf_discard:
 	case BPF_FUNC_skb_pull_data:
 	case BPF_FUNC_redirect:
+	case BPF_FUNC_xdp_adjust_head:
+	case BPF_FUNC_xdp_adjust_tail:
 		return 2;
 	case BPF_FUNC_probe_read:
 	case BPF_FUNC_get_stackid:
@@ -114,6 +116,7 @@ static int call_args(int func)
 	case BPF_FUNC_skb_load_bytes:
 	case BPF_FUNC_ringbuf_output:
 	case BPF_FUNC_loop:
+	case BPF_FUNC_skb_adjust_room:
 		return 4;
 	default: /* trace_printk, perf_event_output, ... */
 		return 5;

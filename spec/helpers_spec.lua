@@ -218,6 +218,9 @@ local cases = {
     return 0
   end,
   redirect_map = function() return redirect_map(devs, 0, 2) end,
+  adjust_head = function() return adjust_head(-4) end,
+  adjust_tail = function() return adjust_tail(-4) end,
+  skb_adjust_room = function() return skb_adjust_room(4, 0) end,
 }
 
 local function case_of(h)
