@@ -93,8 +93,9 @@ void bi_noarg(struct ctx *C, int a, int nargs, const struct helper *h)
 	result_r0(C, a, 8, 0);
 }
 
-/* A helper of numbers (redirect(ifindex[, flags])): in r1.. (after the
-** context in r1 when ctx), 0 for the ones left out. */
+/* A helper of numbers (redirect(ifindex[, flags]); with the context,
+** adjust_head(n), skb_adjust_room(len_diff, mode[, flags])): in r1.. (after
+** the context in r1 when ctx), 0 for the ones left out. */
 static void numargs(struct ctx *C, int a, int nargs, const struct helper *h, bool ctx)
 {
 	int first = ctx ? 2 : 1;
@@ -141,6 +142,29 @@ void bi_tail_call(struct ctx *C, int a, int nargs, const struct helper *h)
 	helper(C, h);
 	v_def(C, a); /* (it gives nothing back: the verifier holds r0 unset after it) */
 	C->v[a].kind = VK_NIL;
+}
+
+/* redirect_map(map, key[, flags]): XDP's redirect through a devmap,
+** cpumap or xskmap slot; the low two bits of flags are what it returns
+** when the slot is empty (XDP_ABORTED, 0, by default). */
+void bi_redirect_map(struct ctx *C, int a, int nargs, const struct helper *h)
+{
+	int m = arg(C, a, 0), k = arg(C, a, 1);
+	if (!is_map(C, m))
+		bpfc_fail(C, "redirect_map(map, key[, flags]) needs a devmap, cpumap or xskmap first");
+	check_scalar(C, k, "redirect_map");
+	if (nargs == 3)
+		check_scalar(C, arg(C, a, 2), "redirect_map");
+	int mapref = v_src(C, m)->ref;
+	call_prepare(C);
+	emit_map_fd(C, 1, mapref);
+	v_load_arg(C, k, 2);
+	if (nargs == 3)
+		v_load_arg(C, arg(C, a, 2), 3);
+	else
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 0);
+	helper(C, h);
+	result_r0(C, a, 8, 0);
 }
 
 void bi_comm(struct ctx *C, int a, int nargs, const struct helper *h)

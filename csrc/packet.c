@@ -40,8 +40,17 @@
 ** - A load made again along every way (the same offset, no store between)
 **   takes the value a register kept (avail).
 **
-** Programs calling a helper that changes the packet (none bpf.builtins
-** names today) keep the classic loads: their pointers would need reloading.
+** A helper that changes the packet (changes_packet, the kernel's list:
+** adjust_head, adjust_tail, skb_adjust_room, clone_redirect, ...) leaves
+** every packet pointer void.  A tc program calling one keeps the classic
+** loads, which read the skb as it is at each load.  XDP has no classic
+** loads, so there (and in tc told linear) the program is rebuilt as above,
+** and after each such call DATA and DATA_END are loaded again and what the
+** checks so far covered is forgotten (the coverage, the loads held, the
+** run-time offsets checked): a later read is checked again, against the new
+** bounds, offset 0 being the new start of the data.  A call is an effect, so
+** no check before it is widened past it (block_reads, anticipate), and the
+** coverage a block passes on is what was checked after its last such call.
 */
 #include <string.h>
 #include "core.h"
@@ -98,6 +107,12 @@ static bool changes_packet(int64_t func)
 	default:
 		return false;
 	}
+}
+
+/* Is in a call of such a helper (not one of the program's functions)? */
+static bool moves_packet(const struct ir_ins *in)
+{
+	return in->kind == IR_CALL && in->helper != IR_SUBPROG && changes_packet(in->imm);
 }
 
 /* A run-time read's slow path (tc): placed after the function. */
@@ -807,10 +822,11 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 		return; /* not the program's prologue: nothing to build on */
 	int nloads = 0;
 	int64_t pull = 0;
+	bool linear = type == BPF_PROG_TYPE_XDP || C->facts.linear_packet;
 	for (int i = f->first; i < f->first + f->n; i++) {
 		const struct ir_ins *in = &C->ir[i];
-		if (in->kind == IR_CALL && in->helper != IR_SUBPROG && changes_packet(in->imm))
-			return;
+		if (moves_packet(in) && !linear)
+			return; /* tc: the classic loads see the packet as the call left it */
 		if (!is_classic_load(in))
 			continue;
 		if (type == BPF_PROG_TYPE_XDP && stays_classic(in)) {
@@ -826,7 +842,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 
 	struct rebuild R = {.C = C, .xdp = type == BPF_PROG_TYPE_XDP, .ctx = C->ctx_reg, .ret0 = -1,
 			    .nmax = C->nvregs};
-	R.linear = R.xdp || C->facts.linear_packet;
+	R.linear = linear;
 	ir_cfg(C, f);
 	R.max = scratch(C, sizeof(uint64_t) * (size_t)R.nmax);
 	/* A virtual register whose definitions all lie in one block holds, in
@@ -925,6 +941,12 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 				bases_after(&R.based, in);
 				if (has_effect(in) && in->kind != IR_CALL)
 					R.cur.n = 0; /* a store may write the packet */
+				if (moves_packet(in)) { /* (linear) a new packet: nothing checked yet */
+					load_pointers(&R);
+					cov = 0;
+					R.cur.n = 0;
+					R.based.n = 0;
+				}
 			}
 		}
 		for (int i = blk->first; i <= blk->last; i++) {

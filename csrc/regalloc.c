@@ -102,17 +102,21 @@ static int call_args(int func)
 	case BPF_FUNC_ringbuf_discard:
 	case BPF_FUNC_skb_pull_data:
 	case BPF_FUNC_redirect:
+	case BPF_FUNC_xdp_adjust_head:
+	case BPF_FUNC_xdp_adjust_tail:
 		return 2;
 	case BPF_FUNC_probe_read:
 	case BPF_FUNC_get_stackid:
 	case BPF_FUNC_ringbuf_reserve:
 	case BPF_FUNC_clone_redirect:
 	case BPF_FUNC_tail_call:
+	case BPF_FUNC_redirect_map:
 		return 3;
 	case BPF_FUNC_map_update_elem:
 	case BPF_FUNC_skb_load_bytes:
 	case BPF_FUNC_ringbuf_output:
 	case BPF_FUNC_loop:
+	case BPF_FUNC_skb_adjust_room:
 		return 4;
 	default: /* trace_printk, perf_event_output, ... */
 		return 5;

@@ -170,6 +170,7 @@ local ring = assert(bpf.map('ringbuf', 4096))
 local perf = assert(bpf.map('perf_event_array'))
 local stacks = assert(bpf.map('stack_trace', 16))
 local progs = assert(bpf.map('prog_array', 2))
+local devs = assert(bpf.map('devmap', 2))
 local cases = {
   time = function() return time() end,
   cpu = function() return cpu() end,
@@ -216,6 +217,10 @@ local cases = {
     tail_call(progs, 0)
     return 0
   end,
+  redirect_map = function() return redirect_map(devs, 0, 2) end,
+  adjust_head = function() return adjust_head(-4) end,
+  adjust_tail = function() return adjust_tail(-4) end,
+  skb_adjust_room = function() return skb_adjust_room(4, 0) end,
 }
 
 local function case_of(h)

@@ -72,6 +72,12 @@ end
 local type_defaults = {
   stack_trace = { key = 'int32_t', val = 'struct bpf_stacktrace' },
   prog_array = { key = 'uint32_t', val = 'uint32_t' }, -- slots of program fds: m[i] = prog:load(...)
+  -- redirect_map's targets: devmap[i] = ifindex, cpumap[cpu] = queue size (struct
+  -- bpf_cpumap_val's qsize, one slot per possible CPU), xskmap[i] = an AF_XDP socket's fd
+  devmap = { key = 'uint32_t', val = 'uint32_t' },
+  devmap_hash = { key = 'uint32_t', val = 'uint32_t' },
+  cpumap = { key = 'uint32_t', val = 'uint32_t', default_entries = libbpf.lib.libbpf_num_possible_cpus },
+  xskmap = { key = 'uint32_t', val = 'uint32_t' },
   perf_event_array = { key = 'int', val = 'int', default_entries = libbpf.lib.libbpf_num_possible_cpus },
   ringbuf = { keyless = true, valueless = true, default_entries = function() return page_size end },
   user_ringbuf = { keyless = true, valueless = true, default_entries = function() return page_size end },
