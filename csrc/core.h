@@ -377,6 +377,7 @@ void scratch_pop(struct ctx *C, int n); /* the last n made */
 int k_ref(struct ctx *C, int idx);
 void k_push(struct ctx *C, int ref);
 int k_dup(struct ctx *C, int ref);
+bool k_same(struct ctx *C, int a, int b);
 void v_set_lua(struct ctx *C, int slot, int idx);
 bool k_isstring(struct ctx *C, int ref, const char **s, size_t *len);
 

@@ -347,9 +347,10 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		member(C, b->ref, keyref, keynum, keykind, &f, MEM_BOUNDED);
 		f.off += (int)b->num; /* inside an array or struct member of the context */
 		if (f.isagg) {
-			/* the verifier refuses moved context pointers: keep R6, add the offset later */
-			if (b->reg != C->ctx_reg)
-				bpfc_fail(C, "context member of a copied context");
+			/* the verifier refuses moved context pointers: keep ctx_reg, add the offset
+			** later (var.c keeps every context value on ctx_reg, through joins too) */
+			if (b->reg != C->ctx_reg || !C->ctx_pinned)
+				bpfc_fail(C, "internal: a context value off the context register");
 			v_def(C, dst);
 			C->v[dst] = (struct var){.kind = VK_RT, .ptr = PK_CTX, .reg = (uint16_t)C->ctx_reg, .shadow = -1,
 						 .width = 8, .num = f.off, .ref = f.ctype};

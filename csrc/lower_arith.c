@@ -49,6 +49,9 @@ void check_scalar(struct ctx *C, int slot, const char *what)
 	if (v->kind == VK_RT && v->ptr == PK_MAPVAL)
 		bpfc_fail(C, "%s: operand is a map value pointer; index it first (v[0] or v.field)",
 			  what);
+	if (v->kind == VK_RT && v->ptr == PK_CTX)
+		bpfc_fail(C, "%s: operand is the program's context or an array or struct member of "
+			     "it, a pointer; read a field of it (skb.len, skb.cb[0])", what);
 	if (v->flags & VF_MIXED)
 		bpfc_fail(C, "%s on a value that is nil or false on some path", what);
 }

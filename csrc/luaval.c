@@ -31,6 +31,18 @@ int k_dup(struct ctx *C, int ref)
 	return r;
 }
 
+/* Do refs a and b hold the same value (0: none)?  Two refs of one ctype do. */
+bool k_same(struct ctx *C, int a, int b)
+{
+	if (!a || !b)
+		return a == b;
+	k_push(C, a);
+	k_push(C, b);
+	bool same = lua_rawequal(C->L, -1, -2);
+	lua_pop(C->L, 2);
+	return same;
+}
+
 bool k_isstring(struct ctx *C, int ref, const char **s, size_t *len)
 {
 	k_push(C, ref);

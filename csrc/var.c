@@ -10,6 +10,13 @@
 ** made to agree on the layout the first edge recorded; when that is
 ** impossible (a constant on one edge, another value on the next) the
 ** compile restarts with a hint to materialize that variable on every edge.
+** The context is the exception: the verifier refuses a context pointer that
+** moved, so a context value (the context itself, or one of its array or
+** struct members: the context register plus a constant offset, num) never
+** gets a register of its own.  It stays on ctx_reg, which holds the context
+** from the first instruction to the last and which no move writes; a join
+** or a loop keeps it there when every edge brings the same member, and
+** refuses the program when they bring different ones.
 */
 #include <string.h>
 #include <stdlib.h>
@@ -34,6 +41,12 @@ bool v_plain_number(const struct var *v, bool booleans)
 {
 	return (v->kind == VK_NUM || (v->kind == VK_RT && v->ptr == PK_SCALAR)) &&
 	       !(v->flags & (VF_MIXED | VF_MAYBENIL | VF_U64 | (booleans ? 0 : VF_BOOL)));
+}
+
+/* The context or a member of it: ctx_reg + num (see the header). */
+static bool is_ctx(const struct var *v)
+{
+	return v->kind == VK_RT && v->ptr == PK_CTX;
 }
 
 bool v_isconst(const struct var *v)
@@ -294,6 +307,9 @@ int v_peek(struct ctx *C, int slot)
 ** read until the end). */
 int alu_dst(struct ctx *C, int dst, int a)
 {
+	if (is_ctx(v_src(C, a))) /* the verifier refuses a changed context pointer */
+		bpfc_fail(C, "the program's context (or an array or struct member of it) is a "
+			     "pointer: it cannot be computed with; read a field of it");
 	int ra = v_reg(C, a);
 	int root = v_root(C, a);
 	bool shared = ra == C->ctx_reg;
@@ -437,6 +453,35 @@ __attribute__((noreturn)) static void conflict(struct ctx *C, int target, int sl
 	conflict_as(C, target, slot, false);
 }
 
+/* Slot s holds a context value: make it ctx_reg + its offset, no copy of
+** another slot and no register of its own (ctx_reg's owner stays). */
+static void ctx_flatten(struct ctx *C, int s)
+{
+	struct var *v = &C->v[s];
+	if (v->shadow >= 0) {
+		*v = *v_src(C, s);
+		v->shadow = -1;
+	} else if (v->reg != NOREG && v->reg != C->ctx_reg && C->owner[v->reg] == s) {
+		C->owner[v->reg] = -1;
+	}
+	v->reg = (uint16_t)C->ctx_reg;
+}
+
+/* A context value arrives as cv where the layout (or the loop header) has jv,
+** also a context value: the same member on every path, or no program. */
+static void ctx_agree(struct ctx *C, const struct var *jv, const struct var *cv, int s, bool loop)
+{
+	if (!is_ctx(cv))
+		bpfc_fail(C, "variable %d holds the context (or a member of it) on one %s and "
+			     "another value on another", s, loop ? "turn of the loop" : "path");
+	if (cv->num != jv->num || !k_same(C, cv->ref, jv->ref))
+		bpfc_fail(C, "variable %d holds one member of the context on one %s and another "
+			     "on another: a pointer into the context cannot be chosen at run time; "
+			     "index the context on each", s, loop ? "turn of the loop" : "path");
+	if (cv->reg != C->ctx_reg || jv->reg != C->ctx_reg)
+		bpfc_fail(C, "internal: a context value (variable %d) is not on the context register", s);
+}
+
 static bool is_mapval(const struct var *v)
 {
 	return v->kind == VK_RT && v->ptr == PK_MAPVAL;
@@ -519,10 +564,15 @@ static void own_register(struct ctx *C, int s)
 /* First edge into target: record the layout, each live slot owning its value. */
 static void join_record(struct ctx *C, int target)
 {
+	for (int s = 0; s < C->nslots; s++)
+		if (bc_livein(C, target, s) && C->v[s].kind != VK_UNDEF && is_ctx(v_src(C, s)))
+			ctx_flatten(C, s); /* it stays on ctx_reg, whatever the hints say */
 	for (int s = 0; s < C->nslots; s++) {
 		if (!bc_livein(C, target, s) || !hinted(C, target, s))
 			continue;
 		struct var *v = &C->v[s];
+		if (is_ctx(v))
+			continue;
 		if (v->kind == VK_UNDEF)
 			continue;
 		if (v->shadow >= 0 || v->reg == NOREG || v->kind != VK_RT || v->reg == C->ctx_reg) {
@@ -587,8 +637,8 @@ static void join_match(struct ctx *C, struct joinstate *j, int target)
 	for (int s = 0; s < V_TOP(C); s++) {
 		int r = C->v[s].reg;
 		if (C->v[s].kind == VK_UNDEF || C->v[s].shadow >= 0 || r == NOREG || C->owner[r] != s ||
-		    !join_wants(C, j, r))
-			continue;
+		    r == C->ctx_reg || !join_wants(C, j, r))
+			continue; /* (ctx_reg keeps the context: the target wants it for a context value) */
 		bool goes_there = false;
 		for (int t = 0; t < C->nslots; t++)
 			if (j->v[t].kind != VK_UNDEF && j->v[t].shadow < 0 && j->v[t].reg == r &&
@@ -677,6 +727,13 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 		struct var *cv = v_src(C, s);
 		if (C->v[s].kind == VK_UNDEF)
 			bpfc_fail(C, "variable %d may be used before it has a value", s);
+		if (is_ctx(jv)) {
+			ctx_agree(C, jv, cv, s, false);
+			continue;
+		}
+		if (is_ctx(cv) && jv->reg != NOREG)
+			bpfc_fail(C, "variable %d holds the context (or a member of it) on one path and "
+				     "another value on another", s);
 		if (jv->shadow < 0 && jv->reg == C->ctx_reg && cv->reg != C->ctx_reg)
 			conflict(C, target, s); /* no move may overwrite the context */
 		if (jv->shadow >= 0) {
@@ -812,7 +869,9 @@ static void loop_enter(struct ctx *C, int pc)
 		if (v->kind == VK_LUA || v->kind == VK_STACK)
 			bpfc_fail(C, "a loop changes variable %d, which holds a Lua value or a stack "
 				     "object: only numbers and pointers can change from turn to turn", s);
-		if (v->shadow >= 0 || v->reg == NOREG || v->reg == C->ctx_reg) {
+		if (is_ctx(v_src(C, s))) {
+			ctx_flatten(C, s); /* every turn has it on ctx_reg (ctx_agree) */
+		} else if (v->shadow >= 0 || v->reg == NOREG || v->reg == C->ctx_reg) {
 			/* a for loop's variable starts as its index: a copy of the index's
 			** register, so that the allocator can make the two one */
 			int same = -1, t = s - 3;
@@ -910,6 +969,10 @@ void v_loop_edge(struct ctx *C, int header)
 			continue; /* its value is the one the header saw; join_match puts it back */
 		if (jv->kind != VK_RT)
 			bpfc_fail(C, "internal: loop variable %d has no register at the header", s);
+		if (is_ctx(jv)) {
+			ctx_agree(C, jv, cv, s, true);
+			continue;
+		}
 		int ptr = cv->kind == VK_RT ? cv->ptr
 			  : cv->kind == VK_PKT ? PK_PKTOFF
 			  : cv->kind == VK_NUM || cv->kind == VK_NIL ? PK_SCALAR : -1;
