@@ -581,8 +581,19 @@ void bi_copy(struct ctx *C, int a, int nargs, const struct helper *h)
 	struct var *d = v_src(C, arg(C, a, 0));
 	int src = arg(C, a, 1);
 	struct var *sv = v_src(C, src);
+	const char *str;
+	size_t slen;
+	if (d->kind == VK_PKT || (d->kind == VK_RT && d->ptr == PK_PKTOFF)) { /* into the packet */
+		if (!(sv->kind == VK_LUA && k_isstring(C, sv->ref, &str, &slen)) || nargs > 2)
+			bpfc_fail(C, "ffi.copy() into the packet takes a constant string, its bytes "
+				     "written without a NUL (ffi.copy(udp.data, 'abcd'))");
+		pk_copy(C, arg(C, a, 0), a, str, (int)slen);
+		v_def(C, a);
+		C->v[a].kind = VK_NIL;
+		return;
+	}
 	if (d->kind != VK_STACK)
-		bpfc_fail(C, "ffi.copy() copies into a buffer made with ffi.new");
+		bpfc_fail(C, "ffi.copy() copies into a buffer made with ffi.new, or into the packet");
 	int size = fact_sizeof(C, d->ref);
 	int len = size;
 	if (nargs == 3) {
@@ -591,8 +602,6 @@ void bi_copy(struct ctx *C, int a, int nargs, const struct helper *h)
 			bpfc_fail(C, "ffi.copy() needs a constant length");
 		len = (int)n->num;
 	}
-	const char *str;
-	size_t slen;
 	if (sv->kind == VK_LUA && k_isstring(C, sv->ref, &str, &slen)) {
 		if (nargs < 3)
 			len = (int)slen + 1 < size ? (int)slen + 1 : size;

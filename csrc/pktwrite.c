@@ -29,10 +29,14 @@
 ** TCP, UDP (or ICMPv6) and the packet is not a later IPv4 fragment.
 ** udp.length is in the pseudo-header too: it counts twice.  A UDP checksum
 ** of 0 means none and stays 0; one that comes out 0 is written 0xffff.
-** Writing a checksum field itself writes it and nothing else;
-** bpf(fn, {csum = false}) leaves every checksum as it is.  Bytes written by
-** index past a header's fields (pkt[23]), into a layer with no rule (eth),
-** or through a pointer (ptr[0] = v) are those bytes alone.
+** A UDP or ICMP payload (udp.data[i] = v, ffi.copy(udp.data, 'abcd')) is
+** covered by its header's checksum, a fixed distance before it; a TCP
+** payload's lies before the TCP options, at a distance the payload does not
+** tell, so writing one needs {csum = false}.  Writing a checksum field
+** itself writes it and nothing else; bpf(fn, {csum = false}) leaves every
+** checksum as it is.  Bytes written into a layer with no rule (eth: pkt[23]
+** is a byte of the Ethernet layer's, whatever header it lies in) or through
+** a pointer (ptr[0] = v) are those bytes alone.
 */
 #include <stddef.h>
 #include <string.h>
@@ -41,7 +45,8 @@
 /* The checksum a layer's header carries and what else it covers. */
 struct csum_rule {
 	const char *layer;
-	int csum;		    /* the checksum's offset in the header, -1 none */
+	bool payload;		    /* the bytes after a header, which its checksum covers */
+	int csum;		    /* the checksum's offset in the header (from a payload's start), -1 none */
 	bool udp;		    /* 0 means none; a result of 0 is written 0xffff */
 	int twice_from, twice_to;   /* bytes counted twice (udp.length: pseudo-header too) */
 	int pseudo_from, pseudo_to; /* bytes in the pseudo-header of the header after it */
@@ -50,11 +55,13 @@ struct csum_rule {
 };
 
 static const struct csum_rule rules[] = {
-	{"ip", 10, false, 0, 0, 12, 20, 9, 6},
-	{"ip6", -1, false, 0, 0, 8, 40, 6, -1},
-	{"udp", 6, true, 4, 6, 0, 0, -1, -1},
-	{"tcp", 16, false, 0, 0, 0, 0, -1, -1},
-	{"icmp", 2, false, 0, 0, 0, 0, -1, -1},
+	{"ip", false, 10, false, 0, 0, 12, 20, 9, 6},
+	{"ip6", false, -1, false, 0, 0, 8, 40, 6, -1},
+	{"udp", false, 6, true, 4, 6, 0, 0, -1, -1},
+	{"tcp", false, 16, false, 0, 0, 0, 0, -1, -1},
+	{"icmp", false, 2, false, 0, 0, 0, 0, -1, -1},
+	{"udp_data", true, -2, true, 0, 0, 0, 0, -1, -1},  /* 8 bytes on from udp.crc */
+	{"icmp_data", true, -6, false, 0, 0, 0, 0, -1, -1}, /* ... from icmp.checksum */
 };
 
 /* The headers whose checksum covers a pseudo-header, by protocol number. */
@@ -188,6 +195,13 @@ static void store_piece(struct write *W, int base, int64_t off, int width, int v
 			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
 			emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 			emit_label(C, ok);
+		}
+		if (k < 0) { /* before the base (a payload's checksum): the verifier wants
+			      ** a pointer's constant offset not negative, so it goes in the sum */
+			int t2 = vreg_new(C);
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t2, rb, 0, 0);
+			emit(C, BPF_ALU64 | BPF_ADD | BPF_K, t2, 0, 0, (int32_t)k);
+			rb = t2, k = 0;
 		}
 		emit(C, BPF_ALU64 | BPF_ADD | BPF_X, p, rb, 0, 0);
 	}
@@ -353,7 +367,7 @@ void pk_store(struct ctx *C, int base, const struct cfield *f, int src)
 	struct var *s = v_src(C, src);
 	if (!(s->kind == VK_NUM || (s->kind == VK_RT && s->ptr == PK_SCALAR)))
 		bpfc_fail(C, "a packet field takes a number");
-	if (f->off < 0 || f->off > 0xffff)
+	if (f->off < 0 || f->off > 0xffff - 8)
 		bpfc_fail(C, "a packet write at offset %d of its header: outside any packet", f->off);
 	C->ctx_writes = true; /* how the packet is written is the program type's to say */
 	struct write W = {.C = C, .xdp = type == BPF_PROG_TYPE_XDP, .base = base};
@@ -361,14 +375,18 @@ void pk_store(struct ctx *C, int base, const struct cfield *f, int src)
 	int ri = rule_of(C, b->layer);
 	const struct csum_rule *r = ri >= 0 ? &rules[ri] : NULL;
 	const char *lname = b->layer > 0 ? C->facts.layer[b->layer].name : NULL;
+	if (!C->facts.no_csum && lname && !strcmp(lname, "tcp_data"))
+		bpfc_fail(C, "a write to a TCP payload: where its checksum lies (before the TCP header's "
+			     "options) is not known from the payload; compile with {csum = false} and "
+			     "update tcp.cksum yourself");
 	if (!C->facts.no_csum && lname && !strcmp(lname, "data"))
-		bpfc_fail(C, "a write to the payload (.data) would leave the TCP or UDP checksum over it "
-			     "wrong: compile with {csum = false} and mind the checksum yourself");
+		bpfc_fail(C, "a write to the bytes of a layer with no checksum rule (data): compile with "
+			     "{csum = false} and mind the checksum yourself");
 	if (r && (b->flags & VF_MOVED))
 		bpfc_fail(C, "a write through a moved dissector (dissector + n): its %s checksum cannot be "
 			     "found; write through the layer (pkt.ip.ttl = v) or compile with {csum = false}",
 			  r->layer);
-	if (r && b->ref && f->off + f->size > fact_sizeof(C, b->ref))
+	if (r && !r->payload && b->ref && f->off + f->size > fact_sizeof(C, b->ref))
 		bpfc_fail(C, "a write past the fields of the %s header (index %d): write through the next "
 			     "layer, or compile with {csum = false}", r->layer, f->off);
 
@@ -390,7 +408,7 @@ void pk_store(struct ctx *C, int base, const struct cfield *f, int src)
 		W.p[0] = (struct piece){.off = from, .width = to - from};
 		W.n = 1;
 	}
-	bool own_csum = r && r->csum >= 0 && !within(f->off, f->size, r->csum, r->csum + 2);
+	bool own_csum = r && (r->payload || (r->csum >= 0 && !within(f->off, f->size, r->csum, r->csum + 2)));
 	bool pseudo = r && r->proto_at >= 0 && within(f->off, f->size, r->pseudo_from, r->pseudo_to);
 	bool reads = own_csum || pseudo || fbits != W.p[0].width * 8 || W.n > 1;
 	for (int i = 0; i < W.n; i++) {
@@ -415,4 +433,23 @@ void pk_store(struct ctx *C, int base, const struct cfield *f, int src)
 	}
 	if (pseudo)
 		update_pseudo(&W, r, !strcmp(r->layer, "ip6"));
+}
+
+/* ffi.copy(dissector, 'bytes'): the string's bytes written from the
+** dissector's start on, as fields: in 16-bit words where they are aligned
+** (4 bytes at once when they can), a byte at either end where they are not,
+** so that the checksum covering them follows (tmp: a slot for the values). */
+void pk_copy(struct ctx *C, int base, int tmp, const char *s, int len)
+{
+	for (int at = 0; at < len;) {
+		int left = len - at;
+		int w = at & 1 ? 1 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+		int64_t v = 0;
+		for (int k = 0; k < w; k++)
+			v = v << 8 | (uint8_t)s[at + k];
+		v_const(C, tmp, v);
+		struct cfield f = {.off = at, .size = w, .bpos = -1};
+		pk_store(C, base, &f, tmp);
+		at += w;
+	}
 }

@@ -125,6 +125,48 @@ describe('packet writes', function()
     end
   end)
 
+  it('writes UDP and ICMP payloads, ffi.copy(data, string) and bytes, their checksums following', function()
+    local r = run_both(function()
+      local d = pkt.ip.udp.data
+      ffi.copy(d, 'HEL') -- a word and a byte
+      d[5] = 0x5f
+      return d[0]
+    end, pk.with_checksums(pk.eth_ip(17, pk.udp(1234, 7777, 'hello world'))))
+    for t, o in pairs(r) do
+      assert.equals(72, o.retval, t)
+      assert.equals('HELlo_world', o.frame:sub(14 + 20 + 9), t)
+      assert.same({ true, true }, { pk.checksums_ok(o.frame) }, t)
+    end
+    local echo = pk.eth_ip(1, '\8\0\0\0\0\1\0\1' .. 'ping!!')
+    local function icmp_ok(frame) -- the ICMP checksum over its message
+      local sum = 0
+      local msg = frame:sub(14 + 21)
+      for i = 1, #msg, 2 do sum = sum + msg:byte(i) * 256 + (msg:byte(i + 1) or 0) end
+      while sum > 0xffff do sum = bit.band(sum, 0xffff) + bit.rshift(sum, 16) end
+      return sum == 0xffff
+    end
+    local sum = 0
+    for i = 1, #echo - 34, 2 do sum = sum + echo:byte(34 + i) * 256 + (echo:byte(35 + i) or 0) end
+    while sum > 0xffff do sum = bit.band(sum, 0xffff) + bit.rshift(sum, 16) end
+    echo = patched(echo, 14 + 22, pk.be16(bit.band(bit.bnot(sum), 0xffff)))
+    assert.is_true(icmp_ok(echo))
+    for t, o in pairs(run_both(function()
+      ffi.copy(pkt.ip.icmp.data, 'pong')
+      pkt.ip.icmp.type = 0 -- an echo reply
+      return 1
+    end, echo)) do
+      assert.equals('pong!!', o.frame:sub(14 + 29), t)
+      assert.is_true(icmp_ok(o.frame), t)
+    end
+    -- a TCP payload with {csum = false}: the bytes alone
+    for t, o in pairs(run_both(function()
+      ffi.copy(pkt.ip.tcp.data, 'PUT')
+      return 1
+    end, tcp_frame, { csum = false })) do
+      assert.equals(patched(tcp_frame, 14 + 40, 'PUT'), o.frame, t)
+    end
+  end)
+
   it('leaves the checksums alone with {csum = false}, and stores through a packet pointer', function()
     local r = run_both(function()
       pkt.ip.ttl = 1
@@ -165,8 +207,10 @@ describe('packet writes', function()
     end
     refused(function() pkt.ip.ttl = 1 end, { type = 'socket_filter' },
       'pktwrite_spec.lua:%d+: a socket_filter program cannot change the packet: packet writes are for tc')
-    refused(function() pkt.ip.udp.data[0] = 1 end, { type = 'xdp' },
-      'a write to the payload %(.data%) would leave the TCP or UDP checksum over it wrong')
+    refused(function() pkt.ip.tcp.data[0] = 1 end, { type = 'xdp' },
+      'a write to a TCP payload: where its checksum lies')
+    refused(function() ffi.copy(pkt.ip.udp.data, 7) end, { type = 'xdp' },
+      'ffi.copy%(%) into the packet takes a constant string')
     refused(function() (pkt.ip + 2).ttl = 1 end, { type = 'xdp' },
       'a write through a moved dissector')
     refused(function() pkt.dst = 1 end, { type = 'xdp' },

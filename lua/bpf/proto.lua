@@ -56,10 +56,14 @@ M.layers = {
   ip6 = { ctype = t('struct ip6_t'), next = {
     udp = { layer = 'udp', skip = 40 }, tcp = { layer = 'tcp', skip = 40 },
     icmp6 = { layer = 'icmp', skip = 40 } } },
-  udp = { ctype = t('struct udp_t'), next = { data = { layer = 'data', skip = 8 } } },
+  udp = { ctype = t('struct udp_t'), next = { data = { layer = 'udp_data', skip = 8 } } },
   tcp = { ctype = t('struct tcp_t'), next = {
-    data = { layer = 'data', hdr_off = 12, mask = 0xf0, shift = -2 } } },
-  icmp = { ctype = t('struct icmp_t'), next = { data = { layer = 'data', skip = 8 } } },
+    data = { layer = 'tcp_data', hdr_off = 12, mask = 0xf0, shift = -2 } } },
+  icmp = { ctype = t('struct icmp_t'), next = { data = { layer = 'icmp_data', skip = 8 } } },
+  -- payloads: bytes, each layer its own so that a write knows whose checksum covers it
+  udp_data = { ctype = t('uint8_t'), next = {} },
+  tcp_data = { ctype = t('uint8_t'), next = {} },
+  icmp_data = { ctype = t('uint8_t'), next = {} },
   data = { ctype = t('uint8_t'), next = {} },
 }
 
