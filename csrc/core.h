@@ -563,6 +563,16 @@ static inline struct operands ir_operands(const struct ir_ins *in, bool broken_c
 bool ir_reads(const struct ir_ins *in, int r);  /* ir.c */
 bool ir_writes(const struct ir_ins *in, int r);
 
+/* A packet store pktwrite.c leaves for direct_packet (XDP): STX in the
+** classic loads' modes, which no BPF instruction has: [imm] = src (BPF_ABS,
+** dst PKT_STORE_NOREG) or [dst + imm] = src (BPF_IND), src in network order. */
+#define PKT_STORE_NOREG 11 /* no register (ir_operands reads none there) */
+static inline bool is_packet_store(const struct ir_ins *in)
+{
+	uint8_t mode = BPF_MODE(in->code);
+	return in->kind == IR_OP && BPF_CLASS(in->code) == BPF_STX && (mode == BPF_ABS || mode == BPF_IND);
+}
+
 /* packet.c: classic packet loads turned into direct access (tc, XDP) */
 enum packet_access { PACKET_NONE, PACKET_CLASSIC, PACKET_DIRECT };
 void direct_packet(struct ctx *C, const struct ir_func *f);

@@ -51,6 +51,13 @@
 ** bounds, offset 0 being the new start of the data.  A call is an effect, so
 ** no check before it is widened past it (block_reads, anticipate), and the
 ** coverage a block passes on is what was checked after its last such call.
+**
+** XDP's packet stores (pktwrite.c) come here as STX in the classic modes
+** (is_packet_store): [K] = v or [off + K] = v, v in network order.  Each is
+** made a store through DATA, checked unless what is checked already covers
+** it (the read of the bytes it replaces, made just before, usually does);
+** a store is an effect, so no check is widened past it, and what loads
+** held before it is forgotten.
 */
 #include <string.h>
 #include "core.h"
@@ -698,6 +705,65 @@ static void linear_ind_load(struct rebuild *R, int i, int off, int64_t end)
 	b->a[k].end = ext;
 }
 
+/* A packet store pktwrite.c left (XDP): through the data pointer, checked
+** unless a check so far covers it (the read of the bytes it replaces, just
+** before, usually does). */
+static void store(struct rebuild *R, int i, int64_t *cov)
+{
+	struct ctx *C = R->C;
+	const struct ir_ins *in = &C->ir[i];
+	uint8_t st = (uint8_t)(BPF_STX | BPF_MEM | BPF_SIZE(in->code));
+	int width = BPF_SIZE(in->code) == BPF_DW ? 8 : load_width(in);
+	int64_t end = in->imm + width;
+	if (in->imm < 0 || end > MAX_PKT_OFF || !R->linear)
+		bpfc_fail(C, "internal: a packet store at %lld%s", (long long)in->imm,
+			  R->linear ? "" : " in a tc program");
+	if (BPF_MODE(in->code) == BPF_ABS) {
+		if (end > *cov) {
+			check(R, R->data, end, ret0(R));
+			*cov = end;
+		}
+		int base = R->data;
+		int64_t off = in->imm;
+		if (off > INT16_MAX) {
+			base = vreg_new(C);
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, base, R->data, 0, 0);
+			emit(C, BPF_ALU64 | BPF_ADD | BPF_K, base, 0, 0, (int32_t)off);
+			off = 0;
+		}
+		emit(C, st, base, in->src, (int16_t)off, 0);
+		return;
+	}
+	struct bases *b = &R->based;
+	int off = in->dst, k = 0;
+	while (k < b->n && b->a[k].off != off)
+		k++;
+	if (k < b->n && b->a[k].end >= end) {
+		emit(C, st, b->a[k].p, in->src, (int16_t)in->imm, 0);
+		return;
+	}
+	if (R->max[off] > (uint64_t)(MAX_PKT_OFF - end))
+		emit_jmp(C, BPF_JMP | BPF_JGT | BPF_K, off, 0, (int32_t)(MAX_PKT_OFF - end), ret0(R));
+	int p;
+	if (k < b->n) {
+		p = b->a[k].p;
+	} else {
+		p = vreg_new(C);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, p, R->data, 0, 0);
+		emit(C, BPF_ALU64 | BPF_ADD | BPF_X, p, off, 0, 0);
+	}
+	check(R, p, end, ret0(R));
+	emit(C, st, p, in->src, (int16_t)in->imm, 0);
+	if (k == b->n) {
+		if (b->n == MAX_BASES)
+			return;
+		b->n++;
+	}
+	b->a[k].off = (uint16_t)off;
+	b->a[k].p = (uint16_t)p;
+	b->a[k].end = end;
+}
+
 /* The load itself. */
 static void load(struct rebuild *R, int i, int64_t *cov)
 {
@@ -800,9 +866,12 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 	struct ir_func *f = &C->funcs[cf - C->funcs];
 	if (f != C->funcs)
 		return; /* only the program has the context: functions read no packet */
-	for (int i = f->first; i < f->first + f->n && !C->packet; i++)
-		if (is_classic_load(&C->ir[i]))
+	bool stores = false;
+	for (int i = f->first; i < f->first + f->n; i++) {
+		if (is_classic_load(&C->ir[i]) && !C->packet)
 			C->packet = PACKET_CLASSIC;
+		stores |= is_packet_store(&C->ir[i]);
+	}
 	const char *tname = NULL;
 	int type = helper_progtype(C, &tname);
 	if (type == BPF_PROG_TYPE_CGROUP_SKB)
@@ -813,13 +882,16 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 					     "classic loads: packet reads are not compiled for it yet (its skb "
 					     "fields are: skb.len, skb.protocol, ...)");
 			}
+	if (stores && C->facts.classic_packet)
+		bpfc_fail(C, "an XDP program writes the packet directly: it has no classic loads for "
+			     "{packet = 'classic'}");
 	if ((type != BPF_PROG_TYPE_SCHED_CLS && type != BPF_PROG_TYPE_SCHED_ACT && type != BPF_PROG_TYPE_XDP) ||
-	    C->facts.classic_packet || C->packet == PACKET_NONE)
+	    C->facts.classic_packet || (C->packet == PACKET_NONE && !stores))
 		return;
 	const struct ir_ins *first = &C->ir[f->first];
 	if (first->kind != IR_OP || first->code != (BPF_ALU64 | BPF_MOV | BPF_X) || first->dst != C->ctx_reg ||
 	    first->src != BPF_REG_1)
-		return; /* not the program's prologue: nothing to build on */
+		return; /* not the program's prologue: nothing to build on (encode refuses a store left) */
 	int nloads = 0;
 	int64_t pull = 0;
 	bool linear = type == BPF_PROG_TYPE_XDP || C->facts.linear_packet;
@@ -934,6 +1006,9 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 				continue; /* the prologue, already out; r6 = ctx, read no more */
 			if (is_classic_load(in)) {
 				rewrite_load(&R, i, &cov);
+			} else if (is_packet_store(in)) {
+				store(&R, i, &cov);
+				R.cur.n = 0; /* the bytes read so far may have changed */
 			} else {
 				ir_append(C, in);
 				track_max(&R, in);

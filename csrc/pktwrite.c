@@ -178,52 +178,52 @@ static void store_piece(struct write *W, int base, int64_t off, int width, int v
 		fail_unless_zero(C, BPF_REG_0);
 		return;
 	}
-	/* p = data + offset; if p + width > data_end: return 0; *p = w */
-	int d = vreg_new(C), e = vreg_new(C), p = vreg_new(C), t = vreg_new(C);
-	emit(C, BPF_LDX | BPF_MEM | BPF_W, d, C->ctx_reg, offsetof(struct xdp_md, data), 0);
-	emit(C, BPF_LDX | BPF_MEM | BPF_W, e, C->ctx_reg, offsetof(struct xdp_md, data_end), 0);
+	/* left for direct_packet, which stores through its data pointer */
 	struct var *b = v_src(C, base);
-	int64_t k = off;
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, p, d, 0, 0);
+	if (C->packet == PACKET_NONE)
+		C->packet = PACKET_CLASSIC; /* (so that the pass runs when nothing is read) */
 	if (b->kind == VK_PKT) {
-		k += b->num;
-	} else {
-		int rb = v_reg(C, base);
-		if (!b->bits || b->bits > 16) { /* the verifier bounds a packet pointer's offset */
-			int ok = label_new(C);
-			emit_jmp(C, BPF_JMP | BPF_JLE | BPF_K, rb, 0, 0xffff - 64, ok);
-			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
-			emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-			emit_label(C, ok);
-		}
-		if (k < 0) { /* before the base (a payload's checksum): the verifier wants
-			      ** a pointer's constant offset not negative, so it goes in the sum */
-			int t2 = vreg_new(C);
-			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t2, rb, 0, 0);
-			emit(C, BPF_ALU64 | BPF_ADD | BPF_K, t2, 0, 0, (int32_t)k);
-			rb = t2, k = 0;
-		}
-		emit(C, BPF_ALU64 | BPF_ADD | BPF_X, p, rb, 0, 0);
+		int64_t k = b->num + off;
+		if (k < 0 || k + width > 0xffff)
+			bpfc_fail(C, "a packet write at offset %lld: an XDP program writes the first 65535 "
+				     "bytes of the frame", (long long)k);
+		emit(C, BPF_STX | BPF_ABS | size_code(width), PKT_STORE_NOREG, w, 0, (int32_t)k);
+		return;
 	}
-	if (k < 0 || k > 0xffff)
-		bpfc_fail(C, "a packet write at offset %lld: an XDP program writes the first 65535 bytes "
-			     "of the frame", (long long)k);
-	if (k)
-		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, p, 0, 0, (int32_t)k);
-	int ok = label_new(C);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, p, 0, 0);
-	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, t, 0, 0, width);
-	emit_jmp(C, BPF_JMP | BPF_JLE | BPF_X, t, e, 0, ok);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
-	emit(C, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	emit_label(C, ok);
-	emit(C, BPF_STX | BPF_MEM | size_code(width), p, w, 0, 0);
+	int rb = v_reg(C, base);
+	if (off < 0) { /* a payload's checksum, before the base: in the offset */
+		int t = vreg_new(C);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, rb, 0, 0);
+		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, t, 0, 0, (int32_t)off);
+		rb = t, off = 0;
+	}
+	emit(C, BPF_STX | BPF_IND | size_code(width), rb, w, 0, (int32_t)off);
 }
 
 /* The checksum at off of header base updated for the pieces (each counted
 ** times[i] times; pseudo: they are pseudo-header bytes of it). */
+/* How many folds (s = (s & 0xffff) + (s >> 16)) bring any sum up to max
+** to 16 bits: the most a fold can leave of a sum up to b is the larger of
+** (b >> 16) - 1 + 0xffff and (b >> 16) + (b & 0xffff). */
+static int folds(uint64_t max)
+{
+	int n = 0;
+	for (; max > 0xffff; n++) {
+		uint64_t hi = max >> 16, a = hi - 1 + 0xffff, b = hi + (max & 0xffff);
+		max = a > b ? a : b;
+	}
+	return n;
+}
+
+/* XDP: the checksum at off of header base read before anything is written
+** (so that the check of the reads before it covers it too), else -1. */
+static int csum_before(struct write *W, int base, int64_t off)
+{
+	return W->xdp ? read_bytes(W->C, base, off, 2) : -1;
+}
+
 static void update_csum(struct write *W, int base, int64_t off, bool udp, bool l4, bool pseudo,
-			const int *times)
+			const int *times, int c)
 {
 	struct ctx *C = W->C;
 	if (!W->xdp) {
@@ -245,16 +245,19 @@ static void update_csum(struct write *W, int base, int64_t off, bool udp, bool l
 		return;
 	}
 	/* s = ~c + sum of (~old + new), folded to 16 bits, complemented */
-	int c = read_bytes(C, base, off, 2);
+	if (c < 0)
+		c = read_bytes(C, base, off, 2);
 	int skip = label_new(C);
 	if (udp) /* no checksum: it stays so */
 		emit_jmp(C, BPF_JMP | BPF_JEQ | BPF_K, c, 0, 0, skip);
 	int s = vreg_new(C), t = vreg_new(C);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, s, c, 0, 0);
 	emit(C, BPF_ALU64 | BPF_XOR | BPF_K, s, 0, 0, 0xffff);
+	uint64_t max = 0xffff;
 	for (int i = 0; i < W->n; i++)
 		for (int k = 0; k < times[i]; k++) {
 			const struct piece *p = &W->p[i];
+			max += 2 * ((1ull << (8 * p->width)) - 1);
 			if (p->width == 4) { /* ~old in 32 bits (the 32-bit ALU zero-extends) */
 				emit(C, BPF_ALU | BPF_MOV | BPF_X, t, p->old, 0, 0);
 				emit(C, BPF_ALU | BPF_XOR | BPF_K, t, 0, 0, -1);
@@ -265,7 +268,7 @@ static void update_csum(struct write *W, int base, int64_t off, bool udp, bool l
 			emit(C, BPF_ALU64 | BPF_ADD | BPF_X, s, t, 0, 0);
 			emit(C, BPF_ALU64 | BPF_ADD | BPF_X, s, p->new, 0, 0);
 		}
-	for (int k = 0; k < 3; k++) { /* below 2^36: three folds end at or below 0xffff */
+	for (int k = folds(max); k > 0; k--) {
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, s, 0, 0);
 		emit(C, BPF_ALU64 | BPF_RSH | BPF_K, t, 0, 0, 16);
 		emit(C, BPF_ALU64 | BPF_AND | BPF_K, s, 0, 0, 0xffff);
@@ -307,7 +310,7 @@ static void update_pseudo(struct write *W, const struct csum_rule *r, bool ip6)
 			continue;
 		int next = label_new(C);
 		emit_jmp(C, BPF_JMP | BPF_JNE | BPF_K, proto, 0, l->proto, next);
-		update_csum(W, l4, l->csum, l->udp, true, true, ones);
+		update_csum(W, l4, l->csum, l->udp, true, true, ones, -1);
 		emit_ja(C, done);
 		emit_label(C, next);
 	}
@@ -423,13 +426,14 @@ void pk_store(struct ctx *C, int base, const struct cfield *f, int src)
 		p->old = reads ? read_bytes(C, base, p->off, p->width) : -1;
 		p->new = merged(C, p->old, src, p->width, shift, bits, rsh);
 	}
+	int c = own_csum ? csum_before(&W, base, r->csum) : -1;
 	for (int i = 0; i < W.n; i++)
 		store_piece(&W, base, W.p[i].off, W.p[i].width, W.p[i].new);
 	if (own_csum) {
 		int times[MAX_PIECES];
 		for (int i = 0; i < W.n; i++)
 			times[i] = 1 + within(W.p[i].off, W.p[i].width, r->twice_from, r->twice_to);
-		update_csum(&W, base, r->csum, r->udp, strcmp(r->layer, "ip") != 0, false, times);
+		update_csum(&W, base, r->csum, r->udp, strcmp(r->layer, "ip") != 0, false, times, c);
 	}
 	if (pseudo)
 		update_pseudo(&W, r, !strcmp(r->layer, "ip6"));
