@@ -10,7 +10,7 @@ local pk = require('spec.support.packets')
 
 local examples = { 'sock-proto', 'sock-protolen', 'sock-parse-dns', 'sock-dns-labels', 'sock-parse-http',
   'tracepoint-offcputime', 'kprobe-latency', 'kprobe-write', 'uprobe-readline', 'uprobe-tailkt',
-  'xdp-drop', 'ringbuf-exec', 'tracepoint-execsnoop', 'tc-mark' }
+  'xdp-drop', 'ringbuf-exec', 'tracepoint-execsnoop', 'tc-mark', 'cgroup-connect' }
 
 -- What running each one as a script must print (each runs for a second:
 -- EXAMPLE_SECONDS=1).
@@ -27,6 +27,8 @@ local script_says = {
   ['uprobe-tailkt'] = 'bpf.uprobe%("/usr/local/bin/ktserver:kyotocabinet::StashDB::accept"%)',
   ['xdp-drop'] = 'port 9977: 0 received; port 9978: 5 received\nXDP verdicts: drop 5  pass [1-9]%d*',
   ['tc-mark'] = 'port 9975: 5 marked on egress, 5 of 5 arrived with mark 42',
+  ['cgroup-connect'] = 'attached: bpf link: cgroup .-\nconnect to 127.0.0.1:9971 reached port 9972; '
+    .. 'connections at 9971: 0, at 9972: 1; 1 redirected',
   ['ringbuf-exec'] = 'exec: pid %d+ +uname\n.-[1-9]%d* programs started',
   ['tracepoint-execsnoop'] = 'exec: pid %d+ +/bin/echo one two execsnoop%-marker\n.-'
     .. 'exec: pid %d+ +/bin/true execsnoop%-marker\n.-[1-9]%d* programs started, 2 of them ours',
