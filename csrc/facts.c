@@ -184,6 +184,8 @@ void fact_begin(struct ctx *C)
 	ask(C, "program", 0, 1, "reading the program's context and type");
 	k_ref(C, -1); /* keeps the type's name alive */
 	F->ctx_ctype = ref_field(C, "ctx_ctype");
+	F->ctx_name = str_field(L, "ctx_name");
+	F->attach = int_field(L, "attach", -1);
 	lua_getfield(L, -1, "type");
 	F->type_kind = lua_type(L, -1);
 	F->type_name = F->type_kind == LUA_TSTRING ? lua_tostring(L, -1) : NULL;

@@ -89,6 +89,8 @@ struct memberfact {
 
 struct facts {
 	int ctx_ctype;		/* anchor ref of the context's ctype, 0 none */
+	const char *ctx_name;	/* its C name ("struct bpf_sock"), NULL none (anchored) */
+	int attach;		/* the expected attach type (opts.attach), -1 none */
 	int type_kind;		/* Lua type of opts.type (LUA_TNIL: none given) */
 	bool may_goto;		/* each loop's turn ends in may_goto (opts.loops) */
 	bool bpf_loop;		/* for loops of run-time bounds call bpf_loop (opts.loops) */

@@ -10,7 +10,8 @@ local pk = require('spec.support.packets')
 
 local examples = { 'sock-proto', 'sock-protolen', 'sock-parse-dns', 'sock-dns-labels', 'sock-parse-http',
   'tracepoint-offcputime', 'kprobe-latency', 'kprobe-write', 'uprobe-readline', 'uprobe-tailkt',
-  'xdp-drop', 'ringbuf-exec', 'tracepoint-execsnoop', 'tc-mark', 'xdp-lb' }
+  'xdp-drop', 'ringbuf-exec', 'tracepoint-execsnoop', 'tc-mark', 'xdp-lb',
+  'cgroup-connect' }
 
 -- What running each one as a script must print (each runs for a second:
 -- EXAMPLE_SECONDS=1).
@@ -29,6 +30,8 @@ local script_says = {
   ['tc-mark'] = 'port 9975: 5 marked on egress, 5 of 5 arrived with mark 42',
   ['xdp-lb'] = 'port 9970: 0 received; backends 9971: %d+, 9972: %d+ '
     .. '%(8 in all; the program sent %d+ and %d+%)',
+  ['cgroup-connect'] = 'attached: bpf link: cgroup .-\nconnect to 127.0.0.1:9971 reached port 9972; '
+    .. 'connections at 9971: 0, at 9972: 1; 1 redirected',
   ['ringbuf-exec'] = 'exec: pid %d+ +uname\n.-[1-9]%d* programs started',
   ['tracepoint-execsnoop'] = 'exec: pid %d+ +/bin/echo one two execsnoop%-marker\n.-'
     .. 'exec: pid %d+ +/bin/true execsnoop%-marker\n.-[1-9]%d* programs started, 2 of them ours',

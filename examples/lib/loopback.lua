@@ -12,6 +12,11 @@
 --   lo.http(requests)                   a listener and a client on an ephemeral port: each
 --                                       request string is sent and answered with 'HTTP/1.1 200 OK'
 --   lo.drain(fd)                        datagrams waiting on a socket (read, not waited for)
+--   fd = lo.tcp_listener(port)          a listening TCP socket on 127.0.0.1:port
+--   conn = lo.accept(fd)                a connection waiting on it, or nil (not waited for)
+--   fd, peer = lo.tcp_connect(port)     connected to 127.0.0.1:port, and the port it reached
+--                                       (nil, errno when refused)
+--   lo.send(fd, s), s = lo.receive(fd)  on a connection (one read: '' at its end)
 --   lo.close(fd), lo.sleep(seconds)
 local ffi = require('ffi')
 local bit = require('bit')
@@ -24,6 +29,7 @@ int bpf_lo_close(int fd) __asm__("close");
 int bpf_lo_bind(int fd, const void *addr, uint32_t len) __asm__("bind");
 int bpf_lo_listen(int fd, int backlog) __asm__("listen");
 int bpf_lo_accept(int fd, void *addr, void *len) __asm__("accept");
+int bpf_lo_getpeername(int fd, void *addr, uint32_t *len) __asm__("getpeername");
 int bpf_lo_connect(int fd, const void *addr, uint32_t len) __asm__("connect");
 int bpf_lo_getsockname(int fd, void *addr, uint32_t *len) __asm__("getsockname");
 long bpf_lo_sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)
@@ -136,6 +142,39 @@ local function receive(fd)
   local buf = ffi.new('char[4096]')
   local n = C.bpf_lo_recv(fd, buf, 4096, 0)
   return n > 0 and ffi.string(buf, n) or ''
+end
+
+function M.receive(fd) return receive(fd) end
+function M.send(fd, s) send_all(fd, s) end
+
+local SOCK_NONBLOCK = 0x800
+
+function M.tcp_listener(port)
+  local fd = socket(SOCK_STREAM + SOCK_NONBLOCK) -- so that lo.accept does not wait
+  local sa = loopback(port)
+  assert(C.bpf_lo_bind(fd, sa, ffi.sizeof(sa)) == 0 and C.bpf_lo_listen(fd, 8) == 0,
+    ('cannot listen on TCP port %d'):format(port))
+  return fd
+end
+
+function M.accept(fd)
+  local conn = C.bpf_lo_accept(fd, nil, nil)
+  if conn < 0 then return nil end
+  return conn
+end
+
+function M.tcp_connect(port)
+  local fd = socket(SOCK_STREAM)
+  local to = loopback(port)
+  if C.bpf_lo_connect(fd, to, ffi.sizeof(to)) ~= 0 then
+    local e = ffi.errno()
+    M.close(fd)
+    return nil, e
+  end
+  local peer = loopback()
+  local len = ffi.new('uint32_t[1]', ffi.sizeof(peer))
+  assert(C.bpf_lo_getpeername(fd, peer, len) == 0)
+  return fd, be16(peer.port)
 end
 
 function M.http(requests)

@@ -14,7 +14,9 @@
 --   link, err = attach.kprobe('[label:]function[+off]', prog, retprobe)
 --   link, err = attach.xdp(iface, prog, flags)   flags: 'skb' | 'drv' | 'hw' | a number,
 --     or {mode = one of those ('native' is 'drv')}
---   link, err = attach.cgroup(path, 'ingress' | 'egress', prog)   (cgroup_skb: return 1 lets it by)
+--   link, err = attach.cgroup(path, kind, prog)   kind: 'ingress' | 'egress' (cgroup_skb: return
+--     1 lets it by), 'sock_create' (cgroup_sock), 'connect4' | 'connect6' | 'bind4' | 'sendmsg4'
+--     (cgroup_sock_addr): return 1 allows, 0 refuses (EPERM)
 --   link, err = attach.tc(iface, prog, {direction = 'ingress' | 'egress', priority = n,
 --     via = 'tcx' | 'clsact'})   (tcx where the kernel has it, else a clsact filter)
 --   link:close()    detach (again: harmless);  link:fd()  the fd holding the attachment
@@ -25,7 +27,8 @@
 --
 -- prog is a Lua function, compiled here with the context of the attachment
 -- (skb for sockets, the tracepoint's record, bpf.proto.pt_regs for probes,
--- attach.raw_args for raw tracepoints, attach.xdp_md for XDP); or a
+-- attach.raw_args for raw tracepoints, attach.xdp_md for XDP, bpf.proto.sock
+-- and bpf.proto.sock_addr for cgroup_sock and cgroup_sock_addr); or a
 -- compiled program (bpf(fn)), loaded here; or a loaded program
 -- (prog:load(type)), which the link uses but does not close.  Failures
 -- return nil and a message naming the target.
@@ -311,20 +314,23 @@ end
 -- and its struct bpf_program (unless spec.any_fd: sockets take any program fd).
 -- spec = { what=, type= (program type name), ctx= (function returning the context),
 -- name=, load_type= (what the object is loaded as, else type: uprobe, kretprobe, ...),
--- target= (the object section's target) }
+-- target= (the object section's target), attach= (the expected attach type, by
+-- libbpf's name), section= (the object's section, else from type and target) }
 local function program(prog, spec)
   if type(prog) == 'function' or type(prog) == 'string' then
     local bpf = require('bpf')
     local ok, ctx = pcall(spec.ctx)
     if not ok then return nil, (tostring(ctx):gsub('^[^:]*:%d+: ', '')) end
-    local compiled, err = bpf.compile(prog, { ctx = ctx, type = spec.type }, caller_level())
+    local compiled, err = bpf.compile(prog, { ctx = ctx, type = spec.type, attach = spec.attach },
+      caller_level())
     if not compiled then return nil, err end
     prog = compiled
   end
   local handle, owned
   if is_compiled(prog) then
     local err
-    handle, err = prog:load(spec.load_type or spec.type, { name = spec.name, target = spec.target })
+    handle, err = prog:load(spec.load_type or spec.type, { name = spec.name, target = spec.target,
+      expected_attach_type = spec.attach, section = spec.section })
     if not handle then return nil, err end
     owned = true
   elseif is_loaded(prog) then
@@ -760,29 +766,48 @@ function M.tc(iface, prog, opts)
 end
 
 ---------------------------------------------------------------------------
--- cgroups: a cgroup_skb program on a cgroup (v2) directory's ingress or
--- egress, as a BPF link (the kernel's cgroup links, 5.7+).
+-- cgroups: a program on a cgroup (v2) directory, as a BPF link (the
+-- kernel's cgroup links, 5.7+).  Each kind is a program type, its context
+-- and an attach type, also the expected attach type it is compiled and
+-- loaded for (which context fields it may write depends on it; libbpf's
+-- section names say the same: cgroup/connect4).  cgroup_skb sees what the
+-- cgroup's processes send or receive (1 lets it by); cgroup_sock sees their
+-- sockets being made, cgroup_sock_addr their connect(), bind() and
+-- sendmsg() addresses (1 allows, 0 refuses: the call fails with EPERM).
 
-local CGROUP_KINDS = { ingress = 'cgroup_inet_ingress', egress = 'cgroup_inet_egress' }
+local CGROUP_KINDS = {
+  ingress = { type = 'cgroup_skb', attach = 'cgroup_inet_ingress' },
+  egress = { type = 'cgroup_skb', attach = 'cgroup_inet_egress' },
+  sock_create = { type = 'cgroup_sock', attach = 'cgroup_inet_sock_create', ctx = 'sock' },
+  connect4 = { type = 'cgroup_sock_addr', attach = 'cgroup_inet4_connect', ctx = 'sock_addr' },
+  connect6 = { type = 'cgroup_sock_addr', attach = 'cgroup_inet6_connect', ctx = 'sock_addr' },
+  bind4 = { type = 'cgroup_sock_addr', attach = 'cgroup_inet4_bind', ctx = 'sock_addr' },
+  sendmsg4 = { type = 'cgroup_sock_addr', attach = 'cgroup_udp4_sendmsg', ctx = 'sock_addr' },
+}
 local O_RDONLY_DIRECTORY_CLOEXEC = 0x10000 + 0x80000
 
 function M.cgroup(path, kind, prog)
   local what = ('bpf.cgroup(%q, %q)'):format(tostring(path), tostring(kind))
-  local at = CGROUP_KINDS[kind]
-  if not at then return nil, ("%s: the kind is 'ingress' or 'egress' (cgroup_skb)"):format(what) end
+  local k = CGROUP_KINDS[kind]
+  if not k then
+    return nil, ("%s: the kind is 'ingress' or 'egress' (cgroup_skb), 'sock_create' (cgroup_sock), "
+      .. "'connect4', 'connect6', 'bind4' or 'sendmsg4' (cgroup_sock_addr)"):format(what)
+  end
   local cg = C.bpf_attach_open(tostring(path), O_RDONLY_DIRECTORY_CLOEXEC)
   if cg < 0 then
     local e = ffi.errno()
     return nil, libbpf.message(what .. ': opening the cgroup (a directory of a cgroup v2 mount)', -e)
   end
-  local handle, owned, lprog = program(prog, { what = what, type = 'cgroup_skb', name = 'cgroup_skb',
-    ctx = function() return nil end })
+  local handle, owned, lprog = program(prog, { what = what, type = k.type, name = k.type,
+    attach = k.attach, section = k.ctx and 'cgroup/' .. kind,
+    ctx = function() return k.ctx and proto[k.ctx] end })
   if not handle then
     close_fd(cg)
     return nil, owned
   end
   local pfd = lib.bpf_program__fd(lprog)
-  local fd = with_fd_retry(function() return lib.bpf_link_create(pfd, cg, libbpf.attach_type[at], nil) end)
+  local at = libbpf.attach_type[k.attach]
+  local fd = with_fd_retry(function() return lib.bpf_link_create(pfd, cg, at, nil) end)
   close_fd(cg) -- (the link holds the cgroup)
   if fd < 0 then return fail(handle, owned, libbpf.message(what .. ': attaching', -fd)) end
   return new_link('cgroup', path, handle, owned, new_guard(GUARD_FDS, { fd = fd }))

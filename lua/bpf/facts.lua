@@ -5,6 +5,7 @@
 --   local F = facts.new{ ctx =, type =, builtins =, layers = }
 --     ctx       the context a parameterless program names as skb (default proto.skb)
 --     type      the program type asked for: a name, a number or nil
+--     attach    the attach type it is loaded for (a number, libbpf.attach_type) or nil
 --     builtins  function -> helper name (default builtins.names)
 --     layers    the dissector layers (default proto.layers)
 --
@@ -16,6 +17,8 @@
 --
 -- Read once per compile, before translation:
 --   F:program()        { ctx_ctype = the context's ctype or false,
+--                        ctx_name = its C name ('struct bpf_sock') or false,
+--                        attach = opts.attach (a number) or nil,
 --                        type = opts.type as given (a name, a number, nil or other),
 --                        may_goto = true when loops end each turn with may_goto,
 --                        bpf_loop = true when for loops of run-time bounds call bpf_loop,
@@ -72,6 +75,7 @@ function M.new(opts)
   return setmetatable({
     ctx_value = opts.ctx or require('bpf.proto').skb,
     prog_type = opts.type,
+    attach = opts.attach,
     loops = opts.loops,
     functions = opts.functions,
     packet = opts.packet,
@@ -94,7 +98,10 @@ end
 F.program = query(function(self)
   local ctx = self.ctx_value
   local ct = type(ctx) == 'table' and ctx.__dissector
-  return { ctx_ctype = ct ~= nil and ct, type = self.prog_type, may_goto = self.loops == 'may_goto',
+  -- the core knows the kernel's contexts (struct __sk_buff, ...) by name
+  local name = type(ct) == 'cdata' and tostring(ct):match('^ctype<(.*)>$')
+  return { ctx_ctype = ct ~= nil and ct, ctx_name = name or false, attach = self.attach,
+    type = self.prog_type, may_goto = self.loops == 'may_goto',
     bpf_loop = self.loops == 'bpf_loop', classic_packet = self.packet == 'classic',
     linear_packet = self.packet == 'linear', no_csum = self.csum == false,
     functions = self.functions }

@@ -161,8 +161,16 @@ local strategy_words = { may_goto = 'may_goto at the end of each turn',
 -- with may_goto and classic packet loads) with its for loops run by
 -- bpf_loop where the kernel has that; prog then is what was loaded.
 function prog_mt:load(prog_type, opts)
-  local ok, rerr = for_packet_access(self, prog_type or self.type or 'socket_filter')
+  local attach = opts and opts.expected_attach_type
+  if type(attach) == 'string' then attach = require('bpf.libbpf').attach_type[attach] or attach end
+  local ok, rerr = for_packet_access(self, prog_type or self.type or 'socket_filter', attach)
   if not ok then return nil, rerr end
+  if attach == nil and self._facts and self._facts.attach then -- what it was compiled for
+    local o = {}
+    for k, v in pairs(opts or {}) do o[k] = v end
+    o.expected_attach_type = self._facts.attach
+    opts = o
+  end
   if self._facts and self._facts.loops == 'bpf_loop' and has_callback(self) then
     local works, why = features.has('bpf_loop')
     if not works then return nil, "bpf: cannot load a program compiled with loops = 'bpf_loop': " .. why end
@@ -208,10 +216,12 @@ local direct_access = { sched_cls = true, sched_act = true, xdp = true, [3] = tr
 -- A program compiled for one way of reading the packet and loaded as a type
 -- that wants the other is compiled again for the type it is loaded as.
 -- So is one that writes context fields and was compiled for no type (or
--- another): which fields it may write is the type's to say, at compile time.
-function for_packet_access(self, prog_type)
-  if self.ctx_writes and self._facts and self._facts.type ~= prog_type then
-    local again, err = compiled_with(self, 'type', prog_type)
+-- another), or for another attach type: which fields it may write is the
+-- type's (and the attach type's) to say, at compile time.
+function for_packet_access(self, prog_type, attach)
+  local other_attach = type(attach) == 'number' and self._facts and self._facts.attach ~= attach
+  if self.ctx_writes and self._facts and (self._facts.type ~= prog_type or other_attach) then
+    local again, err = compiled_with(self, 'type', prog_type, other_attach and 'attach', attach)
     if not again then return nil, err end
     adopt(self, again)
     return true
@@ -226,10 +236,11 @@ end
 
 -- prog's function compiled again with one of its compile options changed
 -- (nil, err if that fails), and what becomes of prog when it takes that.
-function compiled_with(self, option, value)
+function compiled_with(self, option, value, option2, value2)
   local fopts = {}
   for k, v in pairs(self._facts) do fopts[k] = v end
   fopts[option] = value
+  if option2 then fopts[option2] = value2 end
   return translated(self.fn, self._env, fopts)
 end
 function adopt(self, again)
@@ -294,6 +305,9 @@ local packet_modes = { direct = true, linear = true, classic = true } -- opts.pa
 -- directly, the others with the classic loads); opts.packet = 'classic' keeps
 -- the classic loads in tc too, 'linear' reads tc's linear part only (as XDP);
 -- opts.csum = false makes packet writes leave the checksums as they are.
+-- opts.attach: the attach type it is loaded for, as libbpf names it
+-- ('cgroup_inet4_connect') or its number: some context fields may be written
+-- only for some (prog:load then sets it as the expected attach type).
 local function compile(fn, opts, level)
   opts = opts or {}
   if type(fn) == 'string' then
@@ -320,8 +334,15 @@ local function compile(fn, opts, level)
   if opts.csum ~= nil and type(opts.csum) ~= 'boolean' then
     return nil, ('bpf: opts.csum is true or false, not %s'):format(tostring(opts.csum))
   end
+  local attach = opts.attach
+  if type(attach) == 'string' then attach = require('bpf.libbpf').attach_type[attach] end
+  if opts.attach ~= nil and type(attach) ~= 'number' then
+    return nil, ("bpf: opts.attach is an attach type as libbpf names it ('cgroup_inet4_connect') "
+      .. 'or its number, not %s'):format(tostring(opts.attach))
+  end
   local fopts = {
     builtins = builtins.names, layers = proto.layers, ctx = opts.ctx or proto.skb, type = opts.type,
+    attach = attach,
     loops = opts.loops, functions = opts.functions, packet = opts.packet, csum = opts.csum,
   }
   local prog, err = translated(fn, env, fopts)

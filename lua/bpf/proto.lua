@@ -10,6 +10,20 @@ struct __sk_buff {
   uint32_t data, data_end, napi_id, family, remote_ip4, local_ip4, remote_ip6[4], local_ip6[4];
   uint32_t remote_port, local_port, data_meta;
 };
+/* cgroup_sock's context (the kernel's uapi layout) */
+struct bpf_sock {
+  uint32_t bound_dev_if, family, type, protocol, mark, priority;
+  uint32_t src_ip4, src_ip6[4], src_port;
+  uint16_t dst_port; uint16_t :16;
+  uint32_t dst_ip4, dst_ip6[4], state;
+  int32_t rx_queue_mapping;
+};
+/* cgroup_sock_addr's context */
+struct bpf_sock_addr {
+  uint32_t user_family, user_ip4, user_ip6[4], user_port, family, type, protocol;
+  uint32_t msg_src_ip4, msg_src_ip6[4];
+  struct bpf_sock *sk;
+};
 struct eth_t { uint8_t dst[6]; uint8_t src[6]; uint16_t type; } __attribute__((packed));
 struct ip_t {
   uint8_t ver:4, hlen:4; uint8_t tos; uint16_t tlen; uint16_t identification;
@@ -74,6 +88,12 @@ M.eth = M.pkt
 -- Program contexts (the first parameter of a compiled function).
 M.skb = { __dissector = t('struct __sk_buff') }
 M.pt_regs = { __dissector = t('struct pt_regs') }
+-- cgroup_sock and cgroup_sock_addr programs' (bpf.cgroup): their addresses
+-- and ports read and write in host byte order, like packet fields (the
+-- compiler swaps the ones the kernel keeps in network order; sock.src_port
+-- is the kernel's in host order already).
+M.sock = { __dissector = t('struct bpf_sock') }
+M.sock_addr = { __dissector = t('struct bpf_sock_addr') }
 
 M.c = {
   eth = { ip = 0x0800, ip6 = 0x86dd, arp = 0x0806, vlan = 0x8100 },
