@@ -458,6 +458,7 @@ void mem_load(struct ctx *C, int dst, int base, const struct cfield *f);
 void mem_store(struct ctx *C, int base, const struct cfield *f, int src);
 void pk_store(struct ctx *C, int base, const struct cfield *f, int src); /* pktwrite.c */
 void pk_copy(struct ctx *C, int base, int tmp, const char *s, int len);
+int pk_write_type(struct ctx *C);
 void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot);
 void map_update(struct ctx *C, int mapslot, int keyslot, int valslot);
 void map_delete(struct ctx *C, int mapslot, int keyslot);

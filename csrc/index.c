@@ -684,12 +684,7 @@ static void pointer_store(struct ctx *C, int base, int keyref, int64_t keynum, i
 	member(C, b->ref, keyref, keynum, keykind, &f, MEM_POINTER);
 	if (f.isagg || f.bpos >= 0 || f.isptr)
 		bpfc_fail(C, "cannot assign an aggregate or bitfield member through a packet pointer");
-	const char *tname = NULL;
-	int type = helper_progtype(C, &tname);
-	if (type >= 0 && type != BPF_PROG_TYPE_SCHED_CLS && type != BPF_PROG_TYPE_SCHED_ACT &&
-	    type != BPF_PROG_TYPE_XDP)
-		bpfc_fail(C, "a %s program cannot change the packet: packet writes are for tc (sched_cls, "
-			     "sched_act) and XDP programs", tname);
+	pk_write_type(C);
 	check_scalar(C, src, "a packet write");
 	int rp = v_reg(C, base);
 	int w = vreg_new(C);

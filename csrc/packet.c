@@ -666,22 +666,18 @@ static void rewrite_load(struct rebuild *R, int i, int64_t *cov)
 	}
 }
 
-/* Linear packets: a read at a run-time offset through the pointer a
-** check of that offset made, or a check made for it and the reads after
-** it (ind_extent), failing to the shared `return 0`. */
-static void linear_ind_load(struct rebuild *R, int i, int off, int64_t end)
+/* Linear packets: the pointer DATA + off (off a register) checked for
+** need bytes: one a check made before covers, else one checked here for ext
+** bytes (at least need), which later accesses through off may use. */
+static int checked_at(struct rebuild *R, int off, int64_t need, int64_t ext)
 {
 	struct ctx *C = R->C;
-	const struct ir_ins *in = &C->ir[i];
 	struct bases *b = &R->based;
 	int k = 0;
 	while (k < b->n && b->a[k].off != off)
 		k++;
-	if (k < b->n && b->a[k].end >= end) {
-		direct_load(R, b->a[k].p, in->imm, in);
-		return;
-	}
-	int64_t ext = ind_extent(R, i, off, end);
+	if (k < b->n && b->a[k].end >= need)
+		return b->a[k].p;
 	/* the verifier bounds a checked pointer's offset and the bytes past it together */
 	if (R->max[off] > (uint64_t)(MAX_PKT_OFF - ext))
 		emit_jmp(C, BPF_JMP | BPF_JGT | BPF_K, off, 0, (int32_t)(MAX_PKT_OFF - ext), ret0(R));
@@ -694,15 +690,25 @@ static void linear_ind_load(struct rebuild *R, int i, int off, int64_t end)
 		emit(C, BPF_ALU64 | BPF_ADD | BPF_X, p, off, 0, 0);
 	}
 	check(R, p, ext, ret0(R));
-	direct_load(R, p, in->imm, in);
 	if (k == b->n) {
 		if (b->n == MAX_BASES)
-			return;
+			return p;
 		b->n++;
 	}
 	b->a[k].off = (uint16_t)off;
 	b->a[k].p = (uint16_t)p;
 	b->a[k].end = ext;
+	return p;
+}
+
+/* Linear packets: a read at a run-time offset through the pointer a
+** check of that offset made, or a check made for it and the reads after
+** it (ind_extent), failing to the shared `return 0`. */
+static void linear_ind_load(struct rebuild *R, int i, int off, int64_t end)
+{
+	const struct ir_ins *in = &R->C->ir[i];
+	int p = checked_at(R, off, end, ind_extent(R, i, off, end));
+	direct_load(R, p, in->imm, in);
 }
 
 /* A packet store pktwrite.c left (XDP): through the data pointer, checked
@@ -718,50 +724,23 @@ static void store(struct rebuild *R, int i, int64_t *cov)
 	if (in->imm < 0 || end > MAX_PKT_OFF || !R->linear)
 		bpfc_fail(C, "internal: a packet store at %lld%s", (long long)in->imm,
 			  R->linear ? "" : " in a tc program");
-	if (BPF_MODE(in->code) == BPF_ABS) {
-		if (end > *cov) {
-			check(R, R->data, end, ret0(R));
-			*cov = end;
-		}
-		int base = R->data;
-		int64_t off = in->imm;
-		if (off > INT16_MAX) {
-			base = vreg_new(C);
-			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, base, R->data, 0, 0);
-			emit(C, BPF_ALU64 | BPF_ADD | BPF_K, base, 0, 0, (int32_t)off);
-			off = 0;
-		}
-		emit(C, st, base, in->src, (int16_t)off, 0);
+	if (BPF_MODE(in->code) == BPF_IND) {
+		emit(C, st, checked_at(R, in->dst, end, end), in->src, (int16_t)in->imm, 0);
 		return;
 	}
-	struct bases *b = &R->based;
-	int off = in->dst, k = 0;
-	while (k < b->n && b->a[k].off != off)
-		k++;
-	if (k < b->n && b->a[k].end >= end) {
-		emit(C, st, b->a[k].p, in->src, (int16_t)in->imm, 0);
-		return;
+	if (end > *cov) {
+		check(R, R->data, end, ret0(R));
+		*cov = end;
 	}
-	if (R->max[off] > (uint64_t)(MAX_PKT_OFF - end))
-		emit_jmp(C, BPF_JMP | BPF_JGT | BPF_K, off, 0, (int32_t)(MAX_PKT_OFF - end), ret0(R));
-	int p;
-	if (k < b->n) {
-		p = b->a[k].p;
-	} else {
-		p = vreg_new(C);
-		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, p, R->data, 0, 0);
-		emit(C, BPF_ALU64 | BPF_ADD | BPF_X, p, off, 0, 0);
+	int base = R->data;
+	int64_t off = in->imm;
+	if (off > INT16_MAX) {
+		base = vreg_new(C);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, base, R->data, 0, 0);
+		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, base, 0, 0, (int32_t)off);
+		off = 0;
 	}
-	check(R, p, end, ret0(R));
-	emit(C, st, p, in->src, (int16_t)in->imm, 0);
-	if (k == b->n) {
-		if (b->n == MAX_BASES)
-			return;
-		b->n++;
-	}
-	b->a[k].off = (uint16_t)off;
-	b->a[k].p = (uint16_t)p;
-	b->a[k].end = end;
+	emit(C, st, base, in->src, (int16_t)off, 0);
 }
 
 /* The load itself. */

@@ -356,7 +356,9 @@ static bool within(int off, int width, int from, int to)
 	return off < to && off + width > from;
 }
 
-void pk_store(struct ctx *C, int base, const struct cfield *f, int src)
+/* The program type, when it is one that may write the packet (-1: none
+** given yet); a compile error for another. */
+int pk_write_type(struct ctx *C)
 {
 	const char *tname = NULL;
 	int type = helper_progtype(C, &tname);
@@ -364,6 +366,12 @@ void pk_store(struct ctx *C, int base, const struct cfield *f, int src)
 	    type != BPF_PROG_TYPE_XDP)
 		bpfc_fail(C, "a %s program cannot change the packet: packet writes are for tc (sched_cls, "
 			     "sched_act) and XDP programs", tname);
+	return type;
+}
+
+void pk_store(struct ctx *C, int base, const struct cfield *f, int src)
+{
+	int type = pk_write_type(C);
 	if (f->isagg)
 		bpfc_fail(C, "cannot assign a struct or array member of a packet header: write its "
 			     "elements (eth.dst[0] = v) or its fields");
