@@ -300,11 +300,11 @@ describe('packet writes on real traffic', function()
     veth.pair('pwa', 'pwb')
     sh('ip link set pwb address 02:00:00:00:00:0b')
     sh('ip addr add 10.9.0.2/24 dev pwb')
-    link = assert(bpf.xdp('pwb', assert(bpf(function()
+    link = assert(bpf.xdp('pwb', function()
       local ip = pkt.ip
       if ip.proto == 17 and ip.udp.dst_port == 7000 then ip.udp.dst_port = 7001 end
       return 2
-    end, { type = 'xdp', csum = false }))))
+    end, { csum = false }))
     send_frames(veth.index('pwa'), frame, 2)
     local got = rx()
     link:close()

@@ -321,8 +321,10 @@ local function program(prog, spec)
     local bpf = require('bpf')
     local ok, ctx = pcall(spec.ctx)
     if not ok then return nil, (tostring(ctx):gsub('^[^:]*:%d+: ', '')) end
-    local compiled, err = bpf.compile(prog, { ctx = ctx, type = spec.type, attach = spec.attach },
-      caller_level())
+    -- (the compile options an attach call passes on: packet = ..., csum = false)
+    local copts = spec.compile or {}
+    local compiled, err = bpf.compile(prog, { ctx = ctx, type = spec.type, attach = spec.attach,
+      packet = copts.packet, csum = copts.csum }, caller_level())
     if not compiled then return nil, err end
     prog = compiled
   end
@@ -682,7 +684,7 @@ function M.xdp(iface, prog, flags)
   mode, err = xdp_flags(flags, what)
   if not mode then return nil, err end
   local handle, owned, lprog = program(prog, { what = what, type = 'xdp', name = 'xdp',
-    ctx = function() return M.xdp_md end })
+    ctx = function() return M.xdp_md end, compile = type(flags) == 'table' and flags or nil })
   if not handle then return nil, owned end
   local guard, e
   if mode == 0 then
@@ -733,7 +735,7 @@ function M.tc(iface, prog, opts)
     return nil, ('%s: priority is a whole number from 1 to 65535'):format(what)
   end
   local handle, owned, lprog = program(prog, { what = what, type = 'sched_cls', name = 'tc',
-    ctx = function() return nil end })
+    ctx = function() return nil end, compile = opts })
   if not handle then return nil, owned end
   local via = opts.via or (require('bpf.features').has('tcx') and 'tcx' or 'clsact')
   if via ~= 'tcx' and via ~= 'clsact' then
