@@ -303,7 +303,8 @@ const char *fact_helper(struct ctx *C, int ref)
 }
 
 /* Each use of a fact gets a ref of its own, as each query gave before: joins
-** tell constants apart by ref (var.c, same_const). */
+** tell constants apart by ref (var.c, same_const), and compare the types
+** pointers point to with fact_same_type, never by ref. */
 int fact_val_type(struct ctx *C, const struct mapfacts *m)
 {
 	return m->val_type ? k_dup(C, m->val_type) : 0;
@@ -336,7 +337,7 @@ bool fact_integer(struct ctx *C, int idx, int64_t *out, bool *isu64)
 
 /* ---- ctypes, when first asked ---- */
 
-enum { CT_SIZE = 1, CT_SCALAR = 2, CT_ELEM = 4 };
+enum { CT_SIZE = 1, CT_SCALAR = 2, CT_ELEM = 4, CT_ID = 8 };
 
 /* Keep the value on top of the stack alive for as long as the ctype
 ** caches hold it; returns its index in the anchors table (popped). */
@@ -511,6 +512,30 @@ bool fact_is_pointer(struct ctx *C, int ctype)
 		return false;
 	struct ctfact spare, *t = ctfact(C, ctype, &spare);
 	return t->elem_ptr;
+}
+
+/* The C type's id (F:typeid), 0 when the value is no ctype. */
+static int type_id(struct ctx *C, int ctype)
+{
+	struct ctfact spare, *t = ctfact(C, ctype, &spare);
+	if (!(t->asked & CT_ID)) {
+		k_push(C, ctype);
+		ask(C, "typeid", 1, 1, "reading a C type");
+		t->id = lua_type(C->L, -1) == LUA_TNUMBER ? (int)lua_tointeger(C->L, -1) : 0;
+		lua_pop(C->L, 1);
+		t->asked |= CT_ID;
+	}
+	return t->id;
+}
+
+bool fact_same_type(struct ctx *C, int a, int b)
+{
+	if (!a || !b)
+		return a == b;
+	if (k_same(C, a, b))
+		return true;
+	int ia = type_id(C, a);
+	return ia && ia == type_id(C, b);
 }
 
 /* The ctype a type argument names (ffi.new, ffi.cast, ringbuf_reserve), as a ref. */

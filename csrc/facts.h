@@ -76,6 +76,7 @@ struct ctfact {
 	bool scalar, issigned;
 	int scalar_size;
 	int elem, esize; /* elem: index in the anchors table, 0 none */
+	int id;		 /* F:typeid, 0: not a ctype */
 	bool elem_ptr;	 /* the type is a pointer (elem its target), not an array */
 };
 
@@ -129,6 +130,9 @@ bool fact_scalar(struct ctx *C, int ctype, int *size, bool *issigned);
 int fact_elem(struct ctx *C, int ctype, int *esize); /* a ref, 0: neither array nor pointer */
 bool fact_is_pointer(struct ctx *C, int ctype);
 int fact_typeof(struct ctx *C, int tref, bool has_n, int64_t n, const char *who);
+/* Do refs a and b name the same C type (0: none)?  Two ctype objects of one
+** type do: each ffi.typeof('uint64_t') is a ctype object of its own. */
+bool fact_same_type(struct ctx *C, int a, int b);
 int64_t fact_length(struct ctx *C, int ref);
 /* Compile-time evaluation: t and k on the stack become t[k]; fn and its
 ** nargs arguments become its first nres results.  what says what failed. */

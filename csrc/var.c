@@ -16,7 +16,11 @@
 ** gets a register of its own.  It stays on ctx_reg, which holds the context
 ** from the first instruction to the last and which no move writes; a join
 ** or a loop keeps it there when every edge brings the same member, and
-** refuses the program when they bring different ones.
+** refuses the program when they bring different ones.  Other pointers (map
+** values, probe_read pointers, packet pointers and dissector positions) are
+** chosen at run time, but what they point to is read through the one C type
+** (and packet layer) the join records: every edge must bring the same one,
+** compared by type identity (fact_same_type), not by constants ref.
 */
 #include <string.h>
 #include <stdlib.h>
@@ -474,7 +478,7 @@ static void ctx_agree(struct ctx *C, const struct var *jv, const struct var *cv,
 	if (!is_ctx(cv))
 		bpfc_fail(C, "variable %d holds the context (or a member of it) on one %s and "
 			     "another value on another", s, loop ? "turn of the loop" : "path");
-	if (cv->num != jv->num || !k_same(C, cv->ref, jv->ref))
+	if (cv->num != jv->num || !fact_same_type(C, cv->ref, jv->ref))
 		bpfc_fail(C, "variable %d holds one member of the context on one %s and another "
 			     "on another: a pointer into the context cannot be chosen at run time; "
 			     "index the context on each", s, loop ? "turn of the loop" : "path");
@@ -485,6 +489,56 @@ static void ctx_agree(struct ctx *C, const struct var *jv, const struct var *cv,
 static bool is_mapval(const struct var *v)
 {
 	return v->kind == VK_RT && v->ptr == PK_MAPVAL;
+}
+
+/* A position in the packet: a dissector at a constant offset or at a run-time one. */
+static bool is_pkt(const struct var *v)
+{
+	return v->kind == VK_PKT || (v->kind == VK_RT && v->ptr == PK_PKTOFF);
+}
+
+/* Is memory of C type b (a ref) read and written as memory of C type a is?
+** The same type (two ffi.typeof('uint64_t'), two ctype objects, are one
+** type), or two integers of one size and signedness (uint64_t, const
+** uint64_t): no member, bound or load of one differs from the other's. */
+static bool same_layout(struct ctx *C, int a, int b)
+{
+	if (fact_same_type(C, a, b))
+		return true;
+	int sa, sb;
+	bool ga, gb;
+	return a && b && fact_scalar(C, a, &sa, &ga) && fact_scalar(C, b, &sb, &gb) && sa == sb &&
+	       ga == gb;
+}
+
+/* A pointer arrives as cv where the layout (or the loop header) has jv, a
+** pointer of the same kind: what it points to is read through the type
+** (and the packet layer) jv records, on every path, so the two must agree.
+** A map value (or a ringbuf record), a pointer read through probe_read, a
+** direct packet pointer or a dissector's packet position: the code after
+** the join indexes it one way whichever edge brought it. */
+static void pointee_agree(struct ctx *C, const struct var *jv, const struct var *cv, int s, bool loop)
+{
+	const char *on = loop ? "turn of the loop" : "path";
+	if (is_pkt(jv) && is_pkt(cv)) {
+		if (jv->layer != cv->layer || !same_layout(C, jv->ref, cv->ref))
+			bpfc_fail(C, "variable %d holds one packet header (dissector) on one %s and "
+				     "another on another: which header's fields it has must be known "
+				     "at compile time; index each on its own %s",
+				  s, on, on);
+		return;
+	}
+	if (jv->kind != VK_RT || cv->kind != VK_RT || jv->ptr != cv->ptr || same_layout(C, jv->ref, cv->ref))
+		return;
+	if (jv->ptr == PK_MAPVAL)
+		bpfc_fail(C, "variable %d holds values of one map on one %s and of another (a "
+			     "different value type) on another: the type a map value is read as "
+			     "must be known at compile time; read the value (v[0], v.field) on "
+			     "each %s", s, on, on);
+	if (jv->ptr == PK_PROBE || jv->ptr == PK_PKTPTR)
+		bpfc_fail(C, "variable %d holds a pointer to one C type on one %s and to another "
+			     "on another: the type it is read as must be known at compile time; "
+			     "read through it on each %s", s, on, on);
 }
 
 static bool is_number(const struct var *v)
@@ -751,9 +805,16 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 			conflict(C, target, s);
 		if (is_mapval(jv) && is_number(cv)) /* the first edge must read its map value */
 			conflict_as(C, target, s, true);
+		/* the code after the join reads a pointer through jv's type (and layer):
+		** the same for what this edge brings, or no program */
+		pointee_agree(C, jv, cv, s, false);
 		if (!same_const(jv, cv)) { /* the same constant on both edges stays one */
 			if (jv->kind == VK_PKT || cv->kind == VK_PKT ||
 			    (jv->kind == VK_RT && jv->ptr == PK_PKTOFF)) {
+				if (!is_pkt(jv)) { /* what it points into is cv's */
+					jv->ref = cv->ref;
+					jv->layer = cv->layer;
+				}
 				jv->kind = VK_RT;
 				jv->ptr = PK_PKTOFF;
 			} else if (jv->kind != VK_RT || jv->ptr != cv->ptr || cv->kind != VK_RT) {
@@ -761,8 +822,11 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 					bpfc_fail(C, "variable %d holds different kinds of pointers on "
 						     "different paths", s);
 				jv->kind = VK_RT;
-				if (cv->kind == VK_RT)
+				if (cv->kind == VK_RT && jv->ptr != cv->ptr) { /* what it points to: cv's */
 					jv->ptr = cv->ptr;
+					jv->ref = cv->ref;
+					jv->layer = cv->layer;
+				}
 			}
 		}
 		/* what a test of its truth or a signed operation may assume: only what holds
@@ -976,11 +1040,13 @@ void v_loop_edge(struct ctx *C, int header)
 		int ptr = cv->kind == VK_RT ? cv->ptr
 			  : cv->kind == VK_PKT ? PK_PKTOFF
 			  : cv->kind == VK_NUM || cv->kind == VK_NIL ? PK_SCALAR : -1;
-		if (ptr != jv->ptr || (ptr == PK_PKTOFF && (cv->ref != jv->ref || cv->layer != jv->layer)) ||
-		    ((ptr == PK_MAPVAL || ptr == PK_PROBE) && cv->ref != jv->ref))
+		if (ptr != jv->ptr)
 			bpfc_fail(C, "variable %d holds different kinds of values on different turns "
 				     "of the loop (a number, a packet position, a map value): keep it "
 				     "one kind", s);
+		/* the body was translated reading it through the header's type: each
+		** lookup, each dissector, has a ref of its own, so the types are compared */
+		pointee_agree(C, jv, cv, s, true);
 		uint16_t merged = merge_flags(jv->flags, edge_flags(cv));
 		int cb = known_bits(cv);
 		int bits = jv->bits && cb ? (jv->bits > cb ? jv->bits : cb) : 0;

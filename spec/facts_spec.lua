@@ -144,6 +144,13 @@ describe('the facts interface', function()
     assert.equals(4, esize)
     assert.is_false(F:elem(ffi.typeof('int')))
     assert.equals(ffi.typeof('uint32_t'), F:typeof('uint32_t'))
+    -- one id per type, whichever ctype object names it (joins compare pointer types so)
+    assert.equals(F:typeid(ffi.typeof('uint64_t')), F:typeid(ffi.typeof('uint64_t')))
+    assert.are_not.equal(F:typeid(ffi.typeof('uint64_t')), F:typeid(ffi.typeof('uint8_t')))
+    assert.are_not.equal(F:typeid(ffi.typeof('uint64_t')), F:typeid(ffi.typeof('const uint64_t')))
+    assert.is_number(F:typeid(ip_t))
+    assert.is_false(F:typeid(ffi.new('uint64_t', 12))) -- a number, not a ctype
+    assert.is_false(F:typeid(12))
   end)
 
   it('evaluates at compile time, metamethods included', function()

@@ -176,3 +176,158 @@ describe('regressions', function()
     assert.matches('the verifier gave up', msg)
   end)
 end)
+
+-- A map value is a pointer the code after a join reads through one value
+-- type: (c and m8[k] or m64[k])[0] once read the uint64_t of m64 as m8's
+-- uint8_t on every path (0x89 for 0x123456789).  Joins now compare the types
+-- pointers point to (a ctype's id: each lookup has a ref of its own, and two
+-- ffi.typeof('uint64_t') are two objects of one type), refuse different
+-- ones, and loops no longer refuse v = m[n] because each lookup's ref differs.
+-- The programs run in the kernel on frames of several lengths, and the
+-- answers must be what Lua computes with the maps' values behind pointers
+-- (m[k] a uint64_t[1] holding the value, nil when the key is absent).
+describe('map values and other pointers through joins', function()
+  local frames = {}
+  for pad = 0, 5 do frames[#frames + 1] = udp53 .. string.rep('\0', pad) end -- skb.len 71 ... 76
+  local u64 = ffi.typeof('uint64_t')
+  -- the maps and what they hold, the same in the kernel and in the model
+  local defs = {
+    m8 = { 'array', 'uint8_t', { [0] = 0x21, 0x12, 0x34, 0x56 } },
+    m64 = { 'array', 'uint64_t', { [0] = 0x10, 0x123456789ULL, 0xfedcba9876543210ULL, 7 } },
+    n64 = { 'array', 'uint64_t', { [0] = 3, 0x0badc0ffee0ddf00dULL, 99, 0x80000001 } },
+    h64 = { 'hash', 'uint64_t', { [1] = 0xabcdef012345ULL, [3] = 5 } }, -- 0 and 2 absent
+    ull = { 'array', 'unsigned long long', { [0] = 11, 0xffffffff00000022ULL, 33, 44 } },
+    i64 = { 'array', 'int64_t', { [0] = -1, -0x123456789LL, 2, -3 } },
+  }
+  local maps, model = {}, {}
+  setup(function()
+    for name, d in pairs(defs) do
+      local m = assert(bpf.map(d[1], 4, 'uint32_t', d[2]))
+      local t = {}
+      for k, v in pairs(d[3]) do m[k] = v; t[k] = ffi.new(d[2] .. '[1]', v) end
+      maps[name], model[name] = m, t
+    end
+  end)
+  teardown(function()
+    for _, m in pairs(maps) do m:close() end
+  end)
+
+  local function lua_answer(v)
+    if v == true then return 1 elseif v == false or v == nil then return 0 end
+    return tonumber(ffi.cast('uint32_t', ffi.cast(u64, v)))
+  end
+
+  -- src's answer in the kernel on every frame is what Lua computes
+  local function check(src, opts)
+    local prog = assert(bpf(assert(loadstring(src, '=shape'))(), { env = maps, type = 'sched_cls',
+      loops = opts and opts.loops }))
+    local h = assert(prog:load('sched_cls'))
+    local fn = assert(loadstring(src, '=shape'))()
+    setfenv(fn, setmetatable({}, { __index = function(_, k) return model[k] or _G[k] end }))
+    for _, f in ipairs(frames) do
+      local want = lua_answer(fn({ len = #f }))
+      local r = assert(loader.test_run(h, f))
+      assert.equals(want, tonumber(r.retval), src .. ' on ' .. #f .. ' bytes')
+    end
+    h:close()
+  end
+
+  local function refused(src, msg, opts)
+    local prog, err = bpf(assert(loadstring(src, '=shape'))(), { env = maps, type = 'sched_cls',
+      loops = opts and opts.loops })
+    assert.is_nil(prog, src)
+    assert.matches(msg, err, 1, true)
+    assert.matches('^shape:%d+: ', err)
+  end
+
+  it('refuses map values of different value types at a join (once read as the first map\'s)', function()
+    local other = 'holds values of one map on one path and of another (a different value type) on another'
+    refused('return function(skb) local v = (skb.len > 1000) and m8[1] or m64[1]; return v[0] end', other)
+    refused('return function(skb) local v = (skb.len < 1000) and m8[1] or m64[1]; return v[0] end', other)
+    refused('return function(skb) return ((skb.len % 2 == 0) and m64[1] or i64[1])[0] end', other)
+    refused([[return function(skb)
+      local v = m64[2]; if bit.band(skb.len, 1) == 1 then v = m8[2] end; return v[0] end]], other)
+    -- where the value is right anyway, it is read on each path
+    check('return function(skb) return (skb.len % 2 == 0) and m8[1][0] or m64[1][0] end')
+  end)
+
+  it('joins map values of one value type: the pointer is chosen at run time', function()
+    check('return function(skb) local v = (skb.len > 1000) and m64[1] or n64[1]; return v[0] end')
+    check('return function(skb) local v = (skb.len < 1000) and m64[1] or n64[1]; return v[0] end')
+    check('return function(skb) return ((skb.len % 2 == 0) and m64[1] or n64[1])[0] end')
+    check('return function(skb) return ((skb.len % 3 == 0) and m64[2] or m64[3])[0] end')
+    check('return function(skb) local v = (skb.len % 2 == 0) and m64[1] or n64[3]; v[0] = v[0] + 1; '
+      .. 'return v[0] end')
+    check([[return function(skb)
+      local k = skb.len % 4; local v = (k > 1) and h64[k] or h64[k + 1]
+      if v then return v[0] end; return 7 end]])
+    check([[return function(skb)
+      local v = m64[0]; local k = skb.len % 4
+      if k == 1 then v = n64[1] elseif k == 2 then v = h64[3] end
+      return v and v[0] + 1 or 2 end]])
+    -- two C types of one layout (uint64_t and unsigned long long: two ids)
+    check('return function(skb) return ((skb.len % 2 == 0) and m64[1] or ull[1])[0] end')
+  end)
+
+  it('carries a map value across loop turns (once refused: each lookup had its own type ref)', function()
+    for _, loops in ipairs({ false, 'may_goto' }) do
+      local opts = { loops = loops or nil }
+      if not loops or bpf.feature('may_goto') then
+        check([[return function(skb)
+          local n = skb.len % 4; local v = m64[1]
+          while n > 0 do v = m64[n]; n = n - 1 end
+          return v and v[0] or 0 end]], opts)
+        check([[return function(skb)
+          local n = skb.len % 4; local v = m64[0]; local s = 0
+          while n > 0 do s = s + v[0]; v = (n % 2 == 0) and n64[n] or h64[n]; n = n - 1 end
+          return v and s + v[0] or s end]], opts)
+        check([[return function(skb)
+          local v = n64[0]; for i = 1, 3 do if skb.len % 4 >= i then v = m64[i] end end
+          return v[0] end]], opts)
+        refused([[return function(skb)
+          local n = skb.len % 4; local v = m64[1]
+          while n > 0 do v = m8[n]; n = n - 1 end
+          return v and v[0] or 0 end]],
+          'and of another (a different value type) on another', opts) -- (on a turn, or at the exit)
+        refused([[return function(skb)
+          local n = skb.len % 4; local v = m64[1]; local s = 0
+          while n > 0 do s = s + v[0]; v = m8[n]; n = n - 1 end
+          return s end]],
+          'holds values of one map on one turn of the loop and of another (a different value type)', opts)
+      end
+    end
+  end)
+
+  it('compares packet headers and pointer types the same way', function()
+    -- a dissector carried across turns (once refused, as map values were): 17, UDP
+    local prog = assert(bpf(function(skb)
+      local d = pkt.ip; local n = skb.len % 4
+      while n > 0 do d = pkt.ip; n = n - 1 end
+      return d.proto * 1000 + (skb.len > 1000 and pkt.ip.udp or pkt.ip.udp).dst_port
+    end, { type = 'sched_cls' }))
+    local h = assert(prog:load('sched_cls'))
+    for _, f in ipairs(frames) do assert.equals(17053, tonumber(assert(loader.test_run(h, f)).retval)) end
+    h:close()
+    local other = 'holds one packet header (dissector) on one path and another on another'
+    refused('return function(skb) local d = skb.len > 1000 and pkt.ip or pkt.ip.udp; return d.dst_port end',
+      other)
+    refused('return function(skb) local d = pkt.ip; if skb.len > 10 then d = pkt.ip.udp end; return d[3] end',
+      other)
+    refused([[return function(skb)
+      local d = skb.data; if d + 40 > skb.data_end then return 0 end
+      local p = skb.len > 1000 and ffi.cast('uint16_t *', d + 12) or ffi.cast('uint32_t *', d + 12)
+      return p[0] end]], 'holds a pointer to one C type on one path and to another on another')
+    -- one type on both paths: the pointer is chosen at run time (host order, like every packet read)
+    prog = assert(bpf(function(skb)
+      local d = skb.data; if d + 40 > skb.data_end then return 0 end
+      local p = skb.len % 2 == 0 and ffi.cast('uint16_t *', d + 14) or ffi.cast('uint16_t *', d + 12)
+      return p[0]
+    end, { type = 'sched_cls' }))
+    h = assert(prog:load('sched_cls'))
+    for _, f in ipairs(frames) do
+      local at = #f % 2 == 0 and 14 or 12
+      assert.equals(f:byte(at + 1) * 256 + f:byte(at + 2), tonumber(assert(loader.test_run(h, f)).retval))
+    end
+    h:close()
+  end)
+end)

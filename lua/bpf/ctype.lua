@@ -25,6 +25,13 @@ function M.typeof(t, n)
   return ffi.typeof(t)
 end
 
+-- The id of a ctype (one per C type, whichever ctype object names it), or nil
+-- for any other value: a cdata's tonumber() is its value, a ctype's its id.
+function M.id(ct)
+  if type(ct) ~= 'cdata' or tostring(ct):sub(1, 6) ~= 'ctype<' then return nil end
+  return tonumber(ct)
+end
+
 function M.sizeof(ct)
   return ffi.sizeof(ct)
 end

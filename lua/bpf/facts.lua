@@ -56,6 +56,9 @@
 --   F:elem(ct)         ctype, size of an array's element or a pointer's target, and
 --                        whether ct is a pointer; else false
 --   F:typeof(t[, n])   the ctype a type argument of ffi.new/ffi.cast names
+--   F:typeid(ct)       the C type's id (tonumber of the ctype): one per type, so
+--                        two ffi.typeof('uint64_t'), two ctype objects, give one id;
+--                        false when ct is not a ctype
 -- Compile-time evaluation (metamethods included, as Lua would run it):
 --   F:length(v)        #v of a table (a map's max_entries) or string
 --   F:index(t, k)      true, t[k]
@@ -239,6 +242,10 @@ end)
 
 F.typeof = query(function(_, t, n)
   return (ctype.typeof(t, n))
+end)
+
+F.typeid = query(function(_, ct)
+  return ctype.id(ct) or false
 end)
 
 F.length = query(function(_, v)
