@@ -218,6 +218,10 @@ describe('packet writes', function()
     refused(function() pkt.ip.udp = 1 end, { type = 'xdp' }, "cannot assign 'udp'")
     refused(function(skb) pkt.ip[skb.len] = 1 end, { type = 'xdp' }, 'a packet write at a run%-time index')
     refused(function() pkt.ip.ttl = 'x' end, { type = 'xdp' }, 'a packet field takes a number')
+    refused(function() -- whose checksum a header's write updates is known at compile time
+      local h = pkt.ip.proto == 17 and pkt.ip.udp or pkt.ip.tcp
+      h.dst_port = 9
+    end, { type = 'xdp' }, 'holds one packet header %(dissector%) on one path and another on another')
     refused(function() pkt.ip.ttl = 1 end, { type = 'xdp', csum = 'no' }, 'opts.csum is true or false')
     -- with no type, loading as one decides
     local prog = assert(bpf(function() pkt.ip.ttl = 9 return 1 end))
