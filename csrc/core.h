@@ -270,6 +270,7 @@ struct ctx {
 	int njoin, capjoin;
 	bool reachable;
 	bool ctx_pinned;	/* R6 holds the context */
+	bool pk_raw;		/* pk_load reads the bytes as they are (PK_RAW) */
 	uint8_t packet;		/* how the program reads the packet (enum packet_access) */
 	bool ctx_writes;	/* it writes context fields (which the program type allows or not) */
 
@@ -568,6 +569,10 @@ bool ir_writes(const struct ir_ins *in, int r);
 ** classic loads' modes, which no BPF instruction has: [imm] = src (BPF_ABS,
 ** dst PKT_STORE_NOREG) or [dst + imm] = src (BPF_IND), src in network order. */
 #define PKT_STORE_NOREG 11 /* no register (ir_operands reads none there) */
+/* A classic load's off when it reads the bytes as they are (no byte swap):
+** XDP's packet writes sum checksums in network order (pk_load with
+** C->pk_raw; direct_packet, which makes every XDP load direct, honours it). */
+#define PK_RAW 1
 static inline bool is_packet_store(const struct ir_ins *in)
 {
 	uint8_t mode = BPF_MODE(in->code);

@@ -44,8 +44,9 @@ void encode(struct ctx *C)
 		if (!n)
 			continue;
 		int k = C->ninsn;
-		if (is_packet_store(in))
-			bpfc_fail(C, "internal: a packet store direct_packet did not make direct");
+		if (is_packet_store(in) || (in->kind == IR_OP && BPF_CLASS(in->code) == BPF_LD &&
+					    BPF_MODE(in->code) != BPF_IMM && in->off == PK_RAW))
+			bpfc_fail(C, "internal: a packet store or raw load direct_packet did not make direct");
 		if (in->dst > BPF_REG_10 || in->src > BPF_REG_10)
 			bpfc_fail(C, "internal: register %d was never given a BPF register",
 				  in->dst > BPF_REG_10 ? in->dst : in->src);

@@ -254,10 +254,10 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 			absoff = 0;
 		}
 		ctx_in_r6(C);
-		emit(C, BPF_LD | BPF_IND | (uint8_t)sz, 0, ri, 0, (int32_t)absoff);
+		emit(C, BPF_LD | BPF_IND | (uint8_t)sz, 0, ri, C->pk_raw ? PK_RAW : 0, (int32_t)absoff);
 	} else {
 		ctx_in_r6(C);
-		emit(C, BPF_LD | BPF_ABS | (uint8_t)sz, 0, 0, 0, (int32_t)absoff);
+		emit(C, BPF_LD | BPF_ABS | (uint8_t)sz, 0, 0, C->pk_raw ? PK_RAW : 0, (int32_t)absoff);
 	}
 	v_rt(C, dst, 0, PK_SCALAR, width, VF_NETORD | VF_NONNEG);
 	C->v[dst].bits = (uint8_t)(8 * width);

@@ -135,6 +135,7 @@ struct avail {
 	int n;		/* -1: no way in seen yet */
 	struct {
 		uint8_t code;	/* LD_ABS or LD_IND and the width */
+		int16_t off;	/* PK_RAW or 0 */
 		uint16_t src;	/* LD_IND's offset register */
 		int64_t imm;
 		uint16_t reg;	/* the register holding the value */
@@ -179,7 +180,7 @@ struct rebuild {
 
 static bool same_load(const struct avail *av, int k, const struct ir_ins *in)
 {
-	return av->a[k].code == in->code && av->a[k].imm == in->imm &&
+	return av->a[k].code == in->code && av->a[k].off == in->off && av->a[k].imm == in->imm &&
 	       (BPF_MODE(in->code) == BPF_ABS || av->a[k].src == in->src);
 }
 
@@ -321,7 +322,7 @@ static void direct_load(struct rebuild *R, int base, int64_t off, const struct i
 		base = p, off = 0;
 	}
 	emit(R->C, BPF_LDX | BPF_MEM | BPF_SIZE(classic->code), BPF_REG_0, base, (int16_t)off, 0);
-	if (width > 1)
+	if (width > 1 && classic->off != PK_RAW) /* (raw: the bytes as they are) */
 		emit(R->C, BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_0, 0, 0, 8 * width);
 	R->max[0] = (1ull << (8 * width)) - 1;
 }
@@ -659,6 +660,7 @@ static void rewrite_load(struct rebuild *R, int i, int64_t *cov)
 		int reg = vreg_new(C);
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, reg, BPF_REG_0, 0, 0);
 		R->cur.a[R->cur.n].code = in->code;
+		R->cur.a[R->cur.n].off = in->off;
 		R->cur.a[R->cur.n].src = in->src;
 		R->cur.a[R->cur.n].imm = in->imm;
 		R->cur.a[R->cur.n].bounded = !keeps_classic(R, in);
@@ -831,7 +833,7 @@ static void loads_read_again(const struct ctx *C, const struct ir_func *f, struc
 			continue;
 		for (int j = i + 1; j < f->first + f->n; j++) {
 			const struct ir_ins *l = &C->ir[j];
-			if (is_classic_load(l) && l->code == in->code && l->imm == in->imm &&
+			if (is_classic_load(l) && l->code == in->code && l->off == in->off && l->imm == in->imm &&
 			    (BPF_MODE(in->code) == BPF_ABS || l->src == in->src)) {
 				R->again[i - f->first] = true;
 				break;

@@ -18,8 +18,11 @@
 ** device is still to fill in (CHECKSUM_PARTIAL) or has summed
 ** (CHECKSUM_COMPLETE); a helper failing (no memory to make the skb
 ** writable) returns 0 from the program, as a read past the end does.  XDP
-** stores directly, each store checked against data_end, and does the same
-** arithmetic inline.
+** leaves its stores to direct_packet (is_packet_store), which makes them
+** stores through its data pointer, and does the same arithmetic inline on
+** the bytes as they are (PK_RAW loads: a ones' complement sum of byte-swapped
+** words is the byte-swapped sum, so nothing is swapped but the value); a
+** byte field is stored alone and its word read again for the sum.
 **
 ** Which checksum covers what (rules[]): the IPv4 header's covers its
 ** fields; UDP's, TCP's and ICMP's their header, and UDP's and TCP's (and
@@ -143,6 +146,16 @@ static int read_bytes(struct ctx *C, int base, int64_t off, int width)
 	return r;
 }
 
+/* The same in network order, the bytes as they are (XDP: direct_packet
+** makes the load direct without its byte swap). */
+static int read_raw(struct ctx *C, int base, int64_t off, int width)
+{
+	C->pk_raw = true;
+	int r = read_bytes(C, base, off, width);
+	C->pk_raw = false;
+	return r;
+}
+
 /* A register holding r's value in network byte order (the bytes as they
 ** are in the packet, as the helpers and stores want them). */
 static int wire_order(struct ctx *C, int r, int width)
@@ -159,11 +172,12 @@ static uint8_t size_code(int width)
 	return width == 1 ? BPF_B : width == 2 ? BPF_H : width == 4 ? BPF_W : BPF_DW;
 }
 
-/* Bytes [off, off + width) of header base = the number in register val. */
+/* Bytes [off, off + width) of header base = val: a number (tc), the bytes
+** as they are to be (XDP). */
 static void store_piece(struct write *W, int base, int64_t off, int width, int val)
 {
 	struct ctx *C = W->C;
-	int w = wire_order(C, val, width);
+	int w = W->xdp ? val : wire_order(C, val, width);
 	if (!W->xdp) {
 		int slot = stack_alloc(C, 8);
 		emit(C, BPF_STX | BPF_MEM | size_code(width), BPF_REG_10, w, (int16_t)-slot, 0);
@@ -219,7 +233,7 @@ static int folds(uint64_t max)
 ** (so that the check of the reads before it covers it too), else -1. */
 static int csum_before(struct write *W, int base, int64_t off)
 {
-	return W->xdp ? read_bytes(W->C, base, off, 2) : -1;
+	return W->xdp ? read_raw(W->C, base, off, 2) : -1;
 }
 
 static void update_csum(struct write *W, int base, int64_t off, bool udp, bool l4, bool pseudo,
@@ -244,9 +258,11 @@ static void update_csum(struct write *W, int base, int64_t off, bool udp, bool l
 			}
 		return;
 	}
-	/* s = ~c + sum of (~old + new), folded to 16 bits, complemented */
+	/* s = ~c + sum of (~old + new), folded to 16 bits, complemented: in
+	** network order, the bytes as they are (a ones' complement sum of
+	** byte-swapped words is the byte-swapped sum), so nothing is swapped */
 	if (c < 0)
-		c = read_bytes(C, base, off, 2);
+		c = read_raw(C, base, off, 2);
 	int skip = label_new(C);
 	if (udp) /* no checksum: it stays so */
 		emit_jmp(C, BPF_JMP | BPF_JEQ | BPF_K, c, 0, 0, skip);
@@ -351,6 +367,20 @@ static int merged(struct ctx *C, int old, int src, int width, int shift, int bit
 	return r;
 }
 
+/* XDP: a whole piece's new bytes, the value's low bits (after rsh) in
+** network order; a constant swapped at compile time. */
+static int wire_value(struct ctx *C, int src, int width, int rsh)
+{
+	struct var *s = v_src(C, src);
+	if (s->kind == VK_NUM && s->reg == NOREG) {
+		int r = vreg_new(C);
+		uint64_t v = (uint64_t)s->num >> rsh;
+		emit_mov_imm(C, r, (int64_t)(uint64_t)fold_bswap((int64_t)v, width) & ((1ll << (8 * width)) - 1));
+		return r;
+	}
+	return wire_order(C, merged(C, -1, src, width, 0, width * 8, rsh), width);
+}
+
 static bool within(int off, int width, int from, int to)
 {
 	return off < to && off + width > from;
@@ -431,12 +461,32 @@ void pk_store(struct ctx *C, int base, const struct cfield *f, int src)
 			bits = fbits;
 			shift = (p->off + p->width - (f->off + f->size)) * 8 + inner;
 		}
-		p->old = reads ? read_bytes(C, base, p->off, p->width) : -1;
-		p->new = merged(C, p->old, src, p->width, shift, bits, rsh);
+		if (!W.xdp) { /* numbers, as the classic loads read them */
+			p->old = reads ? read_bytes(C, base, p->off, p->width) : -1;
+			p->new = merged(C, p->old, src, p->width, shift, bits, rsh);
+			continue;
+		}
+		/* XDP: the bytes as they are, as the checksum is summed */
+		p->old = reads ? read_raw(C, base, p->off, p->width) : -1;
+		if (bits == p->width * 8) {
+			p->new = wire_value(C, src, p->width, rsh);
+		} else if (f->bpos < 0 && f->size == 1) {
+			p->new = -1; /* the byte stored alone, the word read again after */
+		} else {
+			int host = p->old >= 0 ? wire_order(C, p->old, p->width) : -1;
+			p->new = wire_order(C, merged(C, host, src, p->width, shift, bits, rsh), p->width);
+		}
 	}
 	int c = own_csum ? csum_before(&W, base, r->csum) : -1;
-	for (int i = 0; i < W.n; i++)
-		store_piece(&W, base, W.p[i].off, W.p[i].width, W.p[i].new);
+	for (int i = 0; i < W.n; i++) {
+		struct piece *p = &W.p[i];
+		if (p->new >= 0) {
+			store_piece(&W, base, p->off, p->width, p->new);
+			continue;
+		}
+		store_piece(&W, base, f->off, 1, merged(C, -1, src, 1, 0, 8, 0));
+		p->new = read_raw(C, base, p->off, p->width);
+	}
 	if (own_csum) {
 		int times[MAX_PIECES];
 		for (int i = 0; i < W.n; i++)

@@ -511,6 +511,25 @@ static bool same_layout(struct ctx *C, int a, int b)
 	       ga == gb;
 }
 
+/* Two payloads (tcp.data, udp.data: layers of bytes with no steps on) read
+** alike. */
+static bool bytes_alike(struct ctx *C, const struct var *a, const struct var *b)
+{
+	return a->layer > 0 && b->layer > 0 && !C->facts.layer[a->layer].nsteps &&
+	       !C->facts.layer[b->layer].nsteps && same_layout(C, a->ref, b->ref);
+}
+
+/* ... and met at a join, the join holds the plain `data` layer, whose writes
+** mind no one checksum (pktwrite.c refuses them unless told to). */
+static void bytes_join(struct ctx *C, struct var *jv, const struct var *cv)
+{
+	if (!is_pkt(jv) || !is_pkt(cv) || jv->layer == cv->layer || !bytes_alike(C, jv, cv))
+		return;
+	int data = fact_layer(C, "data");
+	if (data > 0 && !C->facts.layer[data].nsteps)
+		jv->layer = data;
+}
+
 /* A pointer arrives as cv where the layout (or the loop header) has jv, a
 ** pointer of the same kind: what it points to is read through the type
 ** (and the packet layer) jv records, on every path, so the two must agree.
@@ -521,7 +540,8 @@ static void pointee_agree(struct ctx *C, const struct var *jv, const struct var 
 {
 	const char *on = loop ? "turn of the loop" : "path";
 	if (is_pkt(jv) && is_pkt(cv)) {
-		if (jv->layer != cv->layer || !same_layout(C, jv->ref, cv->ref))
+		if ((jv->layer != cv->layer && (loop || !bytes_alike(C, jv, cv))) ||
+		    !same_layout(C, jv->ref, cv->ref))
 			bpfc_fail(C, "variable %d holds one packet header (dissector) on one %s and "
 				     "another on another: which header's fields it has must be known "
 				     "at compile time; index each on its own %s",
@@ -807,6 +827,7 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 			conflict_as(C, target, s, true);
 		/* the code after the join reads a pointer through jv's type (and layer):
 		** the same for what this edge brings, or no program */
+		bytes_join(C, jv, cv);
 		pointee_agree(C, jv, cv, s, false);
 		if (!same_const(jv, cv)) { /* the same constant on both edges stays one */
 			if (jv->kind == VK_PKT || cv->kind == VK_PKT ||
