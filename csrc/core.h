@@ -457,6 +457,8 @@ int pk_clamp(struct ctx *C, int r, bool u64);
 void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxslot);
 void mem_load(struct ctx *C, int dst, int base, const struct cfield *f);
 void mem_store(struct ctx *C, int base, const struct cfield *f, int src);
+void ctx_store(struct ctx *C, int base, const struct cfield *f, int src); /* ctxfield.c */
+int ctx_wire(struct ctx *C, int off, int size);
 void pk_store(struct ctx *C, int base, const struct cfield *f, int src); /* pktwrite.c */
 void pk_copy(struct ctx *C, int base, int tmp, const char *s, int len);
 int pk_write_type(struct ctx *C);
