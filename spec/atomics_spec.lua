@@ -150,6 +150,26 @@ describe('atomics on struct fields of a map value', function()
   end)
 end)
 
+describe('atomics through the passes', function()
+  it('keeps each one in order and reads a fetch result as the instruction wrote it', function()
+    reset({ u32 = 1, u64 = 10 })
+    args[0] = 5
+    -- the same operation twice (no common subexpression), a result unused (not dead), the operand
+    -- register reused after a fetch overwrote its copy
+    assert.equals(1 * 10000 + 2 * 1000 + 5 * 100 + 10 + 5, exec([[
+      local v = m[0]
+      local x = args[0] + 0
+      local a = atomic_fetch_add(v.u32, 1)
+      local b = atomic_fetch_add(v.u32, 1)
+      atomic_fetch_add(v.u32, 2)
+      local c = xchg(v.u32, x)
+      local d = atomic_fetch_xor(v.u64, x)
+      return a * 10000 + b * 1000 + c * 100 + d + x]]) - 0)
+    same(5, m[0].u32)
+    same(15, m[0].u64)
+  end)
+end)
+
 describe('cmpxchg', function()
   local prog
   local function cas(kind, cur, old, new)
