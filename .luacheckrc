@@ -10,6 +10,8 @@ local program_globals = { pkt = writable, eth = writable, 'xadd', 'time', 'cpu',
   'perf_submit', 'stack_id', 'load_bytes', 'ntoh', 'hton', 'c', 'skb', 'random',
   'ringbuf_output', 'ringbuf_reserve', 'ringbuf_submit', 'ringbuf_discard', 'redirect', 'clone_redirect',
   'tail_call', 'redirect_map', 'adjust_head', 'adjust_tail', 'skb_adjust_room',
+  'atomic_add', 'atomic_and', 'atomic_or', 'atomic_xor', 'atomic_fetch_add', 'atomic_fetch_and',
+  'atomic_fetch_or', 'atomic_fetch_xor', 'xchg', 'cmpxchg',
   math = { fields = { 'log2' } } }
 files['spec'] = { std = '+busted', read_globals = program_globals }
 files['examples'] = { read_globals = program_globals }

@@ -62,29 +62,6 @@ static bool is_map(struct ctx *C, int slot)
 
 /* ---- the helpers, by name ---- */
 
-void bi_xadd(struct ctx *C, int a, int nargs, const struct helper *h)
-{
-	(void)nargs, (void)h;
-	int p = arg(C, a, 0), val = arg(C, a, 1);
-	struct var *pv = v_src(C, p);
-	if (!(pv->kind == VK_RT && pv->ptr == PK_MAPVAL))
-		bpfc_fail(C, "xadd() adds to a map value: xadd(map[key], n)");
-	int size = 8;
-	bool sg;
-	if (pv->ref && !fact_scalar(C, pv->ref, &size, &sg))
-		bpfc_fail(C, "xadd() needs a map whose value is a number");
-	if (size != 4 && size != 8)
-		bpfc_fail(C, "xadd() works on 4 or 8 byte values, this map's are %d", size);
-	int skip = null_guard(C, p);
-	int rp = v_reg(C, p);
-	int rv = v_peek(C, val);
-	emit(C, BPF_STX | BPF_ATOMIC | (size == 8 ? BPF_DW : BPF_W), rp, rv, 0, BPF_ADD);
-	if (skip >= 0)
-		emit_label(C, skip);
-	v_def(C, a);
-	C->v[a].kind = VK_NIL;
-}
-
 void bi_noarg(struct ctx *C, int a, int nargs, const struct helper *h)
 {
 	(void)nargs;

@@ -1,7 +1,7 @@
 /*
 ** The compiler's shared state: one context per compilation, passed around.
 ** Data flows one way: bytecode (bcread) -> translation over variables
-** (translate, var, index, mem, call, lower_arith) appending IR (emit, ir.h)
+** (translate, var, index, mem, call, atomic, lower_arith) appending IR (emit, ir.h)
 ** -> passes over the IR (passes, regalloc) -> instructions and relocations
 ** (encode) -> the caller.  What the Lua values met on the way are (maps,
 ** dissectors, ctypes, helpers) comes from facts.c alone.
@@ -206,6 +206,17 @@ struct hint {
 	uint8_t bits;	/* loop: the value range to assume (0: none) */
 };
 
+/* Where the first argument of an atomic lies (atomic.c): set by the
+** indexing that names it, taken by the call right after. */
+struct atom_place {
+	int slot, pc;	/* the slot holding the base, the bytecode pc that set it */
+	int call;	/* the CALL's pc that takes it, -1 none */
+	int off;	/* bytes from the base */
+	struct cfield f; /* what lies there */
+	uint16_t reg;	/* the slot's register (map value) or frame offset (stack), to check */
+	int64_t num;
+};
+
 struct ctx {
 	lua_State *L;
 	int fn;			/* stack index of the function being compiled */
@@ -310,6 +321,7 @@ struct ctx {
 	bool restart;
 	int keep[2];		/* slots the current instruction still reads (after a call
 				** or a join's moves), -1 none */
+	struct atom_place atom;	/* an atomic's place, between its indexing and its call */
 
 	unsigned broken;	/* mutation switches on for this compile (BROKEN) */
 	struct var_state *snap;	/* the variables before an edge block (var.c) */
@@ -466,6 +478,7 @@ void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot);
 void map_update(struct ctx *C, int mapslot, int keyslot, int valslot);
 void map_delete(struct ctx *C, int mapslot, int keyslot);
 int null_guard(struct ctx *C, int slot);
+bool atomic_place(struct ctx *C, int dst, int base, const struct cfield *f); /* atomic.c */
 void emit_map_fd(struct ctx *C, int reg, int mapref);
 
 /* fold.c: the one semantics of each operation */

@@ -319,6 +319,8 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 			return;
 		}
 		member(C, b->ref, keyref, keynum, keykind, &f, MEM_BOUNDED);
+		if (atomic_place(C, dst, base, &f)) /* the place an atomic updates */
+			return;
 		if (f.isptr)
 			bpfc_fail(C, "pointer members of stack objects are not supported");
 		if (f.isagg) {
@@ -383,6 +385,8 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 		return;
 	case PK_MAPVAL: {
 		member(C, b->ref, keyref, keynum, keykind, &f, MEM_BOUNDED);
+		if (atomic_place(C, dst, base, &f)) /* the place an atomic updates */
+			return;
 		if (f.isagg) { /* a pointer to the member, inside the same value */
 			if (b->flags & VF_NULL)
 				bpfc_fail(C, "check the map value for nil before taking a member of it");

@@ -264,6 +264,7 @@ static void compile_once(struct ctx *C)
 		C->pclabel[pc] = pc;
 	}
 	C->resume = 0;
+	C->atom.call = -1;
 	C->nmaps = 0;
 	C->restart = false;
 	C->pc = 0;

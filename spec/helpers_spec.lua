@@ -300,6 +300,43 @@ describe('each helper that calls the kernel', function()
   end)
 end)
 
+-- The atomics call nothing: each is one BPF_STX | BPF_ATOMIC instruction
+-- (spec/atomics_spec.lua checks what they compute), imm the operation.
+ffi.cdef [[ struct helpers_spec_atomic { uint32_t w; uint64_t dw; }; ]]
+local atomic_imm = { xadd = 0x00, atomic_add = 0x00, atomic_and = 0x50, atomic_or = 0x40, atomic_xor = 0xa0,
+  atomic_fetch_add = 0x01, atomic_fetch_and = 0x51, atomic_fetch_or = 0x41, atomic_fetch_xor = 0xa1,
+  xchg = 0xe1, cmpxchg = 0xf1 }
+
+describe('each atomic', function()
+  it('compiles to its BPF_ATOMIC instruction on a map value field, and loads', function()
+    local m = assert(bpf.map('array', 1, 'uint32_t', 'struct helpers_spec_atomic'))
+    local seen = 0
+    for _, h in ipairs(rows) do
+      local imm = atomic_imm[h.name]
+      if imm or h.name:match('^atomic_') or h.name:match('xchg$') then
+        assert.is_truthy(imm, 'no case in this spec for ' .. h.name)
+        seen = seen + 1
+        local extra = h.max == 3 and ', 2' or ''
+        local src = ('local m = ...\nreturn function() local v = m[0] %s(v.w, 1%s) %s(v.dw, 1%s) end')
+          :format(h.from, extra, h.from, extra)
+        local prog = assert(bpf(assert(loadstring(src))(m), { type = 'socket_filter' }))
+        local found = {}
+        for pc = 0, prog.pc - 1 do
+          local i = prog.insn[pc]
+          if i.code == 0xc3 or i.code == 0xdb then -- BPF_STX | BPF_ATOMIC | BPF_W / BPF_DW
+            assert.equals(imm, i.imm, h.name)
+            found[i.code] = true
+          end
+        end
+        assert.is_true(found[0xc3] and found[0xdb], h.name .. ': a 32- and a 64-bit one')
+        local handle = assert(prog:load('socket_filter'))
+        handle:close()
+      end
+    end
+    assert.equals(11, seen)
+  end)
+end)
+
 -- The kernel's own answer: which program types have each BPF_FUNC. Each type
 -- loads a program that calls it with zero arguments: the verifier looks the
 -- helper up for the type before it checks an argument.
