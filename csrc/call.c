@@ -506,17 +506,30 @@ void bi_perf_submit(struct ctx *C, int a, int nargs, const struct helper *h)
 	result_r0(C, a, 8, 0);
 }
 
+/* stack_id(map[, which][, flags]): which is 'kernel' (the default) or 'user'
+ * (BPF_F_USER_STACK: the stack of the user code the thread was in), flags a
+ * constant of more BPF_F_* bits (BPF_F_FAST_STACK_CMP, ...). */
 void bi_stack_id(struct ctx *C, int a, int nargs, const struct helper *h)
 {
 	int m = arg(C, a, 0);
 	if (!is_map(C, m))
-		bpfc_fail(C, "stack_id(map[, flags]) needs a stack_trace map");
+		bpfc_fail(C, "stack_id(map[, 'user' | 'kernel'][, flags]) needs a stack_trace map");
 	int64_t flags = 0;
-	if (nargs == 2) {
-		struct var *f = v_src(C, arg(C, a, 1));
-		if (f->kind != VK_NUM)
+	for (int i = 1; i < nargs; i++) {
+		struct var *f = v_src(C, arg(C, a, i));
+		const char *s;
+		size_t len;
+		if (i == 1 && f->kind == VK_LUA && k_isstring(C, f->ref, &s, &len)) {
+			if (len == 4 && !memcmp(s, "user", 4))
+				flags |= 1 << 8; /* BPF_F_USER_STACK */
+			else if (!(len == 6 && !memcmp(s, "kernel", 6)))
+				bpfc_fail(C, "stack_id(map, which): which stack is 'user' or 'kernel', "
+					     "not '%.*s'", (int)(len > 32 ? 32 : len), s);
+		} else if (f->kind != VK_NUM) {
 			bpfc_fail(C, "stack_id() flags must be a constant");
-		flags = f->num;
+		} else {
+			flags |= f->num;
+		}
 	}
 	int mapref = v_src(C, m)->ref;
 	call_prepare(C);

@@ -67,7 +67,7 @@ function example.main()
   for i = 1, math.min(10, #entries) do
     local e = entries[i]
     -- the innermost four frames, named from /proc/kallsyms (bpf.ksym)
-    local frames = maps.stacks:stack(e.stack_id, 4)
+    local frames = maps.stacks:stack(e.stack_id, { max = 4 })
     print(('%10d us  %-16s %s'):format(e.us, e.name,
       frames and #frames > 0 and ksym.format(frames) or '(no stack)'))
   end

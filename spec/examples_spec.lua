@@ -11,7 +11,7 @@ local pk = require('spec.support.packets')
 local examples = { 'sock-proto', 'sock-protolen', 'sock-parse-dns', 'sock-dns-labels', 'sock-parse-http',
   'tracepoint-offcputime', 'kprobe-latency', 'kprobe-write', 'uprobe-readline', 'uprobe-tailkt',
   'xdp-drop', 'ringbuf-exec', 'tracepoint-execsnoop', 'tc-mark', 'xdp-lb',
-  'cgroup-connect' }
+  'cgroup-connect', 'profile' }
 
 -- What running each one as a script must print (each runs for a second:
 -- EXAMPLE_SECONDS=1).
@@ -35,6 +35,10 @@ local script_says = {
   ['ringbuf-exec'] = 'exec: pid %d+ +uname\n.-[1-9]%d* programs started',
   ['tracepoint-execsnoop'] = 'exec: pid %d+ +/bin/echo one two execsnoop%-marker\n.-'
     .. 'exec: pid %d+ +/bin/true execsnoop%-marker\n.-[1-9]%d* programs started, 2 of them ours',
+  ['profile'] = 'attached: bpf link: perf_event cpu%-clock at 99 Hz .-\n'
+    .. 'sampling %d+ CPUs 99 times a second for 1 s while this script keeps one busy\n'
+    .. '[1-9]%d* samples in [1-9]%d* folded stacks, [1-9]%d* of them of this script %(pid %d+%):\n'
+    .. '[^\n;]+;[^\n]* [1-9]%d*\n', -- a line with frames
 }
 
 local function has_kprobes()

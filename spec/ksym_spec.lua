@@ -116,7 +116,8 @@ describe('stacks from a stack_trace map', function()
     -- the same through the public API, and only as deep as asked
     local same = assert(bpf.stack(stacks, id))
     assert.equals(tostring(frames), tostring(same))
-    assert.equals(1, #assert(stacks:stack(id, 1)))
+    assert.equals(1, #assert(stacks:stack(id, nil, 1)))
+    assert.equals(2, #assert(stacks:stack(id, { max = 2 })))
   end)
 
   it('names them under a raw tracepoint too', function()

@@ -19,6 +19,8 @@
 --     (cgroup_sock_addr): return 1 allows, 0 refuses (EPERM)
 --   link, err = attach.tc(iface, prog, {direction = 'ingress' | 'egress', priority = n,
 --     via = 'tcx' | 'clsact'})   (tcx where the kernel has it, else a clsact filter)
+--   link, err = attach.perf_event(prog, {freq = 99 | period = n, event = 'cpu-clock' | 'cycles' | ...
+--     (or type =, config =), pid = n, cpus = {...}})   on every online CPU (link.cpus)
 --   link:close()    detach (again: harmless);  link:fd()  the fd holding the attachment
 --   link:pin(path)  keep it after the script (bpf/pin.lua: bpf.open_pinned(path):detach())
 --   link.kind, link.target, link.prog (the loaded program: .fd, .type)
@@ -28,7 +30,8 @@
 -- prog is a Lua function, compiled here with the context of the attachment
 -- (skb for sockets, the tracepoint's record, bpf.proto.pt_regs for probes,
 -- attach.raw_args for raw tracepoints, attach.xdp_md for XDP, bpf.proto.sock
--- and bpf.proto.sock_addr for cgroup_sock and cgroup_sock_addr); or a
+-- and bpf.proto.sock_addr for cgroup_sock and cgroup_sock_addr,
+-- attach.perf_event_data for perf events); or a
 -- compiled program (bpf(fn)), loaded here; or a loaded program
 -- (prog:load(type)), which the link uses but does not close.  Failures
 -- return nil and a message naming the target.
@@ -239,6 +242,10 @@ end
 function link_mt.__index.pin(link, path)
   local g, what = link._guard, ('bpf link %s %s'):format(link.kind, tostring(link.target))
   if not g then return nil, what .. ': closed' end
+  if link.kind == 'perf_event' and link._more and #link._more > 0 then
+    return nil, ('%s: one attachment per CPU (%d), and a pin holds one; pin the program instead')
+      :format(what, #link._more + 1)
+  end
   if g.kind == GUARD_LIBBPF_LINK then
     local ret = lib.bpf_link__pin(g.blink, path)
     if ret ~= 0 then return libbpf.error(('%s: pin to %s'):format(what, tostring(path)), ret) end
@@ -622,6 +629,208 @@ function M.kprobe(spec, prog, retprobe)
 end
 
 M.kprobe_error = no_kprobes
+
+---------------------------------------------------------------------------
+-- Perf events: a perf_event program run by a sampling event on every
+-- online CPU (or on those of opts.cpus, or following one process), each
+-- event opened with perf_event_open and handed to libbpf's
+-- bpf_program__attach_perf_event (a BPF link where the kernel has them,
+-- 5.15+, else PERF_EVENT_IOC_SET_BPF), whose struct bpf_link closes the
+-- event with it.  One link holds them all.
+
+declare_once('struct bpf_perf_event_data', [[
+struct bpf_perf_event_data { struct pt_regs regs; uint64_t sample_period; uint64_t addr; };
+]])
+ffi.cdef [[
+struct bpf_link *bpf_program__attach_perf_event(const struct bpf_program *prog, int pfd);
+/* perf_event_open(2) has no libc wrapper: syscall(2), its arguments declared
+   as the kernel takes them (x86_64 and arm64 pass them alike either way). */
+long bpf_attach_perf_event_open(long nr, struct perf_event_attr *attr, int pid, int cpu,
+  int group_fd, unsigned long flags) __asm__("syscall");
+]]
+
+-- A perf_event program's context: regs (the interrupted registers,
+-- bpf.proto.pt_regs' fields), sample_period, addr.
+M.perf_event_data = { __dissector = ffi.typeof('struct bpf_perf_event_data') }
+
+local PERF_TYPE = { hardware = 0, software = 1 }
+-- <linux/perf_event.h>'s generic events, by the names perf(1) gives them
+local PERF_EVENTS = {
+  ['cpu-clock'] = { 1, 0 }, ['task-clock'] = { 1, 1 }, ['page-faults'] = { 1, 2 },
+  ['context-switches'] = { 1, 3 }, ['cpu-migrations'] = { 1, 4 }, ['minor-faults'] = { 1, 5 },
+  ['major-faults'] = { 1, 6 },
+  cycles = { 0, 0 }, instructions = { 0, 1 }, ['cache-references'] = { 0, 2 },
+  ['cache-misses'] = { 0, 3 }, ['branch-instructions'] = { 0, 4 }, ['branch-misses'] = { 0, 5 },
+  ['bus-cycles'] = { 0, 6 }, ['ref-cycles'] = { 0, 9 },
+}
+M.perf_events = {}
+for name in pairs(PERF_EVENTS) do M.perf_events[#M.perf_events + 1] = name end
+table.sort(M.perf_events)
+
+local PERF_FLAG_DISABLED, PERF_FLAG_FREQ = 1, 0x400 -- attr bits: disabled, freq
+local PERF_FLAG_FD_CLOEXEC = 8
+local NR_PERF_EVENT_OPEN = ({ x64 = 298, arm64 = 241 })[ffi.arch]
+
+local function read_line(path)
+  local f = io.open(path, 'r')
+  if not f then return nil end
+  local line = f:read('*l')
+  f:close()
+  return line
+end
+
+-- The online CPUs ("0-3,6" in sysfs), as a list.
+local function online_cpus()
+  local cpus = {}
+  for part in (read_line('/sys/devices/system/cpu/online') or '0'):gmatch('[^,%s]+') do
+    local a, b = part:match('^(%d+)%-(%d+)$')
+    for cpu = tonumber(a or part), tonumber(b or part) do cpus[#cpus + 1] = cpu end
+  end
+  return cpus
+end
+M.online_cpus = online_cpus
+
+local function whole(n, low) return type(n) == 'number' and n % 1 == 0 and n >= low end
+
+-- opts -> the event's attr, a name for it, the CPUs and the pid; or nil, err.
+local function perf_event_attr(opts, what)
+  if opts.freq ~= nil and opts.period ~= nil then
+    return nil, what .. ': give freq (samples a second) or period (events between samples), not both'
+  end
+  local event, etype, config = opts.event, opts.type, opts.config
+  if event == nil and etype == nil and config == nil then event = 'cpu-clock' end
+  if type(config) == 'string' and event == nil then event, config = config, nil end
+  if event ~= nil then
+    local e = PERF_EVENTS[event]
+    if not e then
+      return nil, ('%s: no perf event named %q (%s; or type = n, config = n)'):format(what,
+        tostring(event), table.concat(M.perf_events, ', '))
+    end
+    if etype ~= nil and PERF_TYPE[etype] ~= e[1] and etype ~= e[1] then
+      return nil, ('%s: %s is a %s event, not of type %s'):format(what, event,
+        e[1] == 0 and 'hardware' or 'software', tostring(etype))
+    end
+    etype, config = e[1], e[2]
+  else
+    etype = PERF_TYPE[etype] or etype
+    if not whole(etype, 0) then
+      return nil, ("%s: type is 'hardware', 'software' or a PMU's number "
+        .. '(/sys/bus/event_source/devices/*/type), not %s'):format(what, tostring(opts.type))
+    end
+    config = config or 0
+    if not whole(config, 0) then
+      return nil, ('%s: config is an event name or a number, not %s'):format(what, tostring(config))
+    end
+  end
+  local attr = ffi.new('struct perf_event_attr')
+  attr.size, attr.type, attr.config = ffi.sizeof(attr), etype, config
+  local name = event or ('%d:%d'):format(etype, config)
+  if opts.period ~= nil then
+    if not whole(opts.period, 1) then
+      return nil, ('%s: period is a whole number of events (ns for cpu-clock) above 0, not %s')
+        :format(what, tostring(opts.period))
+    end
+    attr.sample_period, attr.flags = opts.period, PERF_FLAG_DISABLED
+    name = ('%s every %d'):format(name, opts.period)
+  else
+    local freq = opts.freq or 99
+    local max = tonumber(read_line('/proc/sys/kernel/perf_event_max_sample_rate') or '')
+    if not whole(freq, 1) then
+      return nil, ('%s: freq is a whole number of samples a second above 0, not %s'):format(what,
+        tostring(freq))
+    end
+    if max and freq > max then
+      return nil, ('%s: freq %d is above the kernel\'s limit of %d samples a second '
+        .. '(/proc/sys/kernel/perf_event_max_sample_rate)'):format(what, freq, max)
+    end
+    attr.sample_freq, attr.flags = freq, bit.bor(PERF_FLAG_DISABLED, PERF_FLAG_FREQ)
+    name = ('%s at %d Hz'):format(name, freq)
+  end
+  local pid = opts.pid or -1
+  if not whole(pid, -1) then return nil, ('%s: pid is a process id, not %s'):format(what, tostring(pid)) end
+  local cpus = opts.cpus
+  if cpus == nil then
+    cpus = pid >= 0 and { -1 } or online_cpus() -- a process's event follows it from CPU to CPU
+  elseif type(cpus) == 'number' then
+    cpus = { cpus }
+  end
+  if type(cpus) ~= 'table' or #cpus == 0 then
+    return nil, ('%s: cpus is a CPU number or a list of them, not %s'):format(what, tostring(opts.cpus))
+  end
+  for _, cpu in ipairs(cpus) do
+    if not whole(cpu, -1) then
+      return nil, ('%s: cpus is a CPU number or a list of them, not %s'):format(what, tostring(cpu))
+    end
+  end
+  if pid >= 0 then name = ('%s, pid %d'):format(name, pid) end
+  return attr, name, cpus, pid
+end
+
+local function release_all(guards)
+  for _, g in ipairs(guards) do
+    release_guard(g)
+    ffi.gc(g, nil)
+  end
+end
+
+-- Why perf_event_open failed, in words.
+local function perf_open_error(what, attr, cpu, pid, e)
+  local on = cpu >= 0 and (' on CPU %d'):format(cpu) or (' for pid %d'):format(pid)
+  local why = ''
+  if attr.type == PERF_TYPE.hardware and (e == errno.ENOENT or e == errno.EOPNOTSUPP) then
+    why = (" (no hardware event here: this machine has no PMU that counts it, as in many VMs%s; "
+      .. "event = 'cpu-clock' samples by time)")
+      :format(exists('/sys/bus/event_source/devices/cpu/type') and ''
+        or ', no /sys/bus/event_source/devices/cpu')
+  elseif e == errno.ENOENT then
+    why = ' (no such event type or config)'
+  elseif e == errno.ESRCH then
+    why = (' (no process %d)'):format(pid)
+  elseif e == errno.EINVAL and attr.type == PERF_TYPE.software then
+    why = ' (is the period or frequency one the kernel takes?)'
+  end
+  return libbpf.message(('%s: perf_event_open%s%s'):format(what, on, why), -e)
+end
+
+-- attach.perf_event(prog, opts): see the header.
+function M.perf_event(prog, opts)
+  opts = opts or {}
+  local what = 'bpf.perf_event'
+  if type(opts) ~= 'table' then
+    return nil, ('%s: opts is a table ({freq = 99} ...), not a %s'):format(what, type(opts))
+  end
+  if not NR_PERF_EVENT_OPEN then return nil, ('%s: no perf_event_open on %s'):format(what, ffi.arch) end
+  local attr, name, cpus, pid = perf_event_attr(opts, what)
+  if not attr then return nil, name end
+  what = ('bpf.perf_event(%s)'):format(name)
+  local handle, owned, lprog = program(prog, { what = what, type = 'perf_event', name = 'perf_event',
+    ctx = function() return M.perf_event_data end })
+  if not handle then return nil, owned end
+  local guards = {}
+  for _, cpu in ipairs(cpus) do
+    local pfd, e = with_fd_retry(function()
+      local fd = tonumber(C.bpf_attach_perf_event_open(NR_PERF_EVENT_OPEN, attr, pid, cpu, -1,
+        PERF_FLAG_FD_CLOEXEC))
+      return fd, fd < 0 and ffi.errno() or 0
+    end)
+    if pfd < 0 then
+      release_all(guards)
+      return fail(handle, owned, perf_open_error(what, attr, cpu, pid, e))
+    end
+    local guard
+    guard, e = libbpf_link(function() return lib.bpf_program__attach_perf_event(lprog, pfd) end)
+    if not guard then
+      close_fd(pfd) -- (a link that was made owns its event and closes it)
+      release_all(guards)
+      return fail(handle, owned, libbpf.message(('%s: attaching on CPU %d'):format(what, cpu), -e))
+    end
+    guards[#guards + 1] = guard
+  end
+  local first = table.remove(guards, 1)
+  local link = new_link('perf_event', name, handle, owned, first, guards)
+  link.cpus, link.pid = cpus, pid >= 0 and pid or nil
+  return link
+end
 
 ---------------------------------------------------------------------------
 -- Raw tracepoints and XDP

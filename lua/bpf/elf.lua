@@ -288,6 +288,84 @@ function M.usdt_probes(path, provider, name)
   end)
 end
 
+-- The function symbols of path by file offset (see the header).
+local symbols_mt = { __index = {} }
+
+-- The function holding file offset off: name, off - its start (nil when
+-- none does: before the first, past a sized function's end).
+function symbols_mt.__index.lookup(syms, off)
+  local offsets = syms.offsets
+  local lo, hi = 1, #offsets
+  if hi == 0 or off < offsets[1] then return nil end
+  while lo < hi do
+    local mid = math.floor((lo + hi + 1) / 2)
+    if offsets[mid] <= off then lo = mid else hi = mid - 1 end
+  end
+  local size, delta = syms.sizes[lo], off - offsets[lo]
+  if size > 0 and delta >= size then return nil end
+  if size == 0 and delta > 0x10000 then return nil end -- an unsized label: not that far
+  local name = syms.names[lo]
+  if demangle and name:sub(1, 2) == '_Z' then
+    name = demangle(name) or name
+    syms.names[lo] = name
+  end
+  return name, delta
+end
+
+function M.symbols(path)
+  return with_elf(path, function(elf)
+    local shdr, sym = ffi.new('GElf_Shdr'), ffi.new('GElf_Sym')
+    -- the file offset of each section's first byte, less its address
+    local shift = {}
+    local scn = libelf.elf_nextscn(elf, nil)
+    local tables = {}
+    while scn ~= nil do
+      if libelf.gelf_getshdr(scn, shdr) ~= nil then
+        local index = #shift + 1
+        shift[index] = tonumber(shdr.sh_offset) - tonumber(shdr.sh_addr)
+        if (shdr.sh_type == SHT_SYMTAB or shdr.sh_type == SHT_DYNSYM) and shdr.sh_entsize > 0 then
+          tables[#tables + 1] = { scn = scn, link = shdr.sh_link,
+            count = tonumber(shdr.sh_size / shdr.sh_entsize), symtab = shdr.sh_type == SHT_SYMTAB }
+        end
+      end
+      scn = libelf.elf_nextscn(elf, scn)
+    end
+    -- .symtab before .dynsym: its names are the fuller list
+    table.sort(tables, function(a, b) return a.symtab and not b.symtab end)
+    local by_offset = {} -- offset -> { name, size, global }
+    for _, t in ipairs(tables) do
+      local data = libelf.elf_getdata(t.scn, nil)
+      for i = 0, data ~= nil and t.count - 1 or -1 do
+        if libelf.gelf_getsym(data, i, sym) ~= nil then
+          local kind, bind = bit.band(sym.st_info, 0xf), bit.rshift(sym.st_info, 4)
+          -- (elf_nextscn starts at section 1, so shift[k] is section k's)
+          if (kind == STT_FUNC or kind == STT_GNU_IFUNC) and sym.st_value ~= 0 and shift[sym.st_shndx] then
+            local off = tonumber(sym.st_value) + shift[sym.st_shndx]
+            local have = by_offset[off]
+            local global = bind == STB_GLOBAL
+            if not have or (global and not have.global) then
+              local name_ptr = libelf.elf_strptr(elf, t.link, sym.st_name)
+              if name_ptr ~= nil then
+                by_offset[off] = { name = ffi.string(name_ptr), size = tonumber(sym.st_size),
+                  global = global }
+              end
+            end
+          end
+        end
+      end
+    end
+    local offsets = {}
+    for off in pairs(by_offset) do offsets[#offsets + 1] = off end
+    table.sort(offsets)
+    local sizes, names = {}, {}
+    for i, off in ipairs(offsets) do
+      local entry = by_offset[off]
+      sizes[i], names[i] = entry.size, entry.name
+    end
+    return setmetatable({ path = path, offsets = offsets, sizes = sizes, names = names }, symbols_mt)
+  end)
+end
+
 local R_OK = 4
 
 local function usable(path, library)

@@ -437,6 +437,7 @@ local attach, reader = require('bpf.attach'), require('bpf.reader')
 M.socket, M.tracepoint, M.uprobe, M.kprobe = attach.socket, attach.tracepoint, attach.uprobe, attach.kprobe
 M.raw_tracepoint, M.xdp, M.usdt, M.tc = attach.raw_tracepoint, attach.xdp, attach.usdt, attach.tc
 M.cgroup = attach.cgroup
+M.perf_event, M.perf_event_data = attach.perf_event, attach.perf_event_data
 M.tracelog, M.ringbuf_reader, M.print_log2_hist = reader.tracelog, reader.ringbuf, reader.print_log2_hist
 M.stack, M.ksym = require('bpf.ksym').stack, require('bpf.ksym').lookup -- kernel stacks, symbols
 

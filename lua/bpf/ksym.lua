@@ -1,17 +1,23 @@
 -- Kernel symbols: the function an address in the kernel belongs to, from
 -- /proc/kallsyms (read once, when first needed, and sorted by address), and
 -- the frames of a stack that a program stored in a stack_trace map with
--- stack_id(map[, flags]).
+-- stack_id(map[, 'user' | 'kernel'][, flags]); user frames are named by
+-- bpf.usym from the process's files.
 --
 --   local ksym = require('bpf.ksym')       (bpf.ksym and bpf.stack in the public API)
 --   name, off, module = ksym.lookup(addr)  addr: a number or 64-bit cdata; nil when
 --                                          no kernel symbol holds it
---   frames, err = ksym.stack(map, id[, max])   also map:stack(id[, max])
+--   frames, err = ksym.stack(map, id[, pid][, max])   also map:stack(id[, pid][, max]),
+--                                          or map:stack(id, {pid = , max = })
 --     { { addr = (uint64_t cdata), sym = 'do_syscall_64' (nil if unknown),
 --         off = 0x1f, module = nil | 'bpf' | 'nf_tables' ... }, ... }, innermost first;
 --     tostring(frame) is "do_syscall_64+0x1f" (with " [module]", or "0x..." if
 --     unknown); tostring(frames) one frame a line; nil, err for a negative id
---     (stack_id's error) or one the map does not hold
+--     (stack_id's error) or one the map does not hold.  A user stack's frames
+--     (stack_id(map, 'user')) have user = true and, given the pid of the
+--     process, a sym from its files, the file's name as module ("main+0x1a
+--     [prog]", "0x7f3a12b4c24a [libc.so.6]" when the file names nothing
+--     there) and path (bpf.usym); without the pid they are addresses.
 --   frames = ksym.frames(ips, n)            the same for n addresses (a uint64_t array,
 --                                          kept alive by the caller)
 --   text = ksym.format(frames[, sep])       "a+0x1 <- b+0x2 ..." with sep = ' <- '
@@ -117,8 +123,7 @@ end
 
 local frame_mt = {}
 function frame_mt.__tostring(frame)
-  if not frame.sym then return ('0x%x'):format(frame.addr) end
-  local text = ('%s+0x%x'):format(frame.sym, frame.off)
+  local text = frame.sym and ('%s+0x%x'):format(frame.sym, frame.off) or ('0x%x'):format(frame.addr)
   if frame.module then text = ('%s [%s]'):format(text, frame.module) end
   return text
 end
@@ -152,8 +157,10 @@ function M.frames(ips, n)
   return setmetatable(frames, stack_mt)
 end
 
--- The stack that stack_id() stored under id in a stack_trace map.
-function M.stack(map, id, max)
+-- The stack that stack_id() stored under id in a stack_trace map (user
+-- frames named from process pid's files).
+function M.stack(map, id, pid, max)
+  if type(pid) == 'table' then pid, max = pid.pid, pid.max end
   local what = ('bpf.stack(%s, %s)'):format(map and map.name or tostring(map), tostring(id))
   if type(map) ~= 'table' or map.map_type ~= 'stack_trace' then
     return nil, what .. ': expected a stack_trace map'
@@ -172,7 +179,8 @@ function M.stack(map, id, max)
   -- an array of our own: a pointer into value would not keep it alive
   local ips = u64_array(math.max(n, 1))
   ffi.copy(ips, value, n * 8)
-  return M.frames(ips, n)
+  local frames = M.frames(ips, n)
+  return require('bpf.usym').resolve(pid, frames)
 end
 
 return M

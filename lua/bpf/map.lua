@@ -392,7 +392,7 @@ function methods.reader(map, ...)
   return require('bpf.reader').perf(map, ...)
 end
 
--- The frames of a stack in a stack_trace map: map:stack(id[, max]), see bpf/ksym.lua.
+-- The frames of a stack in a stack_trace map: map:stack(id[, pid][, max]), see bpf/ksym.lua.
 function methods.stack(map, ...) return require('bpf.ksym').stack(map, ...) end
 
 function methods.close(map)

@@ -86,6 +86,8 @@ mkdir -p $R/work/build/bpf && cp build/bpf/core.so $R/work/build/bpf/
 # the uprobe specs' target, built here: the guest has no compiler
 mkdir -p $R/work/build/spec
 cc -O1 -o $R/work/build/spec/uprobe-target spec/support/uprobe_target.c
+# and the profile spec's (spec/perf_spec.lua), with frame pointers
+cc -O1 -fno-omit-frame-pointer -o $R/work/build/spec/perf-target spec/support/perf_target.c
 [ -n "$VM_CMD" ] && echo "$VM_CMD" > $R/work/vm-cmd
 cp $VM/specs $R/work/vm-specs 2>/dev/null || echo spec/attach_spec.lua > $R/work/vm-specs
 cp tools/vm/init.sh $R/init
