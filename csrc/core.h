@@ -345,7 +345,9 @@ struct ctx {
 	_(ctx_pinning)	   /* r6 keeps the context for classic packet loads and helpers */  \
 	_(call_clobbers)   /* register allocation knows a call overwrites r0-r5 */         \
 	_(loop_facts)	   /* a back edge brings no less than the loop header assumed */          \
-	_(pkt_pull)	   /* tc pulls what direct reads need into the skb's linear part */
+	_(pkt_pull)	   /* tc pulls what direct reads need into the skb's linear part */ \
+	_(pkt_csum)	   /* a packet write updates the checksums that cover it */            \
+	_(pkt_reload)	   /* after a helper that moves the packet, its pointers are reloaded */
 
 enum brk {
 #define BRKENUM(name) BRK_##name,

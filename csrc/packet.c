@@ -997,7 +997,7 @@ void direct_packet(struct ctx *C, const struct ir_func *cf)
 				bases_after(&R.based, in);
 				if (has_effect(in) && in->kind != IR_CALL)
 					R.cur.n = 0; /* a store may write the packet */
-				if (moves_packet(in)) { /* (linear) a new packet: nothing checked yet */
+				if (moves_packet(in) && !BROKEN(C, pkt_reload)) { /* (linear) a new packet */
 					load_pointers(&R);
 					cov = 0;
 					R.cur.n = 0;

@@ -487,13 +487,13 @@ void pk_store(struct ctx *C, int base, const struct cfield *f, int src)
 		store_piece(&W, base, f->off, 1, merged(C, -1, src, 1, 0, 8, 0));
 		p->new = read_raw(C, base, p->off, p->width);
 	}
-	if (own_csum) {
+	if (own_csum && !BROKEN(C, pkt_csum)) {
 		int times[MAX_PIECES];
 		for (int i = 0; i < W.n; i++)
 			times[i] = 1 + within(W.p[i].off, W.p[i].width, r->twice_from, r->twice_to);
 		update_csum(&W, base, r->csum, r->udp, strcmp(r->layer, "ip") != 0, false, times, c);
 	}
-	if (pseudo)
+	if (pseudo && !BROKEN(C, pkt_csum))
 		update_pseudo(&W, r, !strcmp(r->layer, "ip6"));
 }
 

@@ -5,7 +5,8 @@
 # Ends with "mutants: K killed of N".
 cd "$(dirname "$0")/.."
 SPECS="spec/regressions_spec.lua spec/compile_spec.lua spec/compile_data_spec.lua spec/semantics_spec.lua \
-	spec/fuzz_findings_spec.lua spec/ir_spec.lua spec/loops_spec.lua spec/packet_spec.lua"
+	spec/fuzz_findings_spec.lua spec/ir_spec.lua spec/loops_spec.lua spec/packet_spec.lua \
+	spec/pktwrite_spec.lua spec/xdp_spec.lua"
 NAMES=$(luajit -e 'for _, n in ipairs(require("bpf.core").info().breaks) do print(n) end')
 run() {
 	luajit -e 'require("busted.runner")({ standalone = false })' /usr/bin/busted -o TAP $SPECS \
