@@ -144,18 +144,85 @@ void bi_redirect_map(struct ctx *C, int a, int nargs, const struct helper *h)
 	result_r0(C, a, 8, 0);
 }
 
+/* Where ffi.copy and comm write: a stack object (fp - off) or memory a
+** register points to (a map value, a ring buffer record or a member of one),
+** size bytes; skip is the label of a NULL check's jump over the write (-1 none). */
+struct dest {
+	int base, off, size, skip;
+};
+
+static struct dest dest_of(struct ctx *C, int slot, const char *who)
+{
+	struct var *d = v_src(C, slot);
+	struct dest o = {.skip = -1};
+	if (d->kind == VK_STACK && !(d->flags & VF_SLICE)) {
+		o.base = BPF_REG_10;
+		o.off = (int)-d->num;
+	} else if (d->kind == VK_RT && d->ptr == PK_MAPVAL && !(d->flags & VF_SLICE)) {
+		o.skip = null_guard(C, slot); /* nothing is written when the lookup missed */
+		o.base = v_reg(C, slot);
+		o.off = 0;
+	} else {
+		bpfc_fail(C, "%s writes into a buffer made with ffi.new, a map value or a ring buffer "
+			     "record (or an array member of one)", who);
+	}
+	o.size = d->ref ? fact_sizeof(C, d->ref) : -1;
+	if (o.size <= 0)
+		bpfc_fail(C, "%s into memory of unknown size (give it a C type with a size)", who);
+	return o;
+}
+
+static void dest_end(struct ctx *C, const struct dest *o)
+{
+	if (o->skip >= 0)
+		emit_label(C, o->skip);
+}
+
+/* r = the address of [o->base + o->off] (a helper's argument). */
+static void dest_addr(struct ctx *C, int r, const struct dest *o)
+{
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, r, o->base, 0, 0);
+	if (o->off)
+		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, r, 0, 0, o->off);
+}
+
+/* n zero bytes at the destination, 8 at a time. */
+static void dest_zero(struct ctx *C, const struct dest *o, int n)
+{
+	for (int i = 0; i < n;) {
+		int w = n - i >= 8 ? 8 : n - i >= 4 ? 4 : n - i >= 2 ? 2 : 1;
+		uint8_t sz = w == 8 ? BPF_DW : w == 4 ? BPF_W : w == 2 ? BPF_H : BPF_B;
+		emit(C, BPF_ST | BPF_MEM | sz, o->base, 0, (int16_t)(o->off + i), 0);
+		i += w;
+	}
+}
+
+/* comm(buf): the task's name into a char array of a stack buffer, a map
+** value or a ring buffer record (bpf_get_current_comm: NUL-terminated,
+** zeros after it). */
 void bi_comm(struct ctx *C, int a, int nargs, const struct helper *h)
 {
 	(void)nargs;
 	int buf = arg(C, a, 0);
 	struct var *b = v_src(C, buf);
-	if (b->kind != VK_STACK)
-		bpfc_fail(C, "comm(buf) needs a buffer from ffi.new('char[16]')");
-	int size = b->ref ? fact_sizeof(C, b->ref) : 16;
+	if (b->kind != VK_STACK && !(b->kind == VK_RT && b->ptr == PK_MAPVAL))
+		bpfc_fail(C, "comm(buf) needs a buffer from ffi.new('char[16]'), or a char array of a "
+			     "map value or a ring buffer record");
+	if (b->kind == VK_STACK && !b->ref) { /* (as it always did) */
+		call_prepare(C);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0);
+		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, (int32_t)-b->num);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, 16);
+		helper(C, h);
+		result_r0(C, a, 8, 0);
+		return;
+	}
+	if (b->kind == VK_RT && (b->flags & VF_NULL))
+		bpfc_fail(C, "comm(v): check the map value for nil first (if v then comm(v) end)");
+	struct dest o = dest_of(C, buf, "comm()");
 	call_prepare(C);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0);
-	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, (int32_t)-b->num);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, size);
+	dest_addr(C, 1, &o);
+	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, o.size);
 	helper(C, h);
 	result_r0(C, a, 8, 0);
 }
@@ -255,6 +322,43 @@ void bi_new(struct ctx *C, int a, int nargs, const struct helper *h)
 	C->v[a].ref = ct;
 }
 
+/* The memory a pointer cast from v points into: a pointer's own, an
+** address's (computed from a pointer, or said by bpf.user/bpf.kernel), else
+** the program's default: user memory in uprobes (opts.memory = 'user'),
+** kernel memory in the others. */
+static int cast_space(struct ctx *C, const struct var *v)
+{
+	if (v->kind == VK_RT && v->ptr == PK_PROBE)
+		return v->flags & VF_USER ? VF_USER : VF_KERNEL;
+	if (v->kind == VK_RT && (v->flags & VF_SPACE))
+		return v->flags & VF_SPACE;
+	C->default_space = true;
+	return C->facts.user_memory ? VF_USER : VF_KERNEL;
+}
+
+/* bpf.user(p), bpf.kernel(p): p (a pointer, or a number cast to one later)
+** points into user memory, or kernel memory; outside a program they give p. */
+void bi_space(struct ctx *C, int a, int nargs, const struct helper *h)
+{
+	(void)nargs;
+	int x = arg(C, a, 0);
+	int space = !strcmp(h->name, "user") ? VF_USER : VF_KERNEL;
+	struct var *v = v_src(C, x);
+	if (!(v->kind == VK_NUM || (v->kind == VK_RT && (v->ptr == PK_PROBE || v->ptr == PK_SCALAR))) ||
+	    (v->flags & (VF_BOOL | VF_MIXED | VF_DATALOC)))
+		bpfc_fail(C, "bpf.%s() takes a pointer (ffi.cast) or a number that is an address", h->name);
+	bool ptr = v->kind == VK_RT && v->ptr == PK_PROBE;
+	if (v->kind == VK_NUM) {
+		v_const(C, a, v->num);
+		v_reg(C, a);
+	} else {
+		alu_dst(C, a, x);
+	}
+	C->v[a].kind = VK_RT;
+	C->v[a].flags = (uint16_t)((C->v[a].flags & ~(VF_SPACE | VF_NULL)) |
+				   (ptr ? space & VF_USER : space));
+}
+
 void bi_cast(struct ctx *C, int a, int nargs, const struct helper *h)
 {
 	(void)nargs, (void)h;
@@ -276,6 +380,7 @@ void bi_cast(struct ctx *C, int a, int nargs, const struct helper *h)
 		return;
 	}
 	if (pointee) { /* a pointer to read through probe_read */
+		int space = cast_space(C, v);
 		if (v->kind == VK_NUM) {
 			v_const(C, a, v->num);
 			v_reg(C, a);
@@ -285,6 +390,7 @@ void bi_cast(struct ctx *C, int a, int nargs, const struct helper *h)
 		C->v[a].kind = VK_RT;
 		C->v[a].ptr = PK_PROBE;
 		C->v[a].ref = pointee;
+		C->v[a].flags = (uint16_t)(space & VF_USER);
 		return;
 	}
 	if (!fact_scalar(C, ct, &size, &sg))
@@ -565,9 +671,63 @@ void bi_load_bytes(struct ctx *C, int a, int nargs, const struct helper *h)
 	result_r0(C, a, 8, 0);
 }
 
-/* ffi.copy(dst, src[, len]): a constant string is stored, memory is probe-read. */
+/* The helper that reads ffi.copy's source, and the address it reads at in
+** r3: a pointer read through probe_read (user or kernel memory, as where it
+** came from says), an array member of a tracepoint's record (the context,
+** kernel memory), or a record's __data_loc field (its string in the record:
+** lenreg gets its length then, else -1). */
+static int copy_source(struct ctx *C, int src, bool str, int *lenreg)
+{
+	struct var *sv = v_src(C, src);
+	*lenreg = -1;
+	if (sv->kind == VK_RT && sv->ptr == PK_PROBE) {
+		int func = probe_func(sv, str);
+		int rs = v_reg(C, src);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 3, rs, 0, 0);
+		return func;
+	}
+	bool record = C->facts.ctx_memory && C->ctx_pinned;
+	if (sv->kind == VK_RT && sv->ptr == PK_CTX && sv->ref && fact_elem(C, sv->ref, &(int){0})) {
+		if (!record)
+			bpfc_fail(C, "ffi.copy() from an array of the context reads a tracepoint's record "
+				     "only (this context is not memory the program may read through a helper)");
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 3, C->ctx_reg, 0, 0);
+		if (sv->num)
+			emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, (int32_t)sv->num);
+		return str ? BPF_FUNC_probe_read_kernel_str : BPF_FUNC_probe_read_kernel;
+	}
+	if (sv->kind == VK_RT && sv->ptr == PK_SCALAR && (sv->flags & VF_DATALOC)) {
+		if (!record)
+			bpfc_fail(C, "internal: a __data_loc field outside a tracepoint's record");
+		int rx = v_reg(C, src);
+		int t = r_scratch(C);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, t, rx, 0, 0);
+		emit(C, BPF_ALU64 | BPF_AND | BPF_K, t, 0, 0, 0xffff);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 3, C->ctx_reg, 0, 0);
+		emit(C, BPF_ALU64 | BPF_ADD | BPF_X, 3, t, 0, 0);
+		int l = r_scratch(C);
+		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, l, rx, 0, 0);
+		emit(C, BPF_ALU64 | BPF_RSH | BPF_K, l, 0, 0, 16);
+		*lenreg = l;
+		return str ? BPF_FUNC_probe_read_kernel_str : BPF_FUNC_probe_read_kernel;
+	}
+	bpfc_fail(C, "ffi.copy() reads through a pointer (ffi.cast, a pointer field such as a "
+		     "syscall's `const char *filename`), from an array of a tracepoint's record "
+		     "(arg.comm) or a record's __data_loc string (arg.filename), or stores a constant "
+		     "string");
+}
+
+/* ffi.copy(dst, src[, len]) into a stack buffer, a map value or a ring
+** buffer record: a constant string is stored (with its NUL when it fits);
+** ffi.copy(dst, p) from memory reads a NUL-terminated string with
+** probe_read_user_str or probe_read_kernel_str, dst zeroed first, so that it
+** holds the string (cut to #dst - 1 bytes and a NUL), then zeros to its end
+** (all zeros when the memory cannot be read); ffi.copy(dst, p, n) reads
+** exactly n bytes with probe_read_user or probe_read_kernel (n zeros when
+** they cannot be read), the rest of dst left as it was. */
 void bi_copy(struct ctx *C, int a, int nargs, const struct helper *h)
 {
+	(void)h;
 	struct var *d = v_src(C, arg(C, a, 0));
 	int src = arg(C, a, 1);
 	struct var *sv = v_src(C, src);
@@ -582,41 +742,114 @@ void bi_copy(struct ctx *C, int a, int nargs, const struct helper *h)
 		C->v[a].kind = VK_NIL;
 		return;
 	}
-	if (d->kind != VK_STACK)
-		bpfc_fail(C, "ffi.copy() copies into a buffer made with ffi.new, or into the packet");
-	int size = fact_sizeof(C, d->ref);
-	int len = size;
+	int len = -1;
 	if (nargs == 3) {
 		struct var *n = v_src(C, arg(C, a, 2));
 		if (n->kind != VK_NUM)
 			bpfc_fail(C, "ffi.copy() needs a constant length");
+		if (n->num <= 0 || n->num > STACK_SIZE)
+			bpfc_fail(C, "ffi.copy() of %lld bytes", (long long)n->num);
 		len = (int)n->num;
 	}
-	if (sv->kind == VK_LUA && k_isstring(C, sv->ref, &str, &slen)) {
-		if (nargs < 3)
-			len = (int)slen + 1 < size ? (int)slen + 1 : size;
-		if (len > size)
-			bpfc_fail(C, "ffi.copy() of %d bytes into a %d-byte buffer", len, size);
+	bool isstr = sv->kind == VK_LUA && k_isstring(C, sv->ref, &str, &slen);
+	if (!isstr && (sv->flags & VF_SLICE))
+		bpfc_fail(C, "ffi.copy() from ffi.string(): copy from the memory itself");
+	if (!isstr) /* (a source it cannot read is refused before anything is emitted) */
+		if (!(sv->kind == VK_RT && (sv->ptr == PK_PROBE || sv->ptr == PK_CTX ||
+					    (sv->ptr == PK_SCALAR && (sv->flags & VF_DATALOC)))))
+			copy_source(C, src, false, &(int){0});
+	struct dest o = dest_of(C, arg(C, a, 0), "ffi.copy()");
+	if (isstr) {
+		if (len < 0)
+			len = (int)slen + 1 < o.size ? (int)slen + 1 : o.size;
+		if (len > o.size)
+			bpfc_fail(C, "ffi.copy() of %d bytes into a %d-byte buffer", len, o.size);
 		for (int i = 0; i < len; i++)
-			emit(C, BPF_ST | BPF_MEM | BPF_B, BPF_REG_10, 0, (int16_t)(-d->num + i),
+			emit(C, BPF_ST | BPF_MEM | BPF_B, o.base, 0, (int16_t)(o.off + i),
 			     i < (int)slen ? (uint8_t)str[i] : 0);
 	} else {
-		if (len > size || len <= 0)
-			bpfc_fail(C, "ffi.copy() of %d bytes into a %d-byte buffer", len, size);
-		if (sv->kind != VK_RT || sv->ptr == PK_SCALAR || sv->ptr == PK_CTX)
-			bpfc_fail(C, "ffi.copy() reads through a pointer (from ffi.cast or the context)");
-		int dslot = arg(C, a, 0);
-		int rs = v_reg(C, src);
-		call_prepare(C);
-		if (rs != 3)
-			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 3, rs, 0, 0);
-		emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, len);
-		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0);
-		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, (int32_t)-v_src(C, dslot)->num);
-		helper(C, h);
+		if (len > o.size)
+			bpfc_fail(C, "ffi.copy() of %d bytes into a %d-byte buffer", len, o.size);
+		struct var *s2 = v_src(C, src);
+		if (len > 0 && s2->kind == VK_RT && s2->ptr == PK_CTX) {
+			int ssize = s2->ref ? fact_sizeof(C, s2->ref) : -1;
+			if (ssize > 0 && len > ssize)
+				bpfc_fail(C, "ffi.copy() of %d bytes from a %d-byte array of the record", len, ssize);
+		}
+		bool strcopy = len < 0;
+		if (strcopy)
+			dest_zero(C, &o, o.size);
+		int lenreg;
+		int func = copy_source(C, src, strcopy, &lenreg);
+		if (lenreg >= 0 && strcopy) { /* a __data_loc string: its length, at most the buffer's */
+			int fits = label_new(C);
+			emit_jmp(C, BPF_JMP | BPF_JLE | BPF_K, lenreg, 0, o.size, fits);
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, lenreg, 0, 0, o.size);
+			emit_label(C, fits);
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_X, 2, lenreg, 0, 0);
+		} else {
+			emit(C, BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, strcopy ? o.size : len);
+		}
+		dest_addr(C, 1, &o);
+		emit_call(C, func, (int)(h - helpers));
 	}
+	dest_end(C, &o);
 	v_def(C, a);
 	C->v[a].kind = VK_NIL;
+}
+
+/* ffi.string(mem[, n]) compared with a string constant right away:
+** ffi.string(arg.comm, 2) == 'ba' tests whether the first n bytes are the
+** string's (a prefix test; false for a string of another length, as in
+** Lua), ffi.string(mem) == 'bash' what mem == 'bash' does (equal up to the
+** NUL).  mem is an array in a stack buffer, a map value, a ring buffer
+** record or a tracepoint's record. */
+void bi_string(struct ctx *C, int a, int nargs, const struct helper *h)
+{
+	(void)h;
+	int m = arg(C, a, 0);
+	struct var *v = v_src(C, m);
+	bool mem = v->kind == VK_STACK ||
+		   (v->kind == VK_RT && (v->ptr == PK_MAPVAL || (v->ptr == PK_CTX && v->ref)));
+	const struct bcins *next = C->pc + 1 < C->nbc ? &C->bc[C->pc + 1] : NULL;
+	bool compared = next && (next->op == OP_ISEQS || next->op == OP_ISNES) && next->a == a &&
+			!bc_live(C, C->pc + 1, a);
+	if (!compared)
+		bpfc_fail(C, "ffi.string() works in a program only compared with a string constant at "
+			     "once: ffi.string(arg.comm, 2) == 'ba' (a prefix), ffi.string(buf) == 'bash'");
+	if (!mem || v->flags & VF_SLICE || !v->ref || fact_sizeof(C, v->ref) <= 0)
+		bpfc_fail(C, "ffi.string() compares a char array of a stack buffer, a map value, a ring "
+			     "buffer record or a tracepoint's record (copy other memory there first with "
+			     "ffi.copy)");
+	int size = fact_sizeof(C, v->ref);
+	int64_t n = size;
+	if (nargs == 2) {
+		struct var *nv = v_src(C, arg(C, a, 1));
+		if (nv->kind != VK_NUM)
+			bpfc_fail(C, "ffi.string(mem, n) needs a constant n");
+		n = nv->num;
+		if (n < 1 || n > size)
+			bpfc_fail(C, "ffi.string(mem, %lld) of a %d-byte array: 1 to %d bytes", (long long)n,
+				  size, size);
+	}
+	int ref = v->ref;
+	if (nargs == 2) {
+		lua_pushfstring(C->L, "char[%d]", (int)n);
+		int tref = k_ref(C, -1);
+		lua_pop(C->L, 1);
+		ref = fact_typeof(C, tref, false, 0, "ffi.string()");
+	}
+	if (v->kind == VK_RT && v->ptr == PK_MAPVAL) {
+		alu_dst(C, a, m); /* the same pointer, in a register of its own */
+	} else { /* the stack object, or the context's member (on the context register) */
+		struct var keep = *v;
+		v_def(C, a);
+		C->v[a] = keep;
+		C->v[a].shadow = -1;
+	}
+	C->v[a].ref = ref;
+	if (nargs == 2)
+		C->v[a].flags |= VF_SLICE;
 }
 
 /* Typed ctype of a C type given at compile time (string or ctype). */

@@ -132,7 +132,14 @@ enum vflag {
 	VF_TRUE = 128,	  /* never nil or false (true, or a number): its truth is known */
 	VF_FALSE = 256,	  /* only ever nil or false: its truth is known */
 	VF_MOVED = 512,	  /* a dissector moved off its layer's start (dissector + n) */
+	VF_USER = 1024,	  /* PK_PROBE: points to user memory (else kernel); a number: an
+			  ** address in user memory (computed from a user pointer, bpf.user) */
+	VF_KERNEL = 2048, /* a number: an address in kernel memory (from a kernel pointer,
+			  ** bpf.kernel); a number with neither is cast to the default space */
+	VF_DATALOC = 4096, /* a tracepoint's __data_loc word: (length << 16) | offset in the record */
+	VF_SLICE = 8192,  /* ffi.string(mem, n): exactly n bytes, compared as a Lua string */
 };
+#define VF_SPACE (VF_USER | VF_KERNEL)
 
 struct var {
 	uint8_t kind;	/* enum vkind */
@@ -284,6 +291,8 @@ struct ctx {
 	bool pk_raw;		/* pk_load reads the bytes as they are (PK_RAW) */
 	uint8_t packet;		/* how the program reads the packet (enum packet_access) */
 	bool ctx_writes;	/* it writes context fields (which the program type allows or not) */
+	bool default_space;	/* a pointer cast from a number took the default address space
+				** (facts.user_memory): uprobes compile it again for user memory */
 
 	/* the IR (ir.h): what translation appends, passes rewrite, encode reads */
 	struct ir_ins ir[MAX_IR];
@@ -470,6 +479,7 @@ void pk_field(struct ctx *C, int dst, int base, const char *name);
 int pk_clamp(struct ctx *C, int r, bool u64);
 void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxslot);
 void mem_load(struct ctx *C, int dst, int base, const struct cfield *f);
+int probe_func(const struct var *p, bool str); /* mem.c: probe_read_{user,kernel}[_str] */
 void mem_store(struct ctx *C, int base, const struct cfield *f, int src);
 void ctx_store(struct ctx *C, int base, const struct cfield *f, int src); /* ctxfield.c */
 int ctx_wire(struct ctx *C, int off, int size);

@@ -196,6 +196,8 @@ void fact_begin(struct ctx *C)
 	F->classic_packet = has(L, "classic_packet");
 	F->linear_packet = has(L, "linear_packet");
 	F->no_csum = has(L, "no_csum");
+	F->user_memory = has(L, "user_memory");
+	F->ctx_memory = has(L, "ctx_memory");
 	lua_getfield(L, -1, "functions");
 	const char *fns = lua_tostring(L, -1);
 	C->force_subs = fns && !strcmp(fns, "subprog");
@@ -439,6 +441,8 @@ bool fact_member(struct ctx *C, int ctype, const char *name, struct cfield *f)
 			c->issigned = has(L, "signed");
 			c->isfloat = has(L, "float");
 			c->isagg = has(L, "aggregate");
+			c->isuser = has(L, "user");
+			c->isdataloc = has(L, "data_loc");
 			lua_getfield(L, -1, "ctype");
 			if (lua_toboolean(L, -1))
 				c->ctype = anchor(C);

@@ -24,6 +24,8 @@ struct ctx;
 struct cfield {
 	int off, size, bpos, bsize; /* bpos < 0: not a bitfield */
 	bool isptr, issigned, isfloat, isagg; /* isagg: struct, union or array */
+	bool isuser;   /* a pointer to user memory (a syscall's argument) */
+	bool isdataloc; /* a tracepoint's __data_loc u32: (length << 16) | offset in the record */
 	int ctype;			      /* ref: member ctype (pointee for pointers) */
 };
 
@@ -98,6 +100,8 @@ struct facts {
 	bool classic_packet;	/* the packet read with the classic loads in every type (opts.packet) */
 	bool no_csum;		/* packet writes leave the checksums as they are (opts.csum = false) */
 	bool linear_packet;	/* tc reads only the skb's linear part, as XDP does (opts.packet) */
+	bool user_memory;	/* a pointer cast from a number points to user memory (opts.memory) */
+	bool ctx_memory;	/* the context is a tracepoint's record: kernel memory helpers may read */
 	const char *type_name;	/* ... a string: its text (anchored) */
 	int64_t type_num;	/* ... a number */
 	int nlayers, nsteps;	/* the layers: kept while F:layers() answers the same list */

@@ -368,6 +368,7 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 				load_scalar(C, dst, rb, f.off, &g, false);
 				C->v[dst].ptr = PK_PROBE;
 				C->v[dst].ref = pointee;
+				C->v[dst].flags = f.isuser ? VF_USER : 0; /* a syscall's argument: user memory */
 				return;
 			}
 			int wire = f.bpos < 0 ? ctx_wire(C, f.off, f.size) : 0;
@@ -381,6 +382,8 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 				return;
 			}
 			load_scalar(C, dst, rb, f.off, &f, wire > 0);
+			if (f.isdataloc && f.size == 4) /* ffi.copy(buf, arg.filename) reads its string */
+				C->v[dst].flags |= VF_DATALOC;
 		}
 		return;
 	case PK_MAPVAL: {

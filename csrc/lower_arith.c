@@ -238,6 +238,27 @@ static int arith_bits(enum arop op, int ba, int bb)
 	}
 }
 
+/* The memory an address in slot s lies in: VF_USER, VF_KERNEL or 0 (a plain number). */
+static int space_of(struct ctx *C, int s)
+{
+	const struct var *v = v_src(C, s);
+	if (v->kind == VK_RT && v->ptr == PK_PROBE)
+		return v->flags & VF_USER ? VF_USER : VF_KERNEL;
+	return v->flags & VF_SPACE;
+}
+
+/* What a + b or a - b is an address in: a pointer moved by a number stays in
+** its memory (so that a cast of it reads there); a difference of two is a number. */
+static int addr_space(struct ctx *C, int a, int bslot, enum arop op)
+{
+	int sa = space_of(C, a), sb = bslot >= 0 ? space_of(C, bslot) : 0;
+	if (op == AR_ADD)
+		return sa && sb ? 0 : sa | sb;
+	if (op == AR_SUB)
+		return sb ? 0 : sa;
+	return 0;
+}
+
 /* dst = a op b, where b is a slot (bslot >= 0) or the constant bn; rev: b op a. */
 void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op, bool rev)
 {
@@ -250,6 +271,7 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 	if (bslot < 0 && bn >= 0)
 		fb |= VF_NONNEG;
 	bool u64 = ((fa | fb) & VF_U64) != 0;
+	int space = addr_space(C, a, bslot, op);
 	if (ak && bk) {
 		int64_t r;
 		int rc = rev ? fold_arith(op, u64, y, x, &r) : fold_arith(op, u64, x, y, &r);
@@ -334,7 +356,7 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 	struct var *d = &C->v[dst];
 	d->ptr = PK_SCALAR;
 	d->width = 0; /* computed, not read from a field: ntoh swaps 4 bytes */
-	d->flags = (uint16_t)(u64 ? VF_U64 : 0);
+	d->flags = (uint16_t)((u64 ? VF_U64 : 0) | space);
 	if ((op == AR_DIV || op == AR_MOD) && (fa & VF_NONNEG) && (fb & VF_NONNEG))
 		d->flags |= VF_NONNEG;
 	d->bits = (uint8_t)arith_bits(op, ba, bk ? bits_of(y) : bb);

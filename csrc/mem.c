@@ -326,9 +326,21 @@ void pk_field(struct ctx *C, int dst, int base, const char *name)
 	C->v[dst].layer = newlayer;
 }
 
-/* dst = *(ptr + f->off) read with probe_read into a stack scratch. */
+/* The helper that reads memory pointer p points into: user memory (a
+** syscall's argument, a uprobe's register, bpf.user) or kernel memory. */
+int probe_func(const struct var *p, bool str)
+{
+	if (p->flags & VF_USER)
+		return str ? BPF_FUNC_probe_read_user_str : BPF_FUNC_probe_read_user;
+	return str ? BPF_FUNC_probe_read_kernel_str : BPF_FUNC_probe_read_kernel;
+}
+
+/* dst = *(ptr + f->off) read with probe_read_user or _kernel into a stack
+** scratch; a pointer read there points into the same memory. */
 void mem_load(struct ctx *C, int dst, int base, const struct cfield *f)
 {
+	int func = probe_func(v_src(C, base), false);
+	int space = v_src(C, base)->flags & VF_USER;
 	if (f->isagg || (f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8))
 		bpfc_fail(C, "probe reads of aggregates are not supported; read a number member");
 	int off = stack_alloc(C, 8);
@@ -339,12 +351,12 @@ void mem_load(struct ctx *C, int dst, int base, const struct cfield *f)
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, f->size);
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_10, 0, 0);
 	emit(C, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_1, 0, 0, -off);
-	emit_call(C, BPF_FUNC_probe_read, -1);
+	emit_call(C, func, -1);
 	v_def(C, dst);
 	int rd = v_newreg(C, dst);
 	emit(C, BPF_LDX | BPF_MEM | size_code(f->size), rd, BPF_REG_10, (int16_t)-off, 0);
 	v_rt(C, dst, rd, f->isptr ? PK_PROBE : PK_SCALAR, f->size,
-	     f->issigned || f->isptr ? 0 : f->size == 8 ? VF_U64 : VF_NONNEG);
+	     f->isptr ? space : f->issigned ? 0 : f->size == 8 ? VF_U64 : VF_NONNEG);
 	C->v[dst].reg = (uint16_t)rd;
 	if (f->isptr)
 		C->v[dst].ref = f->ctype;

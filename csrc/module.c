@@ -266,6 +266,7 @@ static void compile_once(struct ctx *C)
 	C->resume = 0;
 	C->atom.call = -1;
 	C->nmaps = 0;
+	C->default_space = false;
 	C->restart = false;
 	C->pc = 0;
 	C->nsubs = C->nsubs_spliced; /* the bpf_loop callbacks are made again */
@@ -415,6 +416,10 @@ static int compile_protected(lua_State *L)
 	}
 	lua_pushinteger(L, C->stack_top);
 	lua_setfield(L, -2, "stack");
+	if (C->default_space) { /* a pointer cast from a number: uprobes want it in user memory */
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "default_space");
+	}
 	if (C->ctx_writes) { /* the program type decides which fields it may write */
 		lua_pushboolean(L, 1);
 		lua_setfield(L, -2, "ctx_writes");

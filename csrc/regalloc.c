@@ -106,6 +106,10 @@ static int call_args(int func)
 	case BPF_FUNC_xdp_adjust_tail:
 		return 2;
 	case BPF_FUNC_probe_read:
+	case BPF_FUNC_probe_read_user:
+	case BPF_FUNC_probe_read_kernel:
+	case BPF_FUNC_probe_read_user_str:
+	case BPF_FUNC_probe_read_kernel_str:
 	case BPF_FUNC_get_stackid:
 	case BPF_FUNC_ringbuf_reserve:
 	case BPF_FUNC_clone_redirect:

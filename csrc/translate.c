@@ -157,7 +157,16 @@ static void cmp_string(struct ctx *C, int a, int ref, bool eq)
 		cmp_fold(C, !eq); /* a number is never equal to a string */
 		return;
 	}
-	if (v->kind == VK_STACK || (v->kind == VK_RT && v->ptr == PK_MAPVAL)) {
+	if (v->flags & VF_SLICE) { /* ffi.string(mem, n): a string of n bytes, never of another length */
+		if ((int)len != fact_sizeof(C, v->ref)) {
+			cmp_fold(C, !eq);
+			return;
+		}
+	}
+	if (v->kind == VK_STACK || (v->kind == VK_RT && v->ptr == PK_MAPVAL) ||
+	    (v->kind == VK_RT && v->ptr == PK_CTX && v->ref && fact_elem(C, v->ref, &(int){0}))) {
+		if (v->kind == VK_RT && v->ptr == PK_MAPVAL && (v->flags & VF_NULL))
+			bpfc_fail(C, "comparing a map value with the string \"%s\": check it for nil first", s);
 		cmp_set(C, eq ? BPF_JEQ : BPF_JNE, a, -1, 0);
 		C->cmp.strref = ref;
 		return;
@@ -332,19 +341,23 @@ static void compare(struct ctx *C, int op, int a, int d)
 }
 
 /* Memory (stack or map value) == string: XOR the chunks together into one register. */
-static int cmp_memstr(struct ctx *C)
+static int cmp_memstr(struct ctx *C, const struct pcmp *cmp)
 {
 	const char *s;
 	size_t len;
-	k_isstring(C, C->cmp.strref, &s, &len);
-	struct var *v = v_src(C, C->cmp.a);
+	k_isstring(C, cmp->strref, &s, &len);
+	struct var *v = v_src(C, cmp->a);
 	int base, off0;
 	int size = v->ref ? fact_sizeof(C, v->ref) : (int)len;
+	bool ctx = v->kind == VK_RT && v->ptr == PK_CTX;
 	if (v->kind == VK_STACK) {
 		base = BPF_REG_10;
 		off0 = (int)-v->num;
+	} else if (ctx) { /* an array of the context (arg.comm): read in place, each load aligned */
+		base = C->ctx_reg;
+		off0 = (int)v->num;
 	} else {
-		base = v_peek(C, C->cmp.a);
+		base = v_peek(C, cmp->a);
 		off0 = 0;
 	}
 	size_t n = len < (size_t)size ? len + 1 : len; /* include the terminating NUL */
@@ -355,6 +368,8 @@ static int cmp_memstr(struct ctx *C)
 	emit(C, BPF_ALU64 | BPF_MOV | BPF_K, acc, 0, 0, 0);
 	for (size_t i = 0; i < n;) {
 		int w = n - i >= 4 ? 4 : n - i >= 2 ? 2 : 1;
+		while (ctx && (off0 + (int)i) % w)
+			w /= 2;
 		uint32_t chunk = 0;
 		for (int k = 0; k < w; k++) {
 			uint8_t c = i + k < len ? (uint8_t)s[i + k] : 0;
@@ -380,9 +395,8 @@ static void emit_branch(struct ctx *C, const struct pcmp *cmp, bool invert,
 		[BPF_JSGT >> 4] = BPF_JSLE, [BPF_JSLE >> 4] = BPF_JSGT, [BPF_JSGE >> 4] = BPF_JSLT,
 		[BPF_JSLT >> 4] = BPF_JSGE};
 	uint8_t jop = invert ? inverse[cmp->jop >> 4] : cmp->jop;
-	if (cmp->strref) {
-		C->cmp = *cmp;
-		int acc = cmp_memstr(C);
+	if (cmp->strref) { /* (C->cmp, cleared by the jump, stays so: it is not pending again) */
+		int acc = cmp_memstr(C, cmp);
 		emit_jmp(C, BPF_JMP | jop | BPF_K, acc, 0, 0, label);
 		return;
 	}

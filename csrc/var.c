@@ -561,6 +561,37 @@ static void pointee_agree(struct ctx *C, const struct var *jv, const struct var 
 			     "read through it on each %s", s, on, on);
 }
 
+/* A pointer read through probe_read (or an address computed from one)
+** arrives as cv where the layout has jv: both in user memory or both in
+** kernel memory, since the helper that reads through it is chosen at
+** compile time; a user and a kernel pointer are never guessed between. */
+static const char *space_of(const struct var *v)
+{
+	if (v->kind == VK_RT && v->ptr == PK_PROBE)
+		return v->flags & VF_USER ? "a user pointer" : "a kernel pointer";
+	return v->flags & VF_USER ? "an address in user memory" : v->flags & VF_KERNEL ? "an address in kernel memory" : "a number";
+}
+
+static void space_agree(struct ctx *C, const struct var *jv, const struct var *cv, int s, bool loop)
+{
+	bool jp = jv->kind == VK_RT && jv->ptr == PK_PROBE, cp = cv->kind == VK_RT && cv->ptr == PK_PROBE;
+	bool differ;
+	if (jp && cp)
+		differ = (jv->flags ^ cv->flags) & VF_USER;
+	else if (jv->kind == VK_RT && jv->ptr == PK_SCALAR && cv->kind == VK_RT && cv->ptr == PK_SCALAR)
+		differ = (jv->flags ^ cv->flags) & VF_SPACE;
+	else if (jv->kind == VK_RT && jv->ptr == PK_SCALAR && cv->kind == VK_NUM)
+		differ = (jv->flags & VF_SPACE) && cv->num != 0; /* (NULL is NULL in both) */
+	else
+		return;
+	if (differ)
+		bpfc_fail(C, "variable %d holds %s on one %s and %s on another: which helper reads "
+			     "through it (probe_read_user or probe_read_kernel) must be known at compile "
+			     "time; read through it on each %s, or say which with bpf.user() or "
+			     "bpf.kernel()",
+			  s, space_of(jv), loop ? "turn of the loop" : "path", space_of(cv), loop ? "turn" : "path");
+}
+
 static bool is_number(const struct var *v)
 {
 	return !(v->flags & VF_BOOL) &&
@@ -782,8 +813,8 @@ static uint16_t edge_flags(const struct var *cv)
 
 static uint16_t merge_flags(uint16_t a, uint16_t b)
 {
-	uint16_t r = (a | b) & (VF_NULL | VF_U64 | VF_MIXED | VF_MAYBENIL | VF_MOVED);
-	r |= a & b & (VF_NONNEG | VF_NETORD | VF_BOOL | VF_FALSE); /* false and nil: false */
+	uint16_t r = (a | b) & (VF_NULL | VF_U64 | VF_MIXED | VF_MAYBENIL | VF_MOVED | VF_SPACE);
+	r |= a & b & (VF_NONNEG | VF_NETORD | VF_BOOL | VF_FALSE | VF_DATALOC); /* false and nil: false */
 	if ((a ^ b) & VF_BOOL)
 		r |= VF_MIXED;
 	if ((r & (VF_BOOL | VF_MIXED)) && always_true(a) && always_true(b))
@@ -829,6 +860,7 @@ static void join_check(struct ctx *C, struct joinstate *j, int target)
 		** the same for what this edge brings, or no program */
 		bytes_join(C, jv, cv);
 		pointee_agree(C, jv, cv, s, false);
+		space_agree(C, jv, cv, s, false);
 		if (!same_const(jv, cv)) { /* the same constant on both edges stays one */
 			if (jv->kind == VK_PKT || cv->kind == VK_PKT ||
 			    (jv->kind == VK_RT && jv->ptr == PK_PKTOFF)) {
@@ -1068,6 +1100,7 @@ void v_loop_edge(struct ctx *C, int header)
 		/* the body was translated reading it through the header's type: each
 		** lookup, each dissector, has a ref of its own, so the types are compared */
 		pointee_agree(C, jv, cv, s, true);
+		space_agree(C, jv, cv, s, true);
 		uint16_t merged = merge_flags(jv->flags, edge_flags(cv));
 		int cb = known_bits(cv);
 		int bits = jv->bits && cb ? (jv->bits > cb ? jv->bits : cb) : 0;

@@ -1,7 +1,8 @@
 -- execsnoop: every program started on the machine, with its arguments.  A
 -- tracepoint program on syscalls/sys_enter_execve copies up to six of the
 -- argv strings with a `for` loop (the loop is unrolled: each turn copies
--- into a row of the event known at compile time) and sends the event
+-- into a row of the event known at compile time; each row a string read
+-- from user memory, cut at ARGLEN - 1 bytes and a NUL) and sends the event
 -- through a ring buffer; the script prints them.  It starts a few commands
 -- itself so there is something to see.
 --   sudo luajit examples/tracepoint-execsnoop.lua
@@ -45,8 +46,8 @@ function example.main()
   local seen, ours = 0, 0
   local reader = assert(bpf.ringbuf_reader(maps.ring, event_t, function(ev)
     local argv = {}
-    for i = 0, ev.argc - 1 do -- a row is cut at ARGLEN bytes, without a NUL then
-      argv[#argv + 1] = ffi.string(ev.argv[i], ARGLEN):match('^[^%z]*')
+    for i = 0, ev.argc - 1 do -- a row is a string, NUL-terminated
+      argv[#argv + 1] = ffi.string(ev.argv[i])
     end
     seen = seen + 1
     if argv[#argv] == 'execsnoop-marker' then ours = ours + 1 end

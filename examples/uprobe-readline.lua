@@ -18,9 +18,9 @@ local example = {}
 function example.build()
   local prog, err = bpf(function(ptregs)
     local line = ffi.new('char [40]')             -- a buffer on the BPF stack
-    ffi.copy(line, ffi.cast('char *', ptregs.ax)) -- the return value is the line
+    ffi.copy(line, ffi.cast('char *', ptregs.ax)) -- the return value is the line (a string)
     print('%s\n', line)                           -- to /sys/kernel/tracing/trace_pipe
-  end, { ctx = proto.pt_regs, type = 'kprobe' })
+  end, { ctx = proto.pt_regs, type = 'kprobe', memory = 'user' }) -- its registers hold user addresses
   if not prog then return nil, err end
   return { { name = 'bash_readline', prog = prog, type = 'kprobe', attach = '/bin/bash:readline',
     retprobe = true } }, {}

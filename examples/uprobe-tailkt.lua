@@ -32,13 +32,17 @@ function example.build(writable, watch_key)
       if ptregs.parm5 ~= writable then return end
     end
     local key = ffi.new(key_type)
-    ffi.copy(key, ffi.cast('char *', ptregs.parm2))
-    if watch_key ~= '*' then -- one key only
+    if watch_key ~= '*' then -- one key only: its klen bytes (the key has no NUL of its own)
+      ffi.copy(key, ffi.cast('char *', ptregs.parm2), klen)
+    else -- any key: a string, cut at klen - 1 bytes
+      ffi.copy(key, ffi.cast('char *', ptregs.parm2))
+    end
+    if watch_key ~= '*' then
       if ptregs.parm3 ~= klen then return false end
       if key ~= watch_key then return false end
     end
     print('%s write:%d\n', key, ptregs.parm5)
-  end, { ctx = proto.pt_regs, type = 'kprobe' })
+  end, { ctx = proto.pt_regs, type = 'kprobe', memory = 'user' })
   if not prog then return nil, err end
   return { { name = 'kt_accept', prog = prog, type = 'kprobe', attach = example.target } }, {}
 end

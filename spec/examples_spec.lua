@@ -11,7 +11,7 @@ local pk = require('spec.support.packets')
 local examples = { 'sock-proto', 'sock-protolen', 'sock-parse-dns', 'sock-dns-labels', 'sock-parse-http',
   'tracepoint-offcputime', 'kprobe-latency', 'kprobe-write', 'uprobe-readline', 'uprobe-tailkt',
   'xdp-drop', 'ringbuf-exec', 'tracepoint-execsnoop', 'tc-mark', 'xdp-lb',
-  'cgroup-connect', 'profile' }
+  'cgroup-connect', 'profile', 'tracepoint-opensnoop' }
 
 -- What running each one as a script must print (each runs for a second:
 -- EXAMPLE_SECONDS=1).
@@ -33,6 +33,9 @@ local script_says = {
   ['cgroup-connect'] = 'attached: bpf link: cgroup .-\nconnect to 127.0.0.1:9971 reached port 9972; '
     .. 'connections at 9971: 0, at 9972: 1; 1 redirected',
   ['ringbuf-exec'] = 'exec: pid %d+ +uname\n.-[1-9]%d* programs started',
+  ['tracepoint-opensnoop'] = 'open: pid %d+ +[^\n]- AT_FDCWD +/tmp/opensnoop%-marker%-absolute\n.-'
+    .. 'open: pid %d+ +[^\n]- %d+ +opensnoop%-marker%-relative\n.-'
+    .. '[1-9]%d* files opened, 2 of them the markers it opened',
   ['tracepoint-execsnoop'] = 'exec: pid %d+ +/bin/echo one two execsnoop%-marker\n.-'
     .. 'exec: pid %d+ +/bin/true execsnoop%-marker\n.-[1-9]%d* programs started, 2 of them ours',
   ['profile'] = 'attached: bpf link: perf_event cpu%-clock at 99 Hz .-\n'

@@ -74,7 +74,7 @@ describe('the helper table', function()
 end)
 
 describe('bpf.builtins', function()
-  local libs = { ffi = ffi, bit = bit, math = builtins.math }
+  local libs = { ffi = ffi, bit = bit, math = builtins.math, bpf = bpf }
 
   it('gives every row a Lua value under its from name, that names the row', function()
     for _, h in ipairs(rows) do

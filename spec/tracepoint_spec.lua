@@ -63,6 +63,50 @@ describe('bpf.tracepoint', function()
     assert.matches('%*', tostring(ffi.typeof(ffi.new(ct).buf)))
   end)
 
+  it("types each field as its format declares it: an int in a syscall's 8-byte slot is an int32_t", function()
+    local ct = same_layout('syscalls/sys_enter_openat')
+    local rec = ffi.new(ct)
+    assert.equals(16, ffi.offsetof(ct, 'dfd'))
+    assert.equals(4, ffi.sizeof(ffi.typeof(rec.__slot_dfd))) -- the slot's other 4 bytes
+    ffi.cast('int64_t *', ffi.cast('char *', rec) + 16)[0] = -100 -- as the kernel stores AT_FDCWD
+    assert.equals(-100, rec.dfd)
+    ffi.cast('uint64_t *', ffi.cast('char *', rec) + 16)[0] = 0xffffff9c -- upper half 0: an int all the same
+    assert.equals(-100, rec.dfd)
+    assert.equals(24, ffi.offsetof(ct, 'filename'))
+    assert.equals(32, ffi.offsetof(ct, 'flags'))
+    local w = ffi.new(tp.ctype('syscalls/sys_enter_write'))
+    ffi.cast('int64_t *', ffi.cast('char *', w) + 16)[0] = -1
+    assert.equals(0xffffffff, w.fd) -- unsigned int fd: zero-extended
+    w.count = -1
+    assert.equals(ffi.cast('uint64_t', -1), w.count) -- size_t count: a uint64
+  end)
+
+  it('compiles arg.dfd as a sign-extended int, so that -100 compares equal, and loads it', function()
+    local prog = assert(bpf(function(arg)
+      if arg.dfd == -100 then return 1 end
+      return 0
+    end, { ctx = tp.dissector('syscalls/sys_enter_openat'), type = 'tracepoint' }))
+    local listing = prog:dump_string()
+    assert.matches('LDXW\tR%d\t%[R%d%+16%]', listing) -- the int's 4 bytes
+    assert.matches('ARSH', listing)
+    local h = assert(prog:load('tracepoint'))
+    h:close()
+  end)
+
+  it('keeps a __data_loc field the u32 it is, and copies its string with ffi.copy', function()
+    local rec = ffi.new((same_layout('sched/sched_process_exec')))
+    rec.filename = 0xffffffff
+    assert.equals(0xffffffff, rec.filename) -- a uint32
+    local prog = assert(bpf(function(arg)
+      local buf = ffi.new('char[64]')
+      ffi.copy(buf, arg.filename)
+      return bit.rshift(arg.filename, 16)
+    end, { ctx = tp.dissector('sched/sched_process_exec'), type = 'tracepoint' }))
+    assert.matches('probe_read_kernel_str', prog:dump_string())
+    local h = assert(prog:load('tracepoint'))
+    h:close()
+  end)
+
   it('caches one type per tracepoint, whichever way the path is spelled', function()
     assert.equals(tp.ctype('sched/sched_switch'), tp.ctype('sched:sched_switch'))
     local d = tp.dissector('sched/sched_switch')

@@ -321,6 +321,7 @@ end
 -- and its struct bpf_program (unless spec.any_fd: sockets take any program fd).
 -- spec = { what=, type= (program type name), ctx= (function returning the context),
 -- name=, load_type= (what the object is loaded as, else type: uprobe, kretprobe, ...),
+-- memory= ('user' in uprobes: what a pointer cast from a register points into),
 -- target= (the object section's target), attach= (the expected attach type, by
 -- libbpf's name), section= (the object's section, else from type and target) }
 local function program(prog, spec)
@@ -331,7 +332,7 @@ local function program(prog, spec)
     -- (the compile options an attach call passes on: packet = ..., csum = false)
     local copts = spec.compile or {}
     local compiled, err = bpf.compile(prog, { ctx = ctx, type = spec.type, attach = spec.attach,
-      packet = copts.packet, csum = copts.csum }, caller_level())
+      packet = copts.packet, csum = copts.csum, memory = spec.memory }, caller_level())
     if not compiled then return nil, err end
     prog = compiled
   end
@@ -525,7 +526,7 @@ function M.uprobe(spec, prog, retprobe, pid)
   local path, func, offset = uprobe_target(spec, what)
   if not path then return nil, func end
   local handle, owned, lprog = program(prog, { what = what, type = 'kprobe', name = 'uprobe',
-    load_type = retprobe and 'uretprobe' or 'uprobe',
+    load_type = retprobe and 'uretprobe' or 'uprobe', memory = 'user',
     target = path .. ':' .. (func or ('0x%x'):format(offset)),
     ctx = function() return proto.pt_regs end })
   if not handle then return nil, owned end
@@ -565,7 +566,7 @@ function M.usdt(spec, prog, pid)
     return nil, ('%s: %s has no USDT probe %s:%s'):format(what, path, provider, name)
   end
   local handle, owned, lprog = program(prog, { what = what, type = 'kprobe', name = 'usdt',
-    load_type = 'uprobe', target = ('%s:0x%x'):format(path, probes[1].offset),
+    load_type = 'uprobe', memory = 'user', target = ('%s:0x%x'):format(path, probes[1].offset),
     ctx = function() return proto.pt_regs end })
   if not handle then return nil, owned end
   local guards = {}

@@ -31,8 +31,12 @@ local function kernel_only(name)
   return function() error('bpf: ' .. name .. '() works only inside a compiled program', 2) end
 end
 
+-- bpf.user(p), bpf.kernel(p): in a program, p points into user memory, or
+-- kernel memory (which probe_read helper reads through it); in Lua, p itself.
+M.bpf = { user = function(p) return p end, kernel = function(p) return p end }
+
 -- The tables a dotted `from` names, and the globals Lua has itself.
-local libs = { ffi = ffi, bit = bit, math = M.math }
+local libs = { ffi = ffi, bit = bit, math = M.math, bpf = M.bpf }
 local lua_globals = { print = print }
 
 -- function value -> name the core dispatches on

@@ -41,6 +41,23 @@ function M.alias(ct, map)
   aliases[tonumber(ffi.typeof(ct))] = map
 end
 
+-- What the C type does not say about a struct's members, by type id: a
+-- pointer to user memory (a syscall's `const char *filename`), a
+-- tracepoint's __data_loc word; and whether the struct is a tracepoint's
+-- record (kernel memory a program may read through helpers).
+--   M.note(ct, { filename = { user = true }, ... }, { record = true })
+local notes, kinds = {}, {}
+function M.note(ct, members, kind)
+  local id = tonumber(ffi.typeof(ct))
+  notes[id], kinds[id] = members, kind
+end
+
+-- The struct's own note ({ record = true }), or nil.
+function M.kind(ct)
+  local ok, id = pcall(function() return tonumber(ffi.typeof(ct)) end)
+  return ok and kinds[id] or nil
+end
+
 local u64, i64 = ffi.typeof('uint64_t'), ffi.typeof('int64_t')
 
 -- 64-bit integer cdata as a boxed int64 (and true when it is a uint64),
@@ -196,6 +213,10 @@ function M.field(ct, name)
     local real = a and a[name] or name
     local ok, r = pcall(probe_member, ct, real)
     f = ok and r or false
+    local note = f and notes[id] and notes[id][name]
+    if note then
+      for k, v in pairs(note) do f[k] = v end
+    end
     per[name] = f
   end
   return f or nil

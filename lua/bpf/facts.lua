@@ -28,7 +28,12 @@
 --                        only, as XDP reads its frame (opts.packet = 'linear'),
 --                        no_csum = true when packet writes leave the checksums
 --                        as they are (opts.csum = false),
---                        functions = 'inline' | 'subprog' | nil (opts.functions) }
+--                        functions = 'inline' | 'subprog' | nil (opts.functions),
+--                        user_memory = true when a pointer cast from a number points
+--                        to user memory (opts.memory = 'user', or no opts.memory and
+--                        type 'uprobe', 'uretprobe' or 'usdt'),
+--                        ctx_memory = true when the context is a tracepoint's record
+--                        (ctype.note), kernel memory helpers may read }
 --   F:layers()         a list of layers, each { name =, ctype = ctype or false,
 --                        next = list of steps { name =, to = layer name,
 --                        skip = bytes } or { name =, to =, hdr_off =, mask =, shift = }
@@ -50,6 +55,8 @@
 -- Asked on first use (the core caches each answer for the compile):
 --   F:member(ct, name) { offset =, size =, bpos =, bsize = (bitfields only),
 --                        pointer =, signed =, float =, aggregate = (true or absent),
+--                        user = true (a pointer to user memory), data_loc = true
+--                        (a tracepoint's __data_loc u32), from ctype.note,
 --                        ctype = the member's (a pointer's target), if any }, or false
 --   F:sizeof(ct)       bytes, or false (no size: a VLA)
 --   F:scalar(ct)       size, signed for an integer ctype, else false
@@ -83,6 +90,7 @@ function M.new(opts)
     functions = opts.functions,
     packet = opts.packet,
     csum = opts.csum,
+    memory = opts.memory,
     helper_names = opts.builtins or require('bpf.builtins').names,
     layer_table = opts.layers or require('bpf.proto').layers,
   }, F)
@@ -107,7 +115,9 @@ F.program = query(function(self)
     type = self.prog_type, may_goto = self.loops == 'may_goto',
     bpf_loop = self.loops == 'bpf_loop', classic_packet = self.packet == 'classic',
     linear_packet = self.packet == 'linear', no_csum = self.csum == false,
-    functions = self.functions }
+    functions = self.functions, user_memory = self.memory == 'user' or (self.memory == nil and
+      (self.prog_type == 'uprobe' or self.prog_type == 'uretprobe' or self.prog_type == 'usdt')),
+    ctx_memory = ct ~= nil and (ctype.kind(ct) or {}).record == true }
 end)
 
 -- A number the core reads from a table: numbers and numeric strings, as lua_tonumber.

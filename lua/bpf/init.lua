@@ -16,10 +16,13 @@ local facts = require('bpf.facts')
 
 local M = {}
 
+-- bpf.user(p) and bpf.kernel(p): which memory a pointer points into (see builtins)
+M.user, M.kernel = builtins.bpf.user, builtins.bpf.kernel
+
 -- Globals a program can name, besides the caller's locals and _G.
 local base_env = {
   pkt = proto.pkt, eth = proto.eth, c = proto.c, skb = proto.skb,
-  ffi = ffi, bit = bit, math = builtins.math,
+  ffi = ffi, bit = bit, math = builtins.math, bpf = M,
 }
 for k, v in pairs(builtins) do
   if type(v) == 'function' then base_env[k] = v end
@@ -106,7 +109,7 @@ end
 -- Into the kernel the one way: a BPF object (ELF with BTF and line info)
 -- opened and loaded by libbpf, its maps reusing the live map fds.
 -- opts.raw = true loads the bare instructions instead (bpf_prog_load).
-local load_once, translated, for_packet_access, compiled_with, adopt
+local load_once, translated, for_packet_access, for_memory, compiled_with, adopt
 
 -- Does this kernel run bpf_loop callbacks (5.17+), and check them soundly?
 -- Before 6.7 the verifier checks a callback once, with the values of its
@@ -164,6 +167,8 @@ function prog_mt:load(prog_type, opts)
   local attach = opts and opts.expected_attach_type
   if type(attach) == 'string' then attach = require('bpf.libbpf').attach_type[attach] or attach end
   local ok, rerr = for_packet_access(self, prog_type or self.type or 'socket_filter', attach)
+  if not ok then return nil, rerr end
+  ok, rerr = for_memory(self, prog_type)
   if not ok then return nil, rerr end
   if attach == nil and self._facts and self._facts.attach then -- what it was compiled for
     local o = {}
@@ -234,6 +239,21 @@ function for_packet_access(self, prog_type, attach)
   return true
 end
 
+-- A pointer cast from a number points into the program's default memory:
+-- user memory in a uprobe (a register holds a user address), kernel memory
+-- elsewhere.  A program compiled without opts.memory that made such a
+-- pointer and is loaded as a uprobe is compiled again for user memory.
+local user_types = { uprobe = true, uretprobe = true }
+function for_memory(self, prog_type)
+  if not (user_types[prog_type] and self.default_space and self._facts and self._facts.memory == nil) then
+    return true
+  end
+  local again, err = compiled_with(self, 'memory', 'user')
+  if not again then return nil, err end
+  adopt(self, again)
+  return true
+end
+
 -- prog's function compiled again with one of its compile options changed
 -- (nil, err if that fails), and what becomes of prog when it takes that.
 function compiled_with(self, option, value, option2, value2)
@@ -285,7 +305,7 @@ function translated(fn, env, fopts)
   ffi.copy(arr, out.insns, #out.insns)
   local prog = { insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, fns = out.fns or false, maps = out.maps,
     stack = out.stack, funcs = out.funcs, packet = out.packet or false, type = fopts.type, _env = env,
-    ctx_writes = out.ctx_writes or false,
+    ctx_writes = out.ctx_writes or false, default_space = out.default_space or false,
     _facts = fopts }
   for _, f in ipairs(out.funcs or {}) do -- a bpf_loop callback: named by the line its body starts at
     if f.name and f.name:match('^loop_%d+$') then
@@ -305,6 +325,8 @@ local packet_modes = { direct = true, linear = true, classic = true } -- opts.pa
 -- directly, the others with the classic loads); opts.packet = 'classic' keeps
 -- the classic loads in tc too, 'linear' reads tc's linear part only (as XDP);
 -- opts.csum = false makes packet writes leave the checksums as they are.
+-- opts.memory = 'user' | 'kernel': what a pointer cast from a number points
+-- into (default kernel; uprobes compile with 'user').
 -- opts.attach: the attach type it is loaded for, as libbpf names it
 -- ('cgroup_inet4_connect') or its number: some context fields may be written
 -- only for some (prog:load then sets it as the expected attach type).
@@ -334,6 +356,10 @@ local function compile(fn, opts, level)
   if opts.csum ~= nil and type(opts.csum) ~= 'boolean' then
     return nil, ('bpf: opts.csum is true or false, not %s'):format(tostring(opts.csum))
   end
+  if opts.memory ~= nil and opts.memory ~= 'user' and opts.memory ~= 'kernel' then
+    return nil, ("bpf: opts.memory is 'user' or 'kernel' (what a pointer cast from a number "
+      .. 'points into), not %s'):format(tostring(opts.memory))
+  end
   local attach = opts.attach
   if type(attach) == 'string' then attach = require('bpf.libbpf').attach_type[attach] end
   if opts.attach ~= nil and type(attach) ~= 'number' then
@@ -344,6 +370,7 @@ local function compile(fn, opts, level)
     builtins = builtins.names, layers = proto.layers, ctx = opts.ctx or proto.skb, type = opts.type,
     attach = attach,
     loops = opts.loops, functions = opts.functions, packet = opts.packet, csum = opts.csum,
+    memory = opts.memory,
   }
   local prog, err = translated(fn, env, fopts)
   if not prog then return nil, err end

@@ -106,6 +106,35 @@ local pointee = {
   size_t = 'size_t', void = 'void',
 }
 
+-- Kernel integer types a field may be declared as, by their C spelling,
+-- with their size and sign (x86_64's).  A syscall's argument sits in an
+-- 8-byte slot whatever its type, and its format says signed:0 for all of
+-- them (`field:int dfd; offset:16; size:8; signed:0;`): the declared type
+-- says what it is, an int in the slot's first 4 bytes then.  char takes its
+-- sign from the format (the kernel's char is unsigned since 6.2).
+local integers = {
+  short = { 2, true }, ['short int'] = { 2, true }, ['unsigned short'] = { 2, false },
+  ['unsigned short int'] = { 2, false }, ['signed short'] = { 2, true },
+  int = { 4, true }, ['signed int'] = { 4, true }, signed = { 4, true },
+  unsigned = { 4, false }, ['unsigned int'] = { 4, false },
+  long = { 8, true }, ['long int'] = { 8, true }, ['signed long'] = { 8, true },
+  ['unsigned long'] = { 8, false }, ['unsigned long int'] = { 8, false },
+  ['long long'] = { 8, true }, ['unsigned long long'] = { 8, false },
+  ['signed char'] = { 1, true }, ['unsigned char'] = { 1, false },
+  bool = { 1, false }, _Bool = { 1, false },
+  u8 = { 1, false }, u16 = { 2, false }, u32 = { 4, false }, u64 = { 8, false },
+  s8 = { 1, true }, s16 = { 2, true }, s32 = { 4, true }, s64 = { 8, true },
+  __u8 = { 1, false }, __u16 = { 2, false }, __u32 = { 4, false }, __u64 = { 8, false },
+  __s8 = { 1, true }, __s16 = { 2, true }, __s32 = { 4, true }, __s64 = { 8, true },
+  uint8_t = { 1, false }, uint16_t = { 2, false }, uint32_t = { 4, false }, uint64_t = { 8, false },
+  int8_t = { 1, true }, int16_t = { 2, true }, int32_t = { 4, true }, int64_t = { 8, true },
+  pid_t = { 4, true }, uid_t = { 4, false }, gid_t = { 4, false }, qid_t = { 4, false },
+  umode_t = { 2, false }, loff_t = { 8, true }, off_t = { 8, true }, size_t = { 8, false },
+  ssize_t = { 8, true }, key_serial_t = { 4, true }, clockid_t = { 4, true }, timer_t = { 4, true },
+  mqd_t = { 4, true }, key_t = { 4, true }, rwf_t = { 4, true }, aio_context_t = { 8, false },
+  dev_t = { 4, false }, ino_t = { 8, false }, gfp_t = { 4, false }, fmode_t = { 4, false },
+}
+
 local function integer(size, signed)
   local bits = ({ [1] = 8, [2] = 16, [4] = 32, [8] = 64 })[size]
   if not bits then return nil end
@@ -113,7 +142,9 @@ local function integer(size, signed)
 end
 
 -- The C declaration of one field, from its kernel type, size and sign:
--- integers by width and sign, pointers to known scalars kept (others as
+-- integers as their declared type says (an int in a syscall's 8-byte slot
+-- is an int32_t, then 4 bytes of the slot), others by width and sign,
+-- pointers to known scalars kept (others as
 -- void), arrays by element, __data_loc as the uint32 (offset << 16 | length)
 -- it is, anything else as bytes.
 local function declare(f)
@@ -142,6 +173,16 @@ local function declare(f)
       if elem then return ('%s %s[%d]'):format(elem, f.name, n) end
     end
     return ('uint8_t %s[%d]'):format(f.name, f.size)
+  end
+  local base = t:gsub('%f[%w_]const%f[^%w_]', ''):gsub('%f[%w_]volatile%f[^%w_]', '')
+    :gsub('%s+', ' '):match('^%s*(.-)%s*$')
+  local known = integers[base]
+  if base == 'char' then known = { 1, f.signed } end
+  -- the type's bytes first (little-endian), then the slot's rest
+  if known and (known[1] == f.size or (known[1] < f.size and ffi.abi('le'))) then
+    local decl = ('%s %s'):format(integer(known[1], known[2]), f.name)
+    if known[1] < f.size then decl = decl .. (';uint8_t __slot_%s[%d]'):format(f.name, f.size - known[1]) end
+    return decl
   end
   local scalar = integer(f.size, f.signed)
   if scalar then return ('%s %s'):format(scalar, f.name) end
@@ -189,6 +230,18 @@ function M.ctype(path)
         f.name, tostring(off), f.offset), 2)
     end
   end
+  -- what the C type cannot say: a syscall's pointer arguments point to user
+  -- memory, a __data_loc field is the (length << 16 | offset) of its array
+  -- in the record, and the record is kernel memory a program reads in place
+  local notes = {}
+  for _, f in ipairs(fields) do
+    if f.type:find('__data_loc', 1, true) then
+      notes[f.name] = { data_loc = true }
+    elseif group == 'syscalls' and name:match('^sys_enter_') and f.type:find('*', 1, true) then
+      notes[f.name] = { user = true }
+    end
+  end
+  require('bpf.ctype').note(ct, notes, { record = true })
   cache[key] = ct
   return ct
 end
