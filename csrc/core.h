@@ -132,6 +132,7 @@ enum vflag {
 	VF_TRUE = 128,	  /* never nil or false (true, or a number): its truth is known */
 	VF_FALSE = 256,	  /* only ever nil or false: its truth is known */
 	VF_MOVED = 512,	  /* a dissector moved off its layer's start (dissector + n) */
+	VF_BTF = 1024,	  /* PK_PROBE: a pointer the verifier knows as PTR_TO_BTF_ID (btf.c) */
 };
 
 struct var {
@@ -301,6 +302,13 @@ struct ctx {
 	int label_pos[MAX_IR];		/* label id -> instruction index */
 	struct reloc reloc[MAX_INSNS / 2]; /* an lddw takes two slots */
 	int nreloc;
+	/* CO-RE (btf.c): an IR_OP whose label is k >= 0 holds core[k].value, the
+	** field offset (or shift) of kernel access spec core[k].spec; encode
+	** lists each such instruction in corerel */
+	struct { int spec, kind; int64_t value; } core[MAX_INSNS / 2];
+	int ncore;
+	struct { int insn, spec, kind; } corerel[MAX_INSNS / 2];
+	int ncorerel;
 	struct facts facts;	/* what Lua told us, for this compile (facts.c) */
 
 	/* restarts on join conflicts */
@@ -436,6 +444,13 @@ void ir_main_first(struct ctx *C);
 
 /* encode.c: IR to instructions and relocations */
 void encode(struct ctx *C);
+
+/* btf.c: kernel types (lua/bpf/btf.lua): loads through kernel pointers,
+** tracing arguments, CO-RE tags, kfunc calls */
+#define IR_KFUNC (-3) /* ir_ins.helper of a kfunc call: imm its BTF id, off its arguments */
+void btf_load(struct ctx *C, int dst, int base, const struct cfield *f);
+void btf_ctx_arg(struct ctx *C, int dst, const struct cfield *f);
+void btf_encoded(struct ctx *C, const struct ir_ins *in, int insn);
 
 /* translate.c, builtins.c, dissect.c */
 void tr_ins(struct ctx *C, int pc);

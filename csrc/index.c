@@ -370,6 +370,8 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 				load_scalar(C, dst, rb, f.off, &g, false);
 				C->v[dst].ptr = PK_PROBE;
 				C->v[dst].ref = pointee;
+				if (f.ctxarg)
+					btf_ctx_arg(C, dst, &f); /* a tracing argument: maybe a BTF pointer */
 				return;
 			}
 			int wire = f.bpos < 0 ? ctx_wire(C, f.off, f.size) : 0;
@@ -413,6 +415,10 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 	}
 	case PK_PROBE:
 		member(C, b->ref, keyref, keynum, keykind, &f, MEM_POINTER);
+		if (f.kernel) { /* a kernel type's member (bpf.btf) */
+			btf_load(C, dst, base, &f);
+			return;
+		}
 		mem_load(C, dst, base, &f);
 		return;
 	case PK_PKTPTR:
