@@ -9,8 +9,9 @@ local writable = { read_only = false, other_fields = true }
 local program_globals = { pkt = writable, eth = writable, 'xadd', 'time', 'cpu', 'pid_tgid', 'uid_gid', 'comm',
   'perf_submit', 'stack_id', 'load_bytes', 'ntoh', 'hton', 'c', 'skb', 'random',
   'ringbuf_output', 'ringbuf_reserve', 'ringbuf_submit', 'ringbuf_discard', 'redirect', 'clone_redirect',
-  'tail_call', 'redirect_map', 'adjust_head', 'adjust_tail', 'skb_adjust_room',
+  'tail_call', 'redirect_map', 'adjust_head', 'adjust_tail', 'skb_adjust_room', 'current_task', 'kfunc',
   math = { fields = { 'log2' } } }
 files['spec'] = { std = '+busted', read_globals = program_globals }
 files['examples'] = { read_globals = program_globals }
 files['bench'] = { read_globals = program_globals }
+files['tools/btf-core-object.lua'] = { read_globals = program_globals }

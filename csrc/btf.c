@@ -4,11 +4,10 @@
 ** current_task(), kfunc calls, and the CO-RE tags that let a saved object
 ** be relocated to another kernel's layout.
 **
-** A pointer to a kernel struct is a PK_PROBE value.  Where the program
-** type has the verifier's BTF pointers (tracing: fentry, fexit, tp_btf;
-** LSM) and the value is one (VF_BTF: from bpf_get_current_task_btf, a
-** tracing argument, or a pointer member loaded directly from one), its
-** members are loaded directly, and the kernel turns a load that faults
+** A pointer to a kernel struct is a PK_PROBE value.  Where the value is
+** one of the verifier's BTF pointers (VF_BTF: from bpf_get_current_task_btf
+** and the arguments of tracing and LSM programs, from a kfunc, or a pointer
+** member loaded directly from one), its members are loaded directly, and the kernel turns a load that faults
 ** into 0; else each member is read with bpf_probe_read_kernel into the
 ** stack, which gives 0 when the read fails.  So a chain through a NULL
 ** pointer (task.mm.exe_file of a kernel thread) reads 0 either way.
@@ -98,7 +97,7 @@ static void as_pointer(struct ctx *C, int dst, int rd, const struct cfield *f, b
 void btf_load(struct ctx *C, int dst, int base, const struct cfield *f)
 {
 	struct var *b = v_src(C, base);
-	bool direct = (b->flags & VF_BTF) && btf_pointers(C);
+	bool direct = (b->flags & VF_BTF) != 0; /* only real BTF pointers have the flag */
 	if (f->isfloat)
 		bpfc_fail(C, "a floating-point kernel field cannot be read");
 	if (f->isagg) { /* an embedded struct or array: a pointer to it, inside the same object */

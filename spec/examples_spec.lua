@@ -11,7 +11,7 @@ local pk = require('spec.support.packets')
 local examples = { 'sock-proto', 'sock-protolen', 'sock-parse-dns', 'sock-dns-labels', 'sock-parse-http',
   'tracepoint-offcputime', 'kprobe-latency', 'kprobe-write', 'uprobe-readline', 'uprobe-tailkt',
   'xdp-drop', 'ringbuf-exec', 'tracepoint-execsnoop', 'tc-mark', 'xdp-lb',
-  'cgroup-connect' }
+  'cgroup-connect', 'tracepoint-exitsnoop' }
 
 -- What running each one as a script must print (each runs for a second:
 -- EXAMPLE_SECONDS=1).
@@ -33,8 +33,10 @@ local script_says = {
   ['cgroup-connect'] = 'attached: bpf link: cgroup .-\nconnect to 127.0.0.1:9971 reached port 9972; '
     .. 'connections at 9971: 0, at 9972: 1; 1 redirected',
   ['ringbuf-exec'] = 'exec: pid %d+ +uname\n.-[1-9]%d* programs started',
-  ['tracepoint-execsnoop'] = 'exec: pid %d+ +/bin/echo one two execsnoop%-marker\n.-'
-    .. 'exec: pid %d+ +/bin/true execsnoop%-marker\n.-[1-9]%d* programs started, 2 of them ours',
+  ['tracepoint-execsnoop'] = 'exec: pid %d+ +ppid %d+ +/bin/echo one two execsnoop%-marker\n.-'
+    .. 'exec: pid %d+ +ppid %d+ +/bin/true execsnoop%-marker\n.-[1-9]%d* programs started, 2 of them ours',
+  ['tracepoint-exitsnoop'] = 'exit: pid %d+ +ppid %d+ +sh +code 3\n.-exit: pid %d+ +ppid %d+ +sh +code 5\n.-'
+    .. '[1-9]%d* processes exited, ours with codes 3 4 5',
 }
 
 local function has_kprobes()

@@ -83,6 +83,7 @@ int bpfc_obj_finish(struct bpfc_obj *obj, const void **data, size_t *size);
 local M = {}
 
 local INT_SIGNED, INT_BOOL = 1, 4
+local CALL_INSN = 0x85
 
 -- libbpf's section names (libbpf 1.1 section_defs) by program type; the
 -- types that take a target get "/<target>" when one is given.  uprobe,
@@ -520,7 +521,22 @@ function M.build(prog, opts)
   return bytes, (not bytes) and err or nil
 end
 
+-- A kfunc call holds the BTF id of the kernel it was compiled on: an object
+-- saved with one would call whatever that id is on another kernel, so it is
+-- not saved (libbpf's extern __ksym relocations are not written yet).
+local function kfunc_call(prog)
+  for pc = 0, (prog.pc or 0) - 1 do
+    local i = prog.insn[pc]
+    if i.code == CALL_INSN and i.src_reg == 2 then return pc end -- BPF_PSEUDO_KFUNC_CALL
+  end
+end
+
 function M.save(prog, path, opts)
+  local at = type(prog) == 'table' and type(prog.insn) == 'cdata' and kfunc_call(prog)
+  if at then
+    return nil, ('bpf.object: instruction %d calls a kfunc by this kernel\'s BTF id, which another kernel '
+      .. 'does not share: a program with kfunc calls is loaded (prog:load), not saved'):format(at)
+  end
   local bytes, err = build(prog, opts)
   if not bytes then return nil, err end
   local f, ferr = io.open(path, 'wb')
