@@ -12,7 +12,9 @@ local program_globals = { pkt = writable, eth = writable, 'xadd', 'time', 'cpu',
   'tail_call', 'redirect_map', 'adjust_head', 'adjust_tail', 'skb_adjust_room',
   'atomic_add', 'atomic_and', 'atomic_or', 'atomic_xor', 'atomic_fetch_add', 'atomic_fetch_and',
   'atomic_fetch_or', 'atomic_fetch_xor', 'xchg', 'cmpxchg',
+  'current_task', 'kfunc',
   math = { fields = { 'log2' } } }
 files['spec'] = { std = '+busted', read_globals = program_globals }
 files['examples'] = { read_globals = program_globals }
 files['bench'] = { read_globals = program_globals }
+files['tools/btf-core-object.lua'] = { read_globals = program_globals }

@@ -138,6 +138,7 @@ enum vflag {
 			  ** bpf.kernel); a number with neither is cast to the default space */
 	VF_DATALOC = 4096, /* a tracepoint's __data_loc word: (length << 16) | offset in the record */
 	VF_SLICE = 8192,  /* ffi.string(mem, n): exactly n bytes, compared as a Lua string */
+	VF_BTF = 16384, /* PK_PROBE: a pointer the verifier knows as PTR_TO_BTF_ID (btf.c) */
 };
 #define VF_SPACE (VF_USER | VF_KERNEL)
 
@@ -322,6 +323,13 @@ struct ctx {
 	int label_pos[MAX_IR];		/* label id -> instruction index */
 	struct reloc reloc[MAX_INSNS / 2]; /* an lddw takes two slots */
 	int nreloc;
+	/* CO-RE (btf.c): an IR_OP whose label is k >= 0 holds core[k].value, the
+	** field offset (or shift) of kernel access spec core[k].spec; encode
+	** lists each such instruction in corerel */
+	struct { int spec, kind; int64_t value; } core[MAX_INSNS / 2];
+	int ncore;
+	struct { int insn, spec, kind; } corerel[MAX_INSNS / 2];
+	int ncorerel;
 	struct facts facts;	/* what Lua told us, for this compile (facts.c) */
 
 	/* restarts on join conflicts */
@@ -460,6 +468,13 @@ void ir_main_first(struct ctx *C);
 
 /* encode.c: IR to instructions and relocations */
 void encode(struct ctx *C);
+
+/* btf.c: kernel types (lua/bpf/btf.lua): loads through kernel pointers,
+** tracing arguments, CO-RE tags, kfunc calls */
+#define IR_KFUNC (-3) /* ir_ins.helper of a kfunc call: imm its BTF id, off its arguments */
+void btf_load(struct ctx *C, int dst, int base, const struct cfield *f);
+void btf_ctx_arg(struct ctx *C, int dst, const struct cfield *f);
+void btf_encoded(struct ctx *C, const struct ir_ins *in, int insn);
 
 /* translate.c, builtins.c, dissect.c */
 void tr_ins(struct ctx *C, int pc);

@@ -187,7 +187,7 @@ static void block(struct ctx *C, const struct ir_block *blk, struct numbering *N
 		uint8_t cls = BPF_CLASS(in.code);
 		int keep = -1;
 		if (in.kind == IR_OP && (cls == BPF_ALU || cls == BPF_ALU64) && in.dst >= IR_VREG0 &&
-		    in.dst < N->nregs) {
+		    in.dst < N->nregs && in.label < 0) { /* (a label: a CO-RE field offset, btf.c) */
 			alu(N, &in, &o);
 		} else if (in.kind == IR_OP && cls == BPF_LD &&
 			   (BPF_MODE(in.code) == BPF_ABS || BPF_MODE(in.code) == BPF_IND)) {

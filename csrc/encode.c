@@ -38,6 +38,7 @@ void encode(struct ctx *C)
 		bpfc_fail(C, "program is too long (%d instructions, at most %d)", pos, MAX_INSNS);
 	C->ninsn = 0;
 	C->nreloc = 0;
+	C->ncorerel = 0;
 	for (int i = 0; i < C->nir; i++) {
 		const struct ir_ins *in = &C->ir[i];
 		int n = slots(in);
@@ -62,6 +63,8 @@ void encode(struct ctx *C)
 				bpfc_fail(C, "a jump is too far (more than 32767 instructions)");
 			e->off = (int16_t)(t - (k + 1));
 		}
+		if ((in->kind == IR_OP && in->label >= 0) || (in->kind == IR_CALL && in->helper == IR_KFUNC))
+			btf_encoded(C, in, k);
 		if (in->kind == IR_CALL && in->helper == IR_SUBPROG) { /* relative, like a jump */
 			e->src_reg = BPF_PSEUDO_CALL;
 			e->off = 0;

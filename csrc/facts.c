@@ -443,6 +443,10 @@ bool fact_member(struct ctx *C, int ctype, const char *name, struct cfield *f)
 			c->isagg = has(L, "aggregate");
 			c->isuser = has(L, "user");
 			c->isdataloc = has(L, "data_loc");
+			c->kernel = has(L, "kernel");
+			c->btfptr = has(L, "btf_pointer");
+			c->ctxarg = has(L, "context_arg");
+			c->core = int_field(L, "core", 0);
 			lua_getfield(L, -1, "ctype");
 			if (lua_toboolean(L, -1))
 				c->ctype = anchor(C);
@@ -589,4 +593,44 @@ double fact_log(struct ctx *C, double x)
 	double r = lua_tonumber(C->L, -1);
 	lua_pop(C->L, 1);
 	return r;
+}
+
+/* ---- kernel types (lua/bpf/btf.lua) ---- */
+
+int fact_kernel_type(struct ctx *C, const char *name)
+{
+	lua_pushstring(C->L, name);
+	ask_about(C, "kernel_type", 1, 1, "the kernel type '%.60s'", name);
+	int ct = k_ref(C, -1);
+	lua_pop(C->L, 1);
+	return ct;
+}
+
+bool fact_kfunc(struct ctx *C, const char *name, struct kfuncfact *k)
+{
+	lua_State *L = C->L;
+	lua_pushstring(L, name);
+	ask_about(C, "kfunc", 1, 1, "looking up the kernel function '%.60s'", name);
+	if (!lua_istable(L, -1)) {
+		lua_pop(L, 1);
+		return false;
+	}
+	memset(k, 0, sizeof(*k));
+	k->id = int_field(L, "id", 0);
+	k->nargs = int_field(L, "nargs", 0);
+	const char *ret = str_field(L, "ret");
+	k->ret = ret ? ret[0] : 'v';
+	k->ret_size = int_field(L, "ret_size", 8);
+	k->ret_signed = has(L, "ret_signed");
+	k->ret_ctype = ref_field(C, "ret_ctype");
+	lua_getfield(L, -1, "args");
+	for (int i = 0; i < k->nargs && i < 16 && lua_istable(L, -1); i++) {
+		lua_rawgeti(L, -1, i + 1);
+		const char *s = lua_tostring(L, -1);
+		if (s && s[0] == 'p')
+			k->ptrargs |= 1u << i;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 2);
+	return true;
 }

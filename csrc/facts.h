@@ -27,6 +27,10 @@ struct cfield {
 	bool isuser;   /* a pointer to user memory (a syscall's argument) */
 	bool isdataloc; /* a tracepoint's __data_loc u32: (length << 16) | offset in the record */
 	int ctype;			      /* ref: member ctype (pointee for pointers) */
+	bool kernel;	/* a member of a kernel type (bpf.btf): read with btf_load */
+	bool btfptr;	/* a pointer to a kernel struct: the verifier's PTR_TO_BTF_ID */
+	bool ctxarg;	/* an argument of a tracing context (bpf.btf's args) */
+	int core;	/* its CO-RE spec (bpf.btf.core_spec), 0 none */
 };
 
 /* One step from a dissector layer to the next (pkt.ip, ip.udp, tcp.data). */
@@ -147,5 +151,18 @@ void fact_call(struct ctx *C, int nargs, int nres);
 ** per step), or an error past count steps. */
 void fact_steps(struct ctx *C);
 double fact_log(struct ctx *C, double x);
+
+/* Kernel types (F:kernel_type, F:kfunc): the ctype of a kernel type by its C
+** name, as a ref; a kernel function's BTF prototype, false when none. */
+struct kfuncfact {
+	int id, nargs;
+	unsigned ptrargs;	/* bit i: argument i is a pointer */
+	char ret;		/* 'v' void, 'i' a number, 'p' a pointer */
+	int ret_size;
+	bool ret_signed;
+	int ret_ctype;		/* a pointer's: the kernel struct (a ref), 0 none */
+};
+int fact_kernel_type(struct ctx *C, const char *name);
+bool fact_kfunc(struct ctx *C, const char *name, struct kfuncfact *k);
 
 #endif

@@ -369,6 +369,8 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 				C->v[dst].ptr = PK_PROBE;
 				C->v[dst].ref = pointee;
 				C->v[dst].flags = f.isuser ? VF_USER : 0; /* a syscall's argument: user memory */
+				if (f.ctxarg)
+					btf_ctx_arg(C, dst, &f); /* a tracing argument: maybe a BTF pointer */
 				return;
 			}
 			int wire = f.bpos < 0 ? ctx_wire(C, f.off, f.size) : 0;
@@ -416,6 +418,10 @@ void tr_index(struct ctx *C, int dst, int base, int keyslot, int keyref, int64_t
 	}
 	case PK_PROBE:
 		member(C, b->ref, keyref, keynum, keykind, &f, MEM_POINTER);
+		if (f.kernel) { /* a kernel type's member (bpf.btf) */
+			btf_load(C, dst, base, &f);
+			return;
+		}
 		mem_load(C, dst, base, &f);
 		return;
 	case PK_PKTPTR:

@@ -158,6 +158,10 @@ static void ins_text(const struct ir_ins *in, int target_blk, char *buf, size_t 
 		snprintf(buf, size, "call %s", helpers[in->helper].name);
 		return;
 	}
+	if (in->kind == IR_CALL && in->helper == IR_KFUNC) {
+		snprintf(buf, size, "call kfunc %d", (int)in->imm);
+		return;
+	}
 	if (in->kind == IR_CALL && in->helper == IR_SUBPROG) {
 		snprintf(buf, size, "call function %d", (int)in->imm + 1);
 		return;

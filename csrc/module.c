@@ -267,6 +267,7 @@ static void compile_once(struct ctx *C)
 	C->atom.call = -1;
 	C->nmaps = 0;
 	C->default_space = false;
+	C->ncore = 0;
 	C->restart = false;
 	C->pc = 0;
 	C->nsubs = C->nsubs_spliced; /* the bpf_loop callbacks are made again */
@@ -407,6 +408,20 @@ static int compile_protected(lua_State *L)
 		lua_rawseti(L, -2, r + 1);
 	}
 	lua_setfield(L, -2, "maps");
+	if (C->ncorerel) { /* CO-RE: { insn =, spec = (bpf.btf.core_spec), kind = } */
+		lua_createtable(L, C->ncorerel, 0);
+		for (int r = 0; r < C->ncorerel; r++) {
+			lua_createtable(L, 0, 3);
+			lua_pushinteger(L, C->corerel[r].insn);
+			lua_setfield(L, -2, "insn");
+			lua_pushinteger(L, C->corerel[r].spec);
+			lua_setfield(L, -2, "spec");
+			lua_pushinteger(L, C->corerel[r].kind);
+			lua_setfield(L, -2, "kind");
+			lua_rawseti(L, -2, r + 1);
+		}
+		lua_setfield(L, -2, "core");
+	}
 	lua_getfield(L, 3, "keep_ir"); /* the IR too, as the passes left it (bpf.dump) */
 	bool want_ir = lua_toboolean(L, -1);
 	lua_pop(L, 1);

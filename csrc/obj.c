@@ -21,7 +21,8 @@
 **   .maps         zeroed storage of the BTF-defined map variables
 **   .BTF          types, map definitions, functions, strings (libbpf's writer)
 **   .BTF.ext      func_info and line_info (Lua file, line and text), a block
-**                 per program section and one for .text
+**                 per program section and one for .text; core_relo likewise
+**                 (CO-RE field relocations of kernel types' accesses)
 **   .symtab
 **
 ** The ELF is written by hand: a handful of sections with fixed roles is less
@@ -109,6 +110,10 @@ struct obj_call {
 	uint32_t insn, func;
 };
 
+struct obj_core {
+	uint32_t insn, type_id, access_off, kind;
+};
+
 struct obj_prog {
 	char *name, *section;
 	struct bpf_insn *insns;
@@ -123,6 +128,8 @@ struct obj_prog {
 	size_t call_cnt;
 	struct obj_call *addrs; /* pseudo-func lddws, by instruction */
 	size_t addr_cnt;
+	struct obj_core *cores; /* CO-RE relocations, in the program's numbering */
+	size_t core_cnt;
 	uint32_t text_insn; /* where its subprograms start in .text */
 	int func_id;
 	int sec_name_off; /* the section name among the BTF strings, for .BTF.ext */
@@ -231,6 +238,7 @@ static void free_prog(struct obj_prog *op)
 	free(op->funcs);
 	free(op->calls);
 	free(op->addrs);
+	free(op->cores);
 }
 
 struct bpfc_obj *bpfc_obj_new(const struct bpfc_obj_opts *opts)
@@ -341,6 +349,56 @@ int bpfc_obj_add_struct(struct bpfc_obj *obj, const char *name, uint32_t size, i
 		return fail(obj, id, "bpf.object: BTF %s '%s'", is_union ? "union" : "struct",
 			    name ? name : "");
 	return id;
+}
+
+int bpfc_obj_add_ptr(struct bpfc_obj *obj, int type_id)
+{
+	int err = check_open(obj, "a type");
+	if (err)
+		return err;
+	if (type_id && !is_type_id(obj, type_id))
+		return fail(obj, -EINVAL, "bpf.object: BTF pointer to unknown type %d", type_id);
+	int id = btf__add_ptr(obj->btf, type_id);
+	if (id < 0)
+		return fail(obj, id, "bpf.object: BTF pointer");
+	return id;
+}
+
+int bpfc_obj_add_enum(struct bpfc_obj *obj, const char *name, uint32_t size)
+{
+	int err = check_open(obj, "a type");
+	if (err)
+		return err;
+	if (name && *name && !is_identifier(name))
+		return fail(obj, -EINVAL, "bpf.object: BTF enum name '%s' is not a C identifier", name);
+	int id = btf__add_enum(obj->btf, name, size);
+	if (id < 0)
+		return fail(obj, id, "bpf.object: BTF enum '%s'", name ? name : "");
+	return id;
+}
+
+/* The CO-RE relocations of p, checked: each on an instruction of p, its
+** type a struct or union of the object's BTF, its access a C string. */
+static int collect_cores(struct bpfc_obj *obj, const struct bpfc_obj_prog *p, struct obj_prog *op)
+{
+	if (p->sz < offsetof(struct bpfc_obj_prog, core_relo_cnt) + sizeof(p->core_relo_cnt) ||
+	    !p->core_relos || !p->core_relo_cnt)
+		return 0;
+	op->cores = calloc(p->core_relo_cnt, sizeof(*op->cores));
+	if (!op->cores)
+		return fail(obj, -ENOMEM, "bpf.object: program '%s'", p->name);
+	for (size_t i = 0; i < p->core_relo_cnt; i++) {
+		const struct bpfc_obj_core_relo *r = &p->core_relos[i];
+		if (r->insn >= p->insn_cnt || !is_type_id(obj, r->type_id) || !r->access || !*r->access)
+			return fail(obj, -EINVAL, "bpf.object: program '%s': CO-RE relocation %zu "
+				    "(instruction %u, type %d)", p->name, i, r->insn, r->type_id);
+		int off = btf__add_str(obj->btf, r->access);
+		if (off < 0)
+			return fail(obj, off, "bpf.object: program '%s': BTF strings", p->name);
+		op->cores[op->core_cnt++] = (struct obj_core){r->insn, (uint32_t)r->type_id, (uint32_t)off,
+							      r->kind};
+	}
+	return 0;
 }
 
 int bpfc_obj_add_field(struct bpfc_obj *obj, const char *name, int type_id, uint32_t bit_offset,
@@ -844,6 +902,8 @@ int bpfc_obj_add_prog(struct bpfc_obj *obj, const struct bpfc_obj_prog *p)
 		err = split_code(obj, &op);
 	if (!err)
 		err = collect_lines(obj, p, &op);
+	if (!err)
+		err = collect_cores(obj, p, &op);
 	if (err) {
 		free_prog(&op);
 		return err;
@@ -906,11 +966,51 @@ static size_t main_lines(const struct obj_prog *p)
 ** followed by one block per section (name offset, count, records; offsets
 ** in bytes).  The subprograms of all programs share one .text block: libbpf
 ** reads the first block that names a section and no other. */
+static void put_core(struct buf *b, const struct obj_prog *p, const struct obj_core *c)
+{
+	buf_u32(b, sec_insn(p, c->insn) * (uint32_t)sizeof(struct bpf_insn));
+	buf_u32(b, c->type_id);
+	buf_u32(b, c->access_off);
+	buf_u32(b, c->kind);
+}
+
+/* core_relo: a block per section with relocations, the record size first. */
+static void write_cores(const struct bpfc_obj *obj, struct buf *core)
+{
+	size_t text = 0;
+	buf_u32(core, 16);
+	for (size_t i = 0; i < obj->prog_cnt; i++) {
+		const struct obj_prog *p = &obj->progs[i];
+		size_t m = 0;
+		for (size_t k = 0; k < p->core_cnt; k++)
+			m += p->cores[k].insn < main_cnt(p);
+		text += p->core_cnt - m;
+		if (!m)
+			continue;
+		buf_u32(core, (uint32_t)p->sec_name_off);
+		buf_u32(core, (uint32_t)m);
+		for (size_t k = 0; k < p->core_cnt; k++)
+			if (p->cores[k].insn < main_cnt(p))
+				put_core(core, p, &p->cores[k]);
+	}
+	if (text) {
+		buf_u32(core, (uint32_t)obj->text_name_off);
+		buf_u32(core, (uint32_t)text);
+		for (size_t i = 0; i < obj->prog_cnt; i++)
+			for (size_t k = 0; k < obj->progs[i].core_cnt; k++)
+				if (obj->progs[i].cores[k].insn >= main_cnt(&obj->progs[i]))
+					put_core(core, &obj->progs[i], &obj->progs[i].cores[k]);
+	}
+	if (core->len <= 4)
+		core->len = 0;
+}
+
 static void write_btf_ext(const struct bpfc_obj *obj, struct buf *b)
 {
-	struct buf func = {0}, line = {0};
+	struct buf func = {0}, line = {0}, core = {0};
 	buf_u32(&func, 8);
 	buf_u32(&line, 16);
+	write_cores(obj, &core);
 	size_t text_funcs = 0, text_lines = 0;
 	for (size_t i = 0; i < obj->prog_cnt; i++) {
 		const struct obj_prog *p = &obj->progs[i];
@@ -953,14 +1053,16 @@ static void write_btf_ext(const struct bpfc_obj *obj, struct buf *b)
 		uint8_t version, flags;
 		uint32_t hdr_len, func_off, func_len, line_off, line_len, core_off, core_len;
 	} hdr = {BTF_EXT_MAGIC, 1, 0, 32, 0, (uint32_t)func.len, (uint32_t)func.len, line_len,
-		 (uint32_t)(func.len + line_len), 0};
+		 (uint32_t)(func.len + line_len), (uint32_t)core.len};
 	_Static_assert(sizeof(hdr) == 32, "btf_ext_header with core_relo");
 	buf_put(b, &hdr, sizeof(hdr));
 	buf_put(b, func.data, func.len);
 	buf_put(b, line.data, line_len);
-	b->oom |= func.oom || line.oom;
+	buf_put(b, core.data, core.len);
+	b->oom |= func.oom || line.oom || core.oom;
 	free(func.data);
 	free(line.data);
+	free(core.data);
 }
 
 struct section {

@@ -101,8 +101,20 @@ struct bpfc_obj_func {
 	const char *const *arg_names;	/* arg_cnt C identifiers or NULL; NULL or "": argN */
 };
 
+/* A CO-RE relocation (.BTF.ext core_relo, struct bpf_core_relo): the
+** instruction insn holds, for the access `access` ("0:3", member indices
+** from the struct type_id, one of this object's BTF types), the value
+** libbpf computes of kind (enum bpf_core_relo_kind: 0 the field's byte
+** offset, 4 and 5 a bitfield's shifts) against the kernel it loads on. */
+struct bpfc_obj_core_relo {
+	uint32_t insn;
+	int type_id;
+	const char *access;
+	uint32_t kind;
+};
+
 struct bpfc_obj_prog {
-	size_t sz;		/* sizeof(struct bpfc_obj_prog); shorter without funcs */
+	size_t sz;		/* sizeof(struct bpfc_obj_prog); shorter without funcs, core_relos */
 	const char *name;	/* C identifier: function symbol and BTF func */
 	const char *section;	/* "socket", "kprobe/do_sys_open", "xdp", ... */
 	const struct bpf_insn *insns;
@@ -113,6 +125,8 @@ struct bpfc_obj_prog {
 	size_t line_cnt;
 	const struct bpfc_obj_func *funcs;	/* subprograms; NULL: none */
 	size_t func_cnt;
+	const struct bpfc_obj_core_relo *core_relos;	/* NULL: none */
+	size_t core_relo_cnt;
 };
 
 BPFC_OBJ_API struct bpfc_obj *bpfc_obj_new(const struct bpfc_obj_opts *opts);
@@ -127,6 +141,10 @@ BPFC_OBJ_API int bpfc_obj_add_float(struct bpfc_obj *obj, const char *name, uint
 BPFC_OBJ_API int bpfc_obj_add_array(struct bpfc_obj *obj, int elem_type_id, uint32_t nelems);
 BPFC_OBJ_API int bpfc_obj_add_struct(struct bpfc_obj *obj, const char *name, uint32_t size,
 				     int is_union);
+/* A pointer to type_id (0: void *); an enum of size bytes with no values
+** (the local types of CO-RE relocations). */
+BPFC_OBJ_API int bpfc_obj_add_ptr(struct bpfc_obj *obj, int type_id);
+BPFC_OBJ_API int bpfc_obj_add_enum(struct bpfc_obj *obj, const char *name, uint32_t size);
 /* A field of the struct or union added last; 0 on success. */
 BPFC_OBJ_API int bpfc_obj_add_field(struct bpfc_obj *obj, const char *name, int type_id,
 				    uint32_t bit_offset, uint32_t bit_size);

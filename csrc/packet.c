@@ -119,7 +119,8 @@ static bool changes_packet(int64_t func)
 /* Is in a call of such a helper (not one of the program's functions)? */
 static bool moves_packet(const struct ir_ins *in)
 {
-	return in->kind == IR_CALL && in->helper != IR_SUBPROG && changes_packet(in->imm);
+	return in->kind == IR_CALL && in->helper != IR_SUBPROG && in->helper != IR_KFUNC &&
+	       changes_packet(in->imm);
 }
 
 /* A run-time read's slow path (tc): placed after the function. */

@@ -139,7 +139,8 @@ static bool is_virtual(int r)
 struct operands ir_call_operands(const struct ir_ins *in, bool broken_clobbers)
 {
 	struct operands o = {0};
-	o.uses = (uint16_t)(((1u << (in->helper == IR_SUBPROG ? in->off : call_args((int)in->imm))) - 1) << 1);
+	bool counted = in->helper == IR_SUBPROG || in->helper == IR_KFUNC; /* off: how many */
+	o.uses = (uint16_t)(((1u << (counted ? in->off : call_args((int)in->imm))) - 1) << 1);
 	o.defs = broken_clobbers ? 1u : 0x3fu; /* r0..r5 */
 	return o;
 }

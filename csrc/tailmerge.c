@@ -25,7 +25,7 @@ static bool same_ins(const struct ir_ins *a, const struct ir_ins *b)
 		return false;
 	if (a->kind == IR_JMP)
 		return a->label == b->label;
-	return a->kind != IR_OP || a->off == b->off;
+	return a->kind != IR_OP || (a->off == b->off && a->label == b->label); /* label: CO-RE tag */
 }
 
 /* The registers that may hold the context somewhere in f (mask). */

@@ -1,5 +1,7 @@
--- execsnoop: every program started on the machine, with its arguments.  A
--- tracepoint program on syscalls/sys_enter_execve copies up to six of the
+-- execsnoop: every program started on the machine, with its parent and
+-- its arguments.  A tracepoint program on syscalls/sys_enter_execve reads
+-- the parent's pid from current_task().real_parent.tgid (the kernel's own
+-- struct task_struct, from its BTF), copies up to six of the
 -- argv strings with a `for` loop (the loop is unrolled: each turn copies
 -- into a row of the event known at compile time; each row a string read
 -- from user memory, cut at ARGLEN - 1 bytes and a NUL) and sends the event
@@ -16,7 +18,7 @@ local run = require('examples.lib.run')
 local example = {}
 
 local MAXARGS, ARGLEN = 6, 32
-local event_t = ffi.typeof(('struct { uint32_t pid; uint32_t argc; char argv[%d][%d]; }')
+local event_t = ffi.typeof(('struct { uint32_t pid, ppid; uint32_t argc; char argv[%d][%d]; }')
   :format(MAXARGS, ARGLEN))
 
 function example.build()
@@ -24,6 +26,7 @@ function example.build()
   local prog, err = bpf(function(args)
     local e = ffi.new(event_t)
     e.pid = bit.rshift(pid_tgid(), 32)
+    e.ppid = current_task().real_parent.tgid
     local argv = ffi.cast('const char **', args.argv) -- a user-space array of strings
     for i = 0, MAXARGS - 1 do
       local arg = argv[i]
@@ -32,7 +35,7 @@ function example.build()
       e.argc = i + 1
     end
     ringbuf_output(ring, e)
-  end, { ctx = tracepoint.dissector('syscalls/sys_enter_execve') })
+  end, { ctx = tracepoint.dissector('syscalls/sys_enter_execve'), type = 'tracepoint' })
   if not prog then return nil, err end
   return { { name = 'execsnoop', prog = prog, type = 'tracepoint',
     attach = 'syscalls/sys_enter_execve' } }, { ring = ring }
@@ -51,7 +54,7 @@ function example.main()
     end
     seen = seen + 1
     if argv[#argv] == 'execsnoop-marker' then ours = ours + 1 end
-    print(('  exec: pid %-7d %s'):format(ev.pid, table.concat(argv, ' ')))
+    print(('  exec: pid %-7d ppid %-7d %s'):format(ev.pid, ev.ppid, table.concat(argv, ' ')))
   end))
   local seconds = run.seconds(3)
   print(('starting a few commands, then watching for %g s'):format(seconds))

@@ -11,7 +11,7 @@ local pk = require('spec.support.packets')
 local examples = { 'sock-proto', 'sock-protolen', 'sock-parse-dns', 'sock-dns-labels', 'sock-parse-http',
   'tracepoint-offcputime', 'kprobe-latency', 'kprobe-write', 'uprobe-readline', 'uprobe-tailkt',
   'xdp-drop', 'ringbuf-exec', 'tracepoint-execsnoop', 'tc-mark', 'xdp-lb',
-  'cgroup-connect', 'profile', 'tracepoint-opensnoop' }
+  'cgroup-connect', 'profile', 'tracepoint-opensnoop', 'tracepoint-exitsnoop' }
 
 -- What running each one as a script must print (each runs for a second:
 -- EXAMPLE_SECONDS=1).
@@ -36,12 +36,14 @@ local script_says = {
   ['tracepoint-opensnoop'] = 'open: pid %d+ +[^\n]- AT_FDCWD +/tmp/opensnoop%-marker%-absolute\n.-'
     .. 'open: pid %d+ +[^\n]- %d+ +opensnoop%-marker%-relative\n.-'
     .. '[1-9]%d* files opened, 2 of them the markers it opened',
-  ['tracepoint-execsnoop'] = 'exec: pid %d+ +/bin/echo one two execsnoop%-marker\n.-'
-    .. 'exec: pid %d+ +/bin/true execsnoop%-marker\n.-[1-9]%d* programs started, 2 of them ours',
   ['profile'] = 'attached: bpf link: perf_event cpu%-clock at 99 Hz .-\n'
     .. 'sampling %d+ CPUs 99 times a second for 1 s while this script keeps one busy\n'
     .. '[1-9]%d* samples in [1-9]%d* folded stacks, [1-9]%d* of them of this script %(pid %d+%):\n'
     .. '[^\n;]+;[^\n]* [1-9]%d*\n', -- a line with frames
+  ['tracepoint-execsnoop'] = 'exec: pid %d+ +ppid %d+ +/bin/echo one two execsnoop%-marker\n.-'
+    .. 'exec: pid %d+ +ppid %d+ +/bin/true execsnoop%-marker\n.-[1-9]%d* programs started, 2 of them ours',
+  ['tracepoint-exitsnoop'] = 'exit: pid %d+ +ppid %d+ +sh +code 3\n.-exit: pid %d+ +ppid %d+ +sh +code 5\n.-'
+    .. '[1-9]%d* processes exited, ours with codes 3 4 5',
 }
 
 local function has_kprobes()

@@ -221,6 +221,7 @@ local cases = {
   adjust_head = function() return adjust_head(-4) end,
   adjust_tail = function() return adjust_tail(-4) end,
   skb_adjust_room = function() return skb_adjust_room(4, 0) end,
+  current_task = function() return current_task().tgid end, -- (bpf_get_current_task_btf in tracing)
 }
 
 local function case_of(h)

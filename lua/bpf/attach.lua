@@ -1025,4 +1025,87 @@ function M.cgroup(path, kind, prog)
   return new_link('cgroup', path, handle, owned, new_guard(GUARD_FDS, { fd = fd }))
 end
 
+
+---------------------------------------------------------------------------
+-- BTF-typed programs: tp_btf, fentry, fexit and LSM, their arguments by name
+-- from the kernel's BTF (bpf.btf.func_args): fn(args) reads args.prev,
+-- args.next (tp_btf sched_switch), args.code (fentry do_exit), args.ret
+-- (fexit: the return value; LSM: what the hooks before it returned).
+
+ffi.cdef [[
+struct bpf_link *bpf_attach_btf_trace(const struct bpf_program *prog) __asm__("bpf_program__attach_trace");
+struct bpf_link *bpf_attach_btf_lsm(const struct bpf_program *prog) __asm__("bpf_program__attach_lsm");
+]]
+
+-- The kernel's LSMs (/sys/kernel/security/lsm, securityfs mounted when it is not).
+local function lsm_list()
+  local path = '/sys/kernel/security/lsm'
+  if not exists(path) then
+    pcall(function()
+      if not pcall(function() return C.mount end) then
+        ffi.cdef 'int mount(const char *, const char *, const char *, unsigned long, const void *);'
+      end
+      C.mount('securityfs', '/sys/kernel/security', 'securityfs', 0, nil)
+    end)
+  end
+  local f = io.open(path, 'r')
+  if not f then return nil, 'securityfs (' .. path .. ') cannot be read' end
+  local list = f:read('*a') or ''
+  f:close()
+  return list
+end
+
+function M.bpf_lsm()
+  local list, err = lsm_list()
+  if not list then return false, err end
+  for name in list:gmatch('[^,%s]+') do
+    if name == 'bpf' then return true end
+  end
+  return false, ('the kernel does not run the BPF LSM (its LSMs: %s; boot with lsm=...,bpf)'):format(list)
+end
+
+local btf_kinds = {
+  tp_btf = { type = 'tracing', attach = 'trace_raw_tp' },
+  fentry = { type = 'tracing', attach = 'trace_fentry', trampoline = true },
+  fexit = { type = 'tracing', attach = 'trace_fexit', trampoline = true },
+  lsm = { type = 'lsm', attach = 'lsm_mac', trampoline = true },
+}
+
+function M.btf_program(kind, name, prog)
+  local k = btf_kinds[kind]
+  local what = ('bpf.%s(%q)'):format(kind, tostring(name))
+  if type(name) ~= 'string' or not name:match('^[%w_]+$') then
+    return nil, what .. ': expected the name of a kernel function, raw tracepoint or LSM hook'
+  end
+  if kind == 'lsm' then
+    local ok, why = M.bpf_lsm()
+    if not ok then return nil, what .. ': ' .. why end
+  end
+  local btf = require('bpf.btf')
+  local ok, ct, err = pcall(btf.func_args, kind, name)
+  if not ok or not ct then return nil, ('%s: %s'):format(what, no_error_position(ok and err or ct)) end
+  local handle, owned, lprog = program(prog, { what = what, type = k.type, name = kind, attach = k.attach,
+    section = kind .. '/' .. name, ctx = function() return { __dissector = ct } end })
+  if not handle then
+    if k.trampoline then
+      local has, why = require('bpf.features').has('trampolines')
+      if not has then return nil, ('%s: %s (%s)'):format(what, why, tostring(owned):match('[^\n]*')) end
+    end
+    return nil, owned
+  end
+  local guard, e = libbpf_link(function()
+    if kind == 'lsm' then return lib.bpf_attach_btf_lsm(lprog) end
+    return lib.bpf_attach_btf_trace(lprog)
+  end)
+  if not guard then
+    return fail(handle, owned, libbpf.message(what .. ': attaching' .. hint(e), e))
+  end
+  return new_link(kind, name, handle, owned, guard)
+end
+
+function M.tp_btf(name, prog) return M.btf_program('tp_btf', name, prog) end
+function M.fentry(name, prog) return M.btf_program('fentry', name, prog) end
+function M.fexit(name, prog) return M.btf_program('fexit', name, prog) end
+function M.lsm(hook, prog) return M.btf_program('lsm', hook, prog) end
+
 return M

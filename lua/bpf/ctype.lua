@@ -202,8 +202,18 @@ function M.member(ct, name)
 end
 
 -- A member: {offset, size, bpos, bsize, pointer, signed, float, aggregate, ctype}.
+-- Types whose members another module knows (bpf.btf: the kernel's types,
+-- from BTF): provider(ct, name) answers a field, false for none, or nil
+-- when ct is not one of its types.
+local providers = {}
+function M.provider(fn) providers[#providers + 1] = fn end
+
 function M.field(ct, name)
   ct = ffi.typeof(ct)
+  for _, p in ipairs(providers) do
+    local f = p(ct, name)
+    if f ~= nil then return f or nil end
+  end
   local id = tonumber(ct)
   local per = cache[ct]
   if not per then per = {}; cache[ct] = per end

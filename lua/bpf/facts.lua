@@ -73,6 +73,11 @@
 --   F:steps(fn, s, c, max)  the steps of `for ... in fn, s, c`, each a list of the
 --                        values it gives (k, v), in order; an error past max steps
 --   F:log(n)           math.log(n)
+-- Kernel types (bpf.btf), asked when a program uses them:
+--   F:kernel_type(name) the ctype of the kernel's type `name` ('struct task_struct')
+--   F:kfunc(name)      { id =, nargs =, args = { 'int' | 'ptr', ... }, ret = 'void' |
+--                        'int' | 'ptr', ret_size =, ret_signed =, ret_ctype = } from
+--                        the kernel function's BTF prototype, or false when none
 local ctype = require('bpf.ctype')
 
 local M = {}
@@ -284,6 +289,17 @@ end)
 
 F.log = query(function(_, n)
   return math.log(n)
+end)
+
+F.kernel_type = query(function(_, name)
+  return require('bpf.btf').ctype(name)
+end)
+
+F.kfunc = query(function(_, name)
+  local btf = require('bpf.btf')
+  local k, err = btf.kfunc(name)
+  if not k and err then error(err, 0) end
+  return k or false
 end)
 
 return M

@@ -306,6 +306,7 @@ function translated(fn, env, fopts)
   local prog = { insn = arr, pc = out.n, fn = fn, bcpos = out.bcpos, fns = out.fns or false, maps = out.maps,
     stack = out.stack, funcs = out.funcs, packet = out.packet or false, type = fopts.type, _env = env,
     ctx_writes = out.ctx_writes or false, default_space = out.default_space or false,
+    core = out.core,
     _facts = fopts }
   for _, f in ipairs(out.funcs or {}) do -- a bpf_loop callback: named by the line its body starts at
     if f.name and f.name:match('^loop_%d+$') then
@@ -465,6 +466,8 @@ M.socket, M.tracepoint, M.uprobe, M.kprobe = attach.socket, attach.tracepoint, a
 M.raw_tracepoint, M.xdp, M.usdt, M.tc = attach.raw_tracepoint, attach.xdp, attach.usdt, attach.tc
 M.cgroup = attach.cgroup
 M.perf_event, M.perf_event_data = attach.perf_event, attach.perf_event_data
+M.tp_btf, M.fentry, M.fexit, M.lsm = attach.tp_btf, attach.fentry, attach.fexit, attach.lsm
+M.ctype = require('bpf.btf').ctype -- kernel types by name, from /sys/kernel/btf/vmlinux
 M.tracelog, M.ringbuf_reader, M.print_log2_hist = reader.tracelog, reader.ringbuf, reader.print_log2_hist
 M.stack, M.ksym = require('bpf.ksym').stack, require('bpf.ksym').lookup -- kernel stacks, symbols
 

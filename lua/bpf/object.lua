@@ -56,12 +56,16 @@ struct bpfc_obj_line { uint32_t insn, line; const char *file, *text; };
 struct bpfc_obj_func {
   uint32_t insn; const char *name; uint32_t arg_cnt; const char *const *arg_names;
 };
+struct bpfc_obj_core_relo { uint32_t insn; int type_id; const char *access; uint32_t kind; };
 struct bpfc_obj_prog {
   size_t sz; const char *name, *section; const struct bpf_insn *insns; size_t insn_cnt;
   const struct bpfc_obj_reloc *relocs; size_t reloc_cnt;
   const struct bpfc_obj_line *lines; size_t line_cnt;
   const struct bpfc_obj_func *funcs; size_t func_cnt;
+  const struct bpfc_obj_core_relo *core_relos; size_t core_relo_cnt;
 };
+int bpfc_obj_add_ptr(struct bpfc_obj *obj, int type_id);
+int bpfc_obj_add_enum(struct bpfc_obj *obj, const char *name, uint32_t size);
 struct bpfc_obj *bpfc_obj_new(const struct bpfc_obj_opts *opts);
 void bpfc_obj_free(struct bpfc_obj *obj);
 const char *bpfc_obj_errmsg(const struct bpfc_obj *obj);
@@ -79,6 +83,7 @@ int bpfc_obj_finish(struct bpfc_obj *obj, const void **data, size_t *size);
 local M = {}
 
 local INT_SIGNED, INT_BOOL = 1, 4
+local CALL_INSN = 0x85
 
 -- libbpf's section names (libbpf 1.1 section_defs) by program type; the
 -- types that take a target get "/<target>" when one is given.  uprobe,
@@ -98,6 +103,14 @@ local sections = {
 }
 local targeted = { kprobe = true, kretprobe = true, uprobe = true, uretprobe = true,
   tracepoint = true, raw_tracepoint = true, raw_tracepoint_writable = true }
+-- Sections from which libbpf takes the program type, the expected attach
+-- type and the BTF id of the target (vmlinux's function, raw tracepoint or
+-- LSM hook): a program in one is loaded as its section says.
+local function btf_section(section)
+  return section and (section:match('^fentry/') or section:match('^fexit/') or section:match('^tp_btf/')
+    or section:match('^lsm/')) and true or false
+end
+M.btf_section = btf_section
 local alias_types = { uprobe = 'kprobe', uretprobe = 'kprobe', kretprobe = 'kprobe' }
 
 function M.section(prog_type, target)
@@ -330,6 +343,104 @@ local function subprograms(w, prog)
   return records, #funcs - 1
 end
 
+-- ---- CO-RE: the kernel types a program reads, as this object's own ----
+--
+-- Each access to a kernel type's field (prog.core: { insn =, spec =, kind = },
+-- spec a bpf.btf.core_spec: the struct's BTF id in vmlinux and the member
+-- path '0:i:j' through anonymous members) becomes a bpf_core_relo against a
+-- local copy of the struct that holds just the members the program reads,
+-- each at its offset on the compiling kernel and of a compatible type
+-- (integers by size and sign, pointers as void *, arrays, enums, embedded
+-- structs by name and size): libbpf finds the same members by name in the
+-- kernel it loads the object on and rewrites the offsets.
+local function core_relos(w, prog)
+  local list = prog.core
+  if type(list) ~= 'table' or #list == 0 then return nil, 0 end
+  local btf = require('bpf.btf')
+  local view = btf.view()
+  -- the member paths wanted of each root struct, as a tree of kernel member indices
+  local roots, order = {}, {}
+  for _, r in ipairs(list) do
+    local spec = btf.core_spec(r.spec)
+    local root = roots[spec.type]
+    if not root then
+      root = { id = spec.type, kids = {} }
+      roots[spec.type] = root
+      order[#order + 1] = root
+    end
+    local node = root
+    for idx in spec.access:gsub('^0:?', ''):gmatch('%d+') do
+      local i = tonumber(idx)
+      node.kids[i] = node.kids[i] or { kids = {} }
+      node = node.kids[i]
+    end
+  end
+  local leaf_types = {}
+  local function leaf(id)
+    id = view.skip(id)
+    if leaf_types[id] then return leaf_types[id] end
+    local t = view.info(id)
+    local r
+    if id == 0 then r = 0
+    elseif t.kind == view.kind.INT then r = int_type(w, t.size, t.signed)
+    elseif t.kind == view.kind.PTR then r = check(w, core.bpfc_obj_add_ptr(w.obj, 0))
+    elseif t.kind == view.kind.ARRAY then
+      r = check(w, core.bpfc_obj_add_array(w.obj, leaf(t.elem), t.nelems))
+    elseif t.kind == view.kind.ENUM then r = check(w, core.bpfc_obj_add_enum(w.obj, t.name, t.size))
+    elseif t.kind == view.kind.STRUCT or t.kind == view.kind.UNION then
+      r = check(w, core.bpfc_obj_add_struct(w.obj, t.name, t.size, t.kind == view.kind.UNION and 1 or 0))
+    else
+      local msg = ('bpf.object: a kernel field of BTF kind %d cannot be relocated'):format(t.kind)
+      error({ bpf_object = msg }, 0)
+    end
+    leaf_types[id] = r
+    return r
+  end
+  -- a local struct for node (kernel struct id): its wanted members, in the kernel's order;
+  -- node.local_index[i]: where kernel member i sits in it
+  local function build(id, node)
+    local t = view.info(id)
+    local members = view.members(id)
+    local idxs = {}
+    for i in pairs(node.kids) do idxs[#idxs + 1] = i end
+    table.sort(idxs)
+    local fields = {}
+    node.local_index = {}
+    for pos, i in ipairs(idxs) do
+      local m = members[i + 1]
+      local kid = node.kids[i]
+      local tid
+      if next(kid.kids) then tid = build(view.skip(m.type), kid) else tid = leaf(m.type) end
+      fields[pos] = { name = m.name, id = tid, bit = m.bit, bsize = m.bsize }
+      node.local_index[i] = pos - 1
+    end
+    local union = t.kind == view.kind.UNION and 1 or 0
+    local sid = check(w, core.bpfc_obj_add_struct(w.obj, t.name, t.size, union))
+    for _, f in ipairs(fields) do
+      check(w, core.bpfc_obj_add_field(w.obj, f.name, f.id, f.bit, f.bsize))
+    end
+    return sid
+  end
+  for _, root in ipairs(order) do root.type_id = build(root.id, root) end
+  local records = ffi.new('struct bpfc_obj_core_relo[?]', #list)
+  for k, r in ipairs(list) do
+    local spec = btf.core_spec(r.spec)
+    local root = roots[spec.type]
+    local node, path = root, { '0' }
+    for idx in spec.access:gsub('^0:?', ''):gmatch('%d+') do
+      local i = tonumber(idx)
+      path[#path + 1] = tostring(node.local_index[i])
+      node = node.kids[i]
+    end
+    local access = table.concat(path, ':')
+    w.keep[#w.keep + 1] = access
+    local rec = records[k - 1]
+    rec.insn, rec.type_id, rec.access, rec.kind = r.insn, root.type_id, access, r.kind
+  end
+  w.keep[#w.keep + 1] = records
+  return records, #list
+end
+
 local function default_name(prog)
   if type(prog.fn) == 'function' then
     local info = require('jit.util').funcinfo(prog.fn)
@@ -391,6 +502,7 @@ local function build(prog, opts)
     p.relocs, p.reloc_cnt = relocs, #(prog.maps or {})
     p.lines, p.line_cnt = records, nlines
     p.funcs, p.func_cnt = subprograms(w, prog)
+    p.core_relos, p.core_relo_cnt = core_relos(w, prog)
     check(w, core.bpfc_obj_add_prog(w.obj, p))
 
     local data, size = ffi.new('const void *[1]'), ffi.new('size_t[1]')
@@ -409,7 +521,22 @@ function M.build(prog, opts)
   return bytes, (not bytes) and err or nil
 end
 
+-- A kfunc call holds the BTF id of the kernel it was compiled on: an object
+-- saved with one would call whatever that id is on another kernel, so it is
+-- not saved (libbpf's extern __ksym relocations are not written yet).
+local function kfunc_call(prog)
+  for pc = 0, (prog.pc or 0) - 1 do
+    local i = prog.insn[pc]
+    if i.code == CALL_INSN and i.src_reg == 2 then return pc end -- BPF_PSEUDO_KFUNC_CALL
+  end
+end
+
 function M.save(prog, path, opts)
+  local at = type(prog) == 'table' and type(prog.insn) == 'cdata' and kfunc_call(prog)
+  if at then
+    return nil, ('bpf.object: instruction %d calls a kfunc by this kernel\'s BTF id, which another kernel '
+      .. 'does not share: a program with kfunc calls is loaded (prog:load), not saved'):format(at)
+  end
   local bytes, err = build(prog, opts)
   if not bytes then return nil, err end
   local f, ferr = io.open(path, 'wb')
@@ -503,6 +630,7 @@ local function open_and_load(bytes, info, type_id, attach_id, opts, log_size)
   if lprog == nil then
     return give_up(('program "%s" is not in the object'):format(info.name), -errno.ENOENT)
   end
+  if btf_section(info.section) then type_id, attach_id = nil, nil end -- the section says
   if type_id then
     local ret = lib.bpf_program__set_type(lprog, type_id)
     if ret ~= 0 then return give_up('set program type', ret) end
