@@ -68,7 +68,8 @@ end
 
 local function syntax_of(name, dialect, input)
   if name == nil and dialect and dialect ~= 'kernel' then name = 'mnemonic' end
-  local canon = M.syntax_names[name or 'classic'] or (input and (name == 'mixed' or name == 'gnu-as') and 'mixed')
+  local canon = M.syntax_names[name or 'classic']
+  if not canon and input and (name == 'mixed' or name == 'gnu-as') then canon = 'mixed' end
   if not canon then error(string.format("bpf.disasm: unknown syntax '%s'", tostring(name)), 3) end
   return canon, syntax_ids[canon]
 end
@@ -169,7 +170,8 @@ function M.assemble(text, syntax, opts)
     info.relocs[i + 1] = { insn = relocs[i].insn, map = relocs[i].map + 1 }
   end
   for i = 0, tonumber(o.nlabels) - 1 do
-    info.labels[i + 1] = { pc = labels[i].pc, name = text:sub(labels[i].off + 1, labels[i].off + labels[i].len) }
+    local l = labels[i]
+    info.labels[i + 1] = { pc = l.pc, name = text:sub(l.off + 1, l.off + l.len) }
   end
   for pc = 0, count - 1 do info.lines[pc] = lines[pc] end
   return out, count, info

@@ -424,20 +424,21 @@ local function asm_funcs(code, n, labels)
   if #list < 2 then return nil end
   table.sort(list)
   local funcs = {}
-  for k, pc in ipairs(list) do funcs[k] = { insn = pc, name = names[pc] or (k > 1 and 'sub_' .. pc or nil) } end
+  for k, pc in ipairs(list) do
+    funcs[k] = { insn = pc, name = names[pc] or (k > 1 and 'sub_' .. pc or nil) }
+  end
   return funcs
 end
 
 -- Bytes of stack the code reaches below r10 (kernel encoding).
 local function asm_stack(code, n)
-  local deepest = 0
-  for pc = 0, n - 1 do
+  local deepest, pc = 0, 0
+  while pc < n do
     local i, cls = code[pc], bit.band(code[pc].code, 7)
-    local size = ({ [0] = 4, 2, 1, 8 })[bit.band(bit.rshift(i.code, 3), 3)]
     if (cls == 1 and i.src_reg == 10) or ((cls == 2 or cls == 3) and i.dst_reg == 10) then
       if i.off < 0 then deepest = math.max(deepest, -i.off) end
     end
-    if cls == 0 and size == 8 then pc = pc + 1 end -- lddw's second half
+    pc = pc + (i.code == 0x18 and 2 or 1) -- lddw takes two slots
   end
   return deepest
 end
@@ -488,20 +489,18 @@ function M.asm(text, opts)
     local l = info.lines[pc]
     lines[pc] = { file = fname, line = l, text = source[l] and source[l]:match('^%s*(.-)%s*$') }
   end
-  local uses, index, map_names = {}, {}, {}
-  for _, r in ipairs(info.relocs) do
+  local uses, index, map_names, nmaps = {}, {}, {}, 0
+  for _, r in ipairs(info.relocs) do -- index: the map's place among those used, as compiled ones have
     local map = maps[r.map]
     if not index[map] then
-      index[map] = #uses == 0 and 0 or nil
-      local k = 0
-      for _ in pairs(map_names) do k = k + 1 end
-      index[map] = k
+      index[map], nmaps = nmaps, nmaps + 1
       map_names[map] = names[r.map]
     end
     uses[#uses + 1] = { insn = r.insn, map = map, index = index[map] }
   end
   local prog = { insn = code, pc = n, maps = uses, type = opts.type, packet = false, ctx_writes = false,
-    stack = dialect and 0 or asm_stack(code, n), funcs = not dialect and asm_funcs(code, n, info.labels) or nil,
+    stack = dialect and 0 or asm_stack(code, n),
+    funcs = (not dialect) and asm_funcs(code, n, info.labels) or nil,
     dialect = dialect, fns = false, _lines = lines, asm = { name = fname, map_names = map_names } }
   return setmetatable(prog, prog_mt)
 end
