@@ -515,8 +515,9 @@ __attribute__((format(printf, 4, 5))) static int fail_at(struct as *a, const cha
 	va_list ap;
 	int k = 0;
 	if (a->err && a->errsz) {
-		k = snprintf(a->err, a->errsz, "%d:%d: ", a->line,
-		             at && a->lstart && at >= a->lstart ? (int)(at - a->lstart) + 1 : 1);
+		if (a->line) /* else about the options, not the text */
+			k = snprintf(a->err, a->errsz, "%d:%d: ", a->line,
+			             at && a->lstart && at >= a->lstart ? (int)(at - a->lstart) + 1 : 1);
 		va_start(ap, fmt);
 		if (k >= 0 && (size_t)k < a->errsz)
 			vsnprintf(a->err + k, a->errsz - (size_t)k, fmt, ap);

@@ -193,7 +193,7 @@ static const char *instead(int id, int dialect)
 	case BPFC_I_EXIT: return "sbpf-v3 ends a function with return (0x9d); exit's opcode is syscall";
 	case BPFC_I_CALL:
 		return dialect == BPFC_DIALECT_SBPF3
-		           ? "sbpf-v3 calls runtime functions with syscall N, functions with call +N"
+		           ? "sbpf-v3 calls runtime functions with syscall N, functions with call pc+N"
 		           : "sBPF has no kernel helpers";
 	case BPFC_I_CALLPC: return "sBPF before v3 calls functions by hash (call N), not by offset";
 	case BPFC_I_CALLX: return "sBPF's callx names its register in imm (v1) or src_reg (v2, v3)";

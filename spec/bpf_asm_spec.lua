@@ -34,7 +34,8 @@ describe('bpf.asm on the listings of the examples', function()
           local modes = syn == 'classic' and { 'classic' } or { syn, nil }
           for k = 1, #modes + (syn == 'classic' and 0 or 1) do
             local back, err = bpf.asm(listing, { syntax = modes[k], maps = maps, name = p.name .. '.s' })
-            assert(back, ('%s (%s, %s): %s\n%s'):format(p.name, syn, tostring(modes[k]), tostring(err), listing))
+            assert(back, ('%s (%s, %s): %s\n%s'):format(p.name, syn, tostring(modes[k]), tostring(err),
+              listing))
             assert.are.equal(prog.pc, back.pc)
             assert.is_true(bytes(prog) == bytes(back), p.name .. ' in ' .. syn)
             assert.are.equal(relocs(prog, maps), relocs(back, maps))
@@ -98,7 +99,8 @@ describe('bpf.asm', function()
     assert.are.equal("asm:2:6: expected '-', a number, a 64-bit register (rN), '(', 'addr_space_cast' "
       .. "or a map (map[fd:N] or the name of a map), got 'counts'", err('r0 = 0\nr1 = counts ll'))
     assert.are.equal("asm:1:6: unknown label 'away'", err('goto away'))
-    assert.are.equal("asm:1:11: expected a register, got 'r12'", err('mov64 r1, r12', { syntax = 'mnemonic' }))
+    assert.are.equal("asm:1:11: expected a register, got 'r12'",
+      err('mov64 r1, r12', { syntax = 'mnemonic' }))
     assert.matches("^bpf.asm: opts.maps is { name = map }", err('exit', { maps = { 'x' } }))
   end)
 
