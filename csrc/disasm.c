@@ -32,7 +32,7 @@ struct ctx {
 	const struct bpf_insn *in;
 	int32_t imm2;
 	size_t pc;
-	int syntax;
+	int syntax, dialect;
 	struct bpfc_isa_dec d;
 };
 
@@ -105,8 +105,10 @@ static void field(struct out *o, const struct ctx *c, char f)
 	case 't': target(o, c, in->off, ""); break;
 	case 'T': target(o, c, in->imm, ""); break;
 	case 'L': target(o, c, in->imm, "pc"); break;
+	case 'R': put(o, "r%d", (int)in->imm); break;
+	case 'M': put(o, "map[%s:%d]", r->ptok, (int)in->imm); break;
 	case 'c':
-		if ((h = bpfc_helper_name(in->imm)))
+		if (c->dialect == BPFC_DIALECT_KERNEL && (h = bpfc_helper_name(in->imm)))
 			put(o, classic ? "\t; %s" : " // %s", h);
 		break;
 	default: put(o, "%%%c", f); break;
@@ -115,6 +117,12 @@ static void field(struct out *o, const struct ctx *c, char f)
 
 BPFC_API int bpfc_disasm_insn(const struct bpf_insn *insns, size_t n, size_t pc, int syntax,
                               char *buf, size_t size)
+{
+	return bpfc_disasm_dialect(insns, n, pc, syntax, BPFC_DIALECT_KERNEL, buf, size);
+}
+
+BPFC_API int bpfc_disasm_dialect(const struct bpf_insn *insns, size_t n, size_t pc, int syntax,
+                                 int dialect, char *buf, size_t size)
 {
 	struct out o = {buf, size, 0, 0};
 	struct ctx c;
@@ -126,12 +134,21 @@ BPFC_API int bpfc_disasm_insn(const struct bpf_insn *insns, size_t n, size_t pc,
 		put(&o, "unknown syntax %d", syntax);
 		return -EINVAL;
 	}
-	if ((slots = bpfc_isa_decode(insns, n, pc, &c.d, buf, size)) < 0)
+	if (dialect < 0 || dialect >= BPFC_DIALECT__MAX) {
+		put(&o, "unknown dialect %d", dialect);
+		return -EINVAL;
+	}
+	if (dialect != BPFC_DIALECT_KERNEL && syntax != BPFC_SYNTAX_MNEMONIC) {
+		put(&o, "%s is written in the mnemonic syntax", bpfc_isa_dialect_name(dialect));
+		return -EINVAL;
+	}
+	if ((slots = bpfc_isa_decode_dialect(insns, n, pc, dialect, &c.d, buf, size)) < 0)
 		return slots;
 	c.in = &insns[pc];
 	c.imm2 = slots == 2 ? insns[pc + 1].imm : 0;
 	c.pc = pc;
 	c.syntax = syntax;
+	c.dialect = dialect;
 	for (t = bpfc_isa_fmts[bpfc_isa_rows[c.d.id].fmt].tmpl[syntax]; *t; t++) {
 		if (*t == '%' && t[1])
 			field(&o, &c, *++t);

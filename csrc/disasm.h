@@ -24,9 +24,19 @@
 **           ldacq, strel, ascast. Also read: "add" for add64 (ubpf), "return"
 **           and "syscall N" (sBPF before v3), "[r1]" without offset.
 ** Jumps are relative ("+3", "pc+3") but in classic. callx keeps its register
-** in dst_reg (GCC, LLVM 19, sBPF v3); the kernel rejects callx. sBPF v2/v3
-** opcode changes (syscall, return, moved loads) are not supported: the
-** encoding is always the kernel's.
+** in dst_reg (GCC, LLVM 19); the kernel rejects callx.
+**
+** Dialects (bpfc_disasm_dialect): the kernel's eBPF, or sBPF v1, v2, v3 in
+** their own encodings, in the mnemonic syntax only. sbpf-v1: the kernel's
+** older subset (no JMP32, no cpu v4, no atomics, no packet loads, plain
+** lddw only), "callx r3" with the register in imm. sbpf-v2: mul, div, mod,
+** neg, le and lddw gone; the product/quotient class (class 6: lmul32/64,
+** uhmul64, shmul64, udiv32/64, urem32/64, sdiv32/64, srem32/64) and hor64
+** (0xf7) new; loads and stores moved into the ALU classes (ldxb 0x2c,
+** stb 0x27, stxb 0x2f, ...); callx's register in src_reg. sbpf-v3: as v2,
+** and "syscall N" takes exit's opcode 0x95, "return" is 0x9d, functions are
+** called by offset ("call pc+3", src_reg 1), "call N" (src_reg 0) is gone.
+** The table rows say which dialect has what (isa.h, D_*).
 */
 #ifndef BPFC_DISASM_H
 #define BPFC_DISASM_H
@@ -41,5 +51,9 @@
 ** buf is too small (buf then holds the truncated text). */
 BPFC_API int bpfc_disasm_insn(const struct bpf_insn *insns, size_t n, size_t pc, int syntax,
                               char *buf, size_t size);
+
+/* The same in a dialect (enum bpfc_dialect). */
+BPFC_API int bpfc_disasm_dialect(const struct bpf_insn *insns, size_t n, size_t pc, int syntax,
+                                 int dialect, char *buf, size_t size);
 
 #endif

@@ -20,8 +20,8 @@ _Static_assert(BPF_PSEUDO_CALL == 1 && BPF_PSEUDO_KFUNC_CALL == 2, "call src_reg
 _Static_assert(BPF_PSEUDO_MAP_FD == 1 && BPF_PSEUDO_MAP_IDX_VALUE == 6, "lddw src_reg");
 
 const struct bpfc_isa_row bpfc_isa_rows[BPFC_I__MAX] = {
-#define BPFC_ISA_ROW(id, cl, op, va, mf, mv, fmt, cn, mn, pt)                                      \
-	[BPFC_I_##id] = {(cl), (op), (va), (mf), (mv), BPFC_F_##fmt, (cn), (mn), (pt)},
+#define BPFC_ISA_ROW(id, cl, op, va, mf, mv, fmt, cn, mn, pt, dm)                                  \
+	[BPFC_I_##id] = {(cl), (op), (va), (mf), (mv), BPFC_F_##fmt, (dm), (cn), (mn), (pt)},
     BPFC_ISADEF(BPFC_ISA_ROW)
 #undef BPFC_ISA_ROW
 };
@@ -103,6 +103,9 @@ static int check_fields(const struct bpf_insn *in, const struct bpfc_isa_row *r,
 		return fail(why, whysz, "%s: off must be 0, is %d", name, in->off);
 	if (!(uses & U_I) && r->mfield != M_IMM && in->imm)
 		return fail(why, whysz, "%s: imm must be 0, is %d", name, (int)in->imm);
+	if (r->fmt == BPFC_F_CALLXI && (in->imm < 0 || in->imm > 10))
+		return fail(why, whysz, "%s: imm must name a register r0..r10, is %d", name,
+		            (int)in->imm);
 	if (r->fmt == BPFC_F_END && in->imm != 16 && in->imm != 32 && in->imm != 64)
 		return fail(why, whysz, "%s: width must be 16, 32 or 64, is %d", name,
 		            (int)in->imm);
@@ -114,8 +117,114 @@ static long match_value(const struct bpf_insn *in, int mfield)
 	return mfield == M_OFF ? in->off : mfield == M_IMM ? in->imm : in->src_reg;
 }
 
-int bpfc_isa_decode(const struct bpf_insn *insns, size_t n, size_t pc, struct bpfc_isa_dec *d,
-                    char *why, size_t whysz)
+const char *bpfc_isa_dialect_name(int dialect)
+{
+	static const char *const names[BPFC_DIALECT__MAX] = {"kernel", "sbpf-v1", "sbpf-v2",
+	                                                     "sbpf-v3"};
+	return dialect >= 0 && dialect < BPFC_DIALECT__MAX ? names[dialect] : "?";
+}
+
+int bpfc_isa_in_dialect(int id, int cls, int dialect)
+{
+	const struct bpfc_isa_row *r = &bpfc_isa_rows[id];
+	if (!(r->dialects & (1u << dialect)))
+		return 0;
+	/* sBPF's class 6 holds the product/quotient rows, not the kernel's JMP32 */
+	return dialect == BPFC_DIALECT_KERNEL || cls != BPF_JMP32 || !(r->dialects & D_K);
+}
+
+/*
+** sBPF v2 moved the loads and stores into the ALU classes, at the opcodes
+** the multiplications, divisions and negations left: ldx is ALU32|X, st
+** ALU64|K, stx ALU64|X, the size in the op bits (1, 2, 4, 8 bytes: 0x20,
+** 0x30, 0x80, 0x90). Our table keeps the kernel's codes; these map them.
+*/
+static const uint8_t moved_size[4] = {0x80, 0x30, 0x20, 0x90}; /* by W, H, B, DW */
+
+int bpfc_isa_to_canon(int dialect, int code)
+{
+	int cls = code & 7, op = code & 0xf0;
+	if (dialect < BPFC_DIALECT_SBPF2)
+		return code;
+	if ((cls == BPF_LDX || cls == BPF_ST || cls == BPF_STX) && (code & 0xe0) == BPF_MEM)
+		return -1;
+	for (int size = 0; size < 4; size++) {
+		if (op != moved_size[size])
+			continue;
+		if (code == (BPF_ALU | BPF_X | op))
+			return BPF_LDX | BPF_MEM | (size << 3);
+		if (code == (BPF_ALU64 | BPF_K | op))
+			return BPF_ST | BPF_MEM | (size << 3);
+		if (code == (BPF_ALU64 | BPF_X | op))
+			return BPF_STX | BPF_MEM | (size << 3);
+	}
+	return code;
+}
+
+int bpfc_isa_from_canon(int dialect, int code)
+{
+	int cls = code & 7, size = (code >> 3) & 3;
+	if (dialect < BPFC_DIALECT_SBPF2 || (code & 0xe0) != BPF_MEM)
+		return code;
+	if (cls == BPF_LDX)
+		return BPF_ALU | BPF_X | moved_size[size];
+	if (cls == BPF_ST)
+		return BPF_ALU64 | BPF_K | moved_size[size];
+	if (cls == BPF_STX)
+		return BPF_ALU64 | BPF_X | moved_size[size];
+	return code;
+}
+
+/* What to write instead of a row a dialect lacks. */
+static const char *instead(int id, int dialect)
+{
+	switch (id) {
+	case BPFC_I_MUL: return "multiplication is lmul32/lmul64 in sbpf-v2's product/quotient class";
+	case BPFC_I_DIV: return "division is udiv32/udiv64 (sdiv32/sdiv64 signed) in sbpf-v2";
+	case BPFC_I_MOD: return "the remainder is urem32/urem64 (srem32/srem64 signed) in sbpf-v2";
+	case BPFC_I_SDIV: return dialect >= BPFC_DIALECT_SBPF2 ? "signed division is sdiv32/sdiv64"
+	                                                   : "signed division comes with sbpf-v2";
+	case BPFC_I_SMOD: return dialect >= BPFC_DIALECT_SBPF2 ? "the signed remainder is srem32/srem64"
+	                                                   : "the signed remainder comes with sbpf-v2";
+	case BPFC_I_NEG: return "subtract from 0 instead (sbpf-v2's sub with an immediate computes imm - dst)";
+	case BPFC_I_LE: return "on sBPF, a little-endian conversion is a mask (and32, mov32) or nothing";
+	case BPFC_I_LDDW:
+		return "load the low half with mov32 (zero-extended) or mov64, the high half with hor64";
+	case BPFC_I_EXIT: return "sbpf-v3 ends a function with return (0x9d); exit's opcode is syscall";
+	case BPFC_I_CALL:
+		return dialect == BPFC_DIALECT_SBPF3
+		           ? "sbpf-v3 calls runtime functions with syscall N, functions with call pc+N"
+		           : "sBPF has no kernel helpers";
+	case BPFC_I_CALLPC: return "sBPF before v3 calls functions by hash (call N), not by offset";
+	case BPFC_I_CALLX: return "sBPF's callx names its register in imm (v1) or src_reg (v2, v3)";
+	case BPFC_I_SCALLXI:
+	case BPFC_I_SCALLXS: return "the kernel has no indirect call";
+	case BPFC_I_LDMAPFD:
+	case BPFC_I_LDMAPVAL:
+	case BPFC_I_LDMAPIDX:
+	case BPFC_I_LDMAPIDXVAL: return "sBPF has no maps";
+	default: break;
+	}
+	if (bpfc_isa_rows[id].dialects == D_K)
+		return "it is a kernel eBPF instruction sBPF does not have";
+	if (dialect == BPFC_DIALECT_KERNEL)
+		return "it is an sBPF instruction";
+	return "it comes with a later sBPF version";
+}
+
+int bpfc_isa_lacks(int id, int cls, int var, int dialect, char *why, size_t whysz)
+{
+	char name[24];
+	if (dialect != BPFC_DIALECT_KERNEL && cls == BPF_JMP32 && (bpfc_isa_rows[id].dialects & D_K))
+		return fail(why, whysz, "%s has no 32-bit jumps (class 6 is the product/quotient class)",
+		            bpfc_isa_dialect_name(dialect));
+	bpfc_isa_name(id, cls, var, BPFC_SYNTAX_MNEMONIC, 0, name, sizeof(name));
+	return fail(why, whysz, "%s has no %s: %s", bpfc_isa_dialect_name(dialect), name,
+	            instead(id, dialect));
+}
+
+static int decode(const struct bpf_insn *insns, size_t n, size_t pc, int dialect,
+                  struct bpfc_isa_dec *d, char *why, size_t whysz)
 {
 	static const char *const mname[] = {"", "off", "imm", "src_reg"};
 	const struct bpf_insn *in;
@@ -131,12 +240,16 @@ int bpfc_isa_decode(const struct bpf_insn *insns, size_t n, size_t pc, struct bp
 	var = (in->code >> 3) & (mem ? 3 : 1);
 	for (id = 0; id < BPFC_I__MAX; id++) {
 		r = &bpfc_isa_rows[id];
-		if (!(r->classes & BPFC_C(cls)) || r->op != op || !(r->vars & (1u << var)))
+		if (!(r->classes & BPFC_C(cls)) || r->op != op || !(r->vars & (1u << var)) ||
+		    !bpfc_isa_in_dialect(id, cls, dialect))
 			continue;
 		seen = id;
 		if (r->mfield == M_NONE || match_value(in, r->mfield) == r->mval)
 			break;
 	}
+	if (id == BPFC_I__MAX && dialect != BPFC_DIALECT_KERNEL &&
+	    decode(insns, n, pc, BPFC_DIALECT_KERNEL, d, NULL, 0) > 0)
+		return bpfc_isa_lacks(d->id, d->cls, d->var, dialect, why, whysz);
 	if (seen < 0)
 		return fail(why, whysz, "invalid opcode 0x%02x", in->code);
 	if (id == BPFC_I__MAX) {
@@ -163,6 +276,48 @@ int bpfc_isa_decode(const struct bpf_insn *insns, size_t n, size_t pc, struct bp
 		d->slots = 2;
 	}
 	return d->slots;
+}
+
+int bpfc_isa_decode(const struct bpf_insn *insns, size_t n, size_t pc, struct bpfc_isa_dec *d,
+                    char *why, size_t whysz)
+{
+	return decode(insns, n, pc, BPFC_DIALECT_KERNEL, d, why, whysz);
+}
+
+int bpfc_isa_decode_canon(const struct bpf_insn *in, size_t n, int dialect, struct bpfc_isa_dec *d,
+                          char *why, size_t whysz)
+{
+	if (dialect < 0 || dialect >= BPFC_DIALECT__MAX)
+		return fail(why, whysz, "unknown dialect %d", dialect);
+	return decode(in, n, 0, dialect, d, why, whysz);
+}
+
+int bpfc_isa_decode_dialect(const struct bpf_insn *insns, size_t n, size_t pc, int dialect,
+                            struct bpfc_isa_dec *d, char *why, size_t whysz)
+{
+	struct bpf_insn in[2];
+	int code;
+	if (dialect == BPFC_DIALECT_KERNEL)
+		return decode(insns, n, pc, dialect, d, why, whysz);
+	if (dialect < 0 || dialect >= BPFC_DIALECT__MAX)
+		return fail(why, whysz, "unknown dialect %d", dialect);
+	if (!insns || pc >= n)
+		return fail(why, whysz, "pc %zu is past the end of the program", pc);
+	memset(in, 0, sizeof(in));
+	in[0] = insns[pc];
+	if (pc + 1 < n)
+		in[1] = insns[pc + 1];
+	if ((code = bpfc_isa_to_canon(dialect, in[0].code)) < 0) {
+		char name[24];
+		int cls = in[0].code & 7, var = (in[0].code >> 3) & 3;
+		int id = cls == BPF_LDX ? BPFC_I_LDX : cls == BPF_ST ? BPFC_I_ST : BPFC_I_STX;
+		bpfc_isa_name(id, cls, var, BPFC_SYNTAX_MNEMONIC, 0, name, sizeof(name));
+		return fail(why, whysz, "%s has no opcode 0x%02x: its loads and stores moved (%s is 0x%02x)",
+		            bpfc_isa_dialect_name(dialect), in[0].code, name,
+		            bpfc_isa_from_canon(dialect, in[0].code));
+	}
+	in[0].code = (uint8_t)code;
+	return decode(in, pc + 1 < n ? 2 : 1, 0, dialect, d, why, whysz);
 }
 
 /*

@@ -16,8 +16,8 @@ local function bytes_hex(s)
   return (s:gsub('.', function(c) return string.format('%02x ', c:byte()) end):gsub(' $', ''))
 end
 
-local function assembled(text, syntax)
-  local out, n = disasm.assemble(text, syntax)
+local function assembled(text, syntax, dialect)
+  local out, n = disasm.assemble(text, syntax, { dialect = dialect })
   if not out then return nil, n end
   return bytes_hex(ffi.string(out, n * 8))
 end
@@ -28,13 +28,14 @@ describe('bpf.disasm.assemble data files', function()
     for _, syn in ipairs(syntaxes) do
       for _, sec in ipairs({ syn, syn .. ' in' }) do
         local text = case.s[sec]
+        local dialect = case.s.dialect
         if text and raw then
           it(case.name .. ' assembles from ' .. sec, function()
-            assert.are.equal(raw, assembled(text, syn))
+            assert.are.equal(raw, assembled(text, syn, dialect))
           end)
         elseif text and case.s.error then
           it(case.name .. ' fails from ' .. sec .. ': ' .. case.s.error, function()
-            local out, err = disasm.assemble(text, syn)
+            local out, err = disasm.assemble(text, syn, { dialect = dialect })
             assert.is_nil(out)
             assert.are.equal(case.s.error, err)
           end)
@@ -77,17 +78,17 @@ describe('bpf.disasm.assemble', function()
   it('refuses a label too far for a 16-bit offset', function()
     local body = string.rep('r0 = 0\n', 32768)
     local _, err = disasm.assemble('goto far\n' .. body .. 'far: exit', 'pseudo-c')
-    assert.are.equal("line 1: label 'far' too far for a 16-bit offset (32768)", err)
+    assert.are.equal("1:6: label 'far' too far for a 16-bit offset (32768)", err)
     assert.is_truthy(disasm.assemble('gotol far\n' .. body .. 'far: exit', 'pseudo-c'))
   end)
 
   it('reports the line of the first error and stops the C side at cap', function()
     local _, err = disasm.assemble('exit\n\nbogus\nexit', 'mnemonic')
-    assert.are.equal("line 3: cannot read 'bogus'", err)
+    assert.are.equal("3:1: expected an instruction, got 'bogus'", err)
     local out = insn.array_t(1)
     local buf = ffi.new('char[64]')
     assert.are.equal(-28, C.bpfc_asm('exit\nexit', 2, out, 1, buf, 64)) -- -ENOSPC
-    assert.are.equal('line 2: program needs more than 1 slots', ffi.string(buf))
+    assert.are.equal('2:1: program needs more than 1 slots', ffi.string(buf))
     assert.are.equal(2, C.bpfc_asm('exit\nexit', 2, nil, 0, nil, 0))
   end)
 end)
@@ -135,6 +136,96 @@ describe('bpf.disasm round trip', function()
     end)
     assert.is_true(valid > 10000)
     assert.are.same({}, { unpack(bad, 1, 10) })
+  end)
+end)
+
+-- Each sBPF version: every opcode it has (the table below, from the sweep
+-- of all 256 codes), a few operand values each; every valid encoding
+-- disassembles and assembles back to its bytes, and its text back to itself.
+describe('sBPF dialects round trip', function()
+  local opcodes = {
+    ['sbpf-v1'] = '04 add32 05 ja 07 add64 0c add32 0f add64 14 sub32 15 jeq 17 sub64 18 lddw 1c sub32 '
+      .. '1d jeq 1f sub64 24 mul32 25 jgt 27 mul64 2c mul32 2d jgt 2f mul64 34 div32 35 jge 37 div64 '
+      .. '3c div32 3d jge 3f div64 44 or32 45 jset 47 or64 4c or32 4d jset 4f or64 54 and32 55 jne '
+      .. '57 and64 5c and32 5d jne 5f and64 61 ldxw 62 stw 63 stxw 64 lsh32 65 jsgt 67 lsh64 69 ldxh '
+      .. '6a sth 6b stxh 6c lsh32 6d jsgt 6f lsh64 71 ldxb 72 stb 73 stxb 74 rsh32 75 jsge 77 rsh64 '
+      .. '79 ldxdw 7a stdw 7b stxdw 7c rsh32 7d jsge 7f rsh64 84 neg32 85 call 87 neg64 8d callx '
+      .. '94 mod32 95 exit 97 mod64 9c mod32 9f mod64 a4 xor32 a5 jlt a7 xor64 ac xor32 ad jlt '
+      .. 'af xor64 b4 mov32 b5 jle b7 mov64 bc mov32 bd jle bf mov64 c4 arsh32 c5 jslt c7 arsh64 '
+      .. 'cc arsh32 cd jslt cf arsh64 d4 le d5 jsle dc be dd jsle',
+    ['sbpf-v2'] = '04 add32 05 ja 07 add64 0c add32 0f add64 14 sub32 15 jeq 17 sub64 1c sub32 1d jeq '
+      .. '1f sub64 25 jgt 27 stb 2c ldxb 2d jgt 2f stxb 35 jge 36 uhmul64 37 sth 3c ldxh 3d jge '
+      .. '3e uhmul64 3f stxh 44 or32 45 jset 46 udiv32 47 or64 4c or32 4d jset 4e udiv32 4f or64 '
+      .. '54 and32 55 jne 56 udiv64 57 and64 5c and32 5d jne 5e udiv64 5f and64 64 lsh32 65 jsgt '
+      .. '66 urem32 67 lsh64 6c lsh32 6d jsgt 6e urem32 6f lsh64 74 rsh32 75 jsge 76 urem64 77 rsh64 '
+      .. '7c rsh32 7d jsge 7e urem64 7f rsh64 85 call 86 lmul32 87 stw 8c ldxw 8d callx 8e lmul32 '
+      .. '8f stxw 95 exit 96 lmul64 97 stdw 9c ldxdw 9e lmul64 9f stxdw a4 xor32 a5 jlt a7 xor64 '
+      .. 'ac xor32 ad jlt af xor64 b4 mov32 b5 jle b6 shmul64 b7 mov64 bc mov32 bd jle be shmul64 '
+      .. 'bf mov64 c4 arsh32 c5 jslt c6 sdiv32 c7 arsh64 cc arsh32 cd jslt ce sdiv32 cf arsh64 '
+      .. 'd5 jsle d6 sdiv64 dc be dd jsle de sdiv64 e6 srem32 ee srem32 f6 srem64 f7 hor64 fe srem64',
+  }
+  -- v3: v2's, with syscall at exit's opcode, return at 0x9d, call by offset
+  opcodes['sbpf-v3'] = opcodes['sbpf-v2']:gsub('95 exit', '95 syscall'):gsub('9c ldxdw', '9c ldxdw 9d return')
+
+  local dialect_ids = { ['sbpf-v1'] = 1, ['sbpf-v2'] = 2, ['sbpf-v3'] = 3 }
+  for _, dialect in ipairs({ 'sbpf-v1', 'sbpf-v2', 'sbpf-v3' }) do
+    it(dialect .. ': every valid encoding, both ways', function()
+      local p, q = insn.array_t(2), insn.array_t(2)
+      local buf, err = ffi.new('char[256]'), ffi.new('char[256]')
+      local o = ffi.new('struct bpfc_asm_opts')
+      o.sz, o.syntax, o.dialect = ffi.sizeof(o), 2, dialect_ids[dialect]
+      local seen, valid, bad = {}, 0, {}
+      for code = 0, 255 do
+        for _, dst in ipairs({ 0, 1, 10, 11 }) do
+          for _, src in ipairs({ 0, 1, 2, 10, 12 }) do
+            for _, off in ipairs({ 0, 1, -8 }) do
+              for _, imm in ipairs({ 0, 1, 3, 16, 32, 64, -5 }) do
+                p[0].code, p[0].dst_reg, p[0].src_reg, p[0].off, p[0].imm = code, dst, src, off, imm
+                p[1].code, p[1].dst_reg, p[1].src_reg, p[1].off, p[1].imm = 0, 0, 0, 0, 7
+                local k = C.bpfc_disasm_dialect(p, 2, 0, 2, o.dialect, buf, 256)
+                if k > 0 then
+                  if k == 1 then p[1].imm = 0 end
+                  valid = valid + 1
+                  local text = ffi.string(buf)
+                  seen[code] = text:match('^[%a_]+%d*'):gsub('^([lb]e)%d+$', '%1')
+                  local m = C.bpfc_asm_text(text, o, q, 2, err, 256)
+                  local again = m == k and C.bpfc_disasm_dialect(q, 2, 0, 2, o.dialect, buf, 256) == k
+                    and ffi.string(buf)
+                  if m ~= k or ffi.string(p, k * 8) ~= ffi.string(q, k * 8) or again ~= text then
+                    bad[#bad + 1] = ('%q -> %s'):format(text, m < 0 and ffi.string(err) or tostring(again))
+                  end
+                end
+              end
+            end
+          end
+        end
+      end
+      local got = {}
+      for code = 0, 255 do
+        if seen[code] then got[#got + 1] = ('%02x %s'):format(code, seen[code]) end
+      end
+      assert.are.same({}, { unpack(bad, 1, 10) })
+      assert.are.equal(opcodes[dialect], table.concat(got, ' '))
+      assert.is_true(valid > 1500)
+    end)
+  end
+
+  it('says what a version lacks, and what it has instead', function()
+    local function err(text, dialect) return select(2, disasm.assemble(text, nil, { dialect = dialect })) end
+    assert.are.equal('1:1: sbpf-v2 has no lddw: load the low half with mov32 (zero-extended) or mov64, '
+      .. 'the high half with hor64', err('lddw r1, 5', 'sbpf-v2'))
+    assert.are.equal("1:1: sbpf-v3 has no mul64: multiplication is lmul32/lmul64 in sbpf-v2's "
+      .. 'product/quotient class', err('mul64 r1, 3', 'sbpf-v3'))
+    assert.are.equal('1:1: sbpf-v1 has no lmul64: it comes with a later sBPF version',
+      err('lmul64 r1, 3', 'sbpf-v1'))
+    assert.are.equal('1:1: kernel has no hor64: it is an sBPF instruction',
+      select(2, disasm.assemble('hor64 r1, 3', 'mnemonic')))
+    assert.are.equal('1:1: sbpf-v1 has no xaddw: it is a kernel eBPF instruction sBPF does not have',
+      err('xaddw [r1 + 0], r2', 'sbpf-v1'))
+    assert.has_error(function() disasm.assemble('exit', 'c', { dialect = 'sbpf-v9' }) end,
+      "bpf.disasm: unknown dialect 'sbpf-v9' (kernel, sbpf-v1, sbpf-v2 or sbpf-v3)")
+    assert.are.equal('sbpf-v2 is written in the mnemonic syntax',
+      select(2, disasm.assemble('exit', 'c', { dialect = 'sbpf-v2' })))
   end)
 end)
 

@@ -16,10 +16,10 @@ local function raw_insns(hex)
   return arr, n, bytes
 end
 
-local function listing(arr, n, syntax)
+local function listing(arr, n, syntax, dialect)
   local out, pc = {}, 0
   while pc < n do
-    local text, k = disasm.disasm_insn(arr, n, pc, syntax)
+    local text, k = disasm.disasm_insn(arr, n, pc, syntax, dialect)
     if not text then return nil, k end
     out[#out + 1] = text
     pc = pc + k
@@ -40,15 +40,15 @@ describe('bpf.disasm data files', function()
       if raw and case.s[syn] then
         it(case.name .. ' disassembles to ' .. syn, function()
           local arr, n = raw_insns(raw)
-          assert.are.equal(case.s[syn], listing(arr, n, syn))
+          assert.are.equal(case.s[syn], listing(arr, n, syn, case.s.dialect))
         end)
       end
     end
     if raw and case.s.error then
       it(case.name .. ' is rejected: ' .. case.s.error, function()
         local arr, n = raw_insns(raw)
-        for _, syn in ipairs(syntaxes) do
-          local text, why = disasm.disasm_insn(arr, n, 0, syn)
+        for _, syn in ipairs(case.s.dialect and { 'mnemonic' } or syntaxes) do
+          local text, why = disasm.disasm_insn(arr, n, 0, syn, case.s.dialect)
           assert.is_nil(text)
           assert.are.equal(case.s.error, why)
         end

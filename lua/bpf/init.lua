@@ -5,6 +5,7 @@
 --   prog.insn, prog.pc          instructions (struct bpf_insn[?]) and count
 --   bpf.dump(prog[, opts])      print it; opts.syntax = 'classic' | 'pseudo-c' | 'mnemonic'
 --   prog:load(type[, opts])     into the kernel: a handle with .fd, or nil, err
+--   bpf.asm(text[, opts])       the same kind of program from assembly text
 local ffi = require('ffi')
 local bit = require('bit')
 local jutil = require('jit.util')
@@ -164,6 +165,7 @@ local strategy_words = { may_goto = 'may_goto at the end of each turn',
 -- with may_goto and classic packet loads) with its for loops run by
 -- bpf_loop where the kernel has that; prog then is what was loaded.
 function prog_mt:load(prog_type, opts)
+  if self.dialect then return nil, self:_not_kernel('loaded into the kernel') end
   local attach = opts and opts.expected_attach_type
   if type(attach) == 'string' then attach = require('bpf.libbpf').attach_type[attach] or attach end
   local ok, rerr = for_packet_access(self, prog_type or self.type or 'socket_filter', attach)
@@ -286,6 +288,7 @@ end
 
 -- The same object written to a file (bpftool prog load accepts it).
 function prog_mt:save(path, opts)
+  if self.dialect then return nil, self:_not_kernel('saved as a kernel BPF object') end
   opts = opts or {}
   if not opts.type and not opts.section then opts.type = self.type or 'socket_filter' end
   return require('bpf.object').save(self, path, opts)
@@ -427,6 +430,109 @@ local function dump_ir(prog, opts)
   return table.concat(rows, '\n')
 end
 
+function prog_mt:_not_kernel(what)
+  return ('bpf: an %s program (bpf.asm with dialect = %q) runs on Solana\'s sBPF VM and cannot be %s')
+    :format(self.dialect, self.dialect, what)
+end
+
+-- Subprograms of assembled code: where local calls and function addresses
+-- lead (the kernel's encoding), named by their labels.
+local function asm_funcs(code, n, labels)
+  local starts, names = { [0] = true }, {}
+  for _, l in ipairs(labels) do names[l.pc] = names[l.pc] or l.name end
+  for pc = 0, n - 1 do
+    local i = code[pc]
+    if (i.code == 0x85 and i.src_reg == 1) or (i.code == 0x18 and i.src_reg == 4) then
+      local to = pc + 1 + i.imm
+      if to >= 0 and to < n then starts[to] = true end
+    end
+  end
+  local list = {}
+  for pc in pairs(starts) do list[#list + 1] = pc end
+  if #list < 2 then return nil end
+  table.sort(list)
+  local funcs = {}
+  for k, pc in ipairs(list) do
+    funcs[k] = { insn = pc, name = names[pc] or (k > 1 and 'sub_' .. pc or nil) }
+  end
+  return funcs
+end
+
+-- Bytes of stack the code reaches below r10 (kernel encoding).
+local function asm_stack(code, n)
+  local deepest, pc = 0, 0
+  while pc < n do
+    local i, cls = code[pc], bit.band(code[pc].code, 7)
+    if (cls == 1 and i.src_reg == 10) or ((cls == 2 or cls == 3) and i.dst_reg == 10) then
+      if i.off < 0 then deepest = math.max(deepest, -i.off) end
+    end
+    pc = pc + (i.code == 0x18 and 2 or 1) -- lddw takes two slots
+  end
+  return deepest
+end
+
+-- bpf.asm(text[, opts]): a program from assembly text, like bpf(fn) gives.
+--   opts.syntax: nil (pseudo-C and the mnemonic syntax, GNU as's normal one,
+--     mixed line by line), 'pseudo-c', 'mnemonic' or 'classic';
+--   opts.dialect: 'kernel' (default) or 'sbpf-v1' | 'sbpf-v2' | 'sbpf-v3'
+--     (mnemonic syntax; such a program is only printed, never loaded);
+--   opts.maps = { name = map }: "r1 = name ll" / "lddw r1, name" loads that map
+--     (a relocation, as compiled programs have);
+--   opts.name: the file name errors and line records give ('asm');
+--   opts.type: the program type prog:load uses by default.
+-- Returns the program, or nil and "NAME:LINE:COLUMN: what was expected".
+function M.asm(text, opts)
+  opts = opts or {}
+  if type(text) ~= 'string' then
+    return nil, 'bpf.asm: expected the assembly text (a string), got a ' .. type(text)
+  end
+  local disasm = require('bpf.disasm')
+  local fname = opts.name or 'asm'
+  local names, maps = {}, {}
+  for name, map in pairs(opts.maps or {}) do
+    if type(name) ~= 'string' or not name:match('^[%a_][%w_]*$') or type(map) ~= 'table' then
+      return nil, ('bpf.asm: opts.maps is { name = map }: %s = %s'):format(tostring(name), tostring(map))
+    end
+    names[#names + 1] = name
+  end
+  table.sort(names)
+  for i, name in ipairs(names) do maps[i] = opts.maps[name] end
+  local dialect = opts.dialect
+  if dialect == 'kernel' then dialect = nil end
+  if dialect and not disasm.dialects[dialect] then
+    return nil, ("bpf.asm: opts.dialect is 'kernel', 'sbpf-v1', 'sbpf-v2' or 'sbpf-v3', not %s")
+      :format(tostring(dialect))
+  end
+  local syntax = opts.syntax or (dialect and 'mnemonic' or 'mixed')
+  if syntax ~= 'mixed' and not disasm.syntax_names[syntax] then
+    return nil, ("bpf.asm: opts.syntax is 'pseudo-c', 'mnemonic', 'classic' or nil (mixed), not %s")
+      :format(tostring(syntax))
+  end
+  local code, n, info = disasm.assemble(text, syntax, { dialect = dialect, maps = names })
+  if not code then return nil, fname .. ':' .. n end
+  local source = {}
+  for l in (text .. '\n'):gmatch('([^\n]*)\n') do source[#source + 1] = l:gsub('\r$', '') end
+  local lines = {}
+  for pc = 0, n - 1 do
+    local l = info.lines[pc]
+    lines[pc] = { file = fname, line = l, text = source[l] and source[l]:match('^%s*(.-)%s*$') }
+  end
+  local uses, index, map_names, nmaps = {}, {}, {}, 0
+  for _, r in ipairs(info.relocs) do -- index: the map's place among those used, as compiled ones have
+    local map = maps[r.map]
+    if not index[map] then
+      index[map], nmaps = nmaps, nmaps + 1
+      map_names[map] = names[r.map]
+    end
+    uses[#uses + 1] = { insn = r.insn, map = map, index = index[map] }
+  end
+  local prog = { insn = code, pc = n, maps = uses, type = opts.type, packet = false, ctx_writes = false,
+    stack = dialect and 0 or asm_stack(code, n),
+    funcs = (not dialect) and asm_funcs(code, n, info.labels) or nil,
+    dialect = dialect, fns = false, _lines = lines, asm = { name = fname, map_names = map_names } }
+  return setmetatable(prog, prog_mt)
+end
+
 function M.dump_string(prog, opts)
   local disasm = require('bpf.disasm')
   opts = opts or {}
@@ -437,7 +543,18 @@ function M.dump_string(prog, opts)
   end
   local dopts = {}
   for k, v in pairs(opts) do dopts[k] = v end
-  if dopts.source ~= false and getmetatable(prog) == prog_mt then dopts.lines = prog:lines() end
+  local asm = prog.asm -- a program bpf.asm made: its listing is its source
+  if dopts.source ~= false and getmetatable(prog) == prog_mt and (not asm or dopts.source) then
+    dopts.lines = prog:lines()
+  end
+  if dopts.dialect == nil then dopts.dialect = prog.dialect end
+  if opts.maps or asm then -- maps by name (opts.maps, as bpf.asm takes it), which bpf.asm reads back
+    local by_map = {}
+    for name, map in pairs(opts.maps or {}) do by_map[map] = name end
+    for map, name in pairs(asm and asm.map_names or {}) do by_map[map] = by_map[map] or name end
+    dopts.map_names, dopts.maps = {}, nil
+    for _, use in ipairs(prog.maps or {}) do dopts.map_names[use.insn] = by_map[use.map] end
+  end
   if prog.funcs and not dopts.funcs then -- where each subprogram starts
     dopts.funcs = {}
     for i = 2, #prog.funcs do dopts.funcs[prog.funcs[i].insn] = prog.funcs[i].name or ('#' .. i - 1) end

@@ -10,6 +10,9 @@
 --                     with an "in" section: the assembler's message
 --   -- llvm           "mc": llvm-mc assembles the pseudo-c text to raw;
 --                     "objdump": llvm-objdump prints raw as the pseudo-c text
+--   -- dialect        sbpf-v1, sbpf-v2 or sbpf-v3: raw is in that sBPF version's
+--                     encoding and the text in the mnemonic syntax (no section: the
+--                     kernel's eBPF)
 local M = {}
 
 local spec_dir = debug.getinfo(1, 'S').source:match('^@(.*/)support/[^/]*$') or 'spec/'
