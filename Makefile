@@ -43,7 +43,7 @@ deps:
 	@sh tools/deps.sh
 
 lint:
-	luacheck -q lua spec examples bench
+	luacheck -q lua spec examples bench bin/bpf-lua
 
 test: deps all asan
 	@sh tools/run-tests.sh
@@ -59,7 +59,7 @@ test-kernel: deps all
 # The specs' kernel runs are left out here; `make test` runs them.
 BUSTED := $(LUAJIT) -e 'require("busted.runner")({ standalone = false })' $(shell command -v busted)
 check: $(CORE)
-	luacheck -q lua spec examples bench tools
+	luacheck -q lua spec examples bench tools bin/bpf-lua
 	$(BUSTED) $(BUSTED_OPTS) --filter-out='against the kernel' --filter-out='in the kernel' \
 		spec/compile_data_spec.lua spec/asm_spec.lua spec/disasm_spec.lua spec/fuzz_spec.lua \
 		spec/rockspec_spec.lua spec/facts_spec.lua

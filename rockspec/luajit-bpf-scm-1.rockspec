@@ -16,4 +16,6 @@ build = {
   build_variables = { CFLAGS = '$(CFLAGS)' },
   install_target = 'install-rock',
   install_variables = { LUADIR = '$(LUADIR)', LIBDIR = '$(LIBDIR)' },
+  -- the command line (its work is lua/bpf/cli.lua): luarocks wraps it for its tree
+  install = { bin = { ['bpf-lua'] = 'bin/bpf-lua' } },
 }

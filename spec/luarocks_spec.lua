@@ -3,7 +3,7 @@
 -- `luarocks install` of that rock into a second tree; then a script that
 -- sees only the second tree (not this checkout) compiles a socket filter,
 -- loads it, attaches it to lo, counts datagrams it sends, reads the map and
--- detaches.
+-- detaches; and bin/bpf-lua, from that tree, compiles and disassembles.
 
 local interpreter = require('spec.support.kernel').interpreter
 
@@ -96,6 +96,19 @@ describe('luarocks against the kernel', function()
     assert.equals(('bpf from %s/share/lua/5.1/bpf/init.lua\ncore from %s/lib/lua/5.1/bpf/core.so\n'
       .. 'counted 3\nbpf link: socket lo (socket_filter program, fd -1), closed\n')
       :format(installed, installed), out)
+
+    -- bin/bpf-lua, as luarocks wrapped it (for its configured Lua, which
+    -- hands over to LuaJIT): it compiles a program file and lists the object
+    local wrapper = installed .. '/bin/bpf-lua'
+    assert.is_true(exists(wrapper), 'bin/bpf-lua was not installed')
+    f = assert(io.open(packs .. '/progs.lua', 'w'))
+    f:write("return { pass = { section = 'xdp', fn = function() return 2 end } }\n")
+    f:close()
+    out, ok = sh(("cd %s && %s LUAJIT='%s' %s compile progs.lua -o progs.o && LUAJIT='%s' %s disasm progs.o")
+      :format(packs, paths, interpreter(), wrapper, interpreter(), wrapper))
+    assert.is_true(ok, 'bpf-lua from the installed rock failed:\n' .. out)
+    assert.matches('progs%.o: 1 program: pass %(xdp, 2 insns%)', out)
+    assert.matches('\npass:\n// progs%.lua:1[^\n]*\n   0:\tr0 = 2\n   1:\texit', out)
     sh(('rm -rf %s %s %s'):format(made, installed, packs))
   end)
 end)

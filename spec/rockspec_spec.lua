@@ -38,6 +38,24 @@ describe('the rockspec', function()
     os.execute('rm -rf ' .. dir)
   end)
 
+  it('installs every command in bin/ (luarocks itself, from build.install.bin)', function()
+    local bin = spec.build.install and spec.build.install.bin or {}
+    local listed = {}
+    for name, file in pairs(bin) do
+      assert.equals('bin/' .. name, file)
+      listed[file] = true
+    end
+    local n = 0
+    for _, file in ipairs(listing('ls bin')) do
+      assert.is_true(listed['bin/' .. file], 'bin/' .. file .. ' is not in build.install.bin')
+      n = n + 1
+    end
+    assert.is_true(listed['bin/bpf-lua'])
+    local count = 0
+    for _ in pairs(listed) do count = count + 1 end
+    assert.equals(n, count)
+  end)
+
   it('refuses to install without the tree luarocks gives it', function()
     local out = listing('make -s install-rock 2>&1; echo "exit $?"')
     assert.matches('LIBDIR and LUADIR are luarocks', table.concat(out, '\n'))

@@ -4,6 +4,10 @@
 --   local object = require('bpf.object')
 --   bytes, err = object.build(prog, opts)     the ELF object as a Lua string
 --   ok, err    = object.save(prog, path, opts)
+--   bytes, err = object.build_all(entries, opts)   several programs, one object:
+--   ok, err    = object.save_all(entries, path, opts)   entries = { { prog =,
+--     section = | type = [, target =], name = }, ... }, sharing the maps they
+--     name; opts: license, kern_version, map_names = { [map] = name }
 --   handle, err = object.load(prog, prog_type, opts)
 --     handle.fd, handle.btf_fd, handle.type, handle.name, handle.maps
 --     ({ [map object] = name in the object }), handle:close() (also on GC)
@@ -289,18 +293,21 @@ local function add_map(w, map, name)
   return check(w, core.bpfc_obj_add_map(w.obj, def))
 end
 
--- The object's maps: each map object once, under a unique C identifier.
-local function collect_maps(prog, taken)
+-- The object's maps: each map object the programs name once, under a
+-- unique C identifier (names[map] first, else the map's own name).
+local function collect_maps(progs, taken, names)
   local list, index = {}, {}
-  for _, use in ipairs(prog.maps or {}) do
-    local map = use.map
-    if not index[map] then
-      local base = identifier(map.name, 'map')
-      local name, n = base, 1
-      while taken[name] do n = n + 1; name = base .. '_' .. n end
-      taken[name] = true
-      list[#list + 1] = { map = map, name = name }
-      index[map] = #list - 1
+  for _, prog in ipairs(progs) do
+    for _, use in ipairs(prog.maps or {}) do
+      local map = use.map
+      if not index[map] then
+        local base = identifier(names and names[map] or map.name, 'map')
+        local name, n = base, 1
+        while taken[name] do n = n + 1; name = base .. '_' .. n end
+        taken[name] = true
+        list[#list + 1] = { map = map, name = name }
+        index[map] = #list - 1
+      end
     end
   end
   return list, index
@@ -449,19 +456,70 @@ local function default_name(prog)
   return 'lua_prog'
 end
 
--- Builds the object; returns the bytes and what load needs to know.
-local function build(prog, opts)
+local function is_program(prog)
+  return type(prog) == 'table' and type(prog.insn) == 'cdata' and type(prog.pc) == 'number'
+end
+
+-- One program's bpfc_obj_prog: its relocations against the object's maps
+-- (index: map -> its number), lines and subprograms.
+local function add_program(w, prog, name, section, index, opts)
+  local relocs = ffi.new('struct bpfc_obj_reloc[?]', math.max(#(prog.maps or {}), 1))
+  for i, use in ipairs(prog.maps or {}) do
+    relocs[i - 1].insn = use.insn
+    relocs[i - 1].map = index[use.map]
+  end
+  local lines, nlines = prog_lines(prog, opts), 0
+  local records = ffi.new('struct bpfc_obj_line[?]', math.max(prog.pc, 1))
+  if lines then
+    for pc = 0, prog.pc - 1 do
+      local l = lines[pc]
+      if l then
+        local r = records[nlines]
+        r.insn, r.line = pc, l.line or 0
+        local file, text = tostring(l.file or '?'), l.text and tostring(l.text) or ''
+        w.keep[#w.keep + 1], w.keep[#w.keep + 2] = file, text
+        r.file, r.text = file, text
+        nlines = nlines + 1
+      end
+    end
+  end
+  local p = ffi.new('struct bpfc_obj_prog')
+  p.sz = ffi.sizeof(p)
+  p.name, p.section = name, section
+  p.insns, p.insn_cnt = prog.insn, prog.pc
+  p.relocs, p.reloc_cnt = relocs, #(prog.maps or {})
+  p.lines, p.line_cnt = records, nlines
+  p.funcs, p.func_cnt = subprograms(w, prog)
+  p.core_relos, p.core_relo_cnt = core_relos(w, prog)
+  check(w, core.bpfc_obj_add_prog(w.obj, p))
+end
+
+-- Builds one object of several programs sharing their maps: entries is
+-- { { prog =, section =, type =, target =, name = }, ... } (section, else
+-- from type and target; name, else from the program's function); opts:
+-- license, kern_version, map_names ({ [map] = name in the object }).
+-- Returns the bytes and what load needs to know ({ progs = { {name =,
+-- section =}, ... }, maps = { {map =, name =}, ... } }).
+local function build_all(entries, opts)
   opts = opts or {}
-  if type(prog) ~= 'table' or type(prog.insn) ~= 'cdata' or type(prog.pc) ~= 'number' then
-    return nil, 'bpf.object: expected a compiled program (bpf(fn)) or { insn =, pc =, maps = }'
+  local progs, taken, named = {}, { LICENSE = true, _version = true }, {}
+  for i, e in ipairs(entries) do
+    if not is_program(e.prog) then
+      return nil, 'bpf.object: expected a compiled program (bpf(fn)) or { insn =, pc =, maps = }'
+    end
+    local section = e.section
+    if not section then
+      local err
+      section, err = M.section(e.type or e.prog.type, e.target)
+      if not section then return nil, err end
+    end
+    local name = identifier(e.name or default_name(e.prog), 'lua_prog')
+    if named[name] then
+      return nil, ('bpf.object: two programs are named %q (program %d and %d)'):format(name, named[name], i)
+    end
+    named[name], taken[name] = i, true
+    progs[i] = { name = name, section = section }
   end
-  local section = opts.section
-  if not section then
-    local err
-    section, err = M.section(opts.type or prog.type, opts.target)
-    if not section then return nil, err end
-  end
-  local name = identifier(opts.name or default_name(prog), 'lua_prog')
   local copts = ffi.new('struct bpfc_obj_opts')
   copts.sz = ffi.sizeof(copts)
   copts.license = opts.license or 'GPL'
@@ -471,40 +529,12 @@ local function build(prog, opts)
   -- keep: the Lua strings that C structs point into, alive until the C side copied them
   local w = { obj = ffi.gc(raw, core.bpfc_obj_free), types = {}, keep = {} }
 
-  local maps, index = collect_maps(prog, { [name] = true, LICENSE = true, _version = true })
+  local list = {}
+  for i, e in ipairs(entries) do list[i] = e.prog end
+  local maps, index = collect_maps(list, taken, opts.map_names)
   local ok, res = pcall(function()
     for _, m in ipairs(maps) do add_map(w, m.map, m.name) end
-
-    local relocs = ffi.new('struct bpfc_obj_reloc[?]', math.max(#(prog.maps or {}), 1))
-    for i, use in ipairs(prog.maps or {}) do
-      relocs[i - 1].insn = use.insn
-      relocs[i - 1].map = index[use.map]
-    end
-    local lines, nlines = prog_lines(prog, opts), 0
-    local records = ffi.new('struct bpfc_obj_line[?]', math.max(prog.pc, 1))
-    if lines then
-      for pc = 0, prog.pc - 1 do
-        local l = lines[pc]
-        if l then
-          local r = records[nlines]
-          r.insn, r.line = pc, l.line or 0
-          local file, text = tostring(l.file or '?'), l.text and tostring(l.text) or ''
-          w.keep[#w.keep + 1], w.keep[#w.keep + 2] = file, text
-          r.file, r.text = file, text
-          nlines = nlines + 1
-        end
-      end
-    end
-    local p = ffi.new('struct bpfc_obj_prog')
-    p.sz = ffi.sizeof(p)
-    p.name, p.section = name, section
-    p.insns, p.insn_cnt = prog.insn, prog.pc
-    p.relocs, p.reloc_cnt = relocs, #(prog.maps or {})
-    p.lines, p.line_cnt = records, nlines
-    p.funcs, p.func_cnt = subprograms(w, prog)
-    p.core_relos, p.core_relo_cnt = core_relos(w, prog)
-    check(w, core.bpfc_obj_add_prog(w.obj, p))
-
+    for i, e in ipairs(entries) do add_program(w, e.prog, progs[i].name, progs[i].section, index, e) end
     local data, size = ffi.new('const void *[1]'), ffi.new('size_t[1]')
     check(w, core.bpfc_obj_finish(w.obj, data, size))
     return ffi.string(data[0], size[0])
@@ -513,7 +543,19 @@ local function build(prog, opts)
     if type(res) == 'table' and res.bpf_object then return nil, res.bpf_object end
     error(res, 0)
   end
-  return res, { name = name, section = section, maps = maps }
+  return res, { progs = progs, maps = maps }
+end
+
+-- Builds the object of one program; returns the bytes and what load needs to know.
+local function build(prog, opts)
+  opts = opts or {}
+  if not is_program(prog) then
+    return nil, 'bpf.object: expected a compiled program (bpf(fn)) or { insn =, pc =, maps = }'
+  end
+  local bytes, info = build_all({ { prog = prog, section = opts.section, type = opts.type,
+    target = opts.target, name = opts.name, lines = opts.lines } }, opts)
+  if not bytes then return nil, info end
+  return bytes, { name = info.progs[1].name, section = info.progs[1].section, maps = info.maps }
 end
 
 function M.build(prog, opts)
@@ -530,6 +572,7 @@ local function kfunc_call(prog)
     if i.code == CALL_INSN and i.src_reg == 2 then return pc end -- BPF_PSEUDO_KFUNC_CALL
   end
 end
+local write_file
 
 function M.save(prog, path, opts)
   local at = type(prog) == 'table' and type(prog.insn) == 'cdata' and kfunc_call(prog)
@@ -539,12 +582,28 @@ function M.save(prog, path, opts)
   end
   local bytes, err = build(prog, opts)
   if not bytes then return nil, err end
+  return write_file(path, bytes)
+end
+
+-- Several programs in one object (see build_all): the bytes, or nil, err.
+function M.build_all(entries, opts)
+  local bytes, err = build_all(entries, opts)
+  return bytes, (not bytes) and err or nil
+end
+
+function write_file(path, bytes)
   local f, ferr = io.open(path, 'wb')
   if not f then return nil, 'bpf.object: ' .. tostring(ferr) end
   local wok, werr = f:write(bytes)
   f:close()
   if not wok then return nil, ('bpf.object: writing %s: %s'):format(path, tostring(werr)) end
   return true
+end
+
+function M.save_all(entries, path, opts)
+  local bytes, err = build_all(entries, opts)
+  if not bytes then return nil, err end
+  return write_file(path, bytes)
 end
 
 -- ---- loading through libbpf ----

@@ -19,8 +19,10 @@ fi
 
 # Every spec but the two that build and install the module (they need make,
 # gcc and luarocks, which the guest has not; they ask nothing of the kernel's
-# version): the examples among them (spec/examples_spec.lua).
-: "${VM_SPECS:=$(ls spec/*_spec.lua | grep -v -e '/luarocks_spec.lua$' -e '/rockspec_spec.lua$' | tr '\n' ' ')}"
+# version), and spec/cli_spec.lua, which builds with gcc and clang and drives
+# a pty from python3: the examples among them (spec/examples_spec.lua).
+: "${VM_SPECS:=$(ls spec/*_spec.lua | grep -v -e '/luarocks_spec.lua$' -e '/rockspec_spec.lua$' \
+	-e '/cli_spec.lua$' | tr '\n' ' ')}"
 mkdir -p build/vm
 echo "$VM_SPECS" > build/vm/specs
 set -- $(sh tools/vm/build.sh)
