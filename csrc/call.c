@@ -186,11 +186,15 @@ static void dest_addr(struct ctx *C, int r, const struct dest *o)
 		emit(C, BPF_ALU64 | BPF_ADD | BPF_K, r, 0, 0, o->off);
 }
 
-/* n zero bytes at the destination, 8 at a time. */
+/* n zero bytes at the destination, 8 at a time where the address allows:
+** the verifier refuses a stack store its width does not align (the base,
+** the stack's frame or a map value, is 8-aligned). */
 static void dest_zero(struct ctx *C, const struct dest *o, int n)
 {
 	for (int i = 0; i < n;) {
-		int w = n - i >= 8 ? 8 : n - i >= 4 ? 4 : n - i >= 2 ? 2 : 1;
+		int w = 8, at = o->off + i;
+		while (w > 1 && (n - i < w || at % w))
+			w /= 2;
 		uint8_t sz = w == 8 ? BPF_DW : w == 4 ? BPF_W : w == 2 ? BPF_H : BPF_B;
 		emit(C, BPF_ST | BPF_MEM | sz, o->base, 0, (int16_t)(o->off + i), 0);
 		i += w;
