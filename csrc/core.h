@@ -494,6 +494,7 @@ void pk_field(struct ctx *C, int dst, int base, const char *name);
 int pk_clamp(struct ctx *C, int r, bool u64);
 void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxslot);
 void mem_load(struct ctx *C, int dst, int base, const struct cfield *f);
+void scalar_read(struct ctx *C, int dst, int rd, const struct cfield *f, bool netorder); /* index.c */
 int probe_func(const struct var *p, bool str); /* mem.c: probe_read_{user,kernel}[_str] */
 void mem_store(struct ctx *C, int base, const struct cfield *f, int src);
 void ctx_store(struct ctx *C, int base, const struct cfield *f, int src); /* ctxfield.c */

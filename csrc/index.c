@@ -39,12 +39,16 @@ static bool is_map(struct ctx *C, const struct var *v)
 
 /* dst, in rd, holds f's bytes as loaded: make them its number (byte order,
 ** bitfield, sign) and say what is known of it. */
-static void scalar_read(struct ctx *C, int dst, int rd, const struct cfield *f, bool netorder)
+void scalar_read(struct ctx *C, int dst, int rd, const struct cfield *f, bool netorder)
 {
 	int flags = f->issigned ? 0 : f->size == 8 && f->bpos < 0 ? VF_U64 : VF_NONNEG;
 	if (f->size > 1 && netorder) /* packet memory is big-endian: read it as a number */
 		emit(C, BPF_ALU | BPF_END | BPF_TO_BE, rd, 0, 0, f->size * 8);
-	if (f->bpos >= 0) {
+	if (f->bpos >= 0 && f->issigned) { /* a signed bitfield: its top bit is the sign */
+		int low = netorder ? f->size * 8 - f->bpos - f->bsize : f->bpos;
+		emit(C, BPF_ALU64 | BPF_LSH | BPF_K, rd, 0, 0, 64 - low - f->bsize);
+		emit(C, BPF_ALU64 | BPF_ARSH | BPF_K, rd, 0, 0, 64 - f->bsize);
+	} else if (f->bpos >= 0) {
 		int shift = netorder ? f->size * 8 - f->bpos - f->bsize : f->bpos;
 		if (shift)
 			emit(C, BPF_ALU64 | BPF_RSH | BPF_K, rd, 0, 0, shift);

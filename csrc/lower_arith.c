@@ -260,9 +260,47 @@ static int addr_space(struct ctx *C, int a, int bslot, enum arop op)
 }
 
 /* dst = a op b, where b is a slot (bslot >= 0) or the constant bn; rev: b op a. */
+/* p + n and p - n on a pointer read through probe_read move it by n
+** elements, as LuaJIT moves a pointer: n is scaled by the element's size
+** (into slot tmp when it is a run-time value).  Returns the element's size
+** (0: p is no such pointer). */
+static int elements(struct ctx *C, int p, int *bslot, int64_t *bn, int tmp)
+{
+	const struct var *v = v_src(C, p);
+	if (!(v->kind == VK_RT && v->ptr == PK_PROBE))
+		return 0;
+	int esize = v->ref ? fact_sizeof(C, v->ref) : 1;
+	if (esize <= 1)
+		return 1;
+	if (*bslot < 0) {
+		if (*bn > INT64_MAX / esize || *bn < INT64_MIN / esize)
+			bpfc_fail(C, "pointer + %lld elements of %d bytes is out of range", (long long)*bn, esize);
+		*bn *= esize;
+		return esize;
+	}
+	const struct var *b = v_src(C, *bslot);
+	if (b->kind == VK_RT && b->ptr == PK_PROBE) /* LuaJIT's p - q counts elements */
+		bpfc_fail(C, "arithmetic on two pointers to %d-byte elements: cast them to numbers "
+			     "(ffi.cast('uintptr_t', p)) and count the bytes", esize);
+	tr_arith(C, tmp, *bslot, -1, esize, AR_MUL, false);
+	*bslot = tmp;
+	return esize;
+}
+
 void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op, bool rev)
 {
 	int64_t x = 0, y = 0;
+	if (op == AR_ADD && bslot >= 0 && v_src(C, bslot)->kind == VK_RT && v_src(C, bslot)->ptr == PK_PROBE &&
+	    !(v_src(C, a)->kind == VK_RT && v_src(C, a)->ptr == PK_PROBE)) { /* n + p is p + n */
+		int t = a;
+		a = bslot;
+		bslot = t;
+		rev = false;
+	}
+	int moved = 0; /* p + n: the pointer's pointee, to keep (LuaJIT's p + n is a pointer) */
+	if ((op == AR_ADD || (op == AR_SUB && !rev)) && elements(C, a, &bslot, &bn, C->tmp + 5) &&
+	    !(bslot >= 0 && v_src(C, bslot)->kind == VK_RT && v_src(C, bslot)->ptr == PK_PROBE))
+		moved = v_src(C, a)->ref;
 	a = as_number(C, a, C->tmp + 6);
 	if (bslot >= 0)
 		bslot = as_number(C, bslot, C->tmp + 7);
@@ -362,6 +400,12 @@ void tr_arith(struct ctx *C, int dst, int a, int bslot, int64_t bn, enum arop op
 	d->bits = (uint8_t)arith_bits(op, ba, bk ? bits_of(y) : bb);
 	if (d->bits)
 		d->flags |= VF_NONNEG;
+	if (moved) { /* still a pointer to what p points to, in p's memory */
+		d->ptr = PK_PROBE;
+		d->ref = moved;
+		d->flags = (uint16_t)(space & VF_USER);
+		d->bits = 0;
+	}
 }
 
 void tr_unm(struct ctx *C, int dst, int d)

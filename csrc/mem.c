@@ -355,6 +355,10 @@ void mem_load(struct ctx *C, int dst, int base, const struct cfield *f)
 	v_def(C, dst);
 	int rd = v_newreg(C, dst);
 	emit(C, BPF_LDX | BPF_MEM | size_code(f->size), rd, BPF_REG_10, (int16_t)-off, 0);
+	if (!f->isptr) { /* a number: its sign, its bitfield, as any read of memory */
+		scalar_read(C, dst, rd, f, false);
+		return;
+	}
 	v_rt(C, dst, rd, f->isptr ? PK_PROBE : PK_SCALAR, f->size,
 	     f->isptr ? space : f->issigned ? 0 : f->size == 8 ? VF_U64 : VF_NONNEG);
 	C->v[dst].reg = (uint16_t)rd;

@@ -387,3 +387,53 @@ describe('refused at compile time, naming the line', function()
     assert.matches("opts.memory is 'user' or 'kernel'", e2)
   end)
 end)
+
+ffi.cdef 'struct strings_spec_bits { int8_t c; int32_t low:4, high:4; };'
+describe('pointers read through probe_read, as LuaJIT reads them', function()
+  it("move by elements (p + n is n elements on), read signed and bitfield members by type", function()
+    local got = assert(bpf.map('array', 4, 'uint32_t', 'int64_t'))
+    local link = assert(bpf.tracepoint('syscalls/sys_enter_openat', function(arg)
+      if bit.rshift(pid_tgid(), 32) ~= mypid then return 0 end
+      local name = ffi.new('char[16]')
+      ffi.copy(name, arg.filename)
+      if name ~= '/tmp/abcdefgh' then return 0 end -- (this process opens other files too)
+      local q = ffi.cast('uint32_t *', arg.filename)
+      got[0] = ffi.cast('uint8_t *', q + 2)[0]                 -- byte 8
+      got[1] = ffi.cast('uint8_t *', 1 + q)[0]                 -- byte 4
+      got[2] = ffi.cast('uint8_t *', (q + 3) - 1)[0]           -- byte 8 again
+      local s = ffi.cast('struct strings_spec_bits *', arg.filename)
+      got[3] = s.c * 1000 + s.low * 10 + s.high                -- '/' = 47, then 't' = 0x74: 4 and 7
+      return 0
+    end, openat_ctx))
+    local fd = C.strings_spec_openat(AT_FDCWD, '/tmp/abcdefgh', ffi.new('int', O_RDONLY))
+    if fd >= 0 then C.strings_spec_close(fd) end
+    link:close()
+    assert.equals(('d'):byte(), tonumber(got[0]))
+    assert.equals(('/'):byte(), tonumber(got[1]))
+    assert.equals(('d'):byte(), tonumber(got[2]))
+    assert.equals(47 * 1000 + 4 * 10 + 7, tonumber(got[3]))
+    local err = refused(function(regs)
+      local p, q = ffi.cast('uint32_t *', regs.parm1), ffi.cast('uint32_t *', regs.parm2)
+      return p - q
+    end, { type = 'kprobe', ctx = proto.pt_regs })
+    assert.matches('arithmetic on two pointers to 4%-byte elements', err)
+  end)
+
+  it('reads a signed bitfield of a map value with its sign', function()
+    local m = assert(bpf.map('array', 1, 'uint32_t', 'struct { int32_t a:3, b:5; uint32_t c:4; }'))
+    local v = m[0]
+    v.a, v.b, v.c = -2, -9, 9
+    m[0] = v
+    local loader = require('bpf.loader')
+    local function run(fn)
+      local h = assert(assert(bpf(fn, { type = 'sched_cls' })):load('sched_cls'))
+      local r = assert(loader.test_run(h, string.rep('\0', 64)))
+      h:close()
+      return bit.tobit(r.retval)
+    end
+    assert.equals(-2, run(function() local x = m[0] if x then return x.a end return 99 end))
+    assert.equals(-9, run(function() local x = m[0] if x then return x.b end return 99 end))
+    assert.equals(9, run(function() local x = m[0] if x then return x.c end return 99 end))
+    assert.equals(1, run(function() local x = m[0] if x and x.a < 0 then return 1 end return 2 end))
+  end)
+end)
