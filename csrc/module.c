@@ -267,6 +267,7 @@ static void compile_once(struct ctx *C)
 	C->atom.call = -1;
 	C->nmaps = 0;
 	C->default_space = false;
+	C->ctx_writes = false; /* (the context is kept from compile to compile) */
 	C->ncore = 0;
 	C->restart = false;
 	C->pc = 0;

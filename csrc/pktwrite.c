@@ -193,9 +193,7 @@ static void store_piece(struct write *W, int base, int64_t off, int width, int v
 		return;
 	}
 	/* left for direct_packet, which stores through its data pointer */
-	struct var *b = v_src(C, base);
-	if (C->packet == PACKET_NONE)
-		C->packet = PACKET_CLASSIC; /* (so that the pass runs when nothing is read) */
+	struct var *b = v_src(C, base); /* (direct_packet runs for a store when nothing is read) */
 	if (b->kind == VK_PKT) {
 		int64_t k = b->num + off;
 		if (k < 0 || k + width > 0xffff)
