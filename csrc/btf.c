@@ -54,12 +54,8 @@ static void tag(struct ctx *C, int spec, int kind, int64_t value)
 
 static uint8_t size_code(struct ctx *C, int size)
 {
-	switch (size) {
-	case 1: return BPF_B;
-	case 2: return BPF_H;
-	case 4: return BPF_W;
-	case 8: return BPF_DW;
-	}
+	if (bpf_size(size) >= 0)
+		return (uint8_t)bpf_size(size);
 	bpfc_fail(C, "a kernel field of %d bytes cannot be read as a number", size);
 }
 

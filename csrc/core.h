@@ -608,6 +608,18 @@ static inline struct operands ir_operands(const struct ir_ins *in, bool broken_c
 bool ir_reads(const struct ir_ins *in, int r);  /* ir.c */
 bool ir_writes(const struct ir_ins *in, int r);
 
+/* BPF's size code for a load or store of size bytes (1, 2, 4, 8), else -1. */
+static inline int bpf_size(int size)
+{
+	switch (size) {
+	case 1: return BPF_B;
+	case 2: return BPF_H;
+	case 4: return BPF_W;
+	case 8: return BPF_DW;
+	}
+	return -1;
+}
+
 /* A packet store pktwrite.c leaves for direct_packet (XDP): STX in the
 ** classic loads' modes, which no BPF instruction has: [imm] = src (BPF_ABS,
 ** dst PKT_STORE_NOREG) or [dst + imm] = src (BPF_IND), src in network order. */

@@ -7,12 +7,8 @@
 
 static uint8_t size_code(struct ctx *C, int size)
 {
-	switch (size) {
-	case 1: return BPF_B;
-	case 2: return BPF_H;
-	case 4: return BPF_W;
-	case 8: return BPF_DW;
-	}
+	if (bpf_size(size) >= 0)
+		return (uint8_t)bpf_size(size);
 	bpfc_fail(C, "a load or store of %d bytes: only 1, 2, 4 and 8 can be done at once", size);
 }
 

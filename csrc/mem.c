@@ -58,7 +58,7 @@ void emit_map_fd(struct ctx *C, int reg, int mapref)
 
 static uint8_t size_code(int size)
 {
-	return size == 1 ? BPF_B : size == 2 ? BPF_H : size == 4 ? BPF_W : BPF_DW;
+	return (uint8_t)bpf_size(size); /* (the callers' sizes are 1, 2, 4 or 8) */
 }
 
 /* Put a key or value on the stack; returns its frame offset (object at fp - off). */

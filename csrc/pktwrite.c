@@ -167,9 +167,9 @@ static int wire_order(struct ctx *C, int r, int width)
 	return w;
 }
 
-static uint8_t size_code(int width)
+static uint8_t size_code(int size)
 {
-	return width == 1 ? BPF_B : width == 2 ? BPF_H : width == 4 ? BPF_W : BPF_DW;
+	return (uint8_t)bpf_size(size); /* (the callers' sizes are 1, 2, 4 or 8) */
 }
 
 /* Bytes [off, off + width) of header base = val: a number (tc), the bytes
