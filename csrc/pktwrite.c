@@ -4,7 +4,7 @@
 ** written follow it.
 **
 ** A header field is written as the 16-bit words of its header that hold it
-** (ttl shares one with proto, a bitfield its with neighbours; an 8-byte
+** (ttl shares one with proto, a bitfield with its neighbours; an 8-byte
 ** field is two pieces of 4 bytes):
 **
 **   old = those bytes, read like any packet read (a read past the packet's
@@ -83,7 +83,8 @@ static const struct l4_rule {
 
 /* One piece written: bytes [off, off + width) of the header, 2 or 4 wide
 ** (1 for a byte with no checksum to mind), its value before and after in
-** virtual registers, as numbers (host order). */
+** virtual registers: as numbers (host order) in tc, as the bytes are (network
+** order) in XDP, where the sums are made that way. */
 struct piece {
 	int off, width;
 	int old, new;
@@ -212,8 +213,6 @@ static void store_piece(struct write *W, int base, int64_t off, int width, int v
 	emit(C, BPF_STX | BPF_IND | size_code(width), rb, w, 0, (int32_t)off);
 }
 
-/* The checksum at off of header base updated for the pieces (each counted
-** times[i] times; pseudo: they are pseudo-header bytes of it). */
 /* How many folds (s = (s & 0xffff) + (s >> 16)) bring any sum up to max
 ** to 16 bits: the most a fold can leave of a sum up to b is the larger of
 ** (b >> 16) - 1 + 0xffff and (b >> 16) + (b & 0xffff). */
@@ -234,6 +233,9 @@ static int csum_before(struct write *W, int base, int64_t off)
 	return W->xdp ? read_raw(W->C, base, off, 2) : -1;
 }
 
+/* The checksum at off of header base updated for the pieces (each counted
+** times[i] times; l4: a TCP, UDP or ICMP one, pseudo: the pieces are
+** pseudo-header bytes of it; c: XDP's read of it made before, or -1). */
 static void update_csum(struct write *W, int base, int64_t off, bool udp, bool l4, bool pseudo,
 			const int *times, int c)
 {
