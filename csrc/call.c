@@ -340,6 +340,20 @@ static int cast_space(struct ctx *C, const struct var *v)
 	return C->facts.user_memory ? VF_USER : VF_KERNEL;
 }
 
+/* Slot a = x's value in a register of a's own (a constant loaded), as a
+** run-time value that bi_space and bi_cast then say what it points to. */
+static void to_register(struct ctx *C, int a, int x)
+{
+	struct var *v = v_src(C, x);
+	if (v->kind == VK_NUM) {
+		v_const(C, a, v->num);
+		v_reg(C, a);
+	} else {
+		alu_dst(C, a, x);
+	}
+	C->v[a].kind = VK_RT;
+}
+
 /* bpf.user(p), bpf.kernel(p): p (a pointer, or a number cast to one later)
 ** points into user memory, or kernel memory; outside a program they give p. */
 void bi_space(struct ctx *C, int a, int nargs, const struct helper *h)
@@ -352,13 +366,7 @@ void bi_space(struct ctx *C, int a, int nargs, const struct helper *h)
 	    (v->flags & (VF_BOOL | VF_MIXED | VF_DATALOC)))
 		bpfc_fail(C, "bpf.%s() takes a pointer (ffi.cast) or a number that is an address", h->name);
 	bool ptr = v->kind == VK_RT && v->ptr == PK_PROBE;
-	if (v->kind == VK_NUM) {
-		v_const(C, a, v->num);
-		v_reg(C, a);
-	} else {
-		alu_dst(C, a, x);
-	}
-	C->v[a].kind = VK_RT;
+	to_register(C, a, x);
 	C->v[a].flags = (uint16_t)((C->v[a].flags & ~(VF_SPACE | VF_NULL)) |
 				   (ptr ? space & VF_USER : space));
 }
@@ -385,13 +393,7 @@ void bi_cast(struct ctx *C, int a, int nargs, const struct helper *h)
 	}
 	if (pointee) { /* a pointer to read through probe_read */
 		int space = cast_space(C, v);
-		if (v->kind == VK_NUM) {
-			v_const(C, a, v->num);
-			v_reg(C, a);
-		} else {
-			alu_dst(C, a, x);
-		}
-		C->v[a].kind = VK_RT;
+		to_register(C, a, x);
 		C->v[a].ptr = PK_PROBE;
 		C->v[a].ref = pointee;
 		C->v[a].flags = (uint16_t)(space & VF_USER);

@@ -289,7 +289,6 @@ struct ctx {
 	int njoin, capjoin;
 	bool reachable;
 	bool ctx_pinned;	/* R6 holds the context */
-	bool pk_raw;		/* pk_load reads the bytes as they are (PK_RAW) */
 	uint8_t packet;		/* how the program reads the packet (enum packet_access) */
 	bool ctx_writes;	/* it writes context fields (which the program type allows or not) */
 	bool default_space;	/* a pointer cast from a number took the default address space
@@ -493,6 +492,7 @@ bool bi_call(struct ctx *C, const char *name, int a, int nargs);
 void pk_field(struct ctx *C, int dst, int base, const char *name);
 int pk_clamp(struct ctx *C, int r, bool u64);
 void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxslot);
+void pk_load_raw(struct ctx *C, int dst, int base, int64_t off, int width); /* (PK_RAW) */
 void mem_load(struct ctx *C, int dst, int base, const struct cfield *f);
 void scalar_read(struct ctx *C, int dst, int rd, const struct cfield *f, bool netorder); /* index.c */
 int probe_func(const struct var *p, bool str); /* mem.c: probe_read_{user,kernel}[_str] */
@@ -502,6 +502,7 @@ int ctx_wire(struct ctx *C, int off, int size);
 void pk_store(struct ctx *C, int base, const struct cfield *f, int src); /* pktwrite.c */
 void pk_copy(struct ctx *C, int base, int tmp, const char *s, int len);
 int pk_write_type(struct ctx *C);
+void pk_pointer_store(struct ctx *C, int base, const struct cfield *f, int src);
 void map_lookup(struct ctx *C, int dst, int mapslot, int keyslot);
 void map_update(struct ctx *C, int mapslot, int keyslot, int valslot);
 void map_delete(struct ctx *C, int mapslot, int keyslot);
@@ -626,7 +627,7 @@ static inline int bpf_size(int size)
 #define PKT_STORE_NOREG 11 /* no register (ir_operands reads none there) */
 /* A classic load's off when it reads the bytes as they are (no byte swap):
 ** XDP's packet writes sum checksums in network order (pk_load with
-** C->pk_raw; direct_packet, which makes every XDP load direct, honours it). */
+** pk_load_raw; direct_packet, which makes every XDP load direct, honours it). */
 #define PK_RAW 1
 static inline bool is_packet_store(const struct ir_ins *in)
 {

@@ -472,26 +472,6 @@ static void packet_store(struct ctx *C, int base, int keyref, int64_t keynum, in
 	pk_store(C, base, &f, src);
 }
 
-/* ptr[i] = v, ptr.field = v through a direct packet pointer (skb.data + n,
-** checked against data_end by the program): the bytes alone, in network
-** order like every packet field. */
-static void pointer_store(struct ctx *C, int base, int keyref, int64_t keynum, int keykind, int src)
-{
-	struct var *b = v_src(C, base);
-	struct cfield f;
-	member(C, b->ref, keyref, keynum, keykind, &f, MEM_POINTER);
-	if (f.isagg || f.bpos >= 0 || f.isptr)
-		bpfc_fail(C, "cannot assign an aggregate or bitfield member through a packet pointer");
-	pk_write_type(C);
-	check_scalar(C, src, "a packet write");
-	int rp = v_reg(C, base);
-	int w = vreg_new(C);
-	emit(C, BPF_ALU64 | BPF_MOV | BPF_X, w, v_reg(C, src), 0, 0);
-	if (f.size > 1)
-		emit(C, BPF_ALU | BPF_END | BPF_TO_BE, w, 0, 0, f.size * 8);
-	emit(C, BPF_STX | BPF_MEM | size_code(C, f.size), rp, w, (int16_t)f.off, 0);
-}
-
 void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynum, int keykind,
 		 int src)
 {
@@ -532,7 +512,8 @@ void tr_newindex(struct ctx *C, int base, int keyslot, int keyref, int64_t keynu
 			return;
 		}
 		if (b->ptr == PK_PKTPTR) {
-			pointer_store(C, base, keyref, keynum, keykind, src);
+			member(C, b->ref, keyref, keynum, keykind, &f, MEM_POINTER);
+			pk_pointer_store(C, base, &f, src);
 			return;
 		}
 		if (b->ptr == PK_MAPVAL) {

@@ -166,17 +166,18 @@ static void ctx_in_r6(struct ctx *C)
 		emit(C, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, C->ctx_reg, 0, 0);
 }
 
-/* dst = packet bytes at base's offset + off (+ the run-time index in idxslot). */
-void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxslot)
+/* dst = packet bytes at base's offset + off (+ the run-time index in
+** idxslot); raw: the bytes as they are (PK_RAW), not swapped to a number. */
+static void load_packet(struct ctx *C, int dst, int base, int64_t off, int width, int idxslot, bool raw)
 {
 	struct var *b = v_src(C, base);
 	int sz = width == 1 ? BPF_B : width == 2 ? BPF_H : width == 4 ? BPF_W : -1;
 	if (width == 8) {
 		/* two 32-bit loads: the classic loads have no 64-bit form */
-		pk_load(C, C->tmp + 3, base, off, 4, idxslot);
+		load_packet(C, C->tmp + 3, base, off, 4, idxslot, raw);
 		int hi = C->v[C->tmp + 3].reg;
 		emit(C, BPF_ALU64 | BPF_LSH | BPF_K, hi, 0, 0, 32);
-		pk_load(C, dst, base, off + 4, 4, idxslot);
+		load_packet(C, dst, base, off + 4, 4, idxslot, raw);
 		hi = v_reg(C, C->tmp + 3);
 		emit(C, BPF_ALU64 | BPF_OR | BPF_X, C->v[dst].reg, hi, 0, 0);
 		C->v[dst].width = 8;
@@ -254,13 +255,23 @@ void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxsl
 			absoff = 0;
 		}
 		ctx_in_r6(C);
-		emit(C, BPF_LD | BPF_IND | (uint8_t)sz, 0, ri, C->pk_raw ? PK_RAW : 0, (int32_t)absoff);
+		emit(C, BPF_LD | BPF_IND | (uint8_t)sz, 0, ri, raw ? PK_RAW : 0, (int32_t)absoff);
 	} else {
 		ctx_in_r6(C);
-		emit(C, BPF_LD | BPF_ABS | (uint8_t)sz, 0, 0, C->pk_raw ? PK_RAW : 0, (int32_t)absoff);
+		emit(C, BPF_LD | BPF_ABS | (uint8_t)sz, 0, 0, raw ? PK_RAW : 0, (int32_t)absoff);
 	}
 	v_rt(C, dst, 0, PK_SCALAR, width, VF_NETORD | VF_NONNEG);
 	C->v[dst].bits = (uint8_t)(8 * width);
+}
+
+void pk_load(struct ctx *C, int dst, int base, int64_t off, int width, int idxslot)
+{
+	load_packet(C, dst, base, off, width, idxslot, false);
+}
+
+void pk_load_raw(struct ctx *C, int dst, int base, int64_t off, int width)
+{
+	load_packet(C, dst, base, off, width, -1, true);
 }
 
 /* A layer change: pkt.ip, ip.udp, tcp.data, ... as the layer table says

@@ -135,11 +135,16 @@ static int packet_offset(struct ctx *C, int base, int64_t off)
 }
 
 /* A new register holding width bytes at off of header base, read as the
-** classic loads read (direct_packet makes them direct in tc and XDP). */
-static int read_bytes(struct ctx *C, int base, int64_t off, int width)
+** classic loads read (direct_packet makes them direct in tc and XDP); raw:
+** in network order, the bytes as they are (XDP: made direct without the
+** byte swap). */
+static int read_packet(struct ctx *C, int base, int64_t off, int width, bool raw)
 {
 	int t = C->tmp + 6;
-	pk_load(C, t, base, off, width, -1);
+	if (raw)
+		pk_load_raw(C, t, base, off, width);
+	else
+		pk_load(C, t, base, off, width, -1);
 	int r = C->v[t].reg; /* the register is ours now */
 	C->owner[r] = -1;
 	C->v[t].reg = NOREG;
@@ -147,14 +152,14 @@ static int read_bytes(struct ctx *C, int base, int64_t off, int width)
 	return r;
 }
 
-/* The same in network order, the bytes as they are (XDP: direct_packet
-** makes the load direct without its byte swap). */
+static int read_bytes(struct ctx *C, int base, int64_t off, int width)
+{
+	return read_packet(C, base, off, width, false);
+}
+
 static int read_raw(struct ctx *C, int base, int64_t off, int width)
 {
-	C->pk_raw = true;
-	int r = read_bytes(C, base, off, width);
-	C->pk_raw = false;
-	return r;
+	return read_packet(C, base, off, width, true);
 }
 
 /* A register holding r's value in network byte order (the bytes as they
@@ -495,6 +500,19 @@ void pk_store(struct ctx *C, int base, const struct cfield *f, int src)
 	}
 	if (pseudo && !BROKEN(C, pkt_csum))
 		update_pseudo(&W, r, !strcmp(r->layer, "ip6"));
+}
+
+/* ptr[i] = v, ptr.field = v through a direct packet pointer (skb.data + n,
+** checked against data_end by the program): the bytes alone, in network
+** order like every packet field. */
+void pk_pointer_store(struct ctx *C, int base, const struct cfield *f, int src)
+{
+	if (f->isagg || f->bpos >= 0 || f->isptr || bpf_size(f->size) < 0)
+		bpfc_fail(C, "cannot assign an aggregate or bitfield member through a packet pointer");
+	pk_write_type(C);
+	check_scalar(C, src, "a packet write");
+	int w = wire_order(C, v_reg(C, src), f->size);
+	emit(C, BPF_STX | BPF_MEM | size_code(f->size), v_reg(C, base), w, (int16_t)f->off, 0);
 }
 
 /* ffi.copy(dissector, 'bytes'): the string's bytes written from the

@@ -565,7 +565,7 @@ static void pointee_agree(struct ctx *C, const struct var *jv, const struct var 
 ** arrives as cv where the layout has jv: both in user memory or both in
 ** kernel memory, since the helper that reads through it is chosen at
 ** compile time; a user and a kernel pointer are never guessed between. */
-static const char *space_of(const struct var *v)
+static const char *space_words(const struct var *v)
 {
 	if (v->kind == VK_RT && v->ptr == PK_PROBE)
 		return v->flags & VF_USER ? "a user pointer" : "a kernel pointer";
@@ -589,7 +589,7 @@ static void space_agree(struct ctx *C, const struct var *jv, const struct var *c
 			     "through it (probe_read_user or probe_read_kernel) must be known at compile "
 			     "time; read through it on each %s, or say which with bpf.user() or "
 			     "bpf.kernel()",
-			  s, space_of(jv), loop ? "turn of the loop" : "path", space_of(cv), loop ? "turn" : "path");
+			  s, space_words(jv), loop ? "turn of the loop" : "path", space_words(cv), loop ? "turn" : "path");
 }
 
 static bool is_number(const struct var *v)

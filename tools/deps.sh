@@ -2,7 +2,8 @@
 # Install the Debian packages the project needs, only when some are missing.
 set -e
 PKGS="luajit libluajit-5.1-dev libbpf-dev libelf-dev zlib1g-dev pkg-config gcc make
-      lua-busted lua-check luarocks bpftool clang llvm iproute2 qemu-system-x86 busybox-static"
+      lua-busted lua-check luarocks bpftool clang llvm iproute2 qemu-system-x86 busybox-static
+      python3 procps"
 missing=""
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -529,7 +529,6 @@ end
 local function cmd_asm(opts)
   if not opts.input then usage_error('asm: which file? bpf-lua asm prog.s -o prog.o') end
   local bpf = require('bpf')
-  if type(rawget(bpf, 'asm')) ~= 'function' then die('bpf.asm is not available in this version') end
   local maps
   if opts.maps then
     local chunk, err = loadfile(opts.maps)
